@@ -1,0 +1,95 @@
+"""Instance normalisation and AdaIN maths, plus the cached style statistics.
+
+Features are (N, C, H, W); statistics are per instance and per channel over H x W.
+Statistics are always computed and kept in fp32, whatever the feature dtype.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from safetensors.torch import load_file, save_file
+
+EPS = 1e-5
+
+
+def calc_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-instance, per-channel mean and std over H x W, shaped (N, C, 1, 1), in fp32.
+
+    eps sits inside the square root so a flat channel gets a small, finite std.
+    """
+    assert feat.dim() == 4, f"expected (N, C, H, W), got {tuple(feat.shape)}"
+    f = feat.float().flatten(2)
+    var = f.var(dim=2, unbiased=False)
+    mean = f.mean(dim=2)
+    return mean[..., None, None], (var + eps).sqrt()[..., None, None]
+
+
+def instance_norm(feat: torch.Tensor, eps: float = EPS) -> torch.Tensor:
+    mean, std = calc_mean_std(feat, eps)
+    return ((feat.float() - mean) / std).to(feat.dtype)
+
+
+def adain(content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor,
+          alpha: float = 1.0, eps: float = EPS) -> torch.Tensor:
+    """t = std(s) * (f - mean(f)) / std(f) + mean(s), blended alpha * t + (1 - alpha) * f.
+
+    style_mean/std broadcast against (N, C, 1, 1): either one style for the whole
+    batch or one per instance. The arithmetic runs in fp32 and returns the
+    content's dtype, so bf16 features keep exact statistics.
+    """
+    c_mean, c_std = calc_mean_std(content, eps)
+    f = content.float()
+    # Fold the normalisation and re-scaling into one multiply-add per element.
+    scale = style_std / c_std
+    shift = style_mean - c_mean * scale
+    if alpha != 1.0:
+        scale = alpha * scale + (1.0 - alpha)
+        shift = alpha * shift
+    return (f * scale + shift).to(content.dtype)
+
+
+@dataclass(frozen=True)
+class StyleStats:
+    """Channel mean and std of a style image's relu4_1 features, each shaped (C,), fp32."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    @classmethod
+    def from_features(cls, feat: torch.Tensor) -> "StyleStats":
+        assert feat.shape[0] == 1, "style statistics come from a single image"
+        mean, std = calc_mean_std(feat)
+        return cls(mean.flatten().cpu(), std.flatten().cpu())
+
+    def as_4d(self, device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(1, C, 1, 1) fp32 tensors ready to broadcast in `adain`."""
+        return (self.mean.view(1, -1, 1, 1).to(device, torch.float32),
+                self.std.view(1, -1, 1, 1).to(device, torch.float32))
+
+    def save(self, path: str | Path) -> None:
+        save_file({"mean": self.mean.contiguous(), "std": self.std.contiguous()}, str(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "StyleStats":
+        tensors = load_file(str(path))
+        return cls(tensors["mean"].float(), tensors["std"].float())
+
+    @staticmethod
+    def combine(stats: Sequence["StyleStats"], weights: Sequence[float]) -> "StyleStats":
+        """Weighted mean of the statistics (weights are normalised to sum to 1).
+
+        Because AdaIN is affine in (mean, std), decoding with these combined
+        statistics equals the weighted sum of the per-style AdaIN targets.
+        """
+        if len(stats) != len(weights) or not stats:
+            raise ValueError("need one weight per style")
+        w = torch.tensor([float(x) for x in weights])
+        if (w < 0).any() or w.sum() <= 0:
+            raise ValueError("style weights must be non-negative and not all zero")
+        w = w / w.sum()
+        mean = sum(wi * s.mean for wi, s in zip(w, stats))
+        std = sum(wi * s.std for wi, s in zip(w, stats))
+        return StyleStats(mean, std)

@@ -1,0 +1,82 @@
+"""Reading and writing still images as tensors (RGB, float in [0, 1], (3, H, W))."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import VidstyleError
+
+MIN_SIDE = 16  # smaller images carry no usable style/content statistics
+
+
+def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
+    """Load any common image as RGB float (3, H, W) in [0, 1].
+
+    Grayscale, palette, RGBA (composited on white), CMYK and 16-bit images are
+    converted rather than refused; EXIF rotation is applied.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise VidstyleError(f"image not found: {path}")
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            arr = _to_rgb_array(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise VidstyleError(f"cannot read image {path}: {exc}") from exc
+    if min(arr.shape[:2]) < min_side:
+        raise VidstyleError(
+            f"image {path} is {arr.shape[1]}x{arr.shape[0]}; it needs at least {min_side} px per side")
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(img, dtype=np.float32)
+        a = a / (65535.0 if a.max() > 255 else 255.0)
+        return np.repeat(np.clip(a, 0, 1)[..., None], 3, axis=2)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    rgb = img.convert("RGB")
+    return np.asarray(rgb, dtype=np.float32) / 255.0
+
+
+def resize_shorter(img: torch.Tensor, size: int | None) -> torch.Tensor:
+    """Resize (…, H, W) so the shorter side is `size` (None keeps it)."""
+    if not size:
+        return img
+    h, w = img.shape[-2:]
+    scale = size / min(h, w)
+    new = (max(1, round(h * scale)), max(1, round(w * scale)))
+    if new == (h, w):
+        return img
+    batched = img if img.dim() == 4 else img[None]
+    out = torch.nn.functional.interpolate(batched, size=new, mode="bilinear",
+                                          antialias=True, align_corners=False)
+    return out if img.dim() == 4 else out[0]
+
+
+def resize_longer(img: torch.Tensor, size: int | None) -> torch.Tensor:
+    """Resize (3, H, W) so the longer side is `size`."""
+    if not size:
+        return img
+    h, w = img.shape[-2:]
+    return resize_shorter(img, max(1, round(size * min(h, w) / max(h, w))))
+
+
+def save_image(img: torch.Tensor, path: str | Path) -> None:
+    """Save RGB float (3, H, W) in [0, 1]; written to a temporary name, then renamed."""
+    path = Path(path)
+    arr = (img.detach().float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        Image.fromarray(arr).save(tmp)
+        tmp.replace(path)
+    except (OSError, ValueError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise VidstyleError(f"cannot write image {path}: {exc}") from exc

@@ -1,0 +1,299 @@
+"""Training the AdaIN decoder (Huang & Belongie 2017, section 6), on CPU or CUDA.
+
+Loss = content + style_weight * style, with the content loss at relu4_1 against
+the AdaIN target and the style loss summed over relu1_1..relu4_1 of the
+*balanced* encoder (each tap divided by its mean activation on the data, see
+encoder.FEATURE_SCALES), so colour and fine texture count as much as relu4_1.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+import signal
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torchvision.utils import save_image as save_grid
+
+from .adain import adain, calc_mean_std
+from .decoder import Decoder
+from .encoder import Encoder
+from .errors import VidstyleError
+from .losses import content_loss, style_losses
+from .train_data import ImageBank, jitter_colours, random_crops
+
+
+def parse_schedule(text: str) -> list[tuple[int, int]]:
+    """'128:16000,256:2000' -> [(128, 16000), (256, 2000)] (crop size, steps)."""
+    try:
+        stages = [tuple(int(v) for v in part.split(":")) for part in text.split(",")]
+        assert stages and all(len(s) == 2 and s[0] >= 32 and s[0] % 8 == 0 and s[1] > 0
+                               for s in stages)
+    except (ValueError, AssertionError):
+        raise VidstyleError(
+            f"bad schedule {text!r}: expected CROP:STEPS[,CROP:STEPS...], crops multiples of 8 >= 32")
+    return stages  # type: ignore[return-value]
+
+
+@dataclass
+class TrainConfig:
+    content_dir: str
+    style_dir: str
+    out_dir: str
+    schedule: list = field(default_factory=lambda: [(128, 16000), (256, 2000)])
+    batch: int = 8
+    lr: float = 1e-4
+    lr_decay: float = 5e-5  # lr / (1 + lr_decay * step), as in the reference implementation
+    style_weight: float = 10.0
+    style_jitter: float = 0.5  # share of style crops whose colours are jittered
+    checkpoint_every: int = 250
+    sample_every: int = 500
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"  # bf16 autocast where it helps (CPU with bf16 units, CUDA), else fp32
+    decoder_width: int = 1
+    init_weights: str | None = None  # start from a shipped decoder instead of random
+    sample_style_dir: str | None = None  # styles for the sample grid (default: style_dir)
+
+    @property
+    def total_steps(self) -> int:
+        return sum(steps for _, steps in self.schedule)
+
+    def crop_at(self, step: int) -> int:
+        end = 0
+        for crop, steps in self.schedule:
+            end += steps
+            if step < end:
+                return crop
+        return self.schedule[-1][0]
+
+
+@dataclass
+class StepReport:
+    step: int
+    total: int
+    crop: int
+    loss: float
+    content: float
+    style: float
+    style_layers: list
+    lr: float
+    seconds: float
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise VidstyleError("--device cuda asked for, but no CUDA GPU is available")
+    if name not in ("cpu", "cuda"):
+        raise VidstyleError(f"unknown device {name!r} (use auto, cpu or cuda)")
+    return torch.device(name)
+
+
+def _autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    if precision == "fp32":
+        return None
+    if precision == "fp16":
+        return torch.float16
+    if precision in ("bf16", "auto"):
+        return torch.bfloat16
+    raise VidstyleError(f"unknown precision {precision!r} (use auto, fp32, fp16 or bf16)")
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, encoder: Encoder | None = None):
+        self.cfg = config
+        self.device = resolve_device(config.device)
+        self.amp_dtype = _autocast_dtype(self.device, config.precision)
+        self.out = Path(config.out_dir)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VidstyleError(f"cannot create output folder {self.out}: {exc.strerror}") from exc
+        self.content = ImageBank(config.content_dir)
+        self.style = ImageBank(config.style_dir)
+        self.sample_style = ImageBank(config.sample_style_dir) if config.sample_style_dir else self.style
+        mf = torch.channels_last
+        self.encoder = (encoder or Encoder(balanced=True)).to(self.device, memory_format=mf)
+        self.decoder = Decoder(config.decoder_width)
+        if config.init_weights:
+            self.decoder.load_state_dict(Decoder.load(config.init_weights).state_dict())
+        self.decoder.to(self.device, memory_format=mf).train().requires_grad_(True)
+        self.optim = torch.optim.Adam(self.decoder.parameters(), lr=config.lr)
+        self.gen = torch.Generator().manual_seed(config.seed)
+        torch.manual_seed(config.seed)
+        random.seed(config.seed)
+        self.step = 0
+
+    # -- checkpoints -------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    def save_checkpoint(self) -> None:
+        state = {
+            "decoder": self.decoder.state_dict(),
+            "optim": self.optim.state_dict(),
+            "step": self.step,
+            "gen": self.gen.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "config": json.dumps(asdict(self.cfg)),
+        }
+        tmp = self.checkpoint_path.with_suffix(".partial")
+        torch.save(state, tmp)
+        tmp.replace(self.checkpoint_path)
+        self.decoder.save(self.out / "decoder.safetensors", meta=self.describe())
+
+    def resume(self) -> bool:
+        """Continue exactly where the checkpoint in out_dir stopped; False if there is none."""
+        if not self.checkpoint_path.is_file():
+            return False
+        try:
+            state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+            self.decoder.load_state_dict(state["decoder"])
+            self.optim.load_state_dict(state["optim"])
+        except (RuntimeError, KeyError, OSError) as exc:
+            raise VidstyleError(f"cannot resume from {self.checkpoint_path}: {exc}") from exc
+        self.step = int(state["step"])
+        self.gen.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+        return True
+
+    def describe(self) -> dict:
+        return {"step": self.step, "config": asdict(self.cfg), "device": str(self.device),
+                "amp": str(self.amp_dtype), "torch": torch.__version__}
+
+    # -- one step ----------------------------------------------------------
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return torch.autocast(self.device.type, enabled=False)
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def _batch(self, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
+        n = self.cfg.batch
+        content = random_crops(self.content, n, crop, self.gen)
+        style = random_crops(self.style, n, crop, self.gen)
+        k = round(n * self.cfg.style_jitter)
+        if k:
+            style[:k] = jitter_colours(style[:k], self.gen)
+        mf = torch.channels_last
+        return (content.to(self.device, memory_format=mf, non_blocking=True),
+                style.to(self.device, memory_format=mf, non_blocking=True))
+
+    def losses(self, content: torch.Tensor, style: torch.Tensor):
+        with self._autocast():
+            with torch.no_grad():
+                c_feat = self.encoder(content)
+                s_taps = self.encoder(style, all_taps=True)
+                s_mean, s_std = calc_mean_std(s_taps[-1])
+                target = adain(c_feat, s_mean, s_std)
+            out = self.decoder(target)
+            o_taps = self.encoder(out, all_taps=True)
+            loss_c = content_loss(o_taps[-1], target)
+            loss_s = style_losses(o_taps, s_taps)
+        return loss_c, loss_s, out
+
+    def train_step(self) -> StepReport:
+        t0 = time.perf_counter()
+        crop = self.cfg.crop_at(self.step)
+        lr = self.cfg.lr / (1.0 + self.cfg.lr_decay * self.step)
+        for group in self.optim.param_groups:
+            group["lr"] = lr
+        content, style = self._batch(crop)
+        loss_c, loss_s, _ = self.losses(content, style)
+        loss = loss_c + self.cfg.style_weight * loss_s.sum()
+        if not math.isfinite(loss.item()):
+            raise VidstyleError(f"training diverged at step {self.step} (loss {loss.item()})")
+        self.optim.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optim.step()
+        self.step += 1
+        return StepReport(self.step, self.cfg.total_steps, crop, loss.item(), loss_c.item(),
+                          loss_s.sum().item(), [round(v, 5) for v in loss_s.tolist()], lr,
+                          time.perf_counter() - t0)
+
+    # -- samples -----------------------------------------------------------
+    @torch.no_grad()
+    def save_samples(self, size: int = 256, n: int = 4) -> Path:
+        """A grid: rows are content crops, columns the styles; first row/column the inputs."""
+        g = torch.Generator().manual_seed(1234)  # same crops every time, for comparison
+        contents = random_crops(self.content, n, size, g, scale_range=(1.0, 1.0))
+        styles = random_crops(self.sample_style, n, size, g, scale_range=(1.0, 1.0))
+        self.decoder.eval()
+        mf = torch.channels_last
+        tiles = [torch.ones(3, size, size)] + list(styles)
+        with self._autocast():
+            s_stats = [calc_mean_std(self.encoder(s[None].to(self.device, memory_format=mf)))
+                       for s in styles]
+            for c in contents:
+                c_feat = self.encoder(c[None].to(self.device, memory_format=mf))
+                tiles.append(c)
+                for mean, std in s_stats:
+                    tiles.append(self.decoder(adain(c_feat, mean, std))[0].float().clamp(0, 1).cpu())
+        self.decoder.train()
+        path = self.out / f"samples_{self.step:06d}.png"
+        save_grid(torch.stack(tiles), path, nrow=n + 1, padding=2, pad_value=1.0)
+        return path
+
+
+CSV_FIELDS = ["step", "crop", "lr", "loss", "content", "style",
+              "style_relu1_1", "style_relu2_1", "style_relu3_1", "style_relu4_1", "seconds"]
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM stops training like Ctrl-C does: checkpoint, then stop."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def train(config: TrainConfig, resume: bool = False,
+          on_step: Callable[[StepReport], None] | None = None,
+          trainer: Trainer | None = None) -> Trainer:
+    """Run (or continue) training to config.total_steps; checkpoints every N steps and on stop.
+
+    Raises KeyboardInterrupt after checkpointing when interrupted (Ctrl-C or SIGTERM).
+    """
+    trainer = trainer or Trainer(config)
+    if resume:
+        trainer.resume()
+    log_path = trainer.out / "log.csv"
+    new_log = not log_path.exists()
+    with open(log_path, "a", newline="") as fh, _sigterm_as_interrupt():
+        writer = csv.writer(fh)
+        if new_log:
+            writer.writerow(CSV_FIELDS)
+        try:
+            while trainer.step < config.total_steps:
+                r = trainer.train_step()
+                writer.writerow([r.step, r.crop, f"{r.lr:.3g}", f"{r.loss:.5f}", f"{r.content:.5f}",
+                                 f"{r.style:.5f}", *r.style_layers, f"{r.seconds:.3f}"])
+                if on_step:
+                    on_step(r)
+                if r.step % config.checkpoint_every == 0:
+                    fh.flush()
+                    trainer.save_checkpoint()
+                if r.step % config.sample_every == 0:
+                    trainer.save_samples()
+        except KeyboardInterrupt:
+            trainer.save_checkpoint()
+            raise
+    trainer.save_checkpoint()
+    trainer.save_samples()
+    return trainer

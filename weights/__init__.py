@@ -1,0 +1,1 @@
+"""Shipped model weights (installed as the vidstyle.weights package data)."""
