@@ -34,13 +34,11 @@ def default_weights_path() -> Path:
 
 
 class Decoder(nn.Module):
-    def __init__(self, width: int = 1):
-        """width divides the channel counts (1 = the paper's decoder; tests use 8 or 16)."""
+    def __init__(self):
         super().__init__()
-        c512, c256, c128, c64 = (512 // width, 256 // width, 128 // width, 64 // width)
+        c512, c256, c128, c64 = 512, 256, 128, 64
         pad, relu = ReflectionPad, (lambda: nn.ReLU(inplace=True))
         up = lambda: nn.Upsample(scale_factor=2, mode="nearest")  # noqa: E731
-        self.width = width
         self.layers = nn.Sequential(
             pad(), conv3x3(c512, c256), relu(), up(),  # mirrors relu4_1
             pad(), conv3x3(c256, c256), relu(),
@@ -53,10 +51,6 @@ class Decoder(nn.Module):
             pad(), conv3x3(c64, 3),  # mirrors relu1_1; RGB in [0, 1] (not clamped here)
         )
 
-    @property
-    def in_channels(self) -> int:
-        return self.layers[1].in_channels
-
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         return self.layers(t)
 
@@ -65,7 +59,7 @@ class Decoder(nn.Module):
         """Write safetensors (atomically); `meta` (JSON-able) describes how it was trained."""
         path = Path(path)
         tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in self.state_dict().items()}
-        metadata = {"width": str(self.width), "train": json.dumps(meta or {})}
+        metadata = {"train": json.dumps(meta or {})}
         tmp = path.with_name(path.name + ".partial")
         save_file(tensors, str(tmp), metadata=metadata)
         tmp.replace(path)
@@ -76,10 +70,8 @@ class Decoder(nn.Module):
         if not path.is_file():
             raise VidstyleError(f"decoder weights not found at {path}; {TRAIN_HINT}")
         try:
-            with safe_open(str(path), framework="pt") as f:
-                width = int((f.metadata() or {}).get("width", "1"))
             tensors = load_file(str(path))
-            decoder = cls(width)
+            decoder = cls()
             decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
         except (SafetensorError, RuntimeError, ValueError, OSError) as exc:
             raise VidstyleError(

@@ -57,7 +57,6 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"  # bf16 autocast where it helps (CPU with bf16 units, CUDA), else fp32
-    decoder_width: int = 1
     init_weights: str | None = None  # start from a shipped decoder instead of random
     sample_style_dir: str | None = None  # styles for the sample grid (default: style_dir)
 
@@ -122,7 +121,7 @@ class Trainer:
         self.sample_style = ImageBank(config.sample_style_dir) if config.sample_style_dir else self.style
         mf = torch.channels_last
         self.encoder = (encoder or Encoder(balanced=True)).to(self.device, memory_format=mf)
-        self.decoder = Decoder(config.decoder_width)
+        self.decoder = Decoder()
         if config.init_weights:
             self.decoder.load_state_dict(Decoder.load(config.init_weights).state_dict())
         self.decoder.to(self.device, memory_format=mf).train().requires_grad_(True)

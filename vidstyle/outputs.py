@@ -1,0 +1,40 @@
+"""Safe output files: never the input, never silently replaced, never left half-written."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import VidstyleError
+
+
+def check_output(input_path: Path | None, output: Path, overwrite: bool) -> None:
+    if input_path is not None and output.resolve() == input_path.resolve():
+        raise VidstyleError(f"output {output} is the input; choose another name")
+    if output.is_dir():
+        raise VidstyleError(f"output {output} is a folder; give a file name")
+    if output.exists() and not overwrite:
+        raise VidstyleError(f"output {output} exists; pass --overwrite to replace it")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VidstyleError(f"cannot create folder {output.parent}: {exc.strerror}") from exc
+
+
+def partial_path(output: Path) -> Path:
+    """A hidden sibling with the same extension (so the container format is inferred)."""
+    return output.with_name(f".{output.stem}.partial{output.suffix}")
+
+
+@contextmanager
+def atomic_output(output: Path) -> Iterator[Path]:
+    """Yields a temporary path; renames it to `output` on success, deletes it on any failure."""
+    tmp = partial_path(output)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if not tmp.exists():
+        raise VidstyleError(f"nothing was written to {output}")
+    tmp.replace(output)

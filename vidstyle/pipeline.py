@@ -1,0 +1,135 @@
+"""File conversion: decode thread -> batches -> model on the device -> encode thread.
+
+Bounded queues between the stages keep memory flat; every frame is kept, with
+its timestamp, and the audio is copied through.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .errors import VidstyleError
+from .outputs import atomic_output, check_output
+from .sinks import VideoFileSink, even_size
+from .sources import VideoFileSource, VideoInfo
+from .stylizer import Stylizer, Target
+
+
+@dataclass
+class ConvertReport:
+    input: Path
+    output: Path
+    frames: int = 0
+    wall_seconds: float = 0.0
+    model_seconds: float = 0.0
+    decode_seconds: float = 0.0
+    encode_seconds: float = 0.0
+    width: int = 0
+    height: int = 0
+    audio_copied: bool = False
+    latencies: list = field(default_factory=list, repr=False)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_seconds if self.wall_seconds else 0.0
+
+    @property
+    def model_fps(self) -> float:
+        return self.frames / self.model_seconds if self.model_seconds else 0.0
+
+
+def output_size(width: int, height: int, size: int | None) -> tuple[int, int]:
+    """Frame size after an optional shorter-side resize, made even for yuv420p."""
+    if size:
+        scale = size / min(width, height)
+        width, height = max(2, round(width * scale)), max(2, round(height * scale))
+    return even_size(width, height)
+
+
+ProgressFn = Callable[[int, int, float], None]  # (frames done, frames expected or 0, fps)
+
+
+def _oom_hint(batch: int, info: VideoInfo) -> VidstyleError:
+    return VidstyleError(
+        f"out of GPU memory at --batch {batch} with {info.width}x{info.height} frames; "
+        f"try --batch {max(1, batch // 2)} or --size {min(info.width, info.height) // 2}")
+
+
+def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Stylizer,
+                  target: Target, batch: int = 1, size: int | None = None,
+                  overwrite: bool = False, on_progress: ProgressFn | None = None,
+                  target_for_frame: Callable[[int, np.ndarray], Target] | None = None,
+                  ) -> ConvertReport:
+    """Stylize every frame of a video file into a new file.
+
+    The output is written to a hidden temporary file and renamed at the end;
+    on any error or Ctrl-C it is removed, so no corrupt file ever carries the
+    final name. `target_for_frame(index, frames)` may vary the target per
+    batch (e.g. a mask video); by default every frame uses `target`.
+    """
+    input_path, output_path = Path(input_path), Path(output_path)
+    check_output(input_path, output_path, overwrite)
+    if batch < 1:
+        raise VidstyleError("--batch must be at least 1")
+    report = ConvertReport(input_path, output_path)
+    start = time.perf_counter()
+    with VideoFileSource(input_path) as source, atomic_output(output_path) as tmp:
+        info = source.info
+        width, height = output_size(info.width, info.height, size)
+        report.width, report.height = width, height
+        sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
+                             audio_template=source.audio_stream)
+        source.on_audio_packet = sink.add_audio_packet
+        try:
+            pending: list = []
+            for frame in source:
+                pending.append(frame)
+                if len(pending) == batch:
+                    _run_batch(pending, stylizer, target, target_for_frame, size, sink, report, info, batch)
+                    pending = []
+                    if on_progress:
+                        on_progress(report.frames, info.frames, report.frames / (time.perf_counter() - start))
+            if pending:
+                _run_batch(pending, stylizer, target, target_for_frame, size, sink, report, info, batch)
+            if report.frames == 0:
+                raise VidstyleError(f"{input_path} has no frames")
+            sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+        report.audio_copied = sink.audio_stream is not None and not sink.audio_reencoded
+        report.decode_seconds = source.decode_seconds
+        report.encode_seconds = sink.encode_seconds
+    report.wall_seconds = time.perf_counter() - start
+    if on_progress:
+        on_progress(report.frames, info.frames, report.fps)
+    return report
+
+
+def _run_batch(frames, stylizer, target, target_for_frame, size, sink, report, info, batch) -> None:
+    first = frames[0].image.shape
+    images = [f.image if f.image.shape == first else _fit(f.image, first) for f in frames]
+    stacked = np.stack(images)
+    t0 = time.perf_counter()
+    tgt = target_for_frame(report.frames, stacked) if target_for_frame else target
+    try:
+        out = stylizer.stylize_frames(stacked, tgt, size)
+    except torch.cuda.OutOfMemoryError as exc:
+        raise _oom_hint(batch, info) from exc
+    report.model_seconds += time.perf_counter() - t0
+    for frame, image in zip(frames, out):
+        sink.write(image, frame.pts)
+        report.latencies.append(time.perf_counter() - frame.grabbed_at)
+    report.frames += len(frames)
+
+
+def _fit(image: np.ndarray, shape: tuple) -> np.ndarray:
+    """A frame whose size changed mid-stream is resized to the first frame's size."""
+    import cv2
+
+    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)

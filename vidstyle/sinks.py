@@ -1,0 +1,168 @@
+"""Frame sinks: a video file (PyAV encode thread, audio copied through) and a preview window."""
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import VidstyleError
+
+log = logging.getLogger(__name__)
+_END = object()
+
+
+def even_size(width: int, height: int) -> tuple[int, int]:
+    """yuv420p needs even dimensions: odd ones lose their last row/column."""
+    return width - width % 2, height - height % 2
+
+
+class VideoFileSink:
+    """Encodes RGB uint8 frames to H.264 (yuv420p) in a background thread.
+
+    Frames keep the timestamps they were given (same time base as the input),
+    so variable frame rates survive. Audio packets handed to `add_audio_packet`
+    are muxed without re-encoding; if the container cannot hold that codec, the
+    audio is re-encoded to AAC and `audio_reencoded` says so.
+    """
+
+    def __init__(self, path: str | Path, width: int, height: int, rate: Fraction,
+                 time_base: Fraction, audio_template: Any = None, crf: int = 18,
+                 preset: str = "veryfast", queue_size: int = 16):
+        import av
+
+        self.path = Path(path)
+        self.width, self.height = even_size(width, height)
+        if self.width < 2 or self.height < 2:
+            raise VidstyleError(f"frame size {width}x{height} is too small to encode")
+        self._container = av.open(str(self.path), mode="w")
+        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        self.stream = self._container.add_stream(codec, rate=rate)
+        self.stream.width, self.stream.height = self.width, self.height
+        self.stream.pix_fmt = "yuv420p"
+        self.stream.time_base = time_base
+        self.stream.codec_context.time_base = time_base
+        if codec == "libx264":
+            self.stream.options = {"crf": str(crf), "preset": preset}
+        self._rate = rate
+        self._time_base = time_base
+        self.audio_stream = None
+        self._audio_encoder = None
+        self.audio_reencoded = False
+        if audio_template is not None:
+            self._add_audio(audio_template)
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._audio: collections.deque = collections.deque()
+        self._thread = threading.Thread(target=self._run, name="vidstyle-encode", daemon=True)
+        self.error: BaseException | None = None
+        self.frames_written = 0
+        self.encode_seconds = 0.0
+        self._next_index = 0
+        self._thread.start()
+
+    def _add_audio(self, template) -> None:
+        try:
+            self.audio_stream = self._container.add_stream_from_template(template)
+        except (ValueError, Exception) as exc:  # container cannot carry this codec as is
+            log.warning("audio codec %s cannot be copied into %s (%s); re-encoding to AAC",
+                        template.codec_context.name, self.path.suffix, exc)
+            self.audio_stream = self._container.add_stream("aac", rate=template.rate)
+            self._audio_encoder = template.codec_context.name
+            self.audio_reencoded = True
+
+    # -- producer side ------------------------------------------------------
+    def write(self, image: np.ndarray, pts: int | None) -> None:
+        """Queue one RGB uint8 frame (blocks when the encoder is behind)."""
+        while True:
+            if self.error:
+                raise self.error
+            try:
+                self._queue.put((image, pts), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def add_audio_packet(self, packet) -> None:
+        # Unbounded on purpose: audio is demuxed at the video's pace, so it runs
+        # at most the pipeline's depth ahead, and bounding it could deadlock.
+        self._audio.append(packet)
+
+    # -- encoder thread -------------------------------------------------------
+    def _mux_pending_audio(self) -> None:
+        while self._audio:
+            packet = self._audio.popleft()
+            if self.audio_reencoded:
+                for frame in packet.decode():
+                    frame.pts = None
+                    self._container.mux(self.audio_stream.encode(frame))
+            else:
+                packet.stream = self.audio_stream
+                self._container.mux(packet)
+
+    def _run(self) -> None:
+        import av
+
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _END:
+                    break
+                image, pts = item
+                t0 = time.perf_counter()
+                if pts is None:  # no timestamps from the source: count frames
+                    pts = round(self._next_index / (self._rate * self._time_base))
+                self._next_index += 1
+                h, w = self.height, self.width
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
+                frame.pts = pts
+                frame.time_base = self._time_base
+                self._mux_pending_audio()
+                self._container.mux(self.stream.encode(frame))
+                self.frames_written += 1
+                self.encode_seconds += time.perf_counter() - t0
+            self._container.mux(self.stream.encode(None))
+            self._mux_pending_audio()
+            if self._audio_encoder:
+                self._container.mux(self.audio_stream.encode(None))
+        except BaseException as exc:
+            self.error = exc if isinstance(exc, VidstyleError) else VidstyleError(
+                f"encoding {self.path} failed: {exc}")
+            # Keep draining so the producer never blocks on a dead consumer.
+            while self._queue.get() is not _END:
+                pass
+
+    def close(self) -> None:
+        """Flush everything and close the file; raises if encoding failed."""
+        self._queue.put(_END)
+        self._thread.join()
+        self._container.close()
+        if self.error:
+            raise self.error
+
+    def abort(self) -> None:
+        """Stop without flushing (the caller removes the partial file)."""
+        try:
+            self._queue.put_nowait(_END)
+        except queue.Full:
+            pass
+        # Drain so the thread reaches the end marker promptly.
+        while self._thread.is_alive():
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            try:
+                self._queue.put_nowait(_END)
+            except queue.Full:
+                pass
+            self._thread.join(timeout=0.05)
+        try:
+            self._container.close()
+        except Exception:  # the file is about to be deleted; nothing to save
+            pass

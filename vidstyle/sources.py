@@ -1,0 +1,247 @@
+"""Frame sources: video files (PyAV, decode thread) and webcams (OpenCV, newest frame only).
+
+Both run their IO in a background thread. A file source feeds a bounded queue
+and never drops a frame; a camera source keeps one slot holding the newest
+frame, so a slow model never builds up lag.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .errors import VidstyleError
+
+_END = object()
+
+
+@dataclass
+class Frame:
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    pts: int | None  # in time_base units; None when the container gave none
+    time_base: Fraction | None
+    grabbed_at: float = 0.0  # perf_counter() when the frame was read (for latency)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    rate: Fraction  # average frame rate
+    time_base: Fraction
+    frames: int  # container's count; 0 when unknown
+    duration: float | None  # seconds
+    has_audio: bool
+    codec: str
+
+
+def _open_input(path: Path):
+    import av
+
+    if not path.exists():
+        raise VidstyleError(f"input not found: {path}")
+    if path.is_dir():
+        raise VidstyleError(f"input is a folder, not a video: {path}")
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise VidstyleError(f"cannot read {path} as a video ({exc.strerror or exc})") from exc
+    except PermissionError as exc:
+        raise VidstyleError(f"cannot read {path}: permission denied") from exc
+    if not container.streams.video:
+        container.close()
+        raise VidstyleError(f"{path} has no video stream")
+    return container
+
+
+class VideoFileSource:
+    """Decodes a video file in a background thread into a bounded queue.
+
+    Iterating yields every frame, in order, as RGB uint8 with its timestamp.
+    The audio stream's packets (if any) are handed to `on_audio_packet` in
+    demux order, so a sink can copy them without re-encoding.
+    """
+
+    def __init__(self, path: str | Path, queue_size: int = 16):
+        self.path = Path(path)
+        self._container = _open_input(self.path)
+        self.video_stream = self._container.streams.video[0]
+        self.video_stream.thread_type = "AUTO"
+        audio = self._container.streams.audio
+        self.audio_stream = audio[0] if audio else None
+        vs = self.video_stream
+        cc = vs.codec_context
+        rate = vs.average_rate or vs.guessed_rate or vs.base_rate or Fraction(25)
+        duration = float(vs.duration * vs.time_base) if vs.duration and vs.time_base else (
+            self._container.duration / 1e6 if self._container.duration else None)
+        if not cc.width or not cc.height:
+            self.close()
+            raise VidstyleError(f"{self.path}: the video stream has no frame size")
+        self.info = VideoInfo(cc.width, cc.height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
+                              int(vs.frames or 0), duration, self.audio_stream is not None, cc.name)
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.decode_seconds = 0.0
+        self.on_audio_packet: Callable[[Any], None] | None = None
+
+    def start(self) -> "VideoFileSource":
+        self._thread = threading.Thread(target=self._run, name="vidstyle-decode", daemon=True)
+        self._thread.start()
+        return self
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        import av
+
+        streams = [self.video_stream] + ([self.audio_stream] if self.audio_stream else [])
+        tb = self.video_stream.time_base
+        try:
+            for packet in self._container.demux(*streams):
+                if self._stop.is_set():
+                    break
+                if packet.stream.type == "audio":
+                    if packet.size and self.on_audio_packet:
+                        self.on_audio_packet(packet)
+                    continue
+                t0 = time.perf_counter()
+                for frame in packet.decode():
+                    image = frame.to_ndarray(format="rgb24")
+                    self.decode_seconds += time.perf_counter() - t0
+                    if not self._put(Frame(image, frame.pts, frame.time_base or tb, time.perf_counter())):
+                        return
+                    t0 = time.perf_counter()
+        except av.error.FFmpegError as exc:
+            self.error = VidstyleError(f"{self.path}: decoding failed ({exc.strerror or exc})")
+        except BaseException as exc:  # surfaced to the consumer, never lost in the thread
+            self.error = exc
+        finally:
+            self._put(_END)
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._thread is None:
+            self.start()
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                if self.error:
+                    raise self.error
+                return
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._container.close()
+
+    def __enter__(self) -> "VideoFileSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_camera(index: int, width: int | None = None, height: int | None = None):
+    """An OpenCV capture for a camera index, asking for MJPG before the size (faster on USB)."""
+    import cv2
+
+    cap = cv2.VideoCapture(index)
+    if not cap.isOpened():
+        raise VidstyleError(f"no camera at index {index} (try --camera 1, or check permissions)")
+    cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+    if width and height:
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+    cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+    return cap
+
+
+class CameraSource:
+    """Grabs frames in a background thread, keeping only the newest one.
+
+    `capture` is anything with OpenCV's `read() -> (ok, BGR ndarray)` and
+    `release()`; tests pass a fake. After `max_failures` failed reads in a row
+    (camera unplugged) the source ends, and `read()` returns None.
+    """
+
+    def __init__(self, capture, max_failures: int = 30):
+        self._cap = capture
+        self._max_failures = max_failures
+        self._cond = threading.Condition()
+        self._latest: Frame | None = None
+        self._seq = 0
+        self._taken_seq = 0
+        self.grabbed = 0
+        self.dropped = 0  # frames overwritten before anyone read them
+        self.ended = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vidstyle-camera", daemon=True)
+
+    def start(self) -> "CameraSource":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            ok, bgr = self._cap.read()
+            if not ok or bgr is None:
+                failures += 1
+                if failures >= self._max_failures:
+                    break
+                time.sleep(0.01)
+                continue
+            failures = 0
+            frame = Frame(np.ascontiguousarray(bgr[..., ::-1]), None, None, time.perf_counter())
+            with self._cond:
+                if self._latest is not None and self._seq != self._taken_seq:
+                    self.dropped += 1
+                self._latest = frame
+                self._seq += 1
+                self.grabbed += 1
+                self._cond.notify_all()
+        with self._cond:
+            self.ended = True
+            self._cond.notify_all()
+
+    def read(self, timeout: float = 5.0) -> Frame | None:
+        """The newest frame not returned before; waits for one. None when the camera ended."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._seq == self._taken_seq:
+                if self.ended:
+                    return None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+            self._taken_seq = self._seq
+            return self._latest
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+        self._cap.release()
+
+    def __enter__(self) -> "CameraSource":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()

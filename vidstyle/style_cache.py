@@ -1,0 +1,97 @@
+"""Style statistics computed once per style file, cached in memory and on disk.
+
+The disk key is the SHA-256 of the file's bytes plus everything that changes
+the numbers (encoder scales, style size), so a renamed file still hits and an
+edited one misses.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+
+from safetensors import SafetensorError
+
+from .adain import StyleStats
+from .encoder import FEATURE_SCALES
+from .errors import VidstyleError
+from .images import load_image, resize_shorter
+
+log = logging.getLogger(__name__)
+STYLE_SIZE = 512  # styles are encoded with their shorter side at most this (as in the paper)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("VIDSTYLE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "vidstyle")
+    return Path(base) / "styles"
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class StyleCache:
+    """Maps style image files to StyleStats via `stats_for_path(path)`.
+
+    `encode` turns an image (3, H, W) into StyleStats (Stylizer.style_stats).
+    Thread-safe, so styles can be prepared off the frame loop.
+    """
+
+    def __init__(self, encode, cache_dir: Path | None = None, style_size: int = STYLE_SIZE):
+        self._encode = encode
+        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self.style_size = style_size
+        self._memory: dict[str, StyleStats] = {}
+        self._lock = threading.Lock()
+        self.computed = 0  # how many styles were actually encoded (for tests and logs)
+
+    def _key(self, path: Path) -> str:
+        tag = f"{file_digest(path)}-{self.style_size}-" + "-".join(f"{s:g}" for s in FEATURE_SCALES)
+        return hashlib.sha256(tag.encode()).hexdigest()[:32]
+
+    def stats_for_path(self, path: str | Path) -> StyleStats:
+        path = Path(path)
+        if not path.is_file():
+            raise VidstyleError(f"style image not found: {path}")
+        key = self._key(path)
+        with self._lock:
+            if key in self._memory:
+                return self._memory[key]
+        stats = self._load_disk(key)
+        if stats is None:
+            image = load_image(path)
+            if min(image.shape[1:]) > self.style_size:
+                image = resize_shorter(image, self.style_size)
+            stats = self._encode(image)
+            self.computed += 1
+            self._save_disk(key, stats)
+        with self._lock:
+            self._memory[key] = stats
+        return stats
+
+    def _load_disk(self, key: str) -> StyleStats | None:
+        path = self.cache_dir / f"{key}.safetensors"
+        if not path.is_file():
+            return None
+        try:
+            return StyleStats.load(path)
+        except (SafetensorError, OSError, KeyError) as exc:
+            log.warning("ignoring unreadable style cache entry %s: %s", path, exc)
+            return None
+
+    def _save_disk(self, key: str, stats: StyleStats) -> None:
+        # A cache that cannot be written only costs time: warn, don't fail.
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_dir / f".{key}.{os.getpid()}.{threading.get_ident()}.partial"
+            stats.save(tmp)
+            tmp.replace(self.cache_dir / f"{key}.safetensors")
+        except OSError as exc:
+            log.warning("cannot write style cache in %s: %s", self.cache_dir, exc)
