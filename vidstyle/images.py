@@ -70,13 +70,9 @@ def resize_longer(img: torch.Tensor, size: int | None) -> torch.Tensor:
 
 
 def save_image(img: torch.Tensor, path: str | Path) -> None:
-    """Save RGB float (3, H, W) in [0, 1]; written to a temporary name, then renamed."""
-    path = Path(path)
+    """Save RGB float (3, H, W) in [0, 1]; the format follows the file extension."""
     arr = (img.detach().float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
-        Image.fromarray(arr).save(tmp)
-        tmp.replace(path)
-    except (OSError, ValueError) as exc:
-        tmp.unlink(missing_ok=True)
+        Image.fromarray(arr).save(path)
+    except (OSError, ValueError, KeyError) as exc:
         raise VidstyleError(f"cannot write image {path}: {exc}") from exc

@@ -54,9 +54,13 @@ def _open_input(path: Path):
         raise VidstyleError(f"cannot read {path} as a video ({exc.strerror or exc})") from exc
     except PermissionError as exc:
         raise VidstyleError(f"cannot read {path}: permission denied") from exc
+    fmt = container.format.name
     if not container.streams.video:
         container.close()
         raise VidstyleError(f"{path} has no video stream")
+    if fmt == "image2" or fmt.endswith("_pipe"):  # FFmpeg reads stills as 1-frame videos
+        container.close()
+        raise VidstyleError(f"{path} is an image, not a video (use 'vidstyle image')")
     return container
 
 

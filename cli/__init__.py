@@ -1,0 +1,1 @@
+"""The `vidstyle` command line (installed as vidstyle.cli): parses arguments, calls the library."""

@@ -1,0 +1,85 @@
+"""`vidstyle bench`: measure the FPS this machine achieves."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import add_device_args, positive_int
+
+EXAMPLES = """examples:
+  vidstyle bench                                  # 256x256 and 640x360, batch 1
+  vidstyle bench --sizes 640x360 1280x720 --batches 1 4 --json bench.json
+  vidstyle bench --input my_clip.mp4 --no-model
+"""
+
+
+def size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        assert w >= 16 and h >= 16
+        return w, h
+    except (ValueError, AssertionError):
+        raise argparse.ArgumentTypeError(f"sizes look like 640x360 (at least 16x16), got {text!r}")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="measure model and end-to-end FPS",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=size, nargs="+", default=[(256, 256), (640, 360)], metavar="WxH")
+    p.add_argument("--batches", type=positive_int, nargs="+", default=None, metavar="B",
+                   help="batch sizes (default: 1 on CPU, 1 and 8 on CUDA)")
+    p.add_argument("--steps", type=positive_int, default=10, help="timed model steps (default 10)")
+    p.add_argument("--frames", type=positive_int, default=30, help="frames in the generated clip")
+    p.add_argument("--input", metavar="VIDEO", help="also time conversion of this real file")
+    p.add_argument("--no-model", action="store_true", help="skip the model-only measurements")
+    p.add_argument("--no-file", action="store_true", help="skip the file-conversion measurements")
+    p.add_argument("--json", metavar="FILE", help="write the results as JSON ('-' for stdout)")
+    p.add_argument("--decoder", metavar="FILE", help="decoder weights (default: the shipped ones)")
+    add_device_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import platform
+    import time
+    from pathlib import Path
+
+    import torch
+
+    from vidstyle.bench import bench_file, bench_model, random_target
+    from vidstyle.decoder import Decoder
+    from vidstyle.stylizer import Stylizer
+
+    stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision)
+    batches = args.batches or ([1, 8] if stylizer.device.type == "cuda" else [1])
+    target = random_target(stylizer)
+    results = []
+    for w, h in args.sizes:
+        for b in batches:
+            if not args.no_model:
+                results.append(bench_model(stylizer, w, h, b, args.steps, target=target))
+                _print_row(results[-1])
+            if not args.no_file:
+                for row in bench_file(stylizer, w, h, b, args.frames, target=target):
+                    results.append(row)
+                    _print_row(row)
+    if args.input:
+        for row in bench_file(stylizer, 0, 0, batches[0], input_path=Path(args.input), target=target):
+            results.append({**row, "input": args.input})
+            _print_row(results[-1])
+    doc = {"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+           "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
+           "gpu": torch.cuda.get_device_name() if stylizer.device.type == "cuda" else None,
+           "results": results}
+    if args.json == "-":
+        print(json.dumps(doc, indent=2))
+    elif args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2))
+    return 0
+
+
+def _print_row(r: dict) -> None:
+    lat = f"p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms" if "p50_ms" in r else ""
+    mem = f"  peak {r['peak_mem_mb']:.0f} MB" if "peak_mem_mb" in r else ""
+    print(f"{r['stage']:>10}  {r['width']:>4}x{r['height']:<4} batch {r['batch']:<2} "
+          f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['device']} {r['precision']}]", flush=True)

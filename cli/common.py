@@ -1,0 +1,85 @@
+"""Options shared by the commands, and turning them into library objects."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vidstyle.errors import VidstyleError
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a value between 0 and 1, got {value}")
+    return value
+
+
+def add_device_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("device")
+    g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="where the model runs (default: cuda if available, else cpu)")
+    g.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
+                   help="model precision (default: fp16 on cuda, bf16 on CPUs with bf16 units, else fp32)")
+
+
+def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
+                   default_size: int | None = None) -> None:
+    g = p.add_argument_group("style")
+    g.add_argument("--style", "-s", action="append", required=styles_required, metavar="IMAGE",
+                   help="style image or folder; repeat to blend several styles")
+    g.add_argument("--weights", type=float, nargs="+", metavar="W",
+                   help="one weight per --style for blending (normalised to sum to 1)")
+    g.add_argument("--alpha", type=unit_float, default=1.0,
+                   help="content-style trade-off: 0 keeps the content, 1 full style (default 1)")
+    g.add_argument("--size", type=positive_int, metavar="N", default=default_size,
+                   help="resize so the shorter side is N pixels (default: "
+                        + (f"{default_size})" if default_size else "keep the input size)"))
+    g.add_argument("--decoder", metavar="FILE", help="decoder weights (default: the shipped ones)")
+    add_device_args(p)
+    p.add_argument("--batch", type=positive_int, metavar="B",
+                   help="frames per model step (default: 1 on CPU, 8 on CUDA)")
+
+
+def build_stylizer(args):
+    from vidstyle.decoder import Decoder
+    from vidstyle.style_cache import StyleCache
+    from vidstyle.stylizer import Stylizer, default_batch
+
+    stylizer = Stylizer(Decoder.load(args.decoder), device=args.device, precision=args.precision)
+    if args.batch is None:
+        args.batch = default_batch(stylizer.device)
+    return stylizer, StyleCache(stylizer.style_stats)
+
+
+def build_target(args, cache):
+    from vidstyle.styles import expand_styles, mix_target
+
+    paths = expand_styles(args.style)
+    if len(paths) > 1 and not args.weights and any(_is_dir(s) for s in args.style):
+        raise VidstyleError("a style folder is for the webcam's live style switching; "
+                            "for files, name the style images (and --weights to blend them)")
+    return mix_target(cache, paths, args.weights, args.alpha)
+
+
+def _is_dir(path: str) -> bool:
+    from pathlib import Path
+
+    return Path(path).is_dir()
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"vidstyle: error: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,88 @@
+"""`vidstyle convert`: stylize video files."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import add_model_args, build_stylizer, build_target, fail
+from .progress import Progress
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"}
+EXAMPLES = """examples:
+  vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
+  vidstyle convert clips/ --style wave.jpg -o out/ --size 360
+  vidstyle convert a.mp4 b.mp4 -s wave.jpg -s scream.jpg --weights 0.7 0.3 -o out/
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("convert", help="stylize video files (audio is copied through)",
+                       description="Stylize one or more video files; every frame, timestamp and "
+                                   "the audio track are kept.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files or folders of videos")
+    p.add_argument("-o", "--output", required=True,
+                   help="output file (one input) or folder (several inputs or a folder)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    add_model_args(p)
+    p.set_defaults(run=run)
+
+
+def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
+    """(input, output) pairs; several inputs or a folder input make OUTPUT a folder."""
+    from vidstyle.errors import VidstyleError
+
+    files: list[Path] = []
+    folder_input = False
+    for name in inputs:
+        p = Path(name)
+        if p.is_dir():
+            folder_input = True
+            found = sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
+            if not found:
+                raise VidstyleError(f"no video files in folder {p}")
+            files.extend(found)
+        elif p.exists():
+            files.append(p)
+        else:
+            raise VidstyleError(f"input not found: {p}")
+    out = Path(output)
+    if len(files) == 1 and not folder_input and not out.is_dir():
+        return [(files[0], out)]
+    if out.exists() and not out.is_dir():
+        raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
+    return [(f, out / f"{f.stem}.mp4") for f in files]
+
+
+def run(args) -> int:
+    from vidstyle.errors import VidstyleError
+    from vidstyle.pipeline import convert_video
+
+    pairs = plan_outputs(args.inputs, args.output)
+    stylizer, cache = build_stylizer(args)
+    target = build_target(args, cache)
+    failures, reports = 0, []
+    with Progress(len(pairs)) as progress:
+        for src, dst in pairs:
+            try:
+                with progress.file(src.name) as on_progress:
+                    report = convert_video(src, dst, stylizer, target, batch=args.batch,
+                                           size=args.size, overwrite=args.overwrite,
+                                           on_progress=on_progress)
+                reports.append(report)
+            except VidstyleError as exc:
+                if len(pairs) == 1:
+                    raise
+                failures += 1
+                progress.write(f"vidstyle: error: {exc}")
+    for r in reports:
+        audio = "audio copied" if r.audio_copied else "no audio"
+        print(f"{r.output}: {r.frames} frames {r.width}x{r.height}, {r.fps:.1f} FPS "
+              f"(model {r.model_fps:.1f} FPS), {audio}")
+    if len(pairs) > 1:
+        frames = sum(r.frames for r in reports)
+        seconds = sum(r.wall_seconds for r in reports)
+        print(f"{len(reports)} of {len(pairs)} files converted, {frames} frames, "
+              f"{frames / seconds if seconds else 0:.1f} FPS overall on {stylizer.device} "
+              f"({stylizer.precision})")
+    return fail(f"{failures} file(s) failed") if failures else 0

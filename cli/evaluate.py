@@ -1,0 +1,71 @@
+"""`vidstyle eval`: quality numbers and a result grid on content x style pairs."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import add_device_args, positive_int
+
+EXAMPLES = """examples:
+  vidstyle eval --content ../shared/data/eval/content --style ../shared/data/eval/style -o grid.png
+  vidstyle eval --content photos/ --style paintings/ --size 512 --json scores.json
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("eval", help="score stylization quality on content x style pairs",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--content", required=True, metavar="DIR")
+    p.add_argument("--style", required=True, metavar="DIR")
+    p.add_argument("--size", type=positive_int, default=512, help="longer side in pixels (default 512)")
+    p.add_argument("-o", "--output", metavar="PNG", help="write the result grid here")
+    p.add_argument("--json", metavar="FILE", help="write per-pair and mean scores as JSON")
+    p.add_argument("--decoder", metavar="FILE", help="decoder weights (default: the shipped ones)")
+    p.add_argument("--overwrite", action="store_true")
+    add_device_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from vidstyle.decoder import Decoder
+    from vidstyle.evaluate import as_json, evaluate, load_set, make_grid, summarise
+    from vidstyle.images import save_image
+    from vidstyle.outputs import atomic_output, check_output
+    from vidstyle.stills import stylize_image
+    from vidstyle.stylizer import Stylizer, Target
+
+    for out in filter(None, (args.output, args.json)):
+        check_output(None, Path(out), args.overwrite)
+    stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision)
+    contents, styles = load_set(args.content, args.size), load_set(args.style, args.size)
+    stats = {}
+
+    def method(content, style):
+        key = id(style)
+        if key not in stats:
+            stats[key] = stylizer.style_stats(style)
+        return stylize_image(content, stylizer, Target(stats[key]))
+
+    bar = tqdm(total=len(contents) * len(styles), unit="pair", disable=None)
+    scores, outputs = evaluate(method, contents, styles, on_pair=lambda s: bar.update(1))
+    bar.close()
+    print(f"{'content':28} {'style':28} {'content':>8} {'gap':>6} {'style':>10} {'s':>6}")
+    for s in scores:
+        print(f"{s.content[:28]:28} {s.style[:28]:28} {s.content_loss:8.2f} {s.style_gap:6.3f} "
+              f"{s.style_loss:10.1f} {s.seconds:6.3f}")
+    mean = summarise(scores)
+    print(f"mean over {mean['pairs']} pairs: content loss {mean['content_loss']:.2f}, "
+          f"style gap {mean['style_gap']:.3f}, style loss {mean['style_loss']:.1f}, "
+          f"{mean['seconds_per_image']:.3f} s/image ({stylizer.device}, {stylizer.precision})")
+    if args.json:
+        with atomic_output(Path(args.json)) as tmp:
+            tmp.write_text(json.dumps(as_json(scores), indent=2))
+    if args.output:
+        with atomic_output(Path(args.output)) as tmp:
+            save_image(make_grid(contents, styles, outputs), tmp)
+        print(f"grid: {args.output}")
+    return 0

@@ -1,0 +1,41 @@
+"""`vidstyle image`: stylize still images."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import add_model_args, build_stylizer, build_target
+
+EXAMPLES = """examples:
+  vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
+  vidstyle image a.jpg b.jpg --style wave.jpg --alpha 0.6 -o out/
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("image", help="stylize still images",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="CONTENT", help="content images")
+    p.add_argument("-o", "--output", required=True, help="output image (one input) or folder")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    add_model_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from vidstyle.errors import VidstyleError
+    from vidstyle.stills import stylize_image_file
+
+    out = Path(args.output)
+    if len(args.inputs) > 1 or out.is_dir():
+        if out.exists() and not out.is_dir():
+            raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
+        pairs = [(Path(i), out / f"{Path(i).stem}.png") for i in args.inputs]
+    else:
+        pairs = [(Path(args.inputs[0]), out)]
+    stylizer, cache = build_stylizer(args)
+    target = build_target(args, cache)
+    for src, dst in pairs:
+        stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite)
+        print(dst)
+    return 0

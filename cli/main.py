@@ -1,0 +1,41 @@
+"""Entry point: `vidstyle COMMAND ...`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import bench, convert, evaluate, image, train, webcam
+from .common import fail
+
+COMMANDS = (convert, image, webcam, bench, train, evaluate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vidstyle",
+        description="Real-time arbitrary style transfer (AdaIN) for video files, webcams and images.",
+        epilog="Run 'vidstyle COMMAND --help' for a command's options and examples.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="vidstyle: %(levelname)s: %(message)s")
+    from vidstyle.errors import VidstyleError
+
+    try:
+        return args.run(args) or 0
+    except VidstyleError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

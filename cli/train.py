@@ -1,0 +1,72 @@
+"""`vidstyle train`: train the decoder."""
+from __future__ import annotations
+
+import argparse
+
+from .common import add_device_args, positive_int
+
+EXAMPLES = """examples:
+  vidstyle train --content ../shared/data/train/content --style ../shared/data/train/style \\
+      --out runs/cpu --schedule 128:16000,256:2000
+  vidstyle train ... --out runs/cpu --resume        # continue exactly where it stopped
+  vidstyle train ... --init weights/decoder.safetensors --schedule 256:20000
+
+The run folder gets checkpoint.pt (every --checkpoint-every steps and on Ctrl-C),
+decoder.safetensors (fp16, ready for --decoder or weights/), log.csv and sample grids.
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train the AdaIN decoder",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--content", required=True, metavar="DIR", help="folder of photos")
+    p.add_argument("--style", required=True, metavar="DIR", help="folder of paintings")
+    p.add_argument("--out", default="runs/train", metavar="DIR", help="run folder (default runs/train)")
+    p.add_argument("--schedule", default=None, metavar="CROP:STEPS,...",
+                   help="crop sizes and step counts (default: 128:16000,256:2000 on CPU, 256:160000 on CUDA)")
+    p.add_argument("--batch", type=positive_int, default=8, help="pairs per step (default 8)")
+    p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4)")
+    p.add_argument("--style-weight", type=float, default=10.0, help="lambda (default 10)")
+    p.add_argument("--checkpoint-every", type=positive_int, default=250, metavar="N")
+    p.add_argument("--sample-every", type=positive_int, default=500, metavar="N")
+    p.add_argument("--sample-styles", metavar="DIR", help="styles for the sample grids (default --style)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    p.add_argument("--init", metavar="FILE", help="start from these decoder weights")
+    add_device_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from vidstyle.train import TrainConfig, Trainer, parse_schedule, resolve_device, train
+
+    device = resolve_device(args.device)
+    schedule = args.schedule or ("256:160000" if device.type == "cuda" else "128:16000,256:2000")
+    config = TrainConfig(args.content, args.style, args.out, schedule=parse_schedule(schedule),
+                         batch=args.batch, lr=args.lr, style_weight=args.style_weight,
+                         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
+                         seed=args.seed, device=args.device, precision=args.precision,
+                         init_weights=args.init, sample_style_dir=args.sample_styles)
+    trainer = Trainer(config)
+    if args.resume and not trainer.resume():
+        print(f"no checkpoint in {args.out}; starting from step 0")
+    bar = tqdm(total=config.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True)
+
+    def on_step(r) -> None:
+        bar.update(1)
+        bar.set_postfix_str(f"crop {r.crop} loss {r.loss:.2f} content {r.content:.3f} "
+                            f"style {r.style:.3f}", refresh=False)
+
+    try:
+        train(config, on_step=on_step, trainer=trainer)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"stopped at step {trainer.step}; checkpoint saved in {args.out} (use --resume)")
+        return 130
+    bar.close()
+    print(f"done: {trainer.step} steps; decoder at {trainer.out / 'decoder.safetensors'} "
+          f"on {trainer.device} (torch {torch.__version__})")
+    return 0

@@ -1,0 +1,56 @@
+"""`vidstyle webcam`: live stylized preview of a camera."""
+from __future__ import annotations
+
+import argparse
+
+from .common import add_model_args, build_stylizer
+
+EXAMPLES = """examples:
+  vidstyle webcam --style starry.jpg
+  vidstyle webcam --style styles/ --size 360 --camera 1
+
+keys: q/Esc quit, n/p next/previous style, +/- alpha, s snapshot, r start/stop recording
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("webcam", help="live stylized camera preview",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
+    p.add_argument("--capture-size", metavar="WxH", default="1280x720",
+                   help="resolution asked of the camera (default 1280x720)")
+    p.add_argument("--save-dir", default=".", help="where snapshots and recordings go (default: .)")
+    add_model_args(p, default_size=360)  # a live feed wants a modest size
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from vidstyle.errors import VidstyleError
+    from vidstyle.live import LiveControls, LiveRecorder, PreviewWindow, run_live
+    from vidstyle.sources import CameraSource, open_camera
+    from vidstyle.styles import expand_styles
+
+    try:
+        cw, ch = (int(v) for v in args.capture_size.lower().split("x"))
+    except ValueError:
+        raise VidstyleError(f"--capture-size must look like 1280x720, got {args.capture_size!r}")
+    stylizer, cache = build_stylizer(args)
+    styles = expand_styles(args.style)
+    controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
+                            recorder_factory=lambda: LiveRecorder(args.save_dir))
+    window = PreviewWindow()
+    camera = CameraSource(open_camera(args.camera, cw, ch)).start()
+    try:
+        stats = run_live(camera, stylizer, controls.target, window, size=args.size,
+                         overlay=controls.overlay, on_key=controls.on_key, on_frame=controls.on_frame)
+    finally:
+        controls.close()
+        camera.close()
+        window.close()
+    if stats.ended_by_camera:
+        print("camera stopped sending frames (unplugged?); stopped cleanly")
+    print(f"{stats.frames} frames, {stats.fps:.1f} FPS, latency p50 {stats.latency_ms(50):.0f} ms "
+          f"p95 {stats.latency_ms(95):.0f} ms, {stats.dropped} camera frames skipped")
+    for path in controls.snapshots:
+        print(f"snapshot: {path}")
+    return 0

@@ -1,0 +1,89 @@
+"""Shared fixtures: the real (frozen) encoder, a seeded random decoder, tiny generated media."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vidstyle.decoder import Decoder
+from vidstyle.encoder import Encoder
+from vidstyle.stylizer import Stylizer
+
+
+@pytest.fixture(scope="session")
+def raw_encoder() -> Encoder:
+    return Encoder(balanced=False)
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    return Encoder(balanced=True)
+
+
+@pytest.fixture(scope="session")
+def random_decoder() -> Decoder:
+    torch.manual_seed(0)
+    return Decoder().eval().requires_grad_(False)
+
+
+@pytest.fixture(scope="session")
+def stylizer(encoder, random_decoder) -> Stylizer:
+    return Stylizer(random_decoder, device="cpu", precision="auto", encoder=encoder)
+
+
+def frames_rgb(n: int, w: int, h: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    out = np.empty((n, h, w, 3), np.uint8)
+    for i in range(n):
+        out[i, ..., 0] = (xx * 4 + i * 7) % 256
+        out[i, ..., 1] = (yy * 4 + i * 3) % 256
+        out[i, ..., 2] = rng.integers(0, 256, (h, w))
+    return out
+
+
+def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
+               audio: bool = True, pts_step: int = 1) -> Path:
+    """An H.264 clip (optionally with AAC audio) made here, so tests need no files."""
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        v.options = {"preset": "ultrafast"}
+        a = None
+        if audio:
+            a = out.add_stream("aac", rate=22050)
+            a.layout = "mono"
+        for i, img in enumerate(frames_rgb(n, w, h)):
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts, f.time_base = i * pts_step, Fraction(1, fps * pts_step)
+            out.mux(v.encode(f))
+        out.mux(v.encode(None))
+        if a is not None:
+            sr, chunk = 22050, 1024
+            t = np.arange(int(sr * n / fps)) / sr
+            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            for s in range(0, len(tone) - chunk + 1, chunk):
+                af = av.AudioFrame.from_ndarray(tone[None, s:s + chunk], format="fltp", layout="mono")
+                af.sample_rate, af.pts = sr, s
+                out.mux(a.encode(af))
+            out.mux(a.encode(None))
+    return path
+
+
+@pytest.fixture
+def clip(tmp_path) -> Path:
+    return write_clip(tmp_path / "clip.mp4")
+
+
+@pytest.fixture
+def style_png(tmp_path) -> Path:
+    rng = np.random.default_rng(3)
+    img = (rng.random((40, 40, 3)) * 255).astype(np.uint8)
+    path = tmp_path / "style.png"
+    Image.fromarray(img).save(path)
+    return path

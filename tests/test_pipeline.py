@@ -1,0 +1,153 @@
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from conftest import write_clip
+from vidstyle.adain import StyleStats
+from vidstyle.errors import VidstyleError
+from vidstyle.pipeline import convert_video, output_size
+from vidstyle.stylizer import Target
+from vidstyle.outputs import partial_path
+
+
+@pytest.fixture(scope="module")
+def target(stylizer) -> Target:
+    rng = np.random.default_rng(0)
+    import torch
+
+    return Target(stylizer.style_stats(torch.from_numpy(rng.random((3, 48, 48), dtype=np.float32))))
+
+
+def video_pts(path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return [f.pts for f in c.decode(s)], s.time_base, (s.codec_context.width, s.codec_context.height)
+
+
+def audio_packets(path):
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return []
+        return [(p.pts, p.dts, bytes(p)) for p in c.demux(c.streams.audio[0]) if p.size]
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_every_frame_timestamp_and_audio_packet_survive(clip, tmp_path, stylizer, target, batch):
+    out = tmp_path / "out.mp4"
+    seen = []
+    report = convert_video(clip, out, stylizer, target, batch=batch,
+                           on_progress=lambda done, total, fps: seen.append(done))
+    in_pts, in_tb, in_size = video_pts(clip)
+    out_pts, out_tb, out_size = video_pts(out)
+    assert report.frames == len(in_pts) == len(out_pts) == 12
+    assert [p * in_tb for p in in_pts] == [p * out_tb for p in out_pts]
+    assert out_size == in_size
+    assert audio_packets(out) == audio_packets(clip) and len(audio_packets(clip)) > 5
+    assert report.audio_copied
+    assert seen[-1] == 12 and seen == sorted(seen)
+    assert not partial_path(out).exists()
+
+
+def test_variable_frame_rate_timestamps_are_kept(tmp_path, stylizer, target):
+    clip = write_clip(tmp_path / "vfr.mp4", n=6, audio=False, pts_step=3)
+    out = tmp_path / "out.mp4"
+    convert_video(clip, out, stylizer, target)
+    in_pts, in_tb, _ = video_pts(clip)
+    out_pts, out_tb, _ = video_pts(out)
+    assert [p * in_tb for p in in_pts] == [p * out_tb for p in out_pts]
+
+
+def test_size_option_resizes_and_odd_sizes_become_even(tmp_path, stylizer, target):
+    clip = write_clip(tmp_path / "c.mp4", n=3, w=64, h=48, audio=False)
+    out = tmp_path / "small.mp4"
+    report = convert_video(clip, out, stylizer, target, size=33)
+    assert (report.width, report.height) == output_size(64, 48, 33) == (44, 32)
+    assert video_pts(out)[2] == (44, 32)
+    assert output_size(65, 49, None) == (64, 48)
+
+
+def test_existing_output_is_refused_and_kept(clip, tmp_path, stylizer, target):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"precious")
+    with pytest.raises(VidstyleError, match="exists"):
+        convert_video(clip, out, stylizer, target)
+    assert out.read_bytes() == b"precious"
+    convert_video(clip, out, stylizer, target, overwrite=True)
+    assert len(video_pts(out)[0]) == 12
+
+
+def test_output_equal_to_input_is_refused(clip, stylizer, target):
+    before = clip.read_bytes()
+    with pytest.raises(VidstyleError, match="is the input"):
+        convert_video(clip, clip, stylizer, target, overwrite=True)
+    assert clip.read_bytes() == before
+
+
+def test_interrupt_leaves_no_file_under_the_final_name(clip, tmp_path, stylizer, target, monkeypatch):
+    calls = {"n": 0}
+    real = stylizer.stylize_frames
+
+    def flaky(frames, tgt, size=None):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(frames, tgt, size)
+
+    monkeypatch.setattr(stylizer, "stylize_frames", flaky)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(KeyboardInterrupt):
+        convert_video(clip, out, stylizer, target)
+    assert not out.exists() and not partial_path(out).exists()
+    assert list(tmp_path.iterdir()) == [clip]
+
+
+def test_video_without_frames_is_an_error(tmp_path, stylizer, target):
+    empty = tmp_path / "empty.mp4"
+    with av.open(str(empty), "w") as c:
+        s = c.add_stream("libx264", rate=24)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+    out = tmp_path / "out.mp4"
+    with pytest.raises(VidstyleError):
+        convert_video(empty, out, stylizer, target)
+    assert not out.exists() and not partial_path(out).exists()
+
+
+def test_audio_only_file_is_an_error(tmp_path, stylizer, target):
+    path = tmp_path / "audio.m4a"
+    with av.open(str(path), "w") as c:
+        a = c.add_stream("aac", rate=22050)
+        a.layout = "mono"
+        f = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        f.sample_rate, f.pts = 22050, 0
+        c.mux(a.encode(f))
+        c.mux(a.encode(None))
+    with pytest.raises(VidstyleError, match="no video stream"):
+        convert_video(path, tmp_path / "o.mp4", stylizer, target)
+
+
+def test_style_stats_are_used_not_recomputed(clip, tmp_path, stylizer, target, monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("style re-encoded during conversion")
+
+    monkeypatch.setattr(stylizer, "style_stats", boom)
+    convert_video(clip, tmp_path / "o.mp4", stylizer, target)
+
+
+def test_different_styles_give_different_outputs(stylizer):
+    import torch
+
+    frames = np.random.default_rng(1).integers(0, 256, (1, 32, 40, 3), dtype=np.uint8)
+    a = Target(StyleStats(torch.zeros(512), torch.ones(512)))
+    b = Target(StyleStats(torch.ones(512) * 3, torch.ones(512) * 2))
+    out_a, out_b = stylizer.stylize_frames(frames, a), stylizer.stylize_frames(frames, b)
+    assert out_a.shape == out_b.shape == (1, 32, 40, 3) and out_a.dtype == np.uint8
+    assert not np.array_equal(out_a, out_b)
+
+
+def test_frame_rate_is_kept(clip, tmp_path, stylizer, target):
+    out = tmp_path / "o.mp4"
+    convert_video(clip, out, stylizer, target)
+    with av.open(str(clip)) as a, av.open(str(out)) as b:
+        assert a.streams.video[0].average_rate == b.streams.video[0].average_rate == Fraction(24)

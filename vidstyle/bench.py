@@ -1,0 +1,123 @@
+"""Throughput measurements: model-only FPS per size/batch, and each stage of file conversion.
+
+Wall-clock timing after warm-up, with a device synchronisation around each
+timed step on CUDA, as nanoGPT's bench does.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .pipeline import convert_video
+from .sinks import VideoFileSink
+from .sources import VideoFileSource
+from .stylizer import Stylizer, Target
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _percentiles(seconds: list[float]) -> dict:
+    ms = np.asarray(seconds) * 1000
+    return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95))}
+
+
+def synthetic_frames(n: int, width: int, height: int, seed: int = 0) -> np.ndarray:
+    """Smooth moving colour fields plus noise: like video, not like a constant."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    frames = np.empty((n, height, width, 3), np.uint8)
+    for i in range(n):
+        base = [127 + 100 * np.sin(xx / (37 + 9 * c) + yy / (53 - 7 * c) + 0.2 * i + c) for c in range(3)]
+        img = np.stack(base, -1) + rng.normal(0, 12, (height, width, 3))
+        frames[i] = np.clip(img, 0, 255).astype(np.uint8)
+    return frames
+
+
+def random_target(stylizer: Stylizer, seed: int = 0) -> Target:
+    """A plausible style (statistics of a synthetic image); speed does not depend on it."""
+    img = torch.from_numpy(synthetic_frames(1, 256, 256, seed + 1)[0]).permute(2, 0, 1).float() / 255
+    return Target(stylizer.style_stats(img))
+
+
+def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: int = 10,
+                warmup: int = 2, target: Target | None = None) -> dict:
+    """Model-only: uint8 frames already in host memory -> stylized uint8 in host memory."""
+    target = target or random_target(stylizer)
+    frames = synthetic_frames(batch, width, height)
+    if stylizer.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(stylizer.device)
+    for _ in range(warmup):
+        stylizer.stylize_frames(frames, target)
+    _sync(stylizer.device)
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        stylizer.stylize_frames(frames, target)
+        _sync(stylizer.device)
+        times.append(time.perf_counter() - t0)
+    total = sum(times)
+    result = {"stage": "model", "width": width, "height": height, "batch": batch,
+              "fps": batch * steps / total, **_percentiles(times),
+              "device": str(stylizer.device), "precision": stylizer.precision}
+    if stylizer.device.type == "cuda":
+        result["peak_mem_mb"] = torch.cuda.max_memory_allocated(stylizer.device) / 2**20
+    return result
+
+
+def make_clip(path: Path, frames: int, width: int, height: int, fps: int = 30) -> Path:
+    """A synthetic H.264 clip for end-to-end measurements."""
+    sink = VideoFileSink(path, width, height, Fraction(fps), Fraction(1, fps), preset="ultrafast")
+    for i, img in enumerate(synthetic_frames(frames, width, height)):
+        sink.write(img, i)
+    sink.close()
+    return path
+
+
+def bench_decode(path: Path) -> dict:
+    t0 = time.perf_counter()
+    with VideoFileSource(path) as src:
+        n = sum(1 for _ in src)
+    return {"stage": "decode", "fps": n / (time.perf_counter() - t0), "frames": n}
+
+
+def bench_encode(width: int, height: int, frames: int = 60) -> dict:
+    imgs = synthetic_frames(min(frames, 8), width, height)
+    with tempfile.TemporaryDirectory() as tmp:
+        sink = VideoFileSink(Path(tmp) / "enc.mp4", width, height, Fraction(30), Fraction(1, 30))
+        t0 = time.perf_counter()
+        for i in range(frames):
+            sink.write(imgs[i % len(imgs)], i)
+        sink.close()
+        return {"stage": "encode", "fps": frames / (time.perf_counter() - t0), "frames": frames}
+
+
+def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: int = 30,
+               input_path: Path | None = None, target: Target | None = None) -> list[dict]:
+    """Decode, encode and end-to-end conversion FPS on a generated clip (or a real file)."""
+    target = target or random_target(stylizer)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        clip = input_path or make_clip(tmp / "clip.mp4", frames, width, height)
+        # Warm the model at this size so the first batch's setup is not timed.
+        with VideoFileSource(clip) as src:
+            w, h = src.info.width, src.info.height
+        stylizer.stylize_frames(synthetic_frames(batch, w, h), target)
+        report = convert_video(clip, tmp / "out.mp4", stylizer, target, batch=batch)
+        lat = _percentiles(report.latencies)
+        common = {"width": w, "height": h, "batch": batch, "device": str(stylizer.device),
+                  "precision": stylizer.precision}
+        return [
+            {**bench_decode(clip), **common},
+            {**bench_encode(w, h), **common},
+            {"stage": "end-to-end", "fps": report.fps, "model_fps_in_pipeline": report.model_fps,
+             "frames": report.frames, **lat, **common},
+        ]
+

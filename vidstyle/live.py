@@ -1,0 +1,259 @@
+"""The live loop: newest camera frame -> model -> preview, with FPS and latency.
+
+The display is anything with `show(rgb_image, overlay_lines) -> key or -1` and
+`close()`; `PreviewWindow` is the OpenCV one, tests pass a fake. Keys go to a
+`on_key(key) -> bool` callback (False stops the loop).
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .errors import VidstyleError
+from .sources import CameraSource
+from .stylizer import Stylizer, Target
+
+QUIT_KEYS = {ord("q"), 27}  # q, Esc
+
+
+class PreviewWindow:
+    """An OpenCV window; raises VidstyleError when there is no display."""
+
+    def __init__(self, title: str = "vidstyle"):
+        import cv2
+
+        self._cv2 = cv2
+        self.title = title
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+        except cv2.error as exc:
+            raise VidstyleError(
+                "no display available for the preview window (is DISPLAY set? "
+                "opencv-python-headless has no windows)") from exc
+
+    def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
+        cv2 = self._cv2
+        bgr = np.ascontiguousarray(rgb[..., ::-1])
+        for i, line in enumerate(overlay):
+            org = (10, 24 + 22 * i)
+            cv2.putText(bgr, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
+            cv2.putText(bgr, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.imshow(self.title, bgr)
+        key = cv2.waitKey(1)
+        # Closing the window with the mouse counts as quitting.
+        if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+            return ord("q")
+        return key & 0xFF if key >= 0 else -1
+
+    def close(self) -> None:
+        self._cv2.destroyWindow(self.title)
+
+
+@dataclass
+class LiveStats:
+    frames: int = 0
+    seconds: float = 0.0  # wall time after warm-up
+    dropped: int = 0  # camera frames never shown (the model was busy)
+    latencies: list = field(default_factory=list)  # grab -> displayed, seconds
+    ended_by_camera: bool = False
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+    def latency_ms(self, q: float) -> float:
+        return float(np.percentile(self.latencies, q) * 1000) if self.latencies else 0.0
+
+
+def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[], Target], display,
+             size: int | None = None, overlay: Callable[[], list[str]] | None = None,
+             on_key: Callable[[int], bool] | None = None,
+             on_frame: Callable[[np.ndarray], None] | None = None,
+             max_frames: int | None = None, warmup_frames: int = 3) -> LiveStats:
+    """Run until a quit key, the camera ends (unplugged), or max_frames.
+
+    `target()` is called per frame so live controls take effect at once.
+    `on_frame(stylized_rgb)` sees every shown frame (recording, snapshots).
+    """
+    stats = LiveStats()
+    window: deque = deque(maxlen=30)  # recent display times, for the overlay FPS
+    started = None
+    shown = 0
+    while max_frames is None or shown < max_frames:
+        frame = camera.read()
+        if frame is None:
+            stats.ended_by_camera = camera.ended
+            break
+        out = stylizer.stylize_frames(frame.image[None], target(), size)[0]
+        now = time.perf_counter()
+        window.append(now)
+        fps = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
+        lines = [f"{fps:5.1f} FPS"] + (overlay() if overlay else [])
+        key = display.show(out, lines)
+        if on_frame:
+            on_frame(out)
+        shown += 1
+        if shown == warmup_frames:
+            started = time.perf_counter()
+        elif shown > warmup_frames:
+            stats.frames += 1
+            stats.latencies.append(time.perf_counter() - frame.grabbed_at)
+        if key in QUIT_KEYS:
+            break
+        if key >= 0 and on_key and not on_key(key):
+            break
+    if started is not None:
+        stats.seconds = time.perf_counter() - started
+    stats.dropped = camera.dropped
+    return stats
+
+
+class LiveControls:
+    """Keyboard controls for the live loop: n/p cycle styles, +/- alpha, s snapshot, r record.
+
+    Style statistics are computed in a background thread (and cached), so
+    switching to a style not seen yet never stalls the feed: the previous style
+    stays on screen until the new one is ready.
+    """
+
+    def __init__(self, cache, styles: list, alpha: float = 1.0, alpha_step: float = 0.1,
+                 snapshot_dir=None, recorder_factory=None):
+        import threading
+        from pathlib import Path
+
+        if not styles:
+            raise VidstyleError("no style images given")
+        self._cache = cache
+        self.styles = [Path(s) for s in styles]
+        self.index = 0
+        self.alpha = alpha
+        self.alpha_step = alpha_step
+        self.snapshot_dir = Path(snapshot_dir) if snapshot_dir else Path.cwd()
+        self._recorder_factory = recorder_factory
+        self.recorder = None
+        self.snapshots: list = []
+        self.messages: deque = deque(maxlen=1)
+        self._stats = {0: cache.stats_for_path(self.styles[0])}
+        self._shown = 0
+        self._last_frame: np.ndarray | None = None
+        self._lock = threading.Lock()
+        # Warm the cache for the other styles without blocking the first frame.
+        self._worker = threading.Thread(target=self._prepare_all, daemon=True, name="vidstyle-styles")
+        self._worker.start()
+
+    def _prepare_all(self) -> None:
+        for i in range(1, len(self.styles)):
+            try:
+                stats = self._cache.stats_for_path(self.styles[i])
+            except VidstyleError as exc:
+                self.messages.append(str(exc))
+                continue
+            with self._lock:
+                self._stats[i] = stats
+
+    def target(self) -> Target:
+        with self._lock:
+            if self.index in self._stats:
+                self._shown = self.index
+            return Target(self._stats[self._shown], self.alpha)
+
+    def overlay(self) -> list[str]:
+        lines = [f"{self.styles[self._shown].stem}  alpha {self.alpha:.1f}"]
+        if self._shown != self.index:
+            lines.append(f"loading {self.styles[self.index].stem}...")
+        if self.recorder is not None:
+            lines.append("REC")
+        lines.extend(self.messages)
+        return lines
+
+    def on_frame(self, rgb: np.ndarray) -> None:
+        self._last_frame = rgb
+        if self.recorder is not None:
+            self.recorder.write(rgb)
+
+    def on_key(self, key: int) -> bool:
+        ch = chr(key) if 0 <= key < 256 else ""
+        if ch in ("n", "p"):
+            self.index = (self.index + (1 if ch == "n" else -1)) % len(self.styles)
+        elif ch in ("+", "="):
+            self.alpha = min(1.0, round(self.alpha + self.alpha_step, 3))
+        elif ch in ("-", "_"):
+            self.alpha = max(0.0, round(self.alpha - self.alpha_step, 3))
+        elif ch == "s" and self._last_frame is not None:
+            self.snapshots.append(self._save_snapshot(self._last_frame))
+        elif ch == "r":
+            self.toggle_recording()
+        return True
+
+    def _save_snapshot(self, rgb: np.ndarray):
+        from .images import save_image
+        import torch
+
+        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.snapshot_dir / time.strftime("vidstyle-%Y%m%d-%H%M%S.png")
+        n = 1
+        while path.exists():
+            path = path.with_name(f"{path.stem.split('_')[0]}_{n}.png")
+            n += 1
+        save_image(torch.from_numpy(rgb).permute(2, 0, 1).float() / 255, path)
+        self.messages.append(f"saved {path.name}")
+        return path
+
+    def toggle_recording(self) -> None:
+        if self.recorder is None:
+            if self._recorder_factory is None:
+                self.messages.append("recording is not available")
+                return
+            self.recorder = self._recorder_factory()
+            self.messages.append(f"recording {self.recorder.path.name}")
+        else:
+            path = self.recorder.finish()
+            self.recorder = None
+            self.messages.append(f"saved {path.name}")
+
+    def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.finish()
+            self.recorder = None
+
+
+class LiveRecorder:
+    """Records shown frames to a video file (wall-clock timestamps, ms time base)."""
+
+    def __init__(self, folder, rate: float = 30.0):
+        from fractions import Fraction
+        from pathlib import Path
+
+        self.path = Path(folder) / time.strftime("vidstyle-%Y%m%d-%H%M%S.mp4")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._rate = Fraction(rate).limit_denominator(1000)
+        self._sink = None
+        self._t0 = None
+
+    def write(self, rgb: np.ndarray) -> None:
+        from fractions import Fraction
+
+        from .outputs import partial_path
+        from .sinks import VideoFileSink
+
+        if self._sink is None:
+            h, w = rgb.shape[:2]
+            self._sink = VideoFileSink(partial_path(self.path), w, h, self._rate, Fraction(1, 1000))
+            self._t0 = time.perf_counter()
+            self._last_pts = -1
+        # Live frames arrive irregularly: stamp them with the wall clock (VFR).
+        pts = max(self._last_pts + 1, round((time.perf_counter() - self._t0) * 1000))
+        self._last_pts = pts
+        self._sink.write(rgb, pts)
+
+    def finish(self):
+        from .outputs import partial_path
+
+        if self._sink is not None:
+            self._sink.close()
+            partial_path(self.path).replace(self.path)
+        return self.path

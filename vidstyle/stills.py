@@ -1,0 +1,27 @@
+"""Stylizing still images."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .images import load_image, save_image
+from .outputs import atomic_output, check_output
+from .stylizer import Stylizer, Target
+
+
+def stylize_image(image: torch.Tensor, stylizer: Stylizer, target: Target,
+                  size: int | None = None) -> torch.Tensor:
+    """(3, H, W) float in [0, 1] -> stylized (3, H', W') float in [0, 1] on the CPU."""
+    x = image[None].to(stylizer.device, stylizer.dtype).contiguous(memory_format=torch.channels_last)
+    return stylizer.stylize_tensor(x, target, size)[0].float().cpu()
+
+
+def stylize_image_file(content: str | Path, output: str | Path, stylizer: Stylizer,
+                       target: Target, size: int | None = None, overwrite: bool = False) -> Path:
+    content, output = Path(content), Path(output)
+    check_output(content, output, overwrite)
+    result = stylize_image(load_image(content), stylizer, target, size)
+    with atomic_output(output) as tmp:
+        save_image(result, tmp)
+    return output
