@@ -38,8 +38,13 @@ def run(args) -> int:
     styles = expand_styles(args.style)
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
                             recorder_factory=lambda: LiveRecorder(args.save_dir))
-    window = PreviewWindow()
-    camera = CameraSource(open_camera(args.camera, cw, ch)).start()
+    capture = open_camera(args.camera, cw, ch)
+    try:
+        window = PreviewWindow()
+    except VidstyleError:
+        capture.release()
+        raise
+    camera = CameraSource(capture).start()
     try:
         stats = run_live(camera, stylizer, controls.target, window, size=args.size,
                          overlay=controls.overlay, on_key=controls.on_key, on_frame=controls.on_frame)

@@ -24,6 +24,13 @@ class PreviewWindow:
     """An OpenCV window; raises VidstyleError when there is no display."""
 
     def __init__(self, title: str = "vidstyle"):
+        import os
+        import sys
+
+        # Qt aborts the whole process without a display, so check first.
+        if sys.platform.startswith("linux") and not (
+                os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            raise VidstyleError("no display available for the preview window (DISPLAY is not set)")
         import cv2
 
         self._cv2 = cv2

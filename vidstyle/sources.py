@@ -165,6 +165,7 @@ def open_camera(index: int, width: int | None = None, height: int | None = None)
     """An OpenCV capture for a camera index, asking for MJPG before the size (faster on USB)."""
     import cv2
 
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # keep our error the only line
     cap = cv2.VideoCapture(index)
     if not cap.isOpened():
         raise VidstyleError(f"no camera at index {index} (try --camera 1, or check permissions)")

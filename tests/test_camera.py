@@ -1,0 +1,162 @@
+"""The webcam path with a fake capture device and a fake display."""
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from vidstyle.live import LiveControls, LiveRecorder, run_live
+from vidstyle.sources import CameraSource
+from vidstyle.style_cache import StyleCache
+
+
+class FakeCapture:
+    """OpenCV-like capture producing numbered BGR frames; can be 'unplugged'."""
+
+    def __init__(self, w=40, h=32, fps=200.0, unplug_after=None):
+        self.w, self.h, self.period = w, h, 1.0 / fps
+        self.count = 0
+        self.unplug_after = unplug_after
+        self.released = False
+
+    def read(self):
+        time.sleep(self.period)
+        if self.unplug_after is not None and self.count >= self.unplug_after:
+            return False, None
+        self.count += 1
+        img = np.full((self.h, self.w, 3), self.count % 256, np.uint8)
+        img[..., 0] = 255  # blue in BGR -> must arrive as the last RGB channel
+        return True, img
+
+    def release(self):
+        self.released = True
+
+
+class FakeDisplay:
+    def __init__(self, keys=()):
+        self.keys = list(keys)
+        self.shown = []
+        self.overlays = []
+
+    def show(self, rgb, overlay):
+        self.shown.append(rgb)
+        self.overlays.append(overlay)
+        return self.keys.pop(0) if self.keys else -1
+
+
+def test_camera_source_keeps_only_the_newest_frame():
+    cam = CameraSource(FakeCapture(fps=1000)).start()
+    try:
+        first = cam.read()
+        time.sleep(0.1)  # a slow consumer: many frames arrive meanwhile
+        newest = cam.read()
+        assert first is not None and newest is not None
+        assert cam.dropped > 10
+        assert newest.image[0, 0, 1] != first.image[0, 0, 1]
+        assert newest.image[0, 0, 2] == 255  # BGR -> RGB
+    finally:
+        cam.close()
+
+
+def test_camera_unplugged_mid_stream_stops_cleanly(stylizer):
+    cap = FakeCapture(fps=30, unplug_after=15)
+    cam = CameraSource(cap, max_failures=3).start()
+    target = stylizer_target(stylizer)
+    stats = run_live(cam, stylizer, lambda: target, FakeDisplay(), warmup_frames=1)
+    cam.close()
+    assert stats.ended_by_camera
+    assert 1 <= stats.frames <= 15
+    assert cap.released
+
+
+def stylizer_target(stylizer):
+    from vidstyle.stylizer import Target
+
+    return Target(stylizer.style_stats(torch.rand(3, 32, 32)))
+
+
+def test_live_loop_stylizes_reports_fps_and_quits_on_q(stylizer):
+    cam = CameraSource(FakeCapture()).start()
+    display = FakeDisplay(keys=[-1] * 6 + [ord("q")])
+    target = stylizer_target(stylizer)
+    stats = run_live(cam, stylizer, lambda: target, display, warmup_frames=2)
+    cam.close()
+    assert len(display.shown) == 7
+    assert display.shown[0].shape == (32, 40, 3)
+    assert stats.frames == 5 and stats.fps > 0
+    assert stats.latency_ms(50) > 0
+    assert "FPS" in display.overlays[-1][0]
+
+
+def make_styles(tmp_path, n=3):
+    from PIL import Image
+
+    paths = []
+    for i in range(n):
+        img = np.random.default_rng(i).integers(0, 256, (24, 24, 3), dtype=np.uint8)
+        p = tmp_path / f"style{i}.png"
+        Image.fromarray(img).save(p)
+        paths.append(p)
+    return paths
+
+
+def test_live_controls_switch_style_alpha_snapshot_and_record(tmp_path, stylizer):
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    styles = make_styles(tmp_path)
+    controls = LiveControls(cache, styles, alpha=1.0, snapshot_dir=tmp_path / "shots",
+                            recorder_factory=lambda: LiveRecorder(tmp_path / "rec", rate=30))
+    controls._worker.join(timeout=30)
+    first = controls.target()
+    controls.on_key(ord("n"))
+    second = controls.target()
+    assert not torch.equal(first.stats.mean, second.stats.mean)
+    assert "style1" in controls.overlay()[0]
+    controls.on_key(ord("p"))
+    controls.on_key(ord("p"))
+    assert controls.index == 2
+    controls.on_key(ord("-"))
+    controls.on_key(ord("-"))
+    assert controls.target().alpha == pytest.approx(0.8)
+    for _ in range(20):
+        controls.on_key(ord("+"))
+    assert controls.target().alpha == 1.0
+    frame = np.zeros((32, 40, 3), np.uint8)
+    controls.on_frame(frame)
+    controls.on_key(ord("s"))
+    assert len(controls.snapshots) == 1 and controls.snapshots[0].exists()
+    controls.on_key(ord("r"))
+    for _ in range(5):
+        controls.on_frame(frame)
+    controls.on_key(ord("r"))
+    recordings = list((tmp_path / "rec").glob("*.mp4"))
+    assert len(recordings) == 1
+    import av
+
+    with av.open(str(recordings[0])) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 5
+    assert cache.computed == 3
+
+
+def test_switching_to_an_uncached_style_does_not_block(tmp_path, stylizer):
+    release = threading.Event()
+
+    class SlowCache:
+        def __init__(self):
+            self.calls = 0
+
+        def stats_for_path(self, path):
+            self.calls += 1
+            if self.calls > 1:
+                release.wait(10)
+            return stylizer_target(stylizer).stats
+
+    controls = LiveControls(SlowCache(), make_styles(tmp_path, 2))
+    controls.on_key(ord("n"))
+    t0 = time.perf_counter()
+    target = controls.target()  # style 1 still loading: keeps style 0, immediately
+    assert time.perf_counter() - t0 < 0.5
+    assert "loading" in " ".join(controls.overlay())
+    release.set()
+    controls._worker.join(timeout=10)
+    assert controls.target() is not target

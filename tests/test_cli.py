@@ -1,0 +1,180 @@
+"""The command line: every bad input gives one clear line and a non-zero exit."""
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import write_clip
+from vidstyle.cli.main import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *fragments):
+    assert code != 0
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("vidstyle: error: ")
+    assert "Traceback" not in err
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+@pytest.fixture
+def content_png(tmp_path):
+    img = np.random.default_rng(5).integers(0, 256, (36, 52, 3), dtype=np.uint8)
+    path = tmp_path / "content.png"
+    Image.fromarray(img).save(path)
+    return path
+
+
+def test_convert_end_to_end_prints_summary(capsys, clip, style_png, tmp_path):
+    out = tmp_path / "out.mp4"
+    code, stdout, err = run(capsys, "convert", clip, "--style", style_png, "-o", out)
+    assert code == 0, err
+    assert "12 frames" in stdout and "FPS" in stdout and "audio copied" in stdout
+    with av.open(str(out)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 12
+
+
+def test_convert_many_inputs_into_a_folder(capsys, tmp_path, style_png):
+    a = write_clip(tmp_path / "a.mp4", n=3, audio=False)
+    b = write_clip(tmp_path / "b.mp4", n=4, audio=False)
+    code, stdout, err = run(capsys, "convert", a, b, "-s", style_png, "-o", tmp_path / "out")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "b.mp4"]
+    assert "2 of 2 files converted, 7 frames" in stdout
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "I;16", "P"])
+def test_unusual_style_images_are_converted_not_refused(capsys, tmp_path, content_png, mode):
+    rng = np.random.default_rng(1)
+    if mode == "I;16":
+        style = Image.fromarray(rng.integers(0, 65535, (40, 40), dtype=np.uint16))
+    elif mode == "RGBA":
+        style = Image.fromarray(rng.integers(0, 256, (40, 40, 4), dtype=np.uint8), "RGBA")
+    else:
+        style = Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).convert(mode)
+    style_path = tmp_path / "style.png"
+    style.save(style_path)
+    out = tmp_path / "out.png"
+    code, stdout, err = run(capsys, "image", content_png, "--style", style_path, "-o", out)
+    assert code == 0, err
+    assert Image.open(out).size == (52, 36)
+
+
+def test_missing_input(capsys, style_png, tmp_path):
+    code, _, err = run(capsys, "convert", tmp_path / "nope.mp4", "-s", style_png, "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "input not found")
+
+
+def test_file_that_is_not_a_video(capsys, style_png, tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video\n" * 20)
+    code, _, err = run(capsys, "convert", bad, "-s", style_png, "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "cannot read")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_image_given_as_video(capsys, style_png, content_png, tmp_path):
+    code, _, err = run(capsys, "convert", content_png, "-s", style_png, "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "is an image")
+
+
+def test_unreadable_input(capsys, style_png, clip, tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root can read any file")
+    clip.chmod(0)
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err)
+
+
+def test_missing_and_tiny_and_broken_style(capsys, clip, tmp_path):
+    code, _, err = run(capsys, "convert", clip, "-s", tmp_path / "nope.jpg", "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "style image not found")
+    tiny = tmp_path / "tiny.png"
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tiny)
+    code, _, err = run(capsys, "convert", clip, "-s", tiny, "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "at least")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff garbage")
+    code, _, err = run(capsys, "convert", clip, "-s", broken, "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "cannot read image")
+
+
+def test_output_rules(capsys, clip, style_png, tmp_path):
+    before = clip.read_bytes()
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", clip, "--overwrite")
+    assert_one_line_error(code, err, "is the input")
+    assert clip.read_bytes() == before
+    existing = tmp_path / "exists.mp4"
+    existing.write_bytes(b"keep me")
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", existing)
+    assert_one_line_error(code, err, "--overwrite")
+    assert existing.read_bytes() == b"keep me"
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", blocker / "sub" / "o.mp4")
+    assert_one_line_error(code, err, "cannot create folder")
+
+
+def test_bad_weights_and_alpha(capsys, clip, style_png, tmp_path):
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-s", style_png, "--weights", "1",
+                       "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "1 weights given for 2 styles")
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-s", style_png, "--weights", "1", "-2",
+                       "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "non-negative")
+    with pytest.raises(SystemExit) as exc:
+        main(["convert", str(clip), "-s", str(style_png), "--alpha", "1.5", "-o", str(tmp_path / "o.mp4")])
+    assert exc.value.code == 2
+
+
+def test_missing_decoder_weights_say_how_to_get_them(capsys, clip, style_png, tmp_path):
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.mp4",
+                       "--decoder", tmp_path / "none.safetensors")
+    assert_one_line_error(code, err, "vidstyle train")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.mp4", "--decoder", junk)
+    assert_one_line_error(code, err, "do not fit", "vidstyle train")
+
+
+def test_no_camera(capsys, style_png):
+    code, _, err = run(capsys, "webcam", "--style", style_png, "--camera", "97")
+    assert_one_line_error(code, err, "no camera")
+
+
+def test_no_display(capsys, style_png, monkeypatch):
+    import vidstyle.sources
+
+    class Cap:
+        released = False
+
+        def release(self):
+            Cap.released = True
+
+    monkeypatch.setattr(vidstyle.sources, "open_camera", lambda *a, **k: Cap())
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    code, _, err = run(capsys, "webcam", "--style", style_png)
+    assert_one_line_error(code, err, "no display")
+    assert Cap.released
+
+
+def test_help_has_examples(capsys):
+    for cmd in ("convert", "image", "webcam", "bench", "train", "eval"):
+        with pytest.raises(SystemExit) as exc:
+            main([cmd, "--help"])
+        assert exc.value.code == 0
+        assert "examples:" in capsys.readouterr().out

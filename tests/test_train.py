@@ -1,0 +1,103 @@
+"""Training on tiny crops: losses, checkpoints, exact resume, bad images, samples and logs."""
+import csv
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vidstyle.decoder import Decoder, read_training_meta
+from vidstyle.errors import VidstyleError
+from vidstyle.train import TrainConfig, Trainer, parse_schedule, train
+
+
+def image_dir(path, n, seed):
+    path.mkdir()
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (72, 80, 3), dtype=np.uint8)).save(path / f"{i}.png")
+    return path
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    content = image_dir(tmp_path / "content", 3, 1)
+    style = image_dir(tmp_path / "style", 3, 2)
+    (style / "broken.jpg").write_bytes(b"not an image")
+    return content, style
+
+
+def config(dirs, out, steps=4, **kw):
+    return TrainConfig(str(dirs[0]), str(dirs[1]), str(out), schedule=[(32, steps)], batch=2,
+                       checkpoint_every=2, sample_every=1000, device="cpu", **kw)
+
+
+def test_parse_schedule():
+    assert parse_schedule("128:16000,256:2000") == [(128, 16000), (256, 2000)]
+    for bad in ("", "128", "100:5", "128:0", "a:b"):
+        with pytest.raises(VidstyleError):
+            parse_schedule(bad)
+
+
+def test_crop_follows_the_schedule(dirs, tmp_path):
+    cfg = config(dirs, tmp_path / "run")
+    cfg.schedule = [(32, 2), (48, 3)]
+    assert [cfg.crop_at(s) for s in range(6)] == [32, 32, 48, 48, 48, 48]
+    assert cfg.total_steps == 5
+
+
+def test_training_lowers_the_loss_on_a_fixed_batch(dirs, tmp_path, encoder, caplog):
+    trainer = Trainer(config(dirs, tmp_path / "run", lr=1e-3), encoder=encoder)
+    assert "broken.jpg" in caplog.text  # skipped with a warning, not a crash
+    content, style = trainer._batch(32)
+    first = None
+    for _ in range(8):
+        loss_c, loss_s, _ = trainer.losses(content, style)
+        loss = loss_c + 10 * loss_s.sum()
+        first = first if first is not None else loss.item()
+        trainer.optim.zero_grad()
+        loss.backward()
+        trainer.optim.step()
+    assert loss.item() < first
+
+
+def test_resume_continues_exactly(dirs, tmp_path, encoder):
+    straight = train(config(dirs, tmp_path / "a"), trainer=Trainer(config(dirs, tmp_path / "a"), encoder))
+    half = config(dirs, tmp_path / "b", steps=2)
+    train(half, trainer=Trainer(half, encoder))
+    rest = config(dirs, tmp_path / "b", steps=4)
+    resumed = Trainer(rest, encoder)
+    assert resumed.resume() and resumed.step == 2
+    train(rest, trainer=resumed)
+    for (k, a), (_, b) in zip(straight.decoder.state_dict().items(), resumed.decoder.state_dict().items()):
+        assert torch.equal(a, b), k
+    rows = list(csv.DictReader(open(tmp_path / "b" / "log.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
+    assert list((tmp_path / "b").glob("samples_*.png"))
+    shipped = Decoder.load(tmp_path / "b" / "decoder.safetensors")
+    assert read_training_meta(tmp_path / "b" / "decoder.safetensors")["step"] == 4
+    assert isinstance(shipped, Decoder)
+
+
+def test_interrupt_saves_a_checkpoint(dirs, tmp_path, encoder, monkeypatch):
+    cfg = config(dirs, tmp_path / "run", steps=10)
+    cfg.checkpoint_every = 100
+    trainer = Trainer(cfg, encoder)
+    real = trainer.train_step
+
+    def step():
+        if trainer.step == 3:
+            raise KeyboardInterrupt
+        return real()
+
+    monkeypatch.setattr(trainer, "train_step", step)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, trainer=trainer)
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 3
+
+
+def test_empty_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VidstyleError, match="no readable images"):
+        Trainer(TrainConfig(str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "o")))
