@@ -44,6 +44,11 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    help="one weight per --style for blending (normalised to sum to 1)")
     g.add_argument("--alpha", type=unit_float, default=1.0,
                    help="content-style trade-off: 0 keeps the content, 1 full style (default 1)")
+    g.add_argument("--preserve-color", nargs="?", const="match", choices=["match", "luminance"],
+                   metavar="MODE", help="keep the content's colours: 'match' (default; the style's "
+                   "colours are matched to the content's) or 'luminance' (stylize luminance only)")
+    g.add_argument("--mask", metavar="FILE", help="mask image or video for two styles: white areas "
+                   "get the first --style, black the second; grey blends")
     g.add_argument("--size", type=positive_int, metavar="N", default=default_size,
                    help="resize so the shorter side is N pixels (default: "
                         + (f"{default_size})" if default_size else "keep the input size)"))
@@ -64,20 +69,19 @@ def build_stylizer(args):
     return stylizer, StyleCache(stylizer.style_stats)
 
 
-def build_target(args, cache):
-    from vidstyle.styles import expand_styles, mix_target
-
-    paths = expand_styles(args.style)
-    if len(paths) > 1 and not args.weights and any(_is_dir(s) for s in args.style):
-        raise VidstyleError("a style folder is for the webcam's live style switching; "
-                            "for files, name the style images (and --weights to blend them)")
-    return mix_target(cache, paths, args.weights, args.alpha)
-
-
-def _is_dir(path: str) -> bool:
+def build_targets(args, stylizer, cache):
+    """(target_for(frame_index, frames), close) from the style options."""
     from pathlib import Path
 
-    return Path(path).is_dir()
+    from vidstyle.controls import Controls, target_source
+    from vidstyle.styles import expand_styles
+
+    if any(Path(s).is_dir() for s in args.style):
+        raise VidstyleError("a style folder is for the webcam's live style switching; "
+                            "for files, name the style images (and --weights to blend them)")
+    controls = Controls(expand_styles(args.style), args.weights, args.alpha,
+                        args.preserve_color, Path(args.mask) if args.mask else None)
+    return target_source(controls, cache, stylizer.style_stats)
 
 
 def fail(message: str, code: int = 1) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_model_args, build_stylizer, build_target, fail
+from .common import add_model_args, build_stylizer, build_targets, fail
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"}
@@ -60,10 +60,11 @@ def run(args) -> int:
 
     pairs = plan_outputs(args.inputs, args.output)
     stylizer, cache = build_stylizer(args)
-    target = build_target(args, cache)
     failures, reports = 0, []
     with Progress(len(pairs)) as progress:
         for src, dst in pairs:
+            # Fresh targets per file: colour references and mask videos restart.
+            target, close = build_targets(args, stylizer, cache)
             try:
                 with progress.file(src.name) as on_progress:
                     report = convert_video(src, dst, stylizer, target, batch=args.batch,
@@ -75,6 +76,8 @@ def run(args) -> int:
                     raise
                 failures += 1
                 progress.write(f"vidstyle: error: {exc}")
+            finally:
+                close()
     for r in reports:
         audio = "audio copied" if r.audio_copied else "no audio"
         print(f"{r.output}: {r.frames} frames {r.width}x{r.height}, {r.fps:.1f} FPS "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_model_args, build_stylizer, build_target
+from .common import add_model_args, build_stylizer, build_targets
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -34,8 +34,11 @@ def run(args) -> int:
     else:
         pairs = [(Path(args.inputs[0]), out)]
     stylizer, cache = build_stylizer(args)
-    target = build_target(args, cache)
     for src, dst in pairs:
-        stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite)
+        target, close = build_targets(args, stylizer, cache)
+        try:
+            stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite)
+        finally:
+            close()
         print(dst)
     return 0

@@ -9,7 +9,8 @@ EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg
   vidstyle webcam --style styles/ --size 360 --camera 1
 
-keys: q/Esc quit, n/p next/previous style, +/- alpha, s snapshot, r start/stop recording
+keys: q/Esc quit, n/p next/previous style, +/- alpha, c colour preservation on/off,
+      s snapshot, r start/stop recording
 """
 
 
@@ -36,8 +37,11 @@ def run(args) -> int:
         raise VidstyleError(f"--capture-size must look like 1280x720, got {args.capture_size!r}")
     stylizer, cache = build_stylizer(args)
     styles = expand_styles(args.style)
+    if args.mask or args.weights:
+        raise VidstyleError("the webcam takes one style at a time (--mask and --weights are for files)")
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
-                            recorder_factory=lambda: LiveRecorder(args.save_dir))
+                            recorder_factory=lambda: LiveRecorder(args.save_dir),
+                            encode=stylizer.style_stats, color=bool(args.preserve_color))
     capture = open_camera(args.camera, cw, ch)
     try:
         window = PreviewWindow()

@@ -87,3 +87,9 @@ def style_png(tmp_path) -> Path:
     path = tmp_path / "style.png"
     Image.fromarray(img).save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def trained_stylizer(encoder) -> Stylizer:
+    """The shipped decoder, for tests whose outcome depends on a sensible image."""
+    return Stylizer(device="cpu", encoder=encoder)

@@ -63,7 +63,7 @@ def test_camera_unplugged_mid_stream_stops_cleanly(stylizer):
     cap = FakeCapture(fps=30, unplug_after=15)
     cam = CameraSource(cap, max_failures=3).start()
     target = stylizer_target(stylizer)
-    stats = run_live(cam, stylizer, lambda: target, FakeDisplay(), warmup_frames=1)
+    stats = run_live(cam, stylizer, lambda frames: target, FakeDisplay(), warmup_frames=1)
     cam.close()
     assert stats.ended_by_camera
     assert 1 <= stats.frames <= 15
@@ -80,7 +80,7 @@ def test_live_loop_stylizes_reports_fps_and_quits_on_q(stylizer):
     cam = CameraSource(FakeCapture()).start()
     display = FakeDisplay(keys=[-1] * 6 + [ord("q")])
     target = stylizer_target(stylizer)
-    stats = run_live(cam, stylizer, lambda: target, display, warmup_frames=2)
+    stats = run_live(cam, stylizer, lambda frames: target, display, warmup_frames=2)
     cam.close()
     assert len(display.shown) == 7
     assert display.shown[0].shape == (32, 40, 3)

@@ -76,14 +76,15 @@ class LiveStats:
         return float(np.percentile(self.latencies, q) * 1000) if self.latencies else 0.0
 
 
-def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[], Target], display,
+def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndarray], Target], display,
              size: int | None = None, overlay: Callable[[], list[str]] | None = None,
              on_key: Callable[[int], bool] | None = None,
              on_frame: Callable[[np.ndarray], None] | None = None,
              max_frames: int | None = None, warmup_frames: int = 3) -> LiveStats:
     """Run until a quit key, the camera ends (unplugged), or max_frames.
 
-    `target()` is called per frame so live controls take effect at once.
+    `target(frames)` is called per frame (a (1, H, W, 3) batch) so live
+    controls take effect at once.
     `on_frame(stylized_rgb)` sees every shown frame (recording, snapshots).
     """
     stats = LiveStats()
@@ -95,7 +96,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[], Targ
         if frame is None:
             stats.ended_by_camera = camera.ended
             break
-        out = stylizer.stylize_frames(frame.image[None], target(), size)[0]
+        batch = frame.image[None]
+        out = stylizer.stylize_frames(batch, target(batch), size)[0]
         now = time.perf_counter()
         window.append(now)
         fps = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
@@ -120,15 +122,18 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[], Targ
 
 
 class LiveControls:
-    """Keyboard controls for the live loop: n/p cycle styles, +/- alpha, s snapshot, r record.
+    """Keyboard controls for the live loop: n/p cycle styles, +/- alpha, c colour
+    preservation, s snapshot, r record.
 
-    Style statistics are computed in a background thread (and cached), so
-    switching to a style not seen yet never stalls the feed: the previous style
-    stays on screen until the new one is ready.
+    Style statistics are computed in background threads (and cached), so
+    switching style or colour mode never stalls the feed: what is on screen
+    stays until the new statistics are ready. With colour preservation on, the
+    content colours come from the frame at the time of the switch and are
+    refreshed on scene changes (see color.ColorKeeper).
     """
 
     def __init__(self, cache, styles: list, alpha: float = 1.0, alpha_step: float = 0.1,
-                 snapshot_dir=None, recorder_factory=None):
+                 snapshot_dir=None, recorder_factory=None, encode=None, color: bool = False):
         import threading
         from pathlib import Path
 
@@ -146,6 +151,11 @@ class LiveControls:
         self.messages: deque = deque(maxlen=1)
         self._stats = {0: cache.stats_for_path(self.styles[0])}
         self._shown = 0
+        self._encode = encode  # Stylizer.style_stats, needed for colour preservation
+        self.color = color and encode is not None
+        self._keepers: dict = {}
+        self._color_stats: dict = {}
+        self._color_job: threading.Thread | None = None
         self._last_frame: np.ndarray | None = None
         self._lock = threading.Lock()
         # Warm the cache for the other styles without blocking the first frame.
@@ -162,14 +172,44 @@ class LiveControls:
             with self._lock:
                 self._stats[i] = stats
 
-    def target(self) -> Target:
+    def target(self, frames: np.ndarray | None = None) -> Target:
         with self._lock:
             if self.index in self._stats:
                 self._shown = self.index
-            return Target(self._stats[self._shown], self.alpha)
+            stats = self._stats[self._shown]
+            if self.color and frames is not None:
+                self._maybe_refresh_colors(frames)
+                stats = self._color_stats.get(self._shown, stats)
+            return Target(stats, self.alpha)
+
+    def _maybe_refresh_colors(self, frames: np.ndarray) -> None:
+        """Start a background recomputation when the scene's colours moved (lock held)."""
+        import threading
+
+        from .color import ColorKeeper
+        from .controls import style_image
+
+        index = self._shown
+        keeper = self._keepers.get(index)
+        if keeper is None:
+            keeper = ColorKeeper([style_image(self.styles[index])], [1.0], "match", self._encode)
+            self._keepers[index] = keeper
+        mean, cov = keeper.frame_colors(frames)
+        if not keeper.needs_refresh(mean) or (self._color_job and self._color_job.is_alive()):
+            return
+
+        def work():
+            stats = keeper.compute(mean, cov)
+            with self._lock:
+                keeper.reference_mean = mean
+                self._color_stats[index] = stats
+
+        self._color_job = threading.Thread(target=work, daemon=True, name="vidstyle-colors")
+        self._color_job.start()
 
     def overlay(self) -> list[str]:
-        lines = [f"{self.styles[self._shown].stem}  alpha {self.alpha:.1f}"]
+        colour = "  colours kept" if self.color else ""
+        lines = [f"{self.styles[self._shown].stem}  alpha {self.alpha:.1f}{colour}"]
         if self._shown != self.index:
             lines.append(f"loading {self.styles[self.index].stem}...")
         if self.recorder is not None:
@@ -194,6 +234,11 @@ class LiveControls:
             self.snapshots.append(self._save_snapshot(self._last_frame))
         elif ch == "r":
             self.toggle_recording()
+        elif ch == "c":
+            if self._encode is None:
+                self.messages.append("colour preservation is not available")
+            else:
+                self.color = not self.color
         return True
 
     def _save_snapshot(self, rgb: np.ndarray):

@@ -61,17 +61,18 @@ def _oom_hint(batch: int, info: VideoInfo) -> VidstyleError:
 
 
 def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Stylizer,
-                  target: Target, batch: int = 1, size: int | None = None,
-                  overwrite: bool = False, on_progress: ProgressFn | None = None,
-                  target_for_frame: Callable[[int, np.ndarray], Target] | None = None,
-                  ) -> ConvertReport:
+                  target: Target | Callable[[int, np.ndarray], Target], batch: int = 1,
+                  size: int | None = None, overwrite: bool = False,
+                  on_progress: ProgressFn | None = None) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
     on any error or Ctrl-C it is removed, so no corrupt file ever carries the
-    final name. `target_for_frame(index, frames)` may vary the target per
-    batch (e.g. a mask video); by default every frame uses `target`.
+    final name. `target` is a Target for every frame, or a function
+    `(first frame index, frames) -> Target` called per batch (colour
+    preservation, mask videos: see controls.target_source).
     """
+    target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
     check_output(input_path, output_path, overwrite)
     if batch < 1:
@@ -90,12 +91,12 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             for frame in source:
                 pending.append(frame)
                 if len(pending) == batch:
-                    _run_batch(pending, stylizer, target, target_for_frame, size, sink, report, info, batch)
+                    _run_batch(pending, stylizer, target_for, size, sink, report, info, batch)
                     pending = []
                     if on_progress:
                         on_progress(report.frames, info.frames, report.frames / (time.perf_counter() - start))
             if pending:
-                _run_batch(pending, stylizer, target, target_for_frame, size, sink, report, info, batch)
+                _run_batch(pending, stylizer, target_for, size, sink, report, info, batch)
             if report.frames == 0:
                 raise VidstyleError(f"{input_path} has no frames")
             sink.close()
@@ -111,12 +112,12 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     return report
 
 
-def _run_batch(frames, stylizer, target, target_for_frame, size, sink, report, info, batch) -> None:
+def _run_batch(frames, stylizer, target_for, size, sink, report, info, batch) -> None:
     first = frames[0].image.shape
     images = [f.image if f.image.shape == first else _fit(f.image, first) for f in frames]
     stacked = np.stack(images)
     t0 = time.perf_counter()
-    tgt = target_for_frame(report.frames, stacked) if target_for_frame else target
+    tgt = target_for(report.frames, stacked)
     try:
         out = stylizer.stylize_frames(stacked, tgt, size)
     except torch.cuda.OutOfMemoryError as exc:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
+
+import numpy as np
 
 import torch
 
@@ -18,10 +21,16 @@ def stylize_image(image: torch.Tensor, stylizer: Stylizer, target: Target,
 
 
 def stylize_image_file(content: str | Path, output: str | Path, stylizer: Stylizer,
-                       target: Target, size: int | None = None, overwrite: bool = False) -> Path:
+                       target: Target | Callable[[int, np.ndarray], Target],
+                       size: int | None = None, overwrite: bool = False) -> Path:
+    """`target` may be a function of the image (colour preservation, see controls)."""
     content, output = Path(content), Path(output)
     check_output(content, output, overwrite)
-    result = stylize_image(load_image(content), stylizer, target, size)
+    image = load_image(content)
+    if callable(target):
+        frame = (image * 255).round().byte().permute(1, 2, 0).numpy()[None]
+        target = target(0, frame)
+    result = stylize_image(image, stylizer, target, size)
     with atomic_output(output) as tmp:
         save_image(result, tmp)
     return output

@@ -1,13 +1,10 @@
-"""Turning the user's style choice (one or several images, with weights) into a Target."""
+"""Finding the user's style images and checking blend weights."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 
-from .adain import StyleStats
 from .errors import VidstyleError
-from .style_cache import StyleCache
-from .stylizer import Target
 from .train_data import list_images
 
 
@@ -37,16 +34,3 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
     total = float(sum(weights))
     return [w / total for w in weights]
 
-
-def mix_target(cache: StyleCache, paths: Sequence[Path], weights: Sequence[float] | None = None,
-               alpha: float = 1.0) -> Target:
-    """One Target from several styles: the weighted mean of their statistics.
-
-    AdaIN is affine in (mean, std), so this equals decoding the weighted sum of
-    the per-style AdaIN targets (the paper's style interpolation).
-    """
-    if not 0.0 <= alpha <= 1.0:
-        raise VidstyleError(f"--alpha must be between 0 and 1, got {alpha}")
-    w = normalise_weights(weights, len(paths))
-    stats = [cache.stats_for_path(p) for p in paths]
-    return Target(stats[0] if len(stats) == 1 else StyleStats.combine(stats, w), alpha)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .adain import StyleStats, adain
+from .adain import StyleStats, adain, masked_adain
+from .color import rgb_to_yuv, yuv_to_rgb
 from .decoder import Decoder
 from .encoder import Encoder
 from .errors import VidstyleError
@@ -49,10 +51,22 @@ def default_batch(device: torch.device) -> int:
 
 @dataclass
 class Target:
-    """What each frame is pushed towards: style statistics (C,) and the blend alpha."""
+    """What each frame is pushed towards, and how (the paper's run-time controls).
+
+    stats: style statistics (C,); alpha: content-style trade-off. With `mask`
+    ((1 or N, 1, H, W) in [0, 1], any size) white areas get `stats` and black
+    areas `stats_b`. `luminance_only` stylizes luminance and keeps the chroma.
+    """
 
     stats: StyleStats
     alpha: float = 1.0
+    mask: torch.Tensor | None = None
+    stats_b: StyleStats | None = None
+    luminance_only: bool = False
+
+    def __post_init__(self):
+        if (self.mask is None) != (self.stats_b is None):
+            raise ValueError("a mask needs a second style, and a second style needs a mask")
 
 
 class StyleNet(nn.Module):
@@ -64,9 +78,15 @@ class StyleNet(nn.Module):
         self.decoder = decoder
 
     def forward(self, x: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor,
-                alpha: float = 1.0) -> torch.Tensor:
+                alpha: float = 1.0, mask: torch.Tensor | None = None,
+                mean_b: torch.Tensor | None = None, std_b: torch.Tensor | None = None) -> torch.Tensor:
         h, w = x.shape[-2:]
-        t = adain(self.encoder(x), style_mean, style_std, alpha)
+        f = self.encoder(x)
+        if mask is None:
+            t = adain(f, style_mean, style_std, alpha)
+        else:
+            m = F.interpolate(mask.float(), size=f.shape[-2:], mode="area")
+            t = masked_adain(f, m, style_mean, style_std, mean_b, std_b, alpha)
         # Max-pools round up, so the output can be a few pixels larger: crop.
         return self.decoder(t)[..., :h, :w]
 
@@ -77,7 +97,9 @@ class Stylizer:
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
         decoder = decoder if decoder is not None else Decoder.load()
-        net = StyleNet(encoder or Encoder(balanced=True), decoder).eval().requires_grad_(False)
+        # Copies: converting dtype/layout is in place, and callers may share modules.
+        net = StyleNet(copy.deepcopy(encoder) if encoder is not None else Encoder(balanced=True),
+                       copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
         self._style_encoder: Encoder | None = None
 
@@ -116,7 +138,17 @@ class Stylizer:
         if size:
             x = resize_shorter(x.float(), size).to(self.dtype).contiguous(memory_format=torch.channels_last)
         mean, std = target.stats.as_4d(self.device)
-        out = self.net(x, mean, std, target.alpha)
+        extra = {}
+        if target.mask is not None:
+            extra = dict(zip(("mean_b", "std_b"), target.stats_b.as_4d(self.device)),
+                         mask=target.mask.to(self.device))
+        if target.luminance_only:
+            yuv = rgb_to_yuv(x.float())
+            grey = yuv[:, :1].expand(-1, 3, -1, -1).to(self.dtype)
+            y_out = rgb_to_yuv(self.net(grey.contiguous(memory_format=torch.channels_last),
+                                        mean, std, target.alpha, **extra).float())[:, :1]
+            return yuv_to_rgb(torch.cat([y_out, yuv[:, 1:]], 1)).clamp_(0, 1)
+        out = self.net(x, mean, std, target.alpha, **extra)
         return out.clamp_(0, 1)
 
     @torch.no_grad()

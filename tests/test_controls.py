@@ -1,0 +1,181 @@
+"""The paper's run-time controls: alpha, interpolation, colour preservation, masks."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import write_clip
+from vidstyle.adain import StyleStats, adain, calc_mean_std, masked_adain
+from vidstyle.color import ColorKeeper, color_moments, match_colors, rgb_to_yuv
+from vidstyle.controls import Controls, target_source
+from vidstyle.errors import VidstyleError
+from vidstyle.images import load_image
+from vidstyle.pipeline import convert_video
+from vidstyle.stills import stylize_image
+from vidstyle.style_cache import StyleCache
+from vidstyle.stylizer import Target
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def feats(seed, n=1, c=6, h=8, w=10):
+    return torch.randn(n, c, h, w, generator=torch.Generator().manual_seed(seed)) * 2 + 1
+
+
+def test_binary_mask_gives_each_region_the_statistics_of_its_style():
+    f = feats(0)
+    a_mean, a_std = calc_mean_std(feats(1))
+    b_mean, b_std = calc_mean_std(feats(2) * 5 - 3)
+    mask = torch.zeros(1, 1, 8, 10)
+    mask[..., :, :4] = 1  # left 4 columns: style a
+    out = masked_adain(f, mask, a_mean, a_std, b_mean, b_std)
+    left, right = out[..., :4], out[..., 4:]
+    for region, mean, std in ((left, a_mean, a_std), (right, b_mean, b_std)):
+        m, s = calc_mean_std(region)
+        assert torch.allclose(m, mean, atol=1e-4)
+        assert torch.allclose(s, std, atol=1e-3)
+
+
+def test_uniform_soft_mask_blends_the_two_targets():
+    f = feats(0)
+    a = calc_mean_std(feats(1))
+    b = calc_mean_std(feats(2))
+    out = masked_adain(f, torch.full((1, 1, 8, 10), 0.25), *a, *b)
+    expected = 0.25 * adain(f, *a) + 0.75 * adain(f, *b)
+    assert torch.allclose(out, expected, atol=1e-4)
+
+
+def test_alpha_zero_through_the_shipped_decoder_gives_back_the_content(trained_stylizer):
+    stylizer = trained_stylizer
+    content = load_image(REPO / "samples" / "landscape.png")
+    style = stylizer.style_stats(load_image(REPO / "samples" / "styles" / "strokes.png"))
+
+    def psnr(out):
+        return float(10 * torch.log10(1 / ((out - content) ** 2).mean()))
+
+    kept = psnr(stylize_image(content, stylizer, Target(style, alpha=0.0)))
+    styled = psnr(stylize_image(content, stylizer, Target(style, alpha=1.0)))
+    assert kept > 13.0 and kept > styled + 2.0, (kept, styled)
+
+
+def test_match_colors_gives_the_content_colour_moments():
+    g = torch.Generator().manual_seed(0)
+    style = 0.3 + 0.4 * torch.rand(3, 32, 32, generator=g)
+    content = torch.rand(3, 20, 20, generator=g) * torch.tensor([0.3, 0.2, 0.25]).view(3, 1, 1) + 0.3
+    c_mean, c_cov = color_moments(content)
+    matched = match_colors(style, c_mean, c_cov)
+    m_mean, m_cov = color_moments(matched)
+    assert torch.allclose(m_mean, c_mean, atol=1e-3)
+    assert torch.allclose(m_cov, c_cov, atol=1e-3)
+
+
+def test_colour_reference_is_refreshed_only_on_scene_changes():
+    calls = []
+
+    def encode(img):
+        calls.append(img)
+        return StyleStats(torch.zeros(4), torch.ones(4))
+
+    keeper = ColorKeeper([torch.rand(3, 16, 16)], [1.0], "match", encode, scene_threshold=0.1)
+    rng = np.random.default_rng(0)
+    scene1 = (rng.random((1, 24, 24, 3)) * 60 + 40).astype(np.uint8)
+    for k in range(5):  # small changes within a scene: no pumping
+        keeper.stats_for(np.clip(scene1.astype(int) + k, 0, 255).astype(np.uint8))
+    assert keeper.refreshes == 1
+    keeper.stats_for((rng.random((1, 24, 24, 3)) * 60 + 180).astype(np.uint8))  # a cut
+    assert keeper.refreshes == 2 and len(calls) == 2
+
+
+def test_luminance_only_keeps_the_content_chroma(trained_stylizer):
+    stylizer = trained_stylizer
+    g = torch.Generator().manual_seed(1)
+    content = 0.35 + 0.3 * torch.rand(3, 32, 40, generator=g)
+    stats = stylizer.style_stats(torch.rand(3, 32, 32, generator=g))
+    out = stylize_image(content, stylizer, Target(stats, luminance_only=True))
+    uv_in, uv_out = rgb_to_yuv(content)[1:], rgb_to_yuv(out)[1:]
+    clipped = (out <= 0.001).any(0) | (out >= 0.999).any(0)
+    assert (uv_in - uv_out)[:, ~clipped].abs().max() < 0.02
+    assert not torch.allclose(rgb_to_yuv(content)[0], rgb_to_yuv(out)[0], atol=0.05)
+
+
+@pytest.fixture
+def styles(tmp_path):
+    paths = []
+    for i, colour in enumerate([(200, 40, 40), (30, 60, 200)]):
+        rng = np.random.default_rng(i)
+        img = np.clip(np.array(colour) + rng.normal(0, 30, (32, 32, 3)), 0, 255).astype(np.uint8)
+        paths.append(tmp_path / f"s{i}.png")
+        Image.fromarray(img).save(paths[-1])
+    return paths
+
+
+def test_controls_validation(styles, tmp_path):
+    with pytest.raises(VidstyleError, match="1 weights given for 2 styles"):
+        Controls(styles, [1.0]).validate()
+    with pytest.raises(VidstyleError, match="non-negative"):
+        Controls(styles, [1.0, -1.0]).validate()
+    mask = tmp_path / "m.png"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(mask)
+    with pytest.raises(VidstyleError, match="exactly two styles"):
+        Controls(styles[:1], mask=mask).validate()
+    with pytest.raises(VidstyleError, match="cannot be combined"):
+        Controls(styles, [1, 1], mask=mask).validate()
+
+
+def test_interpolated_target_is_the_weighted_combination(styles, stylizer, tmp_path):
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    target_for, _ = target_source(Controls(styles, [7, 3]), cache, stylizer.style_stats)
+    t = target_for(0, np.zeros((1, 8, 8, 3), np.uint8))
+    a, b = (cache.stats_for_path(p) for p in styles)
+    assert torch.allclose(t.stats.mean, 0.7 * a.mean + 0.3 * b.mean, atol=1e-5)
+    assert torch.allclose(t.stats.std, 0.7 * a.std + 0.3 * b.std, atol=1e-5)
+
+
+def test_mask_image_splits_the_frame_between_two_styles(styles, trained_stylizer, tmp_path):
+    stylizer = trained_stylizer
+    mask = np.zeros((48, 64), np.uint8)
+    mask[:, :32] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    target_for, _ = target_source(Controls(styles, mask=tmp_path / "mask.png"), cache, stylizer.style_stats)
+    frames = np.full((1, 48, 64, 3), 128, np.uint8)
+    out = stylizer.stylize_frames(frames, target_for(0, frames))[0].astype(float)
+    only_a = stylizer.stylize_frames(frames, Target(cache.stats_for_path(styles[0])))[0].astype(float)
+    only_b = stylizer.stylize_frames(frames, Target(cache.stats_for_path(styles[1])))[0].astype(float)
+    inner_left, inner_right = (slice(8, 40), slice(4, 20)), (slice(8, 40), slice(44, 60))
+    assert np.abs(out[inner_left] - only_a[inner_left]).mean() < np.abs(out[inner_left] - only_b[inner_left]).mean()
+    assert np.abs(out[inner_right] - only_b[inner_right]).mean() < np.abs(out[inner_right] - only_a[inner_right]).mean()
+
+
+def test_mask_video_and_colour_preservation_in_file_mode(styles, stylizer, tmp_path):
+    clip = write_clip(tmp_path / "clip.mp4", n=6, audio=False)
+    mask_clip = write_clip(tmp_path / "mask.mp4", n=6, audio=False)
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    target_for, close = target_source(Controls(styles, mask=mask_clip, color="match"), cache,
+                                      stylizer.style_stats)
+    report = convert_video(clip, tmp_path / "out.mp4", stylizer, target_for, batch=4)
+    close()
+    assert report.frames == 6
+    short = write_clip(tmp_path / "short.mp4", n=2, audio=False)
+    target_for, close = target_source(Controls(styles, mask=short), cache, stylizer.style_stats)
+    with pytest.raises(VidstyleError, match="shorter than the input"):
+        convert_video(clip, tmp_path / "out2.mp4", stylizer, target_for)
+    close()
+    assert not (tmp_path / "out2.mp4").exists()
+
+
+def test_webcam_colour_toggle_runs_in_the_background(styles, stylizer, tmp_path):
+    from vidstyle.live import LiveControls
+
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, styles, encode=stylizer.style_stats)
+    frames = np.full((1, 32, 32, 3), 90, np.uint8)
+    plain = controls.target(frames)
+    controls.on_key(ord("c"))
+    controls.target(frames)
+    controls._color_job.join(timeout=30)
+    kept = controls.target(frames)
+    assert not torch.equal(kept.stats.mean, plain.stats.mean)
+    assert "colours kept" in controls.overlay()[0]
