@@ -50,7 +50,7 @@ def run(args) -> int:
     from vidstyle.decoder import Decoder
     from vidstyle.stylizer import Stylizer
 
-    stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision)
+    stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision, compile=args.compile)
     batches = args.batches or ([1, 8] if stylizer.device.type == "cuda" else [1])
     target = random_target(stylizer)
     results = []

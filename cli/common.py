@@ -27,12 +27,15 @@ def unit_float(text: str) -> float:
     return value
 
 
-def add_device_args(p: argparse.ArgumentParser) -> None:
+def add_device_args(p: argparse.ArgumentParser, compile_option: bool = True) -> None:
     g = p.add_argument_group("device")
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the model runs (default: cuda if available, else cpu)")
     g.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                    help="model precision (default: fp16 on cuda, bf16 on CPUs with bf16 units, else fp32)")
+    if compile_option:
+        g.add_argument("--compile", action="store_true",
+                       help="torch.compile the model: pays on long videos (compiles once per frame size)")
 
 
 def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
@@ -63,7 +66,8 @@ def build_stylizer(args):
     from vidstyle.style_cache import StyleCache
     from vidstyle.stylizer import Stylizer, default_batch
 
-    stylizer = Stylizer(Decoder.load(args.decoder), device=args.device, precision=args.precision)
+    stylizer = Stylizer(Decoder.load(args.decoder), device=args.device, precision=args.precision,
+                        compile=args.compile)
     if args.batch is None:
         args.batch = default_batch(stylizer.device)
     return stylizer, StyleCache(stylizer.style_stats)

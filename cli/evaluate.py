@@ -40,7 +40,7 @@ def run(args) -> int:
 
     for out in filter(None, (args.output, args.json)):
         check_output(None, Path(out), args.overwrite)
-    stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision)
+    stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision, compile=args.compile)
     contents, styles = load_set(args.content, args.size), load_set(args.style, args.size)
     stats = {}
 

