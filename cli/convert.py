@@ -79,7 +79,7 @@ def run(args) -> int:
             finally:
                 close()
     for r in reports:
-        audio = "audio copied" if r.audio_copied else "no audio"
+        audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         print(f"{r.output}: {r.frames} frames {r.width}x{r.height}, {r.fps:.1f} FPS "
               f"(model {r.model_fps:.1f} FPS), {audio}")
     if len(pairs) > 1:

@@ -45,7 +45,7 @@ def test_every_frame_timestamp_and_audio_packet_survive(clip, tmp_path, stylizer
     assert [p * in_tb for p in in_pts] == [p * out_tb for p in out_pts]
     assert out_size == in_size
     assert audio_packets(out) == audio_packets(clip) and len(audio_packets(clip)) > 5
-    assert report.audio_copied
+    assert report.audio == "copied"
     assert seen[-1] == 12 and seen == sorted(seen)
     assert not partial_path(out).exists()
 
@@ -151,3 +151,35 @@ def test_frame_rate_is_kept(clip, tmp_path, stylizer, target):
     convert_video(clip, out, stylizer, target)
     with av.open(str(clip)) as a, av.open(str(out)) as b:
         assert a.streams.video[0].average_rate == b.streams.video[0].average_rate == Fraction(24)
+
+
+def test_audio_is_reencoded_when_the_container_cannot_copy_it(clip, tmp_path, stylizer, target, monkeypatch):
+    real_open = av.open
+
+    class NoTemplates:
+        """Wraps an output container whose add_stream_from_template always fails."""
+
+        def __init__(self, container):
+            self._c = container
+
+        def add_stream_from_template(self, template):
+            raise ValueError("codec not supported in container")
+
+        def __getattr__(self, name):
+            return getattr(self._c, name)
+
+    def fake_open(path, mode="r", **kw):
+        c = real_open(path, mode, **kw)
+        return NoTemplates(c) if mode == "w" else c
+
+    import vidstyle.sinks  # noqa: F401  (the sink imports av lazily)
+
+    monkeypatch.setattr(av, "open", fake_open)
+    out = tmp_path / "out.mp4"
+    report = convert_video(clip, out, stylizer, target)
+    monkeypatch.undo()
+    assert report.audio == "re-encoded to AAC"
+    assert len(video_pts(out)[0]) == 12
+    with av.open(str(out)) as c:
+        assert c.streams.audio[0].codec_context.name == "aac"
+        assert sum(f.samples for f in c.decode(audio=0)) > 0

@@ -104,7 +104,7 @@ def as_json(scores: list[PairScore]) -> dict:
     return {"mean": summarise(scores), "pairs": [asdict(s) for s in scores]}
 
 
-def _tile(img: torch.Tensor, size: int) -> torch.Tensor:
+def fit_tile(img: torch.Tensor, size: int) -> torch.Tensor:
     """Fit (3, H, W) into a white size x size square."""
     img = resize_longer(img.float().clamp(0, 1), size)
     h, w = img.shape[-2:]
@@ -116,9 +116,9 @@ def _tile(img: torch.Tensor, size: int) -> torch.Tensor:
 
 def make_grid(contents, styles, outputs, tile: int = 192, pad: int = 4) -> torch.Tensor:
     """Styles as columns, contents as rows; the top row shows the styles, the left column the contents."""
-    rows = [[torch.ones(3, tile, tile)] + [_tile(s, tile) for _, s in styles]]
+    rows = [[torch.ones(3, tile, tile)] + [fit_tile(s, tile) for _, s in styles]]
     for (_, content), outs in zip(contents, outputs):
-        rows.append([_tile(content, tile)] + [_tile(o, tile) for o in outs])
+        rows.append([fit_tile(content, tile)] + [fit_tile(o, tile) for o in outs])
     step = tile + pad
     grid = torch.ones(3, len(rows) * step + pad, len(rows[0]) * step + pad)
     for r, row in enumerate(rows):

@@ -31,7 +31,7 @@ class ConvertReport:
     encode_seconds: float = 0.0
     width: int = 0
     height: int = 0
-    audio_copied: bool = False
+    audio: str = "none"  # "copied", "re-encoded to AAC" or "none"
     latencies: list = field(default_factory=list, repr=False)
 
     @property
@@ -103,7 +103,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         except BaseException:
             sink.abort()
             raise
-        report.audio_copied = sink.audio_stream is not None and not sink.audio_reencoded
+        if sink.audio_stream is not None:
+            report.audio = "re-encoded to AAC" if sink.audio_reencoded else "copied"
         report.decode_seconds = source.decode_seconds
         report.encode_seconds = sink.encode_seconds
     report.wall_seconds = time.perf_counter() - start

@@ -53,7 +53,7 @@ class VideoFileSink:
         self._rate = rate
         self._time_base = time_base
         self.audio_stream = None
-        self._audio_encoder = None
+        self._resampler = None
         self.audio_reencoded = False
         if audio_template is not None:
             self._add_audio(audio_template)
@@ -69,11 +69,14 @@ class VideoFileSink:
     def _add_audio(self, template) -> None:
         try:
             self.audio_stream = self._container.add_stream_from_template(template)
-        except (ValueError, Exception) as exc:  # container cannot carry this codec as is
+        except Exception as exc:  # this container cannot carry the codec as is
+            import av
+
             log.warning("audio codec %s cannot be copied into %s (%s); re-encoding to AAC",
                         template.codec_context.name, self.path.suffix, exc)
-            self.audio_stream = self._container.add_stream("aac", rate=template.rate)
-            self._audio_encoder = template.codec_context.name
+            rate = template.rate or 48000
+            self.audio_stream = self._container.add_stream("aac", rate=rate)
+            self._resampler = av.AudioResampler(format="fltp", layout=template.layout.name, rate=rate)
             self.audio_reencoded = True
 
     # -- producer side ------------------------------------------------------
@@ -99,8 +102,9 @@ class VideoFileSink:
             packet = self._audio.popleft()
             if self.audio_reencoded:
                 for frame in packet.decode():
-                    frame.pts = None
-                    self._container.mux(self.audio_stream.encode(frame))
+                    for resampled in self._resampler.resample(frame):
+                        resampled.pts = None
+                        self._container.mux(self.audio_stream.encode(resampled))
             else:
                 packet.stream = self.audio_stream
                 self._container.mux(packet)
@@ -128,7 +132,7 @@ class VideoFileSink:
                 self.encode_seconds += time.perf_counter() - t0
             self._container.mux(self.stream.encode(None))
             self._mux_pending_audio()
-            if self._audio_encoder:
+            if self.audio_reencoded:
                 self._container.mux(self.audio_stream.encode(None))
         except BaseException as exc:
             self.error = exc if isinstance(exc, VidstyleError) else VidstyleError(

