@@ -25,7 +25,9 @@ def size(text: str) -> tuple[int, int]:
 def register(sub) -> None:
     p = sub.add_parser("bench", help="measure model and end-to-end FPS",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=size, nargs="+", default=[(256, 256), (640, 360)], metavar="WxH")
+    p.add_argument("--sizes", type=size, nargs="+", default=None, metavar="WxH",
+                   help="frame sizes (default: 256x256 512x512 640x360 on CPU; "
+                        "also 1280x720 1920x1080 on CUDA)")
     p.add_argument("--batches", type=positive_int, nargs="+", default=None, metavar="B",
                    help="batch sizes (default: 1 on CPU, 1 and 8 on CUDA)")
     p.add_argument("--steps", type=positive_int, default=10, help="timed model steps (default 10)")
@@ -51,10 +53,13 @@ def run(args) -> int:
     from vidstyle.stylizer import Stylizer
 
     stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision, compile=args.compile)
-    batches = args.batches or ([1, 8] if stylizer.device.type == "cuda" else [1])
+    cuda = stylizer.device.type == "cuda"
+    batches = args.batches or ([1, 8] if cuda else [1])
+    sizes = args.sizes or ([(256, 256), (512, 512), (640, 360)]
+                           + ([(1280, 720), (1920, 1080)] if cuda else []))
     target = random_target(stylizer)
     results = []
-    for w, h in args.sizes:
+    for w, h in sizes:
         for b in batches:
             if not args.no_model:
                 results.append(bench_model(stylizer, w, h, b, args.steps, target=target))
@@ -80,6 +85,7 @@ def run(args) -> int:
 
 def _print_row(r: dict) -> None:
     lat = f"p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms" if "p50_ms" in r else ""
-    mem = f"  peak {r['peak_mem_mb']:.0f} MB" if "peak_mem_mb" in r else ""
-    print(f"{r['stage']:>10}  {r['width']:>4}x{r['height']:<4} batch {r['batch']:<2} "
+    mem = (f"  peak {r['peak_mem_mb']:.0f} MB" if "peak_mem_mb" in r
+           else f"  peak RSS {r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "")
+    print(f"{r['stage']:>17}  {r['width']:>4}x{r['height']:<4} batch {r['batch']:<2} "
           f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['device']} {r['precision']}]", flush=True)

@@ -88,6 +88,25 @@ def build_targets(args, stylizer, cache):
     return target_source(controls, cache, stylizer.style_stats)
 
 
+def outputs_in_folder(files: list, folder, suffix: str) -> list:
+    """One output per input inside `folder`, named after the input, never two alike.
+
+    a.mp4 and a.mov become a.mp4 and a_mov.mp4; a third a.mp4 from another
+    folder becomes a_mp4.mp4, then a_2.mp4, a_3.mp4, ...
+    """
+    from pathlib import Path
+
+    taken: set[str] = set()
+    outs = []
+    for f in files:
+        f = Path(f)
+        candidates = [f.stem, f"{f.stem}_{f.suffix.lstrip('.')}"] + [f"{f.stem}_{n}" for n in range(2, 10**6)]
+        name = next(c for c in candidates if c.lower() not in taken)
+        taken.add(name.lower())
+        outs.append(Path(folder) / f"{name}{suffix}")
+    return outs
+
+
 def fail(message: str, code: int = 1) -> int:
     print(f"vidstyle: error: {message}", file=sys.stderr)
     return code

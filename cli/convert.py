@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_model_args, build_stylizer, build_targets, fail
+from .common import add_model_args, build_stylizer, build_targets, fail, outputs_in_folder
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"}
@@ -47,11 +47,12 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
         else:
             raise VidstyleError(f"input not found: {p}")
     out = Path(output)
-    if len(files) == 1 and not folder_input and not out.is_dir():
+    names_a_folder = out.is_dir() or output.endswith(("/", "\\")) or not out.suffix
+    if len(files) == 1 and not folder_input and not names_a_folder:
         return [(files[0], out)]
     if out.exists() and not out.is_dir():
         raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
-    return [(f, out / f"{f.stem}.mp4") for f in files]
+    return list(zip(files, outputs_in_folder(files, out, ".mp4")))
 
 
 def run(args) -> int:

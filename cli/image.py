@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_model_args, build_stylizer, build_targets
+from .common import add_model_args, build_stylizer, build_targets, outputs_in_folder
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -30,7 +30,7 @@ def run(args) -> int:
     if len(args.inputs) > 1 or out.is_dir():
         if out.exists() and not out.is_dir():
             raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
-        pairs = [(Path(i), out / f"{Path(i).stem}.png") for i in args.inputs]
+        pairs = list(zip(map(Path, args.inputs), outputs_in_folder(args.inputs, out, ".png")))
     else:
         pairs = [(Path(args.inputs[0]), out)]
     stylizer, cache = build_stylizer(args)

@@ -27,12 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="vidstyle: %(levelname)s: %(message)s")
+    import torch
+
     from vidstyle.errors import VidstyleError
 
     try:
         return args.run(args) or 0
     except VidstyleError as exc:
         return fail(str(exc))
+    except torch.cuda.OutOfMemoryError:
+        return fail("out of GPU memory; try a smaller --batch or --size (e.g. --size 360)")
     except KeyboardInterrupt:
         return fail("interrupted", 130)
 

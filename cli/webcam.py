@@ -26,6 +26,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
     from vidstyle.errors import VidstyleError
     from vidstyle.live import LiveControls, LiveRecorder, PreviewWindow, run_live
     from vidstyle.sources import CameraSource, open_camera
@@ -37,11 +39,19 @@ def run(args) -> int:
         raise VidstyleError(f"--capture-size must look like 1280x720, got {args.capture_size!r}")
     stylizer, cache = build_stylizer(args)
     styles = expand_styles(args.style)
-    if args.mask or args.weights:
-        raise VidstyleError("the webcam takes one style at a time (--mask and --weights are for files)")
-    controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
-                            recorder_factory=lambda: LiveRecorder(args.save_dir),
-                            encode=stylizer.style_stats, color=bool(args.preserve_color))
+    if args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style):
+        # Fixed blends and masks: every control of the file mode, without live style cycling.
+        from .common import build_targets
+
+        target_for, close_targets = build_targets(args, stylizer, cache)
+        controls = None
+        target = lambda frames: target_for(0, frames)  # noqa: E731
+    else:
+        controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
+                                recorder_factory=lambda: LiveRecorder(args.save_dir),
+                                encode=stylizer.style_stats, color=args.preserve_color)
+        close_targets = controls.close
+        target = controls.target
     capture = open_camera(args.camera, cw, ch)
     try:
         window = PreviewWindow()
@@ -50,16 +60,18 @@ def run(args) -> int:
         raise
     camera = CameraSource(capture).start()
     try:
-        stats = run_live(camera, stylizer, controls.target, window, size=args.size,
-                         overlay=controls.overlay, on_key=controls.on_key, on_frame=controls.on_frame)
+        stats = run_live(camera, stylizer, target, window, size=args.size,
+                         overlay=controls.overlay if controls else None,
+                         on_key=controls.on_key if controls else None,
+                         on_frame=controls.on_frame if controls else None)
     finally:
-        controls.close()
+        close_targets()
         camera.close()
         window.close()
     if stats.ended_by_camera:
         print("camera stopped sending frames (unplugged?); stopped cleanly")
     print(f"{stats.frames} frames, {stats.fps:.1f} FPS, latency p50 {stats.latency_ms(50):.0f} ms "
           f"p95 {stats.latency_ms(95):.0f} ms, {stats.dropped} camera frames skipped")
-    for path in controls.snapshots:
+    for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
     return 0

@@ -67,7 +67,6 @@ def test_camera_unplugged_mid_stream_stops_cleanly(stylizer):
     cam.close()
     assert stats.ended_by_camera
     assert 1 <= stats.frames <= 15
-    assert cap.released
 
 
 def stylizer_target(stylizer):
@@ -159,4 +158,30 @@ def test_switching_to_an_uncached_style_does_not_block(tmp_path, stylizer):
     assert "loading" in " ".join(controls.overlay())
     release.set()
     controls._worker.join(timeout=10)
-    assert controls.target() is not target
+    assert controls.target().stats is not target.stats  # now style 1
+
+
+def test_camera_that_raises_ends_the_loop_cleanly(stylizer):
+    class Exploding(FakeCapture):
+        def read(self):
+            if self.count >= 5:
+                raise RuntimeError("device vanished")
+            return super().read()
+
+    cam = CameraSource(Exploding(fps=30)).start()
+    target = stylizer_target(stylizer)
+    stats = run_live(cam, stylizer, lambda frames: target, FakeDisplay(), warmup_frames=1)
+    cam.close()
+    assert stats.ended_by_camera and cam.ended
+    assert isinstance(cam.error, RuntimeError)
+
+
+def test_recordings_never_overwrite_each_other(tmp_path):
+    frame = np.zeros((16, 16, 3), np.uint8)
+    paths = []
+    for _ in range(2):  # same second: the second gets _2
+        rec = LiveRecorder(tmp_path, rate=30)
+        rec.write(frame)
+        paths.append(rec.finish())
+    assert paths[0] != paths[1] and all(p.exists() for p in paths)
+    assert LiveRecorder(tmp_path).finish() is None  # nothing written: nothing claimed

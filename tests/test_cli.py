@@ -178,3 +178,20 @@ def test_help_has_examples(capsys):
             main([cmd, "--help"])
         assert exc.value.code == 0
         assert "examples:" in capsys.readouterr().out
+
+
+def test_inputs_with_the_same_name_get_distinct_outputs(capsys, tmp_path, style_png):
+    (tmp_path / "x").mkdir()
+    a = write_clip(tmp_path / "a.mp4", n=2, audio=False)
+    b = write_clip(tmp_path / "a.mkv", n=2, audio=False)
+    c = write_clip(tmp_path / "x" / "a.mp4", n=2, audio=False)
+    code, stdout, err = run(capsys, "convert", a, b, c, "-s", style_png, "-o", tmp_path / "out")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "a_mkv.mp4", "a_mp4.mp4"]
+
+
+def test_output_without_extension_is_a_folder(capsys, tmp_path, style_png):
+    a = write_clip(tmp_path / "a.mp4", n=2, audio=False)
+    code, _, err = run(capsys, "convert", a, "-s", style_png, "-o", tmp_path / "results")
+    assert code == 0, err
+    assert (tmp_path / "results" / "a.mp4").is_file()

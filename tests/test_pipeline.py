@@ -153,33 +153,48 @@ def test_frame_rate_is_kept(clip, tmp_path, stylizer, target):
         assert a.streams.video[0].average_rate == b.streams.video[0].average_rate == Fraction(24)
 
 
-def test_audio_is_reencoded_when_the_container_cannot_copy_it(clip, tmp_path, stylizer, target, monkeypatch):
-    real_open = av.open
-
-    class NoTemplates:
-        """Wraps an output container whose add_stream_from_template always fails."""
-
-        def __init__(self, container):
-            self._c = container
-
-        def add_stream_from_template(self, template):
-            raise ValueError("codec not supported in container")
-
-        def __getattr__(self, name):
-            return getattr(self._c, name)
-
-    def fake_open(path, mode="r", **kw):
-        c = real_open(path, mode, **kw)
-        return NoTemplates(c) if mode == "w" else c
-
-    import vidstyle.sinks  # noqa: F401  (the sink imports av lazily)
-
-    monkeypatch.setattr(av, "open", fake_open)
+def test_audio_is_reencoded_when_the_container_cannot_copy_it(tmp_path, stylizer, target):
+    # pcm_u8 is fine in Matroska but MP4 cannot carry it.
+    src = tmp_path / "pcm.mkv"
+    with av.open(str(src), "w") as c:
+        v = c.add_stream("libx264", rate=24)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = c.add_stream("pcm_u8", rate=8000)
+        a.layout = "mono"
+        for i in range(6):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")
+            f.pts, f.time_base = i, Fraction(1, 24)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+        for s in range(0, 2000, 500):
+            af = av.AudioFrame.from_ndarray(np.full((1, 500), 128 + (s % 7), np.uint8), format="u8",
+                                            layout="mono")
+            af.sample_rate, af.pts = 8000, s
+            c.mux(a.encode(af))
+        c.mux(a.encode(None))
     out = tmp_path / "out.mp4"
-    report = convert_video(clip, out, stylizer, target)
-    monkeypatch.undo()
+    report = convert_video(src, out, stylizer, target)
     assert report.audio == "re-encoded to AAC"
-    assert len(video_pts(out)[0]) == 12
+    assert len(video_pts(out)[0]) == 6
     with av.open(str(out)) as c:
         assert c.streams.audio[0].codec_context.name == "aac"
-        assert sum(f.samples for f in c.decode(audio=0)) > 0
+        assert sum(f.samples for f in c.decode(audio=0)) >= 1500
+
+
+def test_a_failure_while_finishing_is_an_error_not_a_hang(clip, tmp_path, stylizer, target, monkeypatch):
+    from vidstyle.sinks import VideoFileSink
+
+    def broken_flush(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(VideoFileSink, "_flush", broken_flush)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(VidstyleError, match="disk full"):
+        convert_video(clip, out, stylizer, target)
+    assert not out.exists() and not partial_path(out).exists()
+
+
+def test_unknown_output_extension_is_a_clear_error(clip, tmp_path, stylizer, target):
+    with pytest.raises(VidstyleError, match="video extension"):
+        convert_video(clip, tmp_path / "out.xyz", stylizer, target)
+    assert list(tmp_path.iterdir()) == [clip]

@@ -104,22 +104,27 @@ def target_source(controls: Controls, cache: StyleCache, encode) -> tuple[Target
         else:
             mask_image = load_mask_image(Path(controls.mask))
 
-    if controls.color:
-        images = [style_image(p) for p in paths]
-        if controls.mask is not None:
-            keepers = [ColorKeeper([img], [1.0], controls.color, encode, controls.scene_threshold)
-                       for img in images]
+    try:
+        if controls.color:
+            images = [style_image(p) for p in paths]
+            if controls.mask is not None:
+                keepers = [ColorKeeper([img], [1.0], controls.color, encode, controls.scene_threshold)
+                           for img in images]
+            else:
+                keepers = [ColorKeeper(images, normalise_weights(controls.weights, len(paths)),
+                                       controls.color, encode, controls.scene_threshold)]
+            style_stats = lambda frames: [k.stats_for(frames) for k in keepers]  # noqa: E731
         else:
-            keepers = [ColorKeeper(images, normalise_weights(controls.weights, len(paths)),
-                                   controls.color, encode, controls.scene_threshold)]
-        style_stats = lambda frames: [k.stats_for(frames) for k in keepers]  # noqa: E731
-    else:
-        fixed = [cache.stats_for_path(p) for p in paths]
-        if controls.mask is None and len(fixed) > 1:
-            from .adain import StyleStats
+            fixed = [cache.stats_for_path(p) for p in paths]
+            if controls.mask is None and len(fixed) > 1:
+                from .adain import StyleStats
 
-            fixed = [StyleStats.combine(fixed, normalise_weights(controls.weights, len(fixed)))]
-        style_stats = lambda frames: fixed  # noqa: E731
+                fixed = [StyleStats.combine(fixed, normalise_weights(controls.weights, len(fixed)))]
+            style_stats = lambda frames: fixed  # noqa: E731
+    except BaseException:
+        if mask_video is not None:  # don't leak its decode thread
+            mask_video.close()
+        raise
 
     def target_for(index: int, frames: np.ndarray) -> Target:
         stats = style_stats(frames)

@@ -93,8 +93,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     shown = 0
     while max_frames is None or shown < max_frames:
         frame = camera.read()
-        if frame is None:
-            stats.ended_by_camera = camera.ended
+        if frame is None:  # unplugged, failing, or silent for read()'s timeout
+            stats.ended_by_camera = True
             break
         batch = frame.image[None]
         out = stylizer.stylize_frames(batch, target(batch), size)[0]
@@ -121,6 +121,16 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     return stats
 
 
+def unique_path(folder, stem: str, suffix: str):
+    """folder/stem.suffix, or stem_2, stem_3... if taken (never overwrite a recording)."""
+    path = folder / f"{stem}{suffix}"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}_{n}{suffix}"
+        n += 1
+    return path
+
+
 class LiveControls:
     """Keyboard controls for the live loop: n/p cycle styles, +/- alpha, c colour
     preservation, s snapshot, r record.
@@ -133,7 +143,8 @@ class LiveControls:
     """
 
     def __init__(self, cache, styles: list, alpha: float = 1.0, alpha_step: float = 0.1,
-                 snapshot_dir=None, recorder_factory=None, encode=None, color: bool = False):
+                 snapshot_dir=None, recorder_factory=None, encode=None, color: str | None = None):
+        """color: None, "match" or "luminance" (see color.py); `c` toggles it (match by default)."""
         import threading
         from pathlib import Path
 
@@ -152,7 +163,9 @@ class LiveControls:
         self._stats = {0: cache.stats_for_path(self.styles[0])}
         self._shown = 0
         self._encode = encode  # Stylizer.style_stats, needed for colour preservation
-        self.color = color and encode is not None
+        self.color_mode = color or "match"
+        self.color = bool(color) and encode is not None
+        self._failed: set = set()
         self._keepers: dict = {}
         self._color_stats: dict = {}
         self._color_job: threading.Thread | None = None
@@ -166,8 +179,10 @@ class LiveControls:
         for i in range(1, len(self.styles)):
             try:
                 stats = self._cache.stats_for_path(self.styles[i])
-            except VidstyleError as exc:
-                self.messages.append(str(exc))
+            except Exception as exc:  # one bad style must not stop the others
+                self.messages.append(f"cannot use {self.styles[i].name}: {exc}")
+                with self._lock:
+                    self._failed.add(i)
                 continue
             with self._lock:
                 self._stats[i] = stats
@@ -179,8 +194,10 @@ class LiveControls:
             stats = self._stats[self._shown]
             if self.color and frames is not None:
                 self._maybe_refresh_colors(frames)
-                stats = self._color_stats.get(self._shown, stats)
-            return Target(stats, self.alpha)
+                stats = self._color_stats.get((self._shown, self.color_mode), stats)
+            luminance = self.color and self.color_mode == "luminance" and \
+                (self._shown, self.color_mode) in self._color_stats
+            return Target(stats, self.alpha, luminance_only=luminance)
 
     def _maybe_refresh_colors(self, frames: np.ndarray) -> None:
         """Start a background recomputation when the scene's colours moved (lock held)."""
@@ -189,29 +206,32 @@ class LiveControls:
         from .color import ColorKeeper
         from .controls import style_image
 
-        index = self._shown
-        keeper = self._keepers.get(index)
-        if keeper is None:
-            keeper = ColorKeeper([style_image(self.styles[index])], [1.0], "match", self._encode)
-            self._keepers[index] = keeper
-        mean, cov = keeper.frame_colors(frames)
-        if not keeper.needs_refresh(mean) or (self._color_job and self._color_job.is_alive()):
+        if self._color_job and self._color_job.is_alive():
             return
+        key = (self._shown, self.color_mode)
+        keeper = self._keepers.get(key)
+        mean, cov = ColorKeeper.frame_colors(frames)
+        if keeper is not None and not keeper.needs_refresh(mean):
+            return
+        path = self.styles[self._shown]
 
-        def work():
-            stats = keeper.compute(mean, cov)
+        def work():  # loading and encoding the style happen here, off the frame loop
+            k = keeper or ColorKeeper([style_image(path)], [1.0], self.color_mode, self._encode)
+            stats = k.compute(mean, cov)
             with self._lock:
-                keeper.reference_mean = mean
-                self._color_stats[index] = stats
+                k.reference_mean = mean
+                self._keepers[key] = k
+                self._color_stats[key] = stats
 
         self._color_job = threading.Thread(target=work, daemon=True, name="vidstyle-colors")
         self._color_job.start()
 
     def overlay(self) -> list[str]:
-        colour = "  colours kept" if self.color else ""
+        colour = f"  colours kept ({self.color_mode})" if self.color else ""
         lines = [f"{self.styles[self._shown].stem}  alpha {self.alpha:.1f}{colour}"]
         if self._shown != self.index:
-            lines.append(f"loading {self.styles[self.index].stem}...")
+            state = "cannot load" if self.index in self._failed else "loading"
+            lines.append(f"{state} {self.styles[self.index].stem}...")
         if self.recorder is not None:
             lines.append("REC")
         lines.extend(self.messages)
@@ -246,11 +266,7 @@ class LiveControls:
         import torch
 
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
-        path = self.snapshot_dir / time.strftime("vidstyle-%Y%m%d-%H%M%S.png")
-        n = 1
-        while path.exists():
-            path = path.with_name(f"{path.stem.split('_')[0]}_{n}.png")
-            n += 1
+        path = unique_path(self.snapshot_dir, time.strftime("vidstyle-%Y%m%d-%H%M%S"), ".png")
         save_image(torch.from_numpy(rgb).permute(2, 0, 1).float() / 255, path)
         self.messages.append(f"saved {path.name}")
         return path
@@ -265,7 +281,7 @@ class LiveControls:
         else:
             path = self.recorder.finish()
             self.recorder = None
-            self.messages.append(f"saved {path.name}")
+            self.messages.append(f"saved {path.name}" if path else "nothing recorded")
 
     def close(self) -> None:
         if self.recorder is not None:
@@ -280,8 +296,9 @@ class LiveRecorder:
         from fractions import Fraction
         from pathlib import Path
 
-        self.path = Path(folder) / time.strftime("vidstyle-%Y%m%d-%H%M%S.mp4")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = unique_path(folder, time.strftime("vidstyle-%Y%m%d-%H%M%S"), ".mp4")
         self._rate = Fraction(rate).limit_denominator(1000)
         self._sink = None
         self._t0 = None
@@ -303,9 +320,11 @@ class LiveRecorder:
         self._sink.write(rgb, pts)
 
     def finish(self):
+        """Close the file; returns its path, or None when no frame was recorded."""
         from .outputs import partial_path
 
-        if self._sink is not None:
-            self._sink.close()
-            partial_path(self.path).replace(self.path)
+        if self._sink is None:
+            return None
+        self._sink.close()
+        partial_path(self.path).replace(self.path)
         return self.path

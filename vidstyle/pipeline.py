@@ -27,8 +27,9 @@ class ConvertReport:
     frames: int = 0
     wall_seconds: float = 0.0
     model_seconds: float = 0.0
-    decode_seconds: float = 0.0
-    encode_seconds: float = 0.0
+    decode_times: list = field(default_factory=list, repr=False)  # seconds per frame
+    encode_times: list = field(default_factory=list, repr=False)  # seconds per frame
+    model_times: list = field(default_factory=list, repr=False)  # seconds per batch
     width: int = 0
     height: int = 0
     audio: str = "none"  # "copied", "re-encoded to AAC" or "none"
@@ -105,8 +106,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             raise
         if sink.audio_stream is not None:
             report.audio = "re-encoded to AAC" if sink.audio_reencoded else "copied"
-        report.decode_seconds = source.decode_seconds
-        report.encode_seconds = sink.encode_seconds
+        report.decode_times = source.decode_times
+        report.encode_times = sink.encode_times
     report.wall_seconds = time.perf_counter() - start
     if on_progress:
         on_progress(report.frames, info.frames, report.fps)
@@ -123,7 +124,8 @@ def _run_batch(frames, stylizer, target_for, size, sink, report, info, batch) ->
         out = stylizer.stylize_frames(stacked, tgt, size)
     except torch.cuda.OutOfMemoryError as exc:
         raise _oom_hint(batch, info) from exc
-    report.model_seconds += time.perf_counter() - t0
+    report.model_times.append(time.perf_counter() - t0)
+    report.model_seconds += report.model_times[-1]
     for frame, image in zip(frames, out):
         sink.write(image, frame.pts)
         report.latencies.append(time.perf_counter() - frame.grabbed_at)

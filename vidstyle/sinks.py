@@ -41,43 +41,58 @@ class VideoFileSink:
         self.width, self.height = even_size(width, height)
         if self.width < 2 or self.height < 2:
             raise VidstyleError(f"frame size {width}x{height} is too small to encode")
-        self._container = av.open(str(self.path), mode="w")
-        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-        self.stream = self._container.add_stream(codec, rate=rate)
-        self.stream.width, self.stream.height = self.width, self.height
-        self.stream.pix_fmt = "yuv420p"
-        self.stream.time_base = time_base
-        self.stream.codec_context.time_base = time_base
-        if codec == "libx264":
-            self.stream.options = {"crf": str(crf), "preset": preset}
+        try:
+            self._container = av.open(str(self.path), mode="w")
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise VidstyleError(f"cannot write a video to {self.path.name} ({exc}); "
+                                "use a video extension such as .mp4, .mkv or .mov") from exc
+        try:
+            codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+            self.stream = self._container.add_stream(codec, rate=rate)
+            self.stream.width, self.stream.height = self.width, self.height
+            self.stream.pix_fmt = "yuv420p"
+            self.stream.time_base = time_base
+            self.stream.codec_context.time_base = time_base
+            if codec == "libx264":
+                self.stream.options = {"crf": str(crf), "preset": preset}
+            self.audio_stream = None
+            self._audio_template = None
+            self._resampler = None
+            self.audio_reencoded = False
+            if audio_template is not None:
+                self._add_audio(audio_template)
+        except Exception:
+            self._container.close()
+            raise
         self._rate = rate
         self._time_base = time_base
-        self.audio_stream = None
-        self._resampler = None
-        self.audio_reencoded = False
-        if audio_template is not None:
-            self._add_audio(audio_template)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._audio: collections.deque = collections.deque()
-        self._thread = threading.Thread(target=self._run, name="vidstyle-encode", daemon=True)
+        self._aborted = threading.Event()
         self.error: BaseException | None = None
         self.frames_written = 0
-        self.encode_seconds = 0.0
+        self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
         self._next_index = 0
+        self._thread = threading.Thread(target=self._run, name="vidstyle-encode", daemon=True)
         self._thread.start()
 
     def _add_audio(self, template) -> None:
-        try:
-            self.audio_stream = self._container.add_stream_from_template(template)
-        except Exception as exc:  # this container cannot carry the codec as is
-            import av
+        name = template.codec_context.name
+        if name in self._container.supported_codecs:
+            try:
+                self.audio_stream = self._container.add_stream_from_template(template)
+                return
+            except ValueError:
+                pass
+        import av
 
-            log.warning("audio codec %s cannot be copied into %s (%s); re-encoding to AAC",
-                        template.codec_context.name, self.path.suffix, exc)
-            rate = template.rate or 48000
-            self.audio_stream = self._container.add_stream("aac", rate=rate)
-            self._resampler = av.AudioResampler(format="fltp", layout=template.layout.name, rate=rate)
-            self.audio_reencoded = True
+        log.warning("audio codec %s cannot be copied into %s; re-encoding it to AAC",
+                    name, self.path.suffix)
+        rate = template.rate or 48000
+        self.audio_stream = self._container.add_stream("aac", rate=rate)
+        self._audio_template = template
+        self._resampler = av.AudioResampler(format="fltp", layout=template.layout.name, rate=rate)
+        self.audio_reencoded = True
 
     # -- producer side ------------------------------------------------------
     def write(self, image: np.ndarray, pts: int | None) -> None:
@@ -97,26 +112,41 @@ class VideoFileSink:
         self._audio.append(packet)
 
     # -- encoder thread -------------------------------------------------------
+    def _encode_audio(self, frames) -> None:
+        for frame in frames:
+            for resampled in self._resampler.resample(frame):
+                resampled.pts = None
+                self._container.mux(self.audio_stream.encode(resampled))
+
     def _mux_pending_audio(self) -> None:
         while self._audio:
             packet = self._audio.popleft()
             if self.audio_reencoded:
-                for frame in packet.decode():
-                    for resampled in self._resampler.resample(frame):
-                        resampled.pts = None
-                        self._container.mux(self.audio_stream.encode(resampled))
+                self._encode_audio(packet.decode())
             else:
                 packet.stream = self.audio_stream
                 self._container.mux(packet)
+
+    def _flush(self) -> None:
+        self._container.mux(self.stream.encode(None))
+        self._mux_pending_audio()
+        if self.audio_reencoded:
+            self._encode_audio(self._audio_template.decode(None))
+            self._encode_audio([None])  # the resampler's tail
+            self._container.mux(self.audio_stream.encode(None))
 
     def _run(self) -> None:
         import av
 
         try:
-            while True:
-                item = self._queue.get()
+            while not self._aborted.is_set():
+                try:
+                    item = self._queue.get(timeout=0.1)
+                except queue.Empty:
+                    continue
                 if item is _END:
-                    break
+                    self._flush()
+                    return
                 image, pts = item
                 t0 = time.perf_counter()
                 if pts is None:  # no timestamps from the source: count frames
@@ -129,43 +159,31 @@ class VideoFileSink:
                 self._mux_pending_audio()
                 self._container.mux(self.stream.encode(frame))
                 self.frames_written += 1
-                self.encode_seconds += time.perf_counter() - t0
-            self._container.mux(self.stream.encode(None))
-            self._mux_pending_audio()
-            if self.audio_reencoded:
-                self._container.mux(self.audio_stream.encode(None))
-        except BaseException as exc:
+                self.encode_times.append(time.perf_counter() - t0)
+        except BaseException as exc:  # reported to the producer by write()/close()
             self.error = exc if isinstance(exc, VidstyleError) else VidstyleError(
-                f"encoding {self.path} failed: {exc}")
-            # Keep draining so the producer never blocks on a dead consumer.
-            while self._queue.get() is not _END:
-                pass
+                f"encoding {self.path.name} failed: {exc}")
 
     def close(self) -> None:
-        """Flush everything and close the file; raises if encoding failed."""
-        self._queue.put(_END)
+        """Flush everything and close the file; raises VidstyleError if encoding failed."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(_END, timeout=0.1)
+                break
+            except queue.Full:
+                continue
         self._thread.join()
-        self._container.close()
+        try:
+            self._container.close()
+        except Exception as exc:  # e.g. disk full while writing the trailer
+            self.error = self.error or VidstyleError(f"finishing {self.path.name} failed: {exc}")
         if self.error:
             raise self.error
 
     def abort(self) -> None:
         """Stop without flushing (the caller removes the partial file)."""
-        try:
-            self._queue.put_nowait(_END)
-        except queue.Full:
-            pass
-        # Drain so the thread reaches the end marker promptly.
-        while self._thread.is_alive():
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                pass
-            try:
-                self._queue.put_nowait(_END)
-            except queue.Full:
-                pass
-            self._thread.join(timeout=0.05)
+        self._aborted.set()
+        self._thread.join()
         try:
             self._container.close()
         except Exception:  # the file is about to be deleted; nothing to save

@@ -75,6 +75,12 @@ class VideoFileSource:
     def __init__(self, path: str | Path, queue_size: int = 16):
         self.path = Path(path)
         self._container = _open_input(self.path)
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.decode_times: list[float] = []  # seconds per frame, for the stage statistics
+        self.on_audio_packet: Callable[[Any], None] | None = None
         self.video_stream = self._container.streams.video[0]
         self.video_stream.thread_type = "AUTO"
         audio = self._container.streams.audio
@@ -89,12 +95,6 @@ class VideoFileSource:
             raise VidstyleError(f"{self.path}: the video stream has no frame size")
         self.info = VideoInfo(cc.width, cc.height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
                               int(vs.frames or 0), duration, self.audio_stream is not None, cc.name)
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.error: BaseException | None = None
-        self.decode_seconds = 0.0
-        self.on_audio_packet: Callable[[Any], None] | None = None
 
     def start(self) -> "VideoFileSource":
         self._thread = threading.Thread(target=self._run, name="vidstyle-decode", daemon=True)
@@ -126,7 +126,7 @@ class VideoFileSource:
                 t0 = time.perf_counter()
                 for frame in packet.decode():
                     image = frame.to_ndarray(format="rgb24")
-                    self.decode_seconds += time.perf_counter() - t0
+                    self.decode_times.append(time.perf_counter() - t0)
                     if not self._put(Frame(image, frame.pts, frame.time_base or tb, time.perf_counter())):
                         return
                     t0 = time.perf_counter()
@@ -151,7 +151,7 @@ class VideoFileSource:
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join()  # the thread checks _stop between packets
         self._container.close()
 
     def __enter__(self) -> "VideoFileSource":
@@ -195,6 +195,7 @@ class CameraSource:
         self.grabbed = 0
         self.dropped = 0  # frames overwritten before anyone read them
         self.ended = False
+        self.error: Exception | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vidstyle-camera", daemon=True)
 
@@ -203,6 +204,16 @@ class CameraSource:
         return self
 
     def _run(self) -> None:
+        try:
+            self._grab_loop()
+        except Exception as exc:  # e.g. cv2.error when the device disappears
+            self.error = exc
+        finally:
+            with self._cond:
+                self.ended = True
+                self._cond.notify_all()
+
+    def _grab_loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
             ok, bgr = self._cap.read()
@@ -221,9 +232,6 @@ class CameraSource:
                 self._seq += 1
                 self.grabbed += 1
                 self._cond.notify_all()
-        with self._cond:
-            self.ended = True
-            self._cond.notify_all()
 
     def read(self, timeout: float = 5.0) -> Frame | None:
         """The newest frame not returned before; waits for one. None when the camera ended."""

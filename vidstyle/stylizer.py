@@ -99,11 +99,13 @@ class Stylizer:
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
         decoder = decoder if decoder is not None else Decoder.load()
-        # Copies: converting dtype/layout is in place, and callers may share modules.
-        net = StyleNet(copy.deepcopy(encoder) if encoder is not None else Encoder(balanced=True),
-                       copy.deepcopy(decoder)).eval().requires_grad_(False)
+        encoder = encoder if encoder is not None else Encoder(balanced=True)
+        # Styles are encoded once, in fp32 (exact and the same on every device and
+        # precision, so cached statistics can be shared); frames use a fast copy.
+        # Copies also because converting dtype/layout is in place and callers may share modules.
+        self._style_encoder = copy.deepcopy(encoder).float().to(self.device).eval()
+        net = StyleNet(copy.deepcopy(encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
-        self._style_encoder: Encoder | None = None
         self._eager = self.net
         self.compiled = False
         if compile:
@@ -131,12 +133,9 @@ class Stylizer:
     def style_stats(self, image: torch.Tensor) -> StyleStats:
         """Statistics of one style image (3, H, W) float in [0, 1], computed in fp32.
 
-        Styles are encoded once, so fp32 costs little and keeps them exact.
+        Uses its own encoder copy, so it may run in another thread (webcam style
+        switching) while frames go through the fast one.
         """
-        if self._style_encoder is None:
-            # A separate fp32 copy, so styles can be encoded from another thread
-            # (webcam style switching) while frames run through the fast one.
-            self._style_encoder = copy.deepcopy(self.net.encoder).float()
         x = image[None].to(self.device, torch.float32, memory_format=torch.channels_last)
         return StyleStats.from_features(self._style_encoder(x))
 
