@@ -195,3 +195,49 @@ def test_output_without_extension_is_a_folder(capsys, tmp_path, style_png):
     code, _, err = run(capsys, "convert", a, "-s", style_png, "-o", tmp_path / "results")
     assert code == 0, err
     assert (tmp_path / "results" / "a.mp4").is_file()
+
+
+def small_images(folder, n, seed, size=(40, 48)):
+    folder.mkdir()
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
+def test_eval_command_prints_table_and_writes_json_and_grid(capsys, tmp_path):
+    import json
+
+    contents = small_images(tmp_path / "c", 2, 1)
+    styles = small_images(tmp_path / "s", 2, 2)
+    code, out, err = run(capsys, "eval", "--content", contents, "--style", styles, "--size", 48,
+                         "-o", tmp_path / "grid.png", "--json", tmp_path / "scores.json")
+    assert code == 0, err
+    assert "mean over 4 pairs" in out
+    doc = json.loads((tmp_path / "scores.json").read_text())
+    assert len(doc["pairs"]) == 4 and 0 < doc["mean"]["style_gap"]
+    assert Image.open(tmp_path / "grid.png").size[0] > 48
+
+
+def test_train_command_runs_and_resumes(capsys, tmp_path):
+    contents = small_images(tmp_path / "c", 2, 1, (72, 80))
+    styles = small_images(tmp_path / "s", 2, 2, (72, 80))
+    common = ["train", "--content", contents, "--style", styles, "--out", tmp_path / "run",
+              "--batch", 1, "--checkpoint-every", 1, "--device", "cpu"]
+    code, out, err = run(capsys, *common, "--schedule", "32:1")
+    assert code == 0, err
+    code, out, err = run(capsys, *common, "--schedule", "32:2", "--resume")
+    assert code == 0, err
+    assert "done: 2 steps" in out
+    assert (tmp_path / "run" / "decoder.safetensors").is_file()
+
+
+def test_bench_command_json(capsys, tmp_path):
+    import json
+
+    code, out, err = run(capsys, "bench", "--sizes", "32x32", "--steps", 1, "--frames", 2,
+                         "--json", tmp_path / "b.json")
+    assert code == 0, err
+    stages = [r["stage"] for r in json.loads((tmp_path / "b.json").read_text())["results"]]
+    assert stages == ["model", "decode", "model in pipeline", "encode", "end-to-end"]
+    assert "FPS" in out
