@@ -31,21 +31,9 @@ def register(sub) -> None:
 def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     """(input, output) pairs; several inputs or a folder input make OUTPUT a folder."""
     from vidstyle.errors import VidstyleError
+    from vidstyle.inputs import expand_files
 
-    files: list[Path] = []
-    folder_input = False
-    for name in inputs:
-        p = Path(name)
-        if p.is_dir():
-            folder_input = True
-            found = sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
-            if not found:
-                raise VidstyleError(f"no video files in folder {p}")
-            files.extend(found)
-        elif p.exists():
-            files.append(p)
-        else:
-            raise VidstyleError(f"input not found: {p}")
+    files, folder_input = expand_files(inputs, VIDEO_SUFFIXES, "input")
     out = Path(output)
     names_a_folder = out.is_dir() or output.endswith(("/", "\\")) or not out.suffix
     if len(files) == 1 and not folder_input and not names_a_folder:

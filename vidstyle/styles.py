@@ -5,23 +5,13 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import VidstyleError
-from .train_data import list_images
+from .inputs import expand_files
+from .train_data import IMAGE_SUFFIXES
 
 
 def expand_styles(paths: Sequence[str | Path]) -> list[Path]:
     """Style files, with folders expanded to the images they hold (sorted)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = list_images(p)
-            if not found:
-                raise VidstyleError(f"no style images in folder {p}")
-            out.extend(found)
-        elif p.is_file():
-            out.append(p)
-        else:
-            raise VidstyleError(f"style image not found: {p}")
-    return out
+    return expand_files(paths, IMAGE_SUFFIXES, "style image")[0]
 
 
 def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float]:
