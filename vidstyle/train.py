@@ -31,13 +31,13 @@ from .train_data import ImageBank, jitter_colours, random_crops
 
 def parse_schedule(text: str) -> list[tuple[int, int]]:
     """'128:16000,256:2000' -> [(128, 16000), (256, 2000)] (crop size, steps)."""
+    message = f"bad schedule {text!r}: expected CROP:STEPS[,CROP:STEPS...], crops multiples of 8 >= 32"
     try:
         stages = [tuple(int(v) for v in part.split(":")) for part in text.split(",")]
-        assert stages and all(len(s) == 2 and s[0] >= 32 and s[0] % 8 == 0 and s[1] > 0
-                               for s in stages)
-    except (ValueError, AssertionError):
-        raise VidstyleError(
-            f"bad schedule {text!r}: expected CROP:STEPS[,CROP:STEPS...], crops multiples of 8 >= 32")
+    except ValueError:
+        raise VidstyleError(message) from None
+    if not all(len(s) == 2 and s[0] >= 32 and s[0] % 8 == 0 and s[1] > 0 for s in stages):
+        raise VidstyleError(message)
     return stages  # type: ignore[return-value]
 
 
