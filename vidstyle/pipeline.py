@@ -115,8 +115,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
 
 
 def _run_batch(frames, stylizer, target_for, size, sink, report, info, batch) -> None:
-    first = frames[0].image.shape
-    images = [f.image if f.image.shape == first else _fit(f.image, first) for f in frames]
+    expected = (info.height, info.width, 3)
+    images = [f.image if f.image.shape == expected else _fit(f.image, expected) for f in frames]
     stacked = np.stack(images)
     t0 = time.perf_counter()
     tgt = target_for(report.frames, stacked)
@@ -133,7 +133,7 @@ def _run_batch(frames, stylizer, target_for, size, sink, report, info, batch) ->
 
 
 def _fit(image: np.ndarray, shape: tuple) -> np.ndarray:
-    """A frame whose size changed mid-stream is resized to the first frame's size."""
+    """A frame whose size changed mid-stream is resized to the stream's declared size."""
     import cv2
 
     return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
