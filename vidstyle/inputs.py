@@ -7,6 +7,11 @@ from typing import Sequence
 from .errors import VidstyleError
 
 
+def files_in(folder: Path, suffixes: set[str]) -> list[Path]:
+    """Files under `folder` (recursively) whose extension is in `suffixes`, sorted."""
+    return sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in suffixes)
+
+
 def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str) -> tuple[list[Path], bool]:
     """Files named directly, plus the matching files of named folders (sorted).
 
@@ -17,7 +22,7 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str) -> 
     for p in map(Path, paths):
         if p.is_dir():
             any_folder = True
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes)
+            found = files_in(p, suffixes)
             if not found:
                 raise VidstyleError(f"no {what} files in folder {p}")
             out.extend(found)

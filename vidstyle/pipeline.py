@@ -26,7 +26,6 @@ class ConvertReport:
     output: Path
     frames: int = 0
     wall_seconds: float = 0.0
-    model_seconds: float = 0.0
     decode_times: list = field(default_factory=list, repr=False)  # seconds per frame
     encode_times: list = field(default_factory=list, repr=False)  # seconds per frame
     model_times: list = field(default_factory=list, repr=False)  # seconds per batch
@@ -38,6 +37,10 @@ class ConvertReport:
     @property
     def fps(self) -> float:
         return self.frames / self.wall_seconds if self.wall_seconds else 0.0
+
+    @property
+    def model_seconds(self) -> float:
+        return sum(self.model_times)
 
     @property
     def model_fps(self) -> float:
@@ -125,7 +128,6 @@ def _run_batch(frames, stylizer, target_for, size, sink, report, info, batch) ->
     except torch.cuda.OutOfMemoryError as exc:
         raise _oom_hint(batch, info) from exc
     report.model_times.append(time.perf_counter() - t0)
-    report.model_seconds += report.model_times[-1]
     for frame, image in zip(frames, out):
         sink.write(image, frame.pts)
         report.latencies.append(time.perf_counter() - frame.grabbed_at)

@@ -96,7 +96,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+def _autocast_dtype(precision: str) -> torch.dtype | None:
     if precision == "fp32":
         return None
     if precision == "fp16":
@@ -110,7 +110,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, encoder: Encoder | None = None):
         self.cfg = config
         self.device = resolve_device(config.device)
-        self.amp_dtype = _autocast_dtype(self.device, config.precision)
+        self.amp_dtype = _autocast_dtype(config.precision)
         self.out = Path(config.out_dir)
         try:
             self.out.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ import torchvision.transforms.v2.functional as TF
 
 from .errors import VidstyleError
 from .images import load_image, resize_shorter
+from .inputs import files_in
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -19,7 +20,7 @@ def list_images(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise VidstyleError(f"not a folder: {folder}")
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return files_in(folder, IMAGE_SUFFIXES)
 
 
 class ImageBank:
