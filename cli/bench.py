@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_device_args, positive_int
+from .common import add_network_args, positive_int, stylizer_from_args
 
 EXAMPLES = """examples:
   vidstyle bench                                  # 256x256 and 640x360, batch 1
@@ -36,8 +36,7 @@ def register(sub) -> None:
     p.add_argument("--no-model", action="store_true", help="skip the model-only measurements")
     p.add_argument("--no-file", action="store_true", help="skip the file-conversion measurements")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON ('-' for stdout)")
-    p.add_argument("--decoder", metavar="FILE", help="decoder weights (default: the shipped ones)")
-    add_device_args(p)
+    add_network_args(p)
     p.set_defaults(run=run)
 
 
@@ -49,10 +48,8 @@ def run(args) -> int:
     import torch
 
     from vidstyle.bench import bench_file, bench_model, random_target
-    from vidstyle.decoder import Decoder
-    from vidstyle.stylizer import Stylizer
 
-    stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision, compile=args.compile)
+    stylizer = stylizer_from_args(args)
     cuda = stylizer.device.type == "cuda"
     batches = args.batches or ([1, 8] if cuda else [1])
     sizes = args.sizes or ([(256, 256), (512, 512), (640, 360)]
@@ -88,4 +85,4 @@ def _print_row(r: dict) -> None:
     mem = (f"  peak {r['peak_mem_mb']:.0f} MB" if "peak_mem_mb" in r
            else f"  peak RSS {r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "")
     print(f"{r['stage']:>17}  {r['width']:>4}x{r['height']:<4} batch {r['batch']:<2} "
-          f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['device']} {r['precision']}]", flush=True)
+          f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['model']} {r['device']} {r['precision']}]", flush=True)

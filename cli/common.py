@@ -38,6 +38,28 @@ def add_device_args(p: argparse.ArgumentParser, compile_option: bool = True) -> 
                        help="torch.compile the model: pays on long videos (compiles once per frame size)")
 
 
+def add_network_args(p: argparse.ArgumentParser, work_size: bool = True) -> None:
+    """Which frame model runs, its weights, and where: shared by every command that stylizes."""
+    g = p.add_argument_group("model")
+    g.add_argument("--model", default="full", choices=["full", "lite"],
+                   help="'full': VGG-19 + decoder, the paper's model (default); 'lite': a small "
+                        "model distilled from it, ~5x faster on CPUs, a little softer")
+    g.add_argument("--decoder", metavar="FILE",
+                   help="weights for --model (default: the shipped ones; a lite file with --model lite)")
+    if work_size:
+        g.add_argument("--work-size", type=positive_int, metavar="N",
+                       help="run the model at shorter side N and scale its output back up: "
+                            "faster, softer detail (default: the frame's own size)")
+    add_device_args(p)
+
+
+def stylizer_from_args(args):
+    from vidstyle.stylizer import load_stylizer
+
+    return load_stylizer(args.model, args.decoder, device=args.device, precision=args.precision,
+                         compile=args.compile, work_size=getattr(args, "work_size", None))
+
+
 def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    default_size: int | None = None) -> None:
     g = p.add_argument_group("style")
@@ -55,19 +77,16 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
     g.add_argument("--size", type=positive_int, metavar="N", default=default_size,
                    help="resize so the shorter side is N pixels (default: "
                         + (f"{default_size})" if default_size else "keep the input size)"))
-    g.add_argument("--decoder", metavar="FILE", help="decoder weights (default: the shipped ones)")
-    add_device_args(p)
+    add_network_args(p)
     p.add_argument("--batch", type=positive_int, metavar="B",
                    help="frames per model step (default: 1 on CPU, 8 on CUDA)")
 
 
 def build_stylizer(args):
-    from vidstyle.decoder import Decoder
     from vidstyle.style_cache import StyleCache
-    from vidstyle.stylizer import Stylizer, default_batch
+    from vidstyle.stylizer import default_batch
 
-    stylizer = Stylizer(Decoder.load(args.decoder), device=args.device, precision=args.precision,
-                        compile=args.compile)
+    stylizer = stylizer_from_args(args)
     if args.batch is None:
         args.batch = default_batch(stylizer.device)
     return stylizer, StyleCache(stylizer.style_stats)

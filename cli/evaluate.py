@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_device_args, positive_int
+from .common import add_network_args, positive_int, stylizer_from_args
 
 EXAMPLES = """examples:
   vidstyle eval --content ../shared/data/eval/content --style ../shared/data/eval/style -o grid.png
@@ -20,9 +20,8 @@ def register(sub) -> None:
     p.add_argument("--size", type=positive_int, default=512, help="longer side in pixels (default 512)")
     p.add_argument("-o", "--output", metavar="PNG", help="write the result grid here")
     p.add_argument("--json", metavar="FILE", help="write per-pair and mean scores as JSON")
-    p.add_argument("--decoder", metavar="FILE", help="decoder weights (default: the shipped ones)")
     p.add_argument("--overwrite", action="store_true")
-    add_device_args(p)
+    add_network_args(p)
     p.set_defaults(run=run)
 
 
@@ -31,16 +30,15 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from vidstyle.decoder import Decoder
     from vidstyle.evaluate import as_json, evaluate, load_set, make_grid, summarise
     from vidstyle.images import save_image
     from vidstyle.outputs import atomic_output, check_output
     from vidstyle.stills import stylize_image
-    from vidstyle.stylizer import Stylizer, Target
+    from vidstyle.stylizer import Target
 
     for out in filter(None, (args.output, args.json)):
         check_output(None, Path(out), args.overwrite)
-    stylizer = Stylizer(Decoder.load(args.decoder), args.device, args.precision, compile=args.compile)
+    stylizer = stylizer_from_args(args)
     contents, styles = load_set(args.content, args.size), load_set(args.style, args.size)
     stats = {}
 

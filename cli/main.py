@@ -5,10 +5,10 @@ import argparse
 import logging
 import sys
 
-from . import bench, convert, evaluate, image, train, webcam
+from . import bench, convert, distill, evaluate, image, train, webcam
 from .common import fail
 
-COMMANDS = (convert, image, webcam, bench, train, evaluate)
+COMMANDS = (convert, image, webcam, bench, train, distill, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,10 +38,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import torch
-    from tqdm import tqdm
-
-    from vidstyle.train import TrainConfig, Trainer, parse_schedule, resolve_device, train
+    from vidstyle.train import TrainConfig, Trainer, parse_schedule, resolve_device
 
     device = resolve_device(args.device)
     schedule = args.schedule or ("256:160000" if device.type == "cuda" else "128:16000,256:2000")
@@ -50,23 +47,33 @@ def run(args) -> int:
                          checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
                          seed=args.seed, device=args.device, precision=args.precision,
                          init_weights=args.init, sample_style_dir=args.sample_styles)
-    trainer = Trainer(config)
-    if args.resume and not trainer.resume():
-        print(f"no checkpoint in {args.out}; starting from step 0")
+    return run_trainer(Trainer(config), args.resume)
+
+
+def run_trainer(trainer, resume: bool) -> int:
+    """Run a Trainer to its last step with a progress bar; Ctrl-C checkpoints and stops."""
+    import torch
+    from tqdm import tqdm
+
+    from vidstyle.train import train
+
+    config = trainer.cfg
+    if resume and not trainer.resume():
+        print(f"no checkpoint in {config.out_dir}; starting from step 0")
     bar = tqdm(total=config.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True)
 
     def on_step(r) -> None:
         bar.update(1)
-        bar.set_postfix_str(f"crop {r.crop} loss {r.loss:.2f} content {r.content:.3f} "
-                            f"style {r.style:.3f}", refresh=False)
+        parts = " ".join(f"{k} {v:.3f}" for k, v in r.terms.items() if not k.startswith("style_"))
+        bar.set_postfix_str(f"crop {r.crop} loss {r.loss:.2f} {parts}", refresh=False)
 
     try:
         train(config, on_step=on_step, trainer=trainer)
     except KeyboardInterrupt:
         bar.close()
-        print(f"stopped at step {trainer.step}; checkpoint saved in {args.out} (use --resume)")
+        print(f"stopped at step {trainer.step}; checkpoint saved in {config.out_dir} (use --resume)")
         return 130
     bar.close()
-    print(f"done: {trainer.step} steps; decoder at {trainer.out / 'decoder.safetensors'} "
+    print(f"done: {trainer.step} steps; weights at {trainer.out / trainer.weights_name} "
           f"on {trainer.device} (torch {torch.__version__})")
     return 0

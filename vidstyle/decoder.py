@@ -5,17 +5,13 @@ Nearest-neighbour upsampling, reflection padding, no normalisation layers
 """
 from __future__ import annotations
 
-import importlib.resources
-import json
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
-from .errors import VidstyleError
 from .layers import ReflectionPad, conv3x3
+from .weights_file import load_weights, packaged_path, read_meta, save_weights
 
 WEIGHTS_NAME = "decoder.safetensors"
 TRAIN_HINT = ("train one with 'vidstyle train --content PHOTOS --style PAINTINGS' "
@@ -23,14 +19,7 @@ TRAIN_HINT = ("train one with 'vidstyle train --content PHOTOS --style PAINTINGS
 
 
 def default_weights_path() -> Path:
-    """The shipped decoder: inside the installed package, else in the source tree's weights/."""
-    try:
-        ref = importlib.resources.files("vidstyle.weights").joinpath(WEIGHTS_NAME)
-        if ref.is_file():
-            return Path(str(ref))
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "weights" / WEIGHTS_NAME
+    return packaged_path(WEIGHTS_NAME)
 
 
 class Decoder(nn.Module):
@@ -57,30 +46,13 @@ class Decoder(nn.Module):
     def save(self, path: str | Path, dtype: torch.dtype = torch.float16,
              meta: dict | None = None) -> None:
         """Write safetensors (atomically); `meta` (JSON-able) describes how it was trained."""
-        path = Path(path)
-        tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in self.state_dict().items()}
-        metadata = {"train": json.dumps(meta or {})}
-        tmp = path.with_name(path.name + ".partial")
-        save_file(tensors, str(tmp), metadata=metadata)
-        tmp.replace(path)
+        save_weights(self, path, dtype, meta)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Decoder":
-        path = Path(path) if path else default_weights_path()
-        if not path.is_file():
-            raise VidstyleError(f"decoder weights not found at {path}; {TRAIN_HINT}")
-        try:
-            tensors = load_file(str(path))
-            decoder = cls()
-            decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
-        except (SafetensorError, RuntimeError, ValueError, OSError) as exc:
-            raise VidstyleError(
-                f"decoder weights at {path} are unreadable or do not fit this model "
-                f"({str(exc).splitlines()[0]}); {TRAIN_HINT}") from exc
-        return decoder.eval().requires_grad_(False)
+        return load_weights(cls(), Path(path) if path else default_weights_path(), "decoder", TRAIN_HINT)
 
 
 def read_training_meta(path: str | Path | None = None) -> dict:
     """The JSON training description stored in a decoder file ({} if none)."""
-    with safe_open(str(path or default_weights_path()), framework="pt") as f:
-        return json.loads((f.metadata() or {}).get("train", "{}"))
+    return read_meta(path or default_weights_path())

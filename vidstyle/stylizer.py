@@ -1,8 +1,10 @@
 """The frame path: uint8 frames in, encoder -> AdaIN (cached statistics) -> decoder, uint8 out.
 
 One `Stylizer` owns the encoder and decoder on one device in one precision.
-On CPUs with bf16 units the model runs in bf16 *and* channels_last (6x fp32
-here; bf16 alone gained 1.6x); on CUDA in fp16. AdaIN statistics stay fp32.
+On CPUs with bf16 units the model runs in bf16 *and* channels_last (6x fp32 on
+an AMX CPU, 1.9x on our AVX-512 one); on CUDA in fp16. AdaIN statistics stay fp32.
+Two frame models: "full" (VGG-19 + mirror decoder, the paper's) and "lite"
+(vidstyle.lite, distilled from it, ~15x fewer FLOPs); both use VGG-19 style statistics.
 """
 from __future__ import annotations
 
@@ -21,10 +23,12 @@ from .decoder import Decoder
 from .encoder import Encoder
 from .errors import VidstyleError
 from .images import resize_shorter
+from .lite import LiteModel
 from .train import resolve_device
 
 log = logging.getLogger(__name__)
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+MODELS = ("full", "lite")
 
 
 def cpu_has_bf16() -> bool:
@@ -94,17 +98,30 @@ class StyleNet(nn.Module):
 
 
 class Stylizer:
-    def __init__(self, decoder: Decoder | None = None, device: str = "auto",
-                 precision: str = "auto", encoder: Encoder | None = None, compile: bool = False):
+    """Frames through encoder -> AdaIN -> decoder on one device in one precision.
+
+    `frame_encoder` (default: a copy of `encoder`) is what frames go through, e.g.
+    the lite encoder; styles always go through `encoder`, the full VGG-19.
+    `work_size` runs the model with the frame's shorter side at that many pixels
+    and scales its output back to the frame's size (faster, softer detail).
+    """
+
+    def __init__(self, decoder: nn.Module | None = None, device: str = "auto",
+                 precision: str = "auto", encoder: Encoder | None = None, compile: bool = False,
+                 frame_encoder: nn.Module | None = None, work_size: int | None = None,
+                 model_name: str = "full"):
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
+        self.work_size = work_size
+        self.model_name = model_name
         decoder = decoder if decoder is not None else Decoder.load()
         encoder = encoder if encoder is not None else Encoder(balanced=True)
+        frame_encoder = frame_encoder if frame_encoder is not None else encoder
         # Styles are encoded once, in fp32 (exact and the same on every device and
         # precision, so cached statistics can be shared); frames use a fast copy.
         # Copies also because converting dtype/layout is in place and callers may share modules.
         self._style_encoder = copy.deepcopy(encoder).float().to(self.device).eval()
-        net = StyleNet(copy.deepcopy(encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
+        net = StyleNet(copy.deepcopy(frame_encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
         self._eager = self.net
         self.compiled = False
@@ -163,11 +180,20 @@ class Stylizer:
         if target.luminance_only:
             yuv = rgb_to_yuv(x.float())
             grey = yuv[:, :1].expand(-1, 3, -1, -1).to(self.dtype)
-            y_out = rgb_to_yuv(self.net(grey.contiguous(memory_format=torch.channels_last),
-                                        mean, std, target.alpha, **extra).float())[:, :1]
+            y_out = rgb_to_yuv(self._run(grey.contiguous(memory_format=torch.channels_last),
+                                         mean, std, target.alpha, extra).float())[:, :1]
             return yuv_to_rgb(torch.cat([y_out, yuv[:, 1:]], 1)).clamp_(0, 1)
+        return self._run(x, mean, std, target.alpha, extra).clamp_(0, 1)
+
+    def _run(self, x: torch.Tensor, mean, std, alpha: float, extra: dict) -> torch.Tensor:
+        """The network on x, at work_size if one is set, with the eager fallback."""
+        h, w = x.shape[-2:]
+        scaled = bool(self.work_size) and min(h, w) > self.work_size
+        if scaled:
+            x = resize_shorter(x.float(), self.work_size).to(self.dtype).contiguous(
+                memory_format=torch.channels_last)
         try:
-            out = self.net(x, mean, std, target.alpha, **extra)
+            out = self.net(x, mean, std, alpha, **extra)
         except torch.cuda.OutOfMemoryError:
             raise
         except Exception as exc:
@@ -175,8 +201,10 @@ class Stylizer:
                 raise
             log.warning("compiled model failed (%s); falling back to eager", exc)
             self.net, self.compiled = self._eager, False
-            out = self.net(x, mean, std, target.alpha, **extra)
-        return out.clamp_(0, 1)
+            out = self.net(x, mean, std, alpha, **extra)
+        if scaled:
+            out = F.interpolate(out.float(), size=(h, w), mode="bilinear", align_corners=False)
+        return out
 
     @torch.no_grad()
     def stylize_frames(self, frames: np.ndarray, target: Target, size: int | None = None) -> np.ndarray:
@@ -185,3 +213,16 @@ class Stylizer:
         u8 = out.mul_(255.0).round_().to(torch.uint8).permute(0, 2, 3, 1)
         return u8.cpu().numpy() if u8.is_contiguous() else u8.contiguous().cpu().numpy()
 
+
+
+def load_stylizer(model: str = "full", weights: str | None = None, **options) -> Stylizer:
+    """A Stylizer for the named frame model with its shipped weights (or the file `weights`).
+
+    options: device, precision, compile, work_size (see Stylizer).
+    """
+    if model == "full":
+        return Stylizer(Decoder.load(weights), model_name="full", **options)
+    if model == "lite":
+        lite = LiteModel.load(weights)
+        return Stylizer(lite.decoder, frame_encoder=lite.encoder, model_name="lite", **options)
+    raise VidstyleError(f"unknown model {model!r} (use {' or '.join(MODELS)})")

@@ -79,9 +79,7 @@ class StepReport:
     total: int
     crop: int
     loss: float
-    content: float
-    style: float
-    style_layers: list
+    terms: dict  # the loss's parts, named as in Trainer.log_terms
     lr: float
     seconds: float
 
@@ -107,6 +105,11 @@ def _autocast_dtype(precision: str) -> torch.dtype | None:
 
 
 class Trainer:
+    """Trains the decoder; subclasses (vidstyle.distill) swap the model and the loss."""
+
+    weights_name = "decoder.safetensors"
+    log_terms = ("content", "style", "style_relu1_1", "style_relu2_1", "style_relu3_1", "style_relu4_1")
+
     def __init__(self, config: TrainConfig, encoder: Encoder | None = None):
         self.cfg = config
         self.device = resolve_device(config.device)
@@ -121,15 +124,23 @@ class Trainer:
         self.sample_style = ImageBank(config.sample_style_dir) if config.sample_style_dir else self.style
         mf = torch.channels_last
         self.encoder = (encoder or Encoder(balanced=True)).to(self.device, memory_format=mf)
-        self.decoder = Decoder()
-        if config.init_weights:
-            self.decoder.load_state_dict(Decoder.load(config.init_weights).state_dict())
-        self.decoder.to(self.device, memory_format=mf).train().requires_grad_(True)
-        self.optim = torch.optim.Adam(self.decoder.parameters(), lr=config.lr)
+        self.model = self.build_model().to(self.device, memory_format=mf).train().requires_grad_(True)
+        self.optim = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.gen = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
         random.seed(config.seed)
         self.step = 0
+
+    def build_model(self) -> torch.nn.Module:
+        """The trained module: anything with state_dict() and save(path, meta=...)."""
+        decoder = Decoder()
+        if self.cfg.init_weights:
+            decoder.load_state_dict(Decoder.load(self.cfg.init_weights).state_dict())
+        return decoder
+
+    @property
+    def decoder(self) -> torch.nn.Module:
+        return self.model
 
     # -- checkpoints -------------------------------------------------------
     @property
@@ -138,7 +149,7 @@ class Trainer:
 
     def save_checkpoint(self) -> None:
         state = {
-            "decoder": self.decoder.state_dict(),
+            "model": self.model.state_dict(),
             "optim": self.optim.state_dict(),
             "step": self.step,
             "gen": self.gen.get_state(),
@@ -148,7 +159,7 @@ class Trainer:
         tmp = self.checkpoint_path.with_suffix(".partial")
         torch.save(state, tmp)
         tmp.replace(self.checkpoint_path)
-        self.decoder.save(self.out / "decoder.safetensors", meta=self.describe())
+        self.model.save(self.out / self.weights_name, meta=self.describe())
 
     def resume(self) -> bool:
         """Continue exactly where the checkpoint in out_dir stopped; False if there is none."""
@@ -156,7 +167,8 @@ class Trainer:
             return False
         try:
             state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
-            self.decoder.load_state_dict(state["decoder"])
+            # "decoder": the key of checkpoints written before the trainer was generalised.
+            self.model.load_state_dict(state["model"] if "model" in state else state["decoder"])
             self.optim.load_state_dict(state["optim"])
         except (RuntimeError, KeyError, OSError) as exc:
             raise VidstyleError(f"cannot resume from {self.checkpoint_path}: {exc}") from exc
@@ -199,6 +211,13 @@ class Trainer:
             loss_s = style_losses(o_taps, s_taps)
         return loss_c, loss_s, out
 
+    def step_loss(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """The loss to minimise on one batch, and its parts for the log (log_terms)."""
+        loss_c, loss_s, _ = self.losses(content, style)
+        terms = {"content": loss_c.item(), "style": loss_s.sum().item()}
+        terms.update(zip(self.log_terms[2:], loss_s.tolist()))
+        return loss_c + self.cfg.style_weight * loss_s.sum(), terms
+
     def train_step(self) -> StepReport:
         t0 = time.perf_counter()
         crop = self.cfg.crop_at(self.step)
@@ -206,44 +225,41 @@ class Trainer:
         for group in self.optim.param_groups:
             group["lr"] = lr
         content, style = self._batch(crop)
-        loss_c, loss_s, _ = self.losses(content, style)
-        loss = loss_c + self.cfg.style_weight * loss_s.sum()
+        loss, terms = self.step_loss(content, style)
         if not math.isfinite(loss.item()):
             raise VidstyleError(f"training diverged at step {self.step} (loss {loss.item()})")
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
         self.step += 1
-        return StepReport(self.step, self.cfg.total_steps, crop, loss.item(), loss_c.item(),
-                          loss_s.sum().item(), [round(v, 5) for v in loss_s.tolist()], lr,
+        return StepReport(self.step, self.cfg.total_steps, crop, loss.item(), terms, lr,
                           time.perf_counter() - t0)
 
     # -- samples -----------------------------------------------------------
+    def sample_stylize(self, content: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+        return self.model(adain(self.encoder(content), mean, std))
+
     @torch.no_grad()
     def save_samples(self, size: int = 256, n: int = 4) -> Path:
         """A grid: rows are content crops, columns the styles; first row/column the inputs."""
         g = torch.Generator().manual_seed(1234)  # same crops every time, for comparison
         contents = random_crops(self.content, n, size, g, scale_range=(1.0, 1.0))
         styles = random_crops(self.sample_style, n, size, g, scale_range=(1.0, 1.0))
-        self.decoder.eval()
+        self.model.eval()
         mf = torch.channels_last
         tiles = [torch.ones(3, size, size)] + list(styles)
         with self._autocast():
             s_stats = [calc_mean_std(self.encoder(s[None].to(self.device, memory_format=mf)))
                        for s in styles]
             for c in contents:
-                c_feat = self.encoder(c[None].to(self.device, memory_format=mf))
+                image = c[None].to(self.device, memory_format=mf)
                 tiles.append(c)
                 for mean, std in s_stats:
-                    tiles.append(self.decoder(adain(c_feat, mean, std))[0].float().clamp(0, 1).cpu())
-        self.decoder.train()
+                    tiles.append(self.sample_stylize(image, mean, std)[0].float().clamp(0, 1).cpu())
+        self.model.train()
         path = self.out / f"samples_{self.step:06d}.png"
         save_grid(torch.stack(tiles), path, nrow=n + 1, padding=2, pad_value=1.0)
         return path
-
-
-CSV_FIELDS = ["step", "crop", "lr", "loss", "content", "style",
-              "style_relu1_1", "style_relu2_1", "style_relu3_1", "style_relu4_1", "seconds"]
 
 
 @contextmanager
@@ -277,12 +293,12 @@ def train(config: TrainConfig, resume: bool = False,
     with open(log_path, "a", newline="") as fh, _sigterm_as_interrupt():
         writer = csv.writer(fh)
         if new_log:
-            writer.writerow(CSV_FIELDS)
+            writer.writerow(["step", "crop", "lr", "loss", *trainer.log_terms, "seconds"])
         try:
             while trainer.step < config.total_steps:
                 r = trainer.train_step()
-                writer.writerow([r.step, r.crop, f"{r.lr:.3g}", f"{r.loss:.5f}", f"{r.content:.5f}",
-                                 f"{r.style:.5f}", *r.style_layers, f"{r.seconds:.3f}"])
+                writer.writerow([r.step, r.crop, f"{r.lr:.3g}", f"{r.loss:.5f}",
+                                 *(f"{r.terms[k]:.5f}" for k in trainer.log_terms), f"{r.seconds:.3f}"])
                 if on_step:
                     on_step(r)
                 if r.step % config.checkpoint_every == 0:

@@ -1,0 +1,121 @@
+"""The lite model: its files, the Stylizer running it, work size, and distillation."""
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import frames_rgb
+from test_train import image_dir
+from vidstyle.distill import DistillConfig, DistillTrainer, blend_adain
+from vidstyle.errors import VidstyleError
+from vidstyle.lite import LiteEncoder, LiteModel
+from vidstyle.stylizer import Stylizer, Target, load_stylizer
+from vidstyle.weights_file import read_meta
+
+
+@pytest.fixture(scope="module")
+def lite_file(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("lite") / "lite.safetensors"
+    LiteModel((8, 16, 24)).save(path, meta={"step": 7})
+    return path
+
+
+def test_lite_file_keeps_its_widths_and_meta(lite_file):
+    model = LiteModel.load(lite_file)
+    assert model.widths == (8, 16, 24)
+    assert read_meta(lite_file) == {"step": 7, "widths": [8, 16, 24]}
+    x = torch.rand(1, 3, 37, 50)
+    feat = model.encoder(x)
+    assert feat.shape == (1, 512, 5, 7)  # VGG's relu4_1 grid: ceil-mode pools, 1/8 size
+    assert model.decoder(feat).shape == (1, 3, 40, 56)
+
+
+def test_missing_or_foreign_lite_file_is_a_clear_error(tmp_path):
+    with pytest.raises(VidstyleError, match="vidstyle distill"):
+        LiteModel.load(tmp_path / "none.safetensors")
+    from vidstyle.decoder import Decoder
+
+    Decoder().save(tmp_path / "decoder.safetensors")
+    with pytest.raises(VidstyleError, match="do not fit"):
+        LiteModel.load(tmp_path / "decoder.safetensors")
+
+
+def test_lite_stylizer_uses_vgg_for_styles_and_the_lite_net_for_frames(lite_file, encoder, random_decoder):
+    lite = load_stylizer("lite", str(lite_file), device="cpu", precision="fp32")
+    full = Stylizer(random_decoder, "cpu", "fp32", encoder=encoder)
+    style = torch.rand(3, 40, 40, generator=torch.Generator().manual_seed(3))
+    # Same VGG statistics, so cached styles are shared between the models.
+    assert torch.allclose(lite.style_stats(style).mean, full.style_stats(style).mean)
+    assert lite.model_name == "lite" and isinstance(lite.net.encoder, LiteEncoder)
+    out = lite.stylize_frames(frames_rgb(2, 52, 36), Target(lite.style_stats(style)))
+    assert out.shape == (2, 36, 52, 3) and out.dtype == np.uint8
+
+
+def test_unknown_model_name():
+    with pytest.raises(VidstyleError, match="unknown model"):
+        load_stylizer("huge")
+
+
+def test_work_size_runs_the_net_smaller_and_returns_the_frame_size(encoder, random_decoder):
+    st = Stylizer(random_decoder, "cpu", "fp32", encoder=encoder, work_size=16)
+    seen = []
+    st.net.register_forward_pre_hook(lambda m, args: seen.append(tuple(args[0].shape[-2:])))
+    target = Target(st.style_stats(torch.rand(3, 32, 32)))
+    out = st.stylize_frames(frames_rgb(1, 64, 48), target)
+    assert seen == [(16, 21)] and out.shape == (1, 48, 64, 3)
+    # Frames already at or below the work size run as they are.
+    seen.clear()
+    st.stylize_frames(frames_rgb(1, 20, 12), target)
+    assert seen == [(12, 20)]
+
+
+def test_blend_adain_matches_adain_per_instance():
+    from vidstyle.adain import adain
+
+    f = torch.rand(2, 4, 5, 5)
+    mean, std = torch.rand(1, 4, 1, 1), torch.rand(1, 4, 1, 1) + 0.5
+    alpha = torch.tensor([1.0, 0.25]).view(2, 1, 1, 1)
+    out = blend_adain(f, mean, std, alpha)
+    assert torch.allclose(out[:1], adain(f[:1], mean, std, 1.0), atol=1e-6)
+    assert torch.allclose(out[1:], adain(f[1:], mean, std, 0.25), atol=1e-6)
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    return image_dir(tmp_path / "content", 3, 1), image_dir(tmp_path / "style", 3, 2)
+
+
+def distill_config(dirs, out, steps=3, **kw):
+    return DistillConfig(str(dirs[0]), str(dirs[1]), str(out), schedule=[(32, steps)], batch=2,
+                         checkpoint_every=2, sample_every=1000, device="cpu", widths=(8, 16, 24), **kw)
+
+
+def test_distillation_learns_the_teachers_frames(dirs, tmp_path, encoder, random_decoder):
+    trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", lr=3e-3), encoder, random_decoder)
+    content, style = trainer._batch(32)
+    trainer.gen.manual_seed(0)
+    first, _ = trainer.step_loss(content, style)
+    for _ in range(10):
+        trainer.gen.manual_seed(0)  # the same alphas each time: a fixed problem
+        loss, terms = trainer.step_loss(content, style)
+        trainer.optim.zero_grad()
+        loss.backward()
+        trainer.optim.step()
+    assert set(terms) == {"pixel", "feature"}
+    assert loss.item() < 0.8 * first.item()
+
+
+def test_distill_command_writes_a_loadable_lite_file_and_resumes(capsys, dirs, tmp_path):
+    from vidstyle.cli.main import main
+
+    common = ["distill", "--content", str(dirs[0]), "--style", str(dirs[1]), "--out", str(tmp_path / "run"),
+              "--batch", "1", "--checkpoint-every", "1", "--device", "cpu"]
+    assert main(common + ["--schedule", "32:1"]) == 0
+    assert main(common + ["--schedule", "32:2", "--resume"]) == 0
+    assert "done: 2 steps" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
+    assert [r["step"] for r in rows] == ["1", "2"] and "pixel" in rows[0]
+    assert read_meta(tmp_path / "run" / "lite.safetensors")["step"] == 2
+    LiteModel.load(tmp_path / "run" / "lite.safetensors")

@@ -1,0 +1,76 @@
+"""Distilling the lite model (vidstyle.lite) from the full model.
+
+Per batch of random content/style crops, the full model (frozen VGG-19 encoder
++ the shipped decoder) makes the target: its stylized crop at a random alpha.
+The lite encoder and decoder learn together to reproduce it through the same
+AdaIN with the same VGG style statistics:
+
+    loss = L1(lite output, full output) + feature_weight * MSE(lite features, VGG relu4_1)
+
+The feature term anchors the lite encoder in VGG's relu4_1 space, where the
+cached style statistics live; the pixel term makes the pair reproduce the frames
+users see. Half of each batch uses alpha = 1, the rest alpha ~ U(0, 1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .adain import adain, calc_mean_std
+from .decoder import Decoder
+from .encoder import Encoder
+from .lite import WIDTHS, LiteModel
+from .train import TrainConfig, Trainer
+
+
+@dataclass
+class DistillConfig(TrainConfig):
+    teacher: str | None = None  # the full model's decoder weights (default: the shipped ones)
+    widths: tuple = WIDTHS
+    feature_weight: float = 0.1
+
+
+def blend_adain(feat: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
+                alpha: torch.Tensor) -> torch.Tensor:
+    """AdaIN with one alpha per instance ((N, 1, 1, 1)), in the features' dtype."""
+    t = adain(feat, mean, std)
+    return (alpha * t.float() + (1 - alpha) * feat.float()).to(feat.dtype)
+
+
+class DistillTrainer(Trainer):
+    weights_name = "lite.safetensors"
+    log_terms = ("pixel", "feature")
+
+    def __init__(self, config: DistillConfig, encoder: Encoder | None = None,
+                 teacher: Decoder | None = None):
+        super().__init__(config, encoder)
+        mf = torch.channels_last
+        teacher = teacher if teacher is not None else Decoder.load(config.teacher)
+        self.teacher = teacher.to(self.device, memory_format=mf).eval().requires_grad_(False)
+
+    def build_model(self) -> LiteModel:
+        model = LiteModel(tuple(self.cfg.widths))
+        if self.cfg.init_weights:
+            model.load_state_dict(LiteModel.load(self.cfg.init_weights).state_dict())
+        return model
+
+    def step_loss(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        n = content.shape[0]
+        alpha = torch.rand(n, 1, 1, 1, generator=self.gen).to(self.device)
+        alpha[: (n + 1) // 2] = 1.0
+        with self._autocast():
+            with torch.no_grad():
+                c_feat = self.encoder(content)
+                s_mean, s_std = calc_mean_std(self.encoder(style))
+                target = self.teacher(blend_adain(c_feat, s_mean, s_std, alpha)).float().clamp(0, 1)
+            feat = self.model.encoder(content)
+            out = self.model.decoder(blend_adain(feat, s_mean, s_std, alpha))
+        pixel = F.l1_loss(out.float(), target)
+        feature = F.mse_loss(feat.float(), c_feat.float())
+        loss = pixel + self.cfg.feature_weight * feature
+        return loss, {"pixel": pixel.item(), "feature": feature.item()}
+
+    def sample_stylize(self, content: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+        return self.model.decoder(adain(self.model.encoder(content), mean, std))

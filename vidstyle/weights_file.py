@@ -1,0 +1,53 @@
+"""Reading and writing model weights as safetensors, with a JSON training description."""
+from __future__ import annotations
+
+import importlib.resources
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+from torch import nn
+
+from .errors import VidstyleError
+
+
+def packaged_path(name: str) -> Path:
+    """A shipped weights file: inside the installed package, else in the source tree's weights/."""
+    try:
+        ref = importlib.resources.files("vidstyle.weights").joinpath(name)
+        if ref.is_file():
+            return Path(str(ref))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "weights" / name
+
+
+def save_weights(module: nn.Module, path: str | Path, dtype: torch.dtype = torch.float16,
+                 meta: dict | None = None) -> None:
+    """Write the module's state (atomically); `meta` (JSON-able) describes how it was trained."""
+    path = Path(path)
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in module.state_dict().items()}
+    tmp = path.with_name(path.name + ".partial")
+    save_file(tensors, str(tmp), metadata={"train": json.dumps(meta or {})})
+    tmp.replace(path)
+
+
+def load_weights(module: nn.Module, path: Path, what: str, hint: str) -> nn.Module:
+    """Fill `module` from the file at `path`; one clear error if it is missing or does not fit."""
+    if not path.is_file():
+        raise VidstyleError(f"{what} weights not found at {path}; {hint}")
+    try:
+        module.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
+    except (SafetensorError, RuntimeError, ValueError, OSError) as exc:
+        raise VidstyleError(
+            f"{what} weights at {path} are unreadable or do not fit this model "
+            f"({str(exc).splitlines()[0]}); {hint}") from exc
+    return module.eval().requires_grad_(False)
+
+
+def read_meta(path: str | Path) -> dict:
+    """The JSON training description stored in a weights file ({} if none)."""
+    with safe_open(str(path), framework="pt") as f:
+        return json.loads((f.metadata() or {}).get("train", "{}"))
