@@ -29,8 +29,10 @@ def register(sub) -> None:
                    help="crop sizes and step counts (default 128:20000)")
     p.add_argument("--batch", type=positive_int, default=8, help="crops per step (default 8)")
     p.add_argument("--lr", type=float, default=5e-4, help="Adam learning rate (default 5e-4)")
-    p.add_argument("--feature-weight", type=float, default=0.1,
-                   help="weight of the relu4_1 feature term (default 0.1)")
+    p.add_argument("--perceptual-weight", type=float, default=0.02,
+                   help="weight of the relu1_1..relu3_1 output term (default 0.02)")
+    p.add_argument("--feature-weight", type=float, default=0.02,
+                   help="weight of the relu4_1 feature term (default 0.02)")
     p.add_argument("--checkpoint-every", type=positive_int, default=250, metavar="N")
     p.add_argument("--sample-every", type=positive_int, default=1000, metavar="N")
     p.add_argument("--sample-styles", metavar="DIR", help="styles for the sample grids (default --style)")
@@ -50,5 +52,5 @@ def run(args) -> int:
                            sample_every=args.sample_every, seed=args.seed, device=args.device,
                            precision=args.precision, init_weights=args.init,
                            sample_style_dir=args.sample_styles, teacher=args.teacher,
-                           feature_weight=args.feature_weight)
+                           feature_weight=args.feature_weight, perceptual_weight=args.perceptual_weight)
     return run_trainer(DistillTrainer(config), args.resume)

@@ -103,7 +103,7 @@ def test_distillation_learns_the_teachers_frames(dirs, tmp_path, encoder, random
         trainer.optim.zero_grad()
         loss.backward()
         trainer.optim.step()
-    assert set(terms) == {"pixel", "feature"}
+    assert set(terms) == {"pixel", "perceptual", "feature"}
     assert loss.item() < 0.8 * first.item()
 
 

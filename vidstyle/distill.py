@@ -5,11 +5,15 @@ Per batch of random content/style crops, the full model (frozen VGG-19 encoder
 The lite encoder and decoder learn together to reproduce it through the same
 AdaIN with the same VGG style statistics:
 
-    loss = L1(lite output, full output) + feature_weight * MSE(lite features, VGG relu4_1)
+    loss = L1(lite output, full output)
+         + perceptual_weight * sum over relu1_1..relu3_1 of MSE(VGG(lite output), VGG(full output))
+         + feature_weight * MSE(lite features, VGG relu4_1)
 
-The feature term anchors the lite encoder in VGG's relu4_1 space, where the
-cached style statistics live; the pixel term makes the pair reproduce the frames
-users see. Half of each batch uses alpha = 1, the rest alpha ~ U(0, 1).
+The pixel term makes the pair reproduce the frames users see; the perceptual
+term (the balanced VGG's shallow layers) keeps edges and brush texture that a
+pixel loss alone lets a small network blur; the feature term anchors the lite
+encoder in VGG's relu4_1 space, where the cached style statistics live. Half of
+each batch uses alpha = 1, the rest alpha ~ U(0, 1).
 """
 from __future__ import annotations
 
@@ -29,7 +33,8 @@ from .train import TrainConfig, Trainer
 class DistillConfig(TrainConfig):
     teacher: str | None = None  # the full model's decoder weights (default: the shipped ones)
     widths: tuple = WIDTHS
-    feature_weight: float = 0.1
+    feature_weight: float = 0.02
+    perceptual_weight: float = 0.02
 
 
 def blend_adain(feat: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
@@ -39,9 +44,16 @@ def blend_adain(feat: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
     return (alpha * t.float() + (1 - alpha) * feat.float()).to(feat.dtype)
 
 
+def shallow_taps(encoder: Encoder, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """relu1_1, relu2_1 and relu3_1 of the encoder (a third of its cost: no relu4_1)."""
+    f1 = encoder.slice1(x)
+    f2 = encoder.slice2(f1)
+    return f1, f2, encoder.slice3(f2)
+
+
 class DistillTrainer(Trainer):
     weights_name = "lite.safetensors"
-    log_terms = ("pixel", "feature")
+    log_terms = ("pixel", "perceptual", "feature")
 
     def __init__(self, config: DistillConfig, encoder: Encoder | None = None,
                  teacher: Decoder | None = None):
@@ -65,12 +77,15 @@ class DistillTrainer(Trainer):
                 c_feat = self.encoder(content)
                 s_mean, s_std = calc_mean_std(self.encoder(style))
                 target = self.teacher(blend_adain(c_feat, s_mean, s_std, alpha)).float().clamp(0, 1)
+                target_taps = shallow_taps(self.encoder, target)
             feat = self.model.encoder(content)
             out = self.model.decoder(blend_adain(feat, s_mean, s_std, alpha))
+            out_taps = shallow_taps(self.encoder, out)
         pixel = F.l1_loss(out.float(), target)
+        perceptual = sum(F.mse_loss(o.float(), t.float()) for o, t in zip(out_taps, target_taps))
         feature = F.mse_loss(feat.float(), c_feat.float())
-        loss = pixel + self.cfg.feature_weight * feature
-        return loss, {"pixel": pixel.item(), "feature": feature.item()}
+        loss = pixel + self.cfg.perceptual_weight * perceptual + self.cfg.feature_weight * feature
+        return loss, {"pixel": pixel.item(), "perceptual": perceptual.item(), "feature": feature.item()}
 
     def sample_stylize(self, content: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
         return self.model.decoder(adain(self.model.encoder(content), mean, std))
