@@ -38,12 +38,13 @@ def add_device_args(p: argparse.ArgumentParser, compile_option: bool = True) -> 
                        help="torch.compile the model: pays on long videos (compiles once per frame size)")
 
 
-def add_network_args(p: argparse.ArgumentParser, work_size: bool = True) -> None:
+def add_network_args(p: argparse.ArgumentParser, work_size: bool = True, default_model: str = "full") -> None:
     """Which frame model runs, its weights, and where: shared by every command that stylizes."""
     g = p.add_argument_group("model")
-    g.add_argument("--model", default="full", choices=["full", "lite"],
-                   help="'full': VGG-19 + decoder, the paper's model (default); 'lite': a small "
-                        "model distilled from it, ~5x faster on CPUs, a little softer")
+    g.add_argument("--model", default=default_model, choices=["auto", "full", "lite"],
+                   help="'full': VGG-19 + decoder, the paper's model; 'lite': a small model "
+                        "distilled from it, several times faster on CPUs, softer; 'auto': full on "
+                        f"a GPU, lite on a CPU (default: {default_model})")
     g.add_argument("--decoder", metavar="FILE",
                    help="weights for --model (default: the shipped ones; a lite file with --model lite)")
     if work_size:
@@ -55,13 +56,17 @@ def add_network_args(p: argparse.ArgumentParser, work_size: bool = True) -> None
 
 def stylizer_from_args(args):
     from vidstyle.stylizer import load_stylizer
+    from vidstyle.train import resolve_device
 
-    return load_stylizer(args.model, args.decoder, device=args.device, precision=args.precision,
+    model = args.model
+    if model == "auto":
+        model = "full" if resolve_device(args.device).type == "cuda" else "lite"
+    return load_stylizer(model, args.decoder, device=args.device, precision=args.precision,
                          compile=args.compile, work_size=getattr(args, "work_size", None))
 
 
 def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
-                   default_size: int | None = None) -> None:
+                   default_size: int | None = None, default_model: str = "full") -> None:
     g = p.add_argument_group("style")
     g.add_argument("--style", "-s", action="append", required=styles_required, metavar="IMAGE",
                    help="style image or folder; repeat to blend several styles")
@@ -77,7 +82,7 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
     g.add_argument("--size", type=positive_int, metavar="N", default=default_size,
                    help="resize so the shorter side is N pixels (default: "
                         + (f"{default_size})" if default_size else "keep the input size)"))
-    add_network_args(p)
+    add_network_args(p, default_model=default_model)
     p.add_argument("--batch", type=positive_int, metavar="B",
                    help="frames per model step (default: 1 on CPU, 8 on CUDA)")
 

@@ -70,11 +70,11 @@ def run(args) -> int:
     for r in reports:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         print(f"{r.output}: {r.frames} frames {r.width}x{r.height}, {r.fps:.1f} FPS "
-              f"(model {r.model_fps:.1f} FPS), {audio}")
+              f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS), {audio}")
     if len(pairs) > 1:
         frames = sum(r.frames for r in reports)
         seconds = sum(r.wall_seconds for r in reports)
         print(f"{len(reports)} of {len(pairs)} files converted, {frames} frames, "
-              f"{frames / seconds if seconds else 0:.1f} FPS overall on {stylizer.device} "
-              f"({stylizer.precision})")
+              f"{frames / seconds if seconds else 0:.1f} FPS overall, {stylizer.model_name} model "
+              f"on {stylizer.device} ({stylizer.precision})")
     return fail(f"{failures} file(s) failed") if failures else 0

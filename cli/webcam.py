@@ -21,7 +21,8 @@ def register(sub) -> None:
     p.add_argument("--capture-size", metavar="WxH", default="1280x720",
                    help="resolution asked of the camera (default 1280x720)")
     p.add_argument("--save-dir", default=".", help="where snapshots and recordings go (default: .)")
-    add_model_args(p, default_size=360)  # a live feed wants a modest size
+    # A live feed wants a modest size, and on a CPU the lite model (real time there).
+    add_model_args(p, default_size=360, default_model="auto")
     p.set_defaults(run=run)
 
 
@@ -70,8 +71,9 @@ def run(args) -> int:
         window.close()
     if stats.ended_by_camera:
         print("camera stopped sending frames (unplugged?); stopped cleanly")
-    print(f"{stats.frames} frames, {stats.fps:.1f} FPS, latency p50 {stats.latency_ms(50):.0f} ms "
-          f"p95 {stats.latency_ms(95):.0f} ms, {stats.dropped} camera frames skipped")
+    print(f"{stats.frames} frames, {stats.fps:.1f} FPS ({stylizer.model_name} model on {stylizer.device}), "
+          f"latency p50 {stats.latency_ms(50):.0f} ms p95 {stats.latency_ms(95):.0f} ms, "
+          f"{stats.dropped} camera frames skipped")
     for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
     return 0

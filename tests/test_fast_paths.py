@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from vidstyle.stylizer import Stylizer, Target, cpu_has_bf16
+from vidstyle.stylizer import Stylizer, Target, cpu_has_bf16, load_stylizer
 
 # Stated tolerance: mean absolute difference in 8-bit levels over the frame, and
 # the share of pixels off by more than 16 levels (bf16 keeps 8 mantissa bits).
@@ -30,12 +30,10 @@ def close_enough(a, b):
 
 
 @pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no bf16 support")
-def test_bf16_channels_last_matches_fp32(encoder, frames, target):
-    from vidstyle.decoder import Decoder
-
-    decoder = Decoder.load()
-    fp32 = Stylizer(decoder, "cpu", "fp32", encoder=encoder).stylize_frames(frames, target)
-    bf16 = Stylizer(decoder, "cpu", "bf16", encoder=encoder).stylize_frames(frames, target)
+@pytest.mark.parametrize("model", ["full", "lite"])
+def test_bf16_channels_last_matches_fp32(encoder, frames, target, model):
+    fp32 = load_stylizer(model, device="cpu", precision="fp32", encoder=encoder).stylize_frames(frames, target)
+    bf16 = load_stylizer(model, device="cpu", precision="bf16", encoder=encoder).stylize_frames(frames, target)
     assert close_enough(bf16, fp32)
 
 
