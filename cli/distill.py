@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_device_args, positive_int
-from .train import run_trainer
+from .train import add_training_args, run_trainer, training_options
 
 EXAMPLES = """examples:
   vidstyle distill --content ../shared/data/train/content --style ../shared/data/train/style \\
@@ -21,25 +20,13 @@ and sample grids.
 def register(sub) -> None:
     p = sub.add_parser("distill", help="train the lite model (fast on CPUs) from the full model",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--content", required=True, metavar="DIR", help="folder of photos")
-    p.add_argument("--style", required=True, metavar="DIR", help="folder of paintings")
-    p.add_argument("--out", default="runs/lite", metavar="DIR", help="run folder (default runs/lite)")
+    add_training_args(p, "runs/lite", "crop sizes and step counts (default 128:20000)", lr=5e-4,
+                      sample_every=1000, init_help="start from these lite weights")
     p.add_argument("--teacher", metavar="FILE", help="the full model's decoder (default: the shipped one)")
-    p.add_argument("--schedule", default="128:20000", metavar="CROP:STEPS,...",
-                   help="crop sizes and step counts (default 128:20000)")
-    p.add_argument("--batch", type=positive_int, default=8, help="crops per step (default 8)")
-    p.add_argument("--lr", type=float, default=5e-4, help="Adam learning rate (default 5e-4)")
     p.add_argument("--perceptual-weight", type=float, default=0.02,
                    help="weight of the relu1_1..relu3_1 output term (default 0.02)")
     p.add_argument("--feature-weight", type=float, default=0.02,
                    help="weight of the relu4_1 feature term (default 0.02)")
-    p.add_argument("--checkpoint-every", type=positive_int, default=250, metavar="N")
-    p.add_argument("--sample-every", type=positive_int, default=1000, metavar="N")
-    p.add_argument("--sample-styles", metavar="DIR", help="styles for the sample grids (default --style)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
-    p.add_argument("--init", metavar="FILE", help="start from these lite weights")
-    add_device_args(p, compile_option=False)
     p.set_defaults(run=run)
 
 
@@ -47,10 +34,8 @@ def run(args) -> int:
     from vidstyle.distill import DistillConfig, DistillTrainer
     from vidstyle.train import parse_schedule
 
-    config = DistillConfig(args.content, args.style, args.out, schedule=parse_schedule(args.schedule),
-                           batch=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
-                           sample_every=args.sample_every, seed=args.seed, device=args.device,
-                           precision=args.precision, init_weights=args.init,
-                           sample_style_dir=args.sample_styles, teacher=args.teacher,
-                           feature_weight=args.feature_weight, perceptual_weight=args.perceptual_weight)
+    config = DistillConfig(args.content, args.style, args.out,
+                           schedule=parse_schedule(args.schedule or "128:20000"),
+                           teacher=args.teacher, feature_weight=args.feature_weight,
+                           perceptual_weight=args.perceptual_weight, **training_options(args))
     return run_trainer(DistillTrainer(config), args.resume)

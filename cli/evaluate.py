@@ -30,6 +30,7 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
+    from vidstyle.bench import describe
     from vidstyle.evaluate import as_json, evaluate, load_set, make_grid, summarise
     from vidstyle.images import save_image
     from vidstyle.outputs import atomic_output, check_output
@@ -58,10 +59,12 @@ def run(args) -> int:
     mean = summarise(scores)
     print(f"mean over {mean['pairs']} pairs: content loss {mean['content_loss']:.2f}, "
           f"style gap {mean['style_gap']:.3f}, style loss {mean['style_loss']:.1f}, "
-          f"{mean['seconds_per_image']:.3f} s/image ({stylizer.device}, {stylizer.precision})")
+          f"{mean['seconds_per_image']:.3f} s/image ({stylizer.model_name} model, {stylizer.device}, "
+          f"{stylizer.precision})")
     if args.json:
         with atomic_output(Path(args.json)) as tmp:
-            tmp.write_text(json.dumps(as_json(scores), indent=2))
+            about = describe(stylizer)
+            tmp.write_text(json.dumps(as_json(scores, size_longer_side=args.size, **about), indent=2))
     if args.output:
         with atomic_output(Path(args.output)) as tmp:
             save_image(make_grid(contents, styles, outputs), tmp)

@@ -16,24 +16,38 @@ decoder.safetensors (fp16, ready for --decoder or weights/), log.csv and sample 
 """
 
 
-def register(sub) -> None:
-    p = sub.add_parser("train", help="train the AdaIN decoder",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_training_args(p: argparse.ArgumentParser, out: str, schedule_help: str, lr: float,
+                      sample_every: int, init_help: str) -> None:
+    """The options `train` and `distill` share: data, run folder, optimiser, checkpoints."""
     p.add_argument("--content", required=True, metavar="DIR", help="folder of photos")
     p.add_argument("--style", required=True, metavar="DIR", help="folder of paintings")
-    p.add_argument("--out", default="runs/train", metavar="DIR", help="run folder (default runs/train)")
-    p.add_argument("--schedule", default=None, metavar="CROP:STEPS,...",
-                   help="crop sizes and step counts (default: 128:16000,256:2000 on CPU, 256:160000 on CUDA)")
+    p.add_argument("--out", default=out, metavar="DIR", help=f"run folder (default {out})")
+    p.add_argument("--schedule", default=None, metavar="CROP:STEPS,...", help=schedule_help)
     p.add_argument("--batch", type=positive_int, default=8, help="pairs per step (default 8)")
-    p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4)")
-    p.add_argument("--style-weight", type=float, default=10.0, help="lambda (default 10)")
+    p.add_argument("--lr", type=float, default=lr, help=f"Adam learning rate (default {lr:g})")
     p.add_argument("--checkpoint-every", type=positive_int, default=250, metavar="N")
-    p.add_argument("--sample-every", type=positive_int, default=500, metavar="N")
+    p.add_argument("--sample-every", type=positive_int, default=sample_every, metavar="N")
     p.add_argument("--sample-styles", metavar="DIR", help="styles for the sample grids (default --style)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
-    p.add_argument("--init", metavar="FILE", help="start from these decoder weights")
+    p.add_argument("--init", metavar="FILE", help=init_help)
     add_device_args(p, compile_option=False)
+
+
+def training_options(args) -> dict:
+    """TrainConfig keyword arguments from the shared options (not the schedule)."""
+    return dict(batch=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
+                sample_every=args.sample_every, seed=args.seed, device=args.device,
+                precision=args.precision, init_weights=args.init, sample_style_dir=args.sample_styles)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train the AdaIN decoder",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_training_args(p, "runs/train", "crop sizes and step counts (default: 128:16000,256:2000 on CPU, "
+                      "256:160000 on CUDA)", lr=1e-4, sample_every=500,
+                      init_help="start from these decoder weights")
+    p.add_argument("--style-weight", type=float, default=10.0, help="lambda (default 10)")
     p.set_defaults(run=run)
 
 
@@ -43,10 +57,7 @@ def run(args) -> int:
     device = resolve_device(args.device)
     schedule = args.schedule or ("256:160000" if device.type == "cuda" else "128:16000,256:2000")
     config = TrainConfig(args.content, args.style, args.out, schedule=parse_schedule(schedule),
-                         batch=args.batch, lr=args.lr, style_weight=args.style_weight,
-                         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
-                         seed=args.seed, device=args.device, precision=args.precision,
-                         init_weights=args.init, sample_style_dir=args.sample_styles)
+                         style_weight=args.style_weight, **training_options(args))
     return run_trainer(Trainer(config), args.resume)
 
 

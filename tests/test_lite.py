@@ -88,8 +88,9 @@ def dirs(tmp_path):
 
 
 def distill_config(dirs, out, steps=3, **kw):
+    kw.setdefault("widths", (8, 16, 24))
     return DistillConfig(str(dirs[0]), str(dirs[1]), str(out), schedule=[(32, steps)], batch=2,
-                         checkpoint_every=2, sample_every=1000, device="cpu", widths=(8, 16, 24), **kw)
+                         checkpoint_every=2, sample_every=1000, device="cpu", **kw)
 
 
 def test_distillation_learns_the_teachers_frames(dirs, tmp_path, encoder, random_decoder):
@@ -143,3 +144,25 @@ def test_missing_lite_weights_say_how_to_get_them(capsys, clip, style_png, tmp_p
                  "--model", "lite", "--decoder", str(tmp_path / "none.safetensors")])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "vidstyle distill" in err
+
+
+def test_auto_model_follows_the_weights_file_then_the_device(lite_file, tmp_path, encoder):
+    from vidstyle.decoder import Decoder
+    from vidstyle.stylizer import pick_model
+
+    Decoder().save(tmp_path / "decoder.safetensors")
+    assert pick_model(str(lite_file)) == "lite"
+    assert pick_model(str(tmp_path / "decoder.safetensors")) == "full"
+    assert pick_model(device="cpu") == "lite"  # the shipped lite model, on a CPU
+    assert load_stylizer("auto", str(lite_file), device="cpu", encoder=encoder).model_name == "lite"
+
+
+def test_work_size_below_one_is_refused(random_decoder, encoder):
+    with pytest.raises(VidstyleError, match="at least 1"):
+        Stylizer(random_decoder, "cpu", "fp32", encoder=encoder, work_size=0)
+
+
+def test_distill_init_takes_the_widths_from_the_file(dirs, tmp_path, lite_file, encoder, random_decoder):
+    trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", init_weights=str(lite_file),
+                                            widths=(4, 4, 4)), encoder, random_decoder)
+    assert trainer.model.widths == (8, 16, 24) and trainer.cfg.widths == (8, 16, 24)

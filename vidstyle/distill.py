@@ -13,11 +13,11 @@ The pixel term makes the pair reproduce the frames users see; the perceptual
 term (the balanced VGG's shallow layers) keeps edges and brush texture that a
 pixel loss alone lets a small network blur; the feature term anchors the lite
 encoder in VGG's relu4_1 space, where the cached style statistics live. Half of
-each batch uses alpha = 1, the rest alpha ~ U(0, 1).
+each batch (rounded up) uses alpha = 1, the rest alpha ~ U(0, 1).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +31,9 @@ from .train import TrainConfig, Trainer
 
 @dataclass
 class DistillConfig(TrainConfig):
+    schedule: list = field(default_factory=lambda: [(128, 20000)])
+    lr: float = 5e-4  # a small network trained from scratch on a smooth target takes a larger step
+    sample_every: int = 1000
     teacher: str | None = None  # the full model's decoder weights (default: the shipped ones)
     widths: tuple = WIDTHS
     feature_weight: float = 0.02
@@ -63,10 +66,11 @@ class DistillTrainer(Trainer):
         self.teacher = teacher.to(self.device, memory_format=mf).eval().requires_grad_(False)
 
     def build_model(self) -> LiteModel:
-        model = LiteModel(tuple(self.cfg.widths))
-        if self.cfg.init_weights:
-            model.load_state_dict(LiteModel.load(self.cfg.init_weights).state_dict())
-        return model
+        if self.cfg.init_weights:  # the file decides the widths
+            model = LiteModel.load(self.cfg.init_weights)
+            self.cfg.widths = model.widths
+            return model
+        return LiteModel(tuple(self.cfg.widths))
 
     def step_loss(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, dict]:
         n = content.shape[0]

@@ -100,8 +100,9 @@ def summarise(scores: list[PairScore]) -> dict:
             "seconds_per_image": sum(s.seconds for s in scores) / n}
 
 
-def as_json(scores: list[PairScore]) -> dict:
-    return {"mean": summarise(scores), "pairs": [asdict(s) for s in scores]}
+def as_json(scores: list[PairScore], **about) -> dict:
+    """Mean and per-pair scores, plus `about` (what was scored: model, device, ...)."""
+    return {**about, "mean": summarise(scores), "pairs": [asdict(s) for s in scores]}
 
 
 def fit_tile(img: torch.Tensor, size: int) -> torch.Tensor:

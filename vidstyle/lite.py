@@ -3,7 +3,7 @@
 The lite encoder maps a frame into the full encoder's (balanced) relu4_1 space,
 512 channels at 1/8 size, so styles are still encoded once by VGG-19 and AdaIN,
 style blending, masks and colour preservation work unchanged. Only the
-per-frame network shrinks: ~15x fewer FLOPs than VGG-19 + its mirror decoder.
+per-frame network shrinks: ~10x fewer multiply-adds than VGG-19 + its mirror decoder.
 Trained by `vidstyle distill` (vidstyle/distill.py) to reproduce the full
 model's stylized frames.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from torch import nn
 
 from .layers import ReflectionPad, conv3x3
@@ -81,9 +82,16 @@ class LiteModel(nn.Module):
     def load(cls, path: str | Path | None = None) -> "LiteModel":
         path = Path(path) if path else default_weights_path()
         widths = WIDTHS
-        if path.is_file():
-            try:
-                widths = tuple(read_meta(path).get("widths", WIDTHS))
-            except Exception:  # unreadable: load_weights below says so in one line
-                pass
+        if is_lite_file(path):
+            widths = tuple(int(w) for w in read_meta(path)["widths"])
         return load_weights(cls(widths), path, "lite model", TRAIN_HINT)
+
+
+def is_lite_file(path: str | Path) -> bool:
+    """Whether the weights file holds a lite model (its metadata records valid widths)."""
+    try:
+        widths = read_meta(path).get("widths")
+    except (OSError, ValueError, SafetensorError):
+        return False
+    return (isinstance(widths, list) and len(widths) == 3
+            and all(isinstance(w, int) and w > 0 for w in widths))

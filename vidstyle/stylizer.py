@@ -23,12 +23,13 @@ from .decoder import Decoder
 from .encoder import Encoder
 from .errors import VidstyleError
 from .images import resize_shorter
-from .lite import LiteModel
+from .lite import LiteModel, is_lite_file
+from .lite import default_weights_path as lite_weights_path
 from .train import resolve_device
 
 log = logging.getLogger(__name__)
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-MODELS = ("full", "lite")
+MODELS = ("auto", "full", "lite")
 
 
 def cpu_has_bf16() -> bool:
@@ -103,17 +104,20 @@ class Stylizer:
     `frame_encoder` (default: a copy of `encoder`) is what frames go through, e.g.
     the lite encoder; styles always go through `encoder`, the full VGG-19.
     `work_size` runs the model with the frame's shorter side at that many pixels
-    and scales its output back to the frame's size (faster, softer detail).
+    and scales its output back to the frame's size (faster, softer detail);
+    frames whose shorter side is already at most `work_size` run as they are.
     """
 
     def __init__(self, decoder: nn.Module | None = None, device: str = "auto",
                  precision: str = "auto", encoder: Encoder | None = None, compile: bool = False,
                  frame_encoder: nn.Module | None = None, work_size: int | None = None,
-                 model_name: str = "full"):
+                 model_name: str | None = None):
+        if work_size is not None and work_size < 1:
+            raise VidstyleError(f"the work size must be at least 1 pixel, got {work_size}")
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
         self.work_size = work_size
-        self.model_name = model_name
+        self.model_name = model_name or ("full" if frame_encoder is None else "custom")
         decoder = decoder if decoder is not None else Decoder.load()
         encoder = encoder if encoder is not None else Encoder(balanced=True)
         frame_encoder = frame_encoder if frame_encoder is not None else encoder
@@ -215,11 +219,26 @@ class Stylizer:
 
 
 
+def pick_model(weights: str | None = None, device: str = "auto") -> str:
+    """What "auto" means: the kind of model in `weights` if given; else full on a GPU, lite on a CPU."""
+    if weights:
+        return "lite" if is_lite_file(weights) else "full"
+    if resolve_device(device).type == "cuda":
+        return "full"
+    if not lite_weights_path().is_file():
+        log.warning("no lite model is installed; using the full model")
+        return "full"
+    return "lite"
+
+
 def load_stylizer(model: str = "full", weights: str | None = None, **options) -> Stylizer:
     """A Stylizer for the named frame model with its shipped weights (or the file `weights`).
 
-    options: device, precision, compile, work_size (see Stylizer).
+    model: "full", "lite" or "auto" (pick_model). options: device, precision,
+    compile, work_size, encoder (see Stylizer).
     """
+    if model == "auto":
+        model = pick_model(weights, options.get("device", "auto"))
     if model == "full":
         return Stylizer(Decoder.load(weights), model_name="full", **options)
     if model == "lite":

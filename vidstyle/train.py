@@ -140,6 +140,7 @@ class Trainer:
 
     @property
     def decoder(self) -> torch.nn.Module:
+        """The trained module under its older name (the full trainer's decoder)."""
         return self.model
 
     # -- checkpoints -------------------------------------------------------
@@ -205,7 +206,7 @@ class Trainer:
                 s_taps = self.encoder(style, all_taps=True)
                 s_mean, s_std = calc_mean_std(s_taps[-1])
                 target = adain(c_feat, s_mean, s_std)
-            out = self.decoder(target)
+            out = self.model(target)
             o_taps = self.encoder(out, all_taps=True)
             loss_c = content_loss(o_taps[-1], target)
             loss_s = style_losses(o_taps, s_taps)
