@@ -1,0 +1,66 @@
+"""How fast the lite model's candidate widths run, next to the full model, in one run.
+
+Random weights (speed does not depend on them), bf16 + channels_last on CPU, batch 1,
+encoder + decoder only (no AdaIN, no IO); median of --steps timed calls per model and
+size, models alternating within each round. Used to choose vidstyle.lite.WIDTHS.
+
+    python benchmarks/lite_widths.py --json benchmarks/results/lite_widths.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from vidstyle.decoder import Decoder
+from vidstyle.encoder import Encoder
+from vidstyle.lite import LiteModel
+from vidstyle.stylizer import resolve_precision
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="+", default=["256x256", "640x360"])
+    ap.add_argument("--widths", nargs="+", default=["16,32,64", "24,48,96", "32,64,128"])
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+
+    torch.set_grad_enabled(False)
+    dtype = resolve_precision("auto", torch.device("cpu"))
+    models = {"full (VGG-19 + decoder)": nn.Sequential(Encoder(), Decoder())}
+    for text in args.widths:
+        lite = LiteModel(tuple(int(v) for v in text.split(",")))
+        models[f"lite {text}"] = nn.Sequential(lite.encoder, lite.decoder)
+    models = {k: m.eval().to(dtype, memory_format=torch.channels_last) for k, m in models.items()}
+    rows = []
+    for size in args.sizes:
+        w, h = (int(v) for v in size.split("x"))
+        x = torch.rand(1, 3, h, w).to(dtype).contiguous(memory_format=torch.channels_last)
+        times: dict = {}
+        for _ in range(args.rounds):
+            for name, model in models.items():
+                model(x)  # warm-up
+                for _ in range(args.steps):
+                    t0 = time.perf_counter()
+                    model(x)
+                    times.setdefault(name, []).append(time.perf_counter() - t0)
+        for name, ts in times.items():
+            ms = statistics.median(ts) * 1000
+            rows.append({"size": size, "model": name, "ms": ms, "fps": 1000 / ms})
+            print(f"{size:>9}  {name:26} {ms:8.1f} ms  {1000 / ms:6.1f} FPS", flush=True)
+    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+           "threads": torch.get_num_threads(), "torch": torch.__version__, "dtype": str(dtype), "rows": rows}
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2))
+
+
+if __name__ == "__main__":
+    main()
