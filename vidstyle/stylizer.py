@@ -4,7 +4,7 @@ One `Stylizer` owns the encoder and decoder on one device in one precision.
 On CPUs with bf16 units the model runs in bf16 *and* channels_last (6x fp32 on
 an AMX CPU, 1.9x on our AVX-512 one); on CUDA in fp16. AdaIN statistics stay fp32.
 Two frame models: "full" (VGG-19 + mirror decoder, the paper's) and "lite"
-(vidstyle.lite, distilled from it, ~15x fewer FLOPs); both use VGG-19 style statistics.
+(vidstyle.lite, distilled from it, ~10x fewer multiply-adds); both use VGG-19 style statistics.
 """
 from __future__ import annotations
 
@@ -216,7 +216,6 @@ class Stylizer:
         out = self.stylize_tensor(self.to_device(frames), target, size)
         u8 = out.mul_(255.0).round_().to(torch.uint8).permute(0, 2, 3, 1)
         return u8.cpu().numpy() if u8.is_contiguous() else u8.contiguous().cpu().numpy()
-
 
 
 def pick_model(weights: str | None = None, device: str = "auto") -> str:
