@@ -30,7 +30,6 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from vidstyle.bench import describe
     from vidstyle.evaluate import as_json, evaluate, load_set, make_grid, summarise
     from vidstyle.images import save_image
     from vidstyle.outputs import atomic_output, check_output
@@ -63,7 +62,7 @@ def run(args) -> int:
           f"{stylizer.precision})")
     if args.json:
         with atomic_output(Path(args.json)) as tmp:
-            about = describe(stylizer)
+            about = stylizer.describe()
             tmp.write_text(json.dumps(as_json(scores, size_longer_side=args.size, **about), indent=2))
     if args.output:
         with atomic_output(Path(args.output)) as tmp:

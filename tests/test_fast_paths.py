@@ -32,8 +32,11 @@ def close_enough(a, b):
 @pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no bf16 support")
 @pytest.mark.parametrize("model", ["full", "lite"])
 def test_bf16_channels_last_matches_fp32(encoder, frames, target, model):
-    fp32 = load_stylizer(model, device="cpu", precision="fp32", encoder=encoder).stylize_frames(frames, target)
-    bf16 = load_stylizer(model, device="cpu", precision="bf16", encoder=encoder).stylize_frames(frames, target)
+    def run(precision):
+        stylizer = load_stylizer(model, device="cpu", precision=precision, encoder=encoder)
+        return stylizer.stylize_frames(frames, target)
+
+    fp32, bf16 = run("fp32"), run("bf16")
     assert close_enough(bf16, fp32)
 
 

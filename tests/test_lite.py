@@ -7,7 +7,7 @@ import torch
 
 from conftest import frames_rgb
 from test_train import image_dir
-from vidstyle.distill import DistillConfig, DistillTrainer, blend_adain
+from vidstyle.distill import DistillConfig, DistillTrainer
 from vidstyle.errors import VidstyleError
 from vidstyle.lite import LiteEncoder, LiteModel
 from vidstyle.stylizer import Stylizer, Target, load_stylizer
@@ -71,13 +71,13 @@ def test_work_size_runs_the_net_smaller_and_returns_the_frame_size(encoder, rand
     assert seen == [(12, 20)]
 
 
-def test_blend_adain_matches_adain_per_instance():
+def test_adain_with_one_alpha_per_instance_matches_scalar_alphas():
     from vidstyle.adain import adain
 
     f = torch.rand(2, 4, 5, 5)
     mean, std = torch.rand(1, 4, 1, 1), torch.rand(1, 4, 1, 1) + 0.5
     alpha = torch.tensor([1.0, 0.25]).view(2, 1, 1, 1)
-    out = blend_adain(f, mean, std, alpha)
+    out = adain(f, mean, std, alpha)
     assert torch.allclose(out[:1], adain(f[:1], mean, std, 1.0), atol=1e-6)
     assert torch.allclose(out[1:], adain(f[1:], mean, std, 0.25), atol=1e-6)
 

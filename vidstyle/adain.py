@@ -33,19 +33,20 @@ def instance_norm(feat: torch.Tensor, eps: float = EPS) -> torch.Tensor:
 
 
 def adain(content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor,
-          alpha: float = 1.0, eps: float = EPS) -> torch.Tensor:
+          alpha: float | torch.Tensor = 1.0, eps: float = EPS) -> torch.Tensor:
     """t = std(s) * (f - mean(f)) / std(f) + mean(s), blended alpha * t + (1 - alpha) * f.
 
     style_mean/std broadcast against (N, C, 1, 1): either one style for the whole
-    batch or one per instance. The arithmetic runs in fp32 and returns the
-    content's dtype, so bf16 features keep exact statistics.
+    batch or one per instance; so does alpha, a number or an (N, 1, 1, 1) tensor.
+    The arithmetic runs in fp32 and returns the content's dtype, so bf16 features
+    keep exact statistics.
     """
     c_mean, c_std = calc_mean_std(content, eps)
     f = content.float()
     # Fold the normalisation and re-scaling into one multiply-add per element.
     scale = style_std / c_std
     shift = style_mean - c_mean * scale
-    if alpha != 1.0:
+    if isinstance(alpha, torch.Tensor) or alpha != 1.0:
         scale = alpha * scale + (1.0 - alpha)
         shift = alpha * shift
     return (f * scale + shift).to(content.dtype)

@@ -66,7 +66,7 @@ def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: 
     total = sum(times)
     return {"stage": "model", "width": width, "height": height, "batch": batch,
             "fps": batch * steps / total, **_percentiles(times),
-            **describe(stylizer), **peak_memory(stylizer.device)}
+            **stylizer.describe(), **peak_memory(stylizer.device)}
 
 
 def make_clip(path: Path, frames: int, width: int, height: int, fps: int = 30) -> Path:
@@ -100,7 +100,7 @@ def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: 
             w, h = src.info.width, src.info.height
         stylizer.stylize_frames(synthetic_frames(batch, w, h), target)
         report = convert_video(clip, tmp / "out.mp4", stylizer, target, batch=batch)
-        common = {"width": w, "height": h, "batch": batch, **describe(stylizer), "frames": report.frames}
+        common = {"width": w, "height": h, "batch": batch, **stylizer.describe(), "frames": report.frames}
         return [
             {**_stage("decode", report.decode_times), **common},
             {**_stage("model in pipeline", report.model_times, per=batch), **common},
@@ -108,12 +108,6 @@ def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: 
             {"stage": "end-to-end", "fps": report.fps, **_percentiles(report.latencies), **common,
              **peak_memory(stylizer.device)},
         ]
-
-
-def describe(stylizer: Stylizer) -> dict:
-    """What ran: the frame model, the size it ran at, the device and the precision."""
-    return {"model": stylizer.model_name, "work_size": stylizer.work_size,
-            "device": str(stylizer.device), "precision": stylizer.precision}
 
 
 def peak_memory(device: torch.device) -> dict:

@@ -40,13 +40,6 @@ class DistillConfig(TrainConfig):
     perceptual_weight: float = 0.02
 
 
-def blend_adain(feat: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
-                alpha: torch.Tensor) -> torch.Tensor:
-    """AdaIN with one alpha per instance ((N, 1, 1, 1)), in the features' dtype."""
-    t = adain(feat, mean, std)
-    return (alpha * t.float() + (1 - alpha) * feat.float()).to(feat.dtype)
-
-
 def shallow_taps(encoder: Encoder, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """relu1_1, relu2_1 and relu3_1 of the encoder (a third of its cost: no relu4_1)."""
     f1 = encoder.slice1(x)
@@ -80,10 +73,10 @@ class DistillTrainer(Trainer):
             with torch.no_grad():
                 c_feat = self.encoder(content)
                 s_mean, s_std = calc_mean_std(self.encoder(style))
-                target = self.teacher(blend_adain(c_feat, s_mean, s_std, alpha)).float().clamp(0, 1)
+                target = self.teacher(adain(c_feat, s_mean, s_std, alpha)).float().clamp(0, 1)
                 target_taps = shallow_taps(self.encoder, target)
             feat = self.model.encoder(content)
-            out = self.model.decoder(blend_adain(feat, s_mean, s_std, alpha))
+            out = self.model.decoder(adain(feat, s_mean, s_std, alpha))
             out_taps = shallow_taps(self.encoder, out)
         pixel = F.l1_loss(out.float(), target)
         perceptual = sum(F.mse_loss(o.float(), t.float()) for o, t in zip(out_taps, target_taps))

@@ -81,17 +81,19 @@ class LiteModel(nn.Module):
     @classmethod
     def load(cls, path: str | Path | None = None) -> "LiteModel":
         path = Path(path) if path else default_weights_path()
-        widths = WIDTHS
-        if is_lite_file(path):
-            widths = tuple(int(w) for w in read_meta(path)["widths"])
-        return load_weights(cls(widths), path, "lite model", TRAIN_HINT)
+        return load_weights(cls(stored_widths(path) or WIDTHS), path, "lite model", TRAIN_HINT)
 
 
-def is_lite_file(path: str | Path) -> bool:
-    """Whether the weights file holds a lite model (its metadata records valid widths)."""
+def stored_widths(path: str | Path) -> tuple[int, int, int] | None:
+    """The widths a lite weights file records; None if it is not a readable lite file."""
     try:
         widths = read_meta(path).get("widths")
     except (OSError, ValueError, SafetensorError):
-        return False
-    return (isinstance(widths, list) and len(widths) == 3
-            and all(isinstance(w, int) and w > 0 for w in widths))
+        return None
+    valid = (isinstance(widths, list) and len(widths) == 3
+             and all(isinstance(w, int) and w > 0 for w in widths))
+    return tuple(widths) if valid else None
+
+
+def is_lite_file(path: str | Path) -> bool:
+    return stored_widths(path) is not None

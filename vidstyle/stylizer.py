@@ -149,6 +149,11 @@ class Stylizer:
     def precision(self) -> str:
         return {v: k for k, v in PRECISIONS.items()}[self.dtype]
 
+    def describe(self) -> dict:
+        """What runs: the frame model, the size it runs at, the device and the precision."""
+        return {"model": self.model_name, "work_size": self.work_size,
+                "device": str(self.device), "precision": self.precision}
+
     # -- styles ----------------------------------------------------------
     @torch.no_grad()
     def style_stats(self, image: torch.Tensor) -> StyleStats:
