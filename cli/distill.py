@@ -27,6 +27,8 @@ def register(sub) -> None:
                    help="weight of the relu1_1..relu3_1 output term (default 0.02)")
     p.add_argument("--feature-weight", type=float, default=0.02,
                    help="weight of the relu4_1 feature term (default 0.02)")
+    p.add_argument("--style-weight", type=float, default=0.0,
+                   help="weight of the paper's style loss on the lite output (default 0: off)")
     p.set_defaults(run=run)
 
 
@@ -37,5 +39,6 @@ def run(args) -> int:
     config = DistillConfig(args.content, args.style, args.out,
                            schedule=parse_schedule(args.schedule or "128:20000"),
                            teacher=args.teacher, feature_weight=args.feature_weight,
-                           perceptual_weight=args.perceptual_weight, **training_options(args))
+                           perceptual_weight=args.perceptual_weight,
+                           style_weight=args.style_weight, **training_options(args))
     return run_trainer(DistillTrainer(config), args.resume)

@@ -108,6 +108,23 @@ def test_distillation_learns_the_teachers_frames(dirs, tmp_path, encoder, random
     assert loss.item() < 0.8 * first.item()
 
 
+def test_distillation_style_term_pulls_the_outputs_towards_the_styles_statistics(
+        dirs, tmp_path, encoder, random_decoder):
+    trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", lr=3e-3, style_weight=50.0),
+                             encoder, random_decoder)
+    assert trainer.log_terms[-1] == "style"
+    content, style = trainer._batch(32)
+    trainer.gen.manual_seed(0)
+    _, first = trainer.step_loss(content, style)
+    for _ in range(10):
+        trainer.gen.manual_seed(0)
+        loss, terms = trainer.step_loss(content, style)
+        trainer.optim.zero_grad()
+        loss.backward()
+        trainer.optim.step()
+    assert terms["style"] < 0.7 * first["style"]
+
+
 def test_distill_command_writes_a_loadable_lite_file_and_resumes(capsys, dirs, tmp_path):
     from vidstyle.cli.main import main
 

@@ -8,11 +8,16 @@ AdaIN with the same VGG style statistics:
     loss = L1(lite output, full output)
          + perceptual_weight * sum over relu1_1..relu3_1 of MSE(VGG(lite output), VGG(full output))
          + feature_weight * MSE(lite features, VGG relu4_1)
+         + style_weight * sum over relu1_1..relu4_1 of the paper's mean/std loss(VGG(lite output), VGG(style))
 
 The pixel term makes the pair reproduce the frames users see; the perceptual
 term (the balanced VGG's shallow layers) keeps edges and brush texture that a
 pixel loss alone lets a small network blur; the feature term anchors the lite
-encoder in VGG's relu4_1 space, where the cached style statistics live. Half of
+encoder in VGG's relu4_1 space, where the cached style statistics live. The
+style term (off by default: 0) is the decoder recipe's own style loss on the lite
+output: pixel and perceptual terms average the teacher's strokes away, and this
+term asks for the style's texture statistics directly. It applies to the alpha = 1
+half only (a blended frame should not match the style's statistics). Half of
 each batch (rounded up) uses alpha = 1, the rest alpha ~ U(0, 1).
 """
 from __future__ import annotations
@@ -26,6 +31,7 @@ from .adain import adain, calc_mean_std
 from .decoder import Decoder
 from .encoder import Encoder
 from .lite import WIDTHS, LiteModel
+from .losses import style_losses
 from .train import TrainConfig, Trainer
 
 
@@ -38,6 +44,7 @@ class DistillConfig(TrainConfig):
     widths: tuple = WIDTHS
     feature_weight: float = 0.02
     perceptual_weight: float = 0.02
+    style_weight: float = 0.0
 
 
 def shallow_taps(encoder: Encoder, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -54,6 +61,8 @@ class DistillTrainer(Trainer):
     def __init__(self, config: DistillConfig, encoder: Encoder | None = None,
                  teacher: Decoder | None = None):
         super().__init__(config, encoder)
+        if config.style_weight > 0:  # the log gets the column only when the term is on
+            self.log_terms = (*self.log_terms, "style")
         mf = torch.channels_last
         teacher = teacher if teacher is not None else Decoder.load(config.teacher)
         self.teacher = teacher.to(self.device, memory_format=mf).eval().requires_grad_(False)
@@ -68,21 +77,32 @@ class DistillTrainer(Trainer):
     def step_loss(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, dict]:
         n = content.shape[0]
         alpha = torch.rand(n, 1, 1, 1, generator=self.gen).to(self.device)
-        alpha[: (n + 1) // 2] = 1.0
+        full = (n + 1) // 2
+        alpha[:full] = 1.0
+        use_style = self.cfg.style_weight > 0
         with self._autocast():
             with torch.no_grad():
                 c_feat = self.encoder(content)
-                s_mean, s_std = calc_mean_std(self.encoder(style))
+                s_taps = self.encoder(style, all_taps=True)
+                s_mean, s_std = calc_mean_std(s_taps[-1])
                 target = self.teacher(adain(c_feat, s_mean, s_std, alpha)).float().clamp(0, 1)
                 target_taps = shallow_taps(self.encoder, target)
             feat = self.model.encoder(content)
             out = self.model.decoder(adain(feat, s_mean, s_std, alpha))
             out_taps = shallow_taps(self.encoder, out)
+            if use_style:  # relu4_1 of the alpha = 1 outputs, on top of the shallow taps
+                full_taps = [t[:full] for t in out_taps]
+                full_taps.append(self.encoder.slice4(full_taps[-1]))
+                style = style_losses(full_taps, [t[:full] for t in s_taps]).sum()
         pixel = F.l1_loss(out.float(), target)
         perceptual = sum(F.mse_loss(o.float(), t.float()) for o, t in zip(out_taps, target_taps))
         feature = F.mse_loss(feat.float(), c_feat.float())
         loss = pixel + self.cfg.perceptual_weight * perceptual + self.cfg.feature_weight * feature
-        return loss, {"pixel": pixel.item(), "perceptual": perceptual.item(), "feature": feature.item()}
+        terms = {"pixel": pixel.item(), "perceptual": perceptual.item(), "feature": feature.item()}
+        if use_style:
+            loss = loss + self.cfg.style_weight * style
+            terms["style"] = style.item()
+        return loss, terms
 
     def sample_stylize(self, content: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
         return self.model.decoder(adain(self.model.encoder(content), mean, std))
