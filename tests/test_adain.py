@@ -20,6 +20,20 @@ def test_mean_std_match_the_formulas():
     assert mean.shape == std.shape == (2, 8, 1, 1)
 
 
+def test_statistics_do_not_depend_on_the_memory_layout():
+    x = feats(c=16)
+    last = x.contiguous(memory_format=torch.channels_last)
+    for a, b in zip(calc_mean_std(x), calc_mean_std(last)):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_adain_leaves_fp32_input_untouched():
+    x = feats()
+    before = x.clone()
+    adain(x, torch.zeros(1, 8, 1, 1), torch.ones(1, 8, 1, 1), alpha=0.5)
+    assert torch.equal(x, before)
+
+
 def test_eps_sits_inside_the_sqrt():
     flat = torch.zeros(1, 2, 3, 3)
     _, std = calc_mean_std(flat, eps=1e-4)
