@@ -25,6 +25,15 @@ def register(sub) -> None:
                    help="output file (one input) or folder (several inputs or a folder)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     add_model_args(p)
+    g = p.add_argument_group("encoding (H.264)")
+    g.add_argument("--crf", type=int, default=18, metavar="N",
+                   help="quality: 0 lossless .. 51 worst; 18 looks like the input (default 18)")
+    # vidstyle.sinks.X264_PRESETS, spelled out so that building the parser does not import av.
+    g.add_argument("--preset", default="veryfast",
+                   choices=["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+                            "slower", "veryslow"],
+                   help="encoder speed: faster presets leave the model more CPU but make larger "
+                        "files (default veryfast)")
     p.set_defaults(run=run)
 
 
@@ -58,7 +67,8 @@ def run(args) -> int:
                 with progress.file(src.name) as on_progress:
                     report = convert_video(src, dst, stylizer, target, batch=args.batch,
                                            size=args.size, overwrite=args.overwrite,
-                                           on_progress=on_progress)
+                                           on_progress=on_progress, crf=args.crf,
+                                           preset=args.preset)
                 reports.append(report)
             except VidstyleError as exc:
                 if len(pairs) == 1:

@@ -45,6 +45,25 @@ def test_convert_end_to_end_prints_summary(capsys, clip, style_png, tmp_path):
         assert sum(1 for _ in c.decode(video=0)) == 12
 
 
+def test_encoding_options_reach_the_encoder(capsys, clip, style_png, tmp_path):
+    small, large = tmp_path / "small.mp4", tmp_path / "large.mp4"
+    assert run(capsys, "convert", clip, "-s", style_png, "-o", small, "--crf", 45, "--preset", "ultrafast")[0] == 0
+    assert run(capsys, "convert", clip, "-s", style_png, "-o", large, "--crf", 5, "--preset", "slow")[0] == 0
+    assert small.stat().st_size < large.stat().st_size
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "bad.mp4", "--crf", 60)
+    assert_one_line_error(code, err, "crf must be between 0")
+    assert not (tmp_path / "bad.mp4").exists()
+
+
+def test_preset_choices_are_the_libraries(capsys):
+    from vidstyle.cli.main import build_parser
+    from vidstyle.sinks import X264_PRESETS
+
+    convert = build_parser()._subparsers._group_actions[0].choices["convert"]
+    preset = next(a for a in convert._actions if a.dest == "preset")
+    assert tuple(preset.choices) == X264_PRESETS
+
+
 def test_convert_many_inputs_into_a_folder(capsys, tmp_path, style_png):
     a = write_clip(tmp_path / "a.mp4", n=3, audio=False)
     b = write_clip(tmp_path / "b.mp4", n=4, audio=False)

@@ -15,7 +15,7 @@ import torch
 
 from .errors import VidstyleError
 from .outputs import atomic_output, check_output
-from .sinks import VideoFileSink, even_size
+from .sinks import VideoFileSink, check_encoding, even_size
 from .sources import VideoFileSource, VideoInfo
 from .stylizer import Stylizer, Target
 
@@ -67,20 +67,23 @@ def _oom_hint(batch: int, info: VideoInfo) -> VidstyleError:
 def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Stylizer,
                   target: Target | Callable[[int, np.ndarray], Target], batch: int = 1,
                   size: int | None = None, overwrite: bool = False,
-                  on_progress: ProgressFn | None = None) -> ConvertReport:
+                  on_progress: ProgressFn | None = None, crf: int = 18,
+                  preset: str = "veryfast") -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
     on any error or Ctrl-C it is removed, so no corrupt file ever carries the
     final name. `target` is a Target for every frame, or a function
     `(first frame index, frames) -> Target` called per batch (colour
-    preservation, mask videos: see controls.target_source).
+    preservation, mask videos: see controls.target_source). `crf` and `preset`
+    are libx264's quality and speed settings for the output.
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
     check_output(input_path, output_path, overwrite)
     if batch < 1:
         raise VidstyleError("--batch must be at least 1")
+    check_encoding(crf, preset)
     report = ConvertReport(input_path, output_path)
     start = time.perf_counter()
     with VideoFileSource(input_path) as source, atomic_output(output_path) as tmp:
@@ -88,7 +91,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
-                             audio_template=source.audio_stream)
+                             audio_template=source.audio_stream, crf=crf, preset=preset)
         source.on_audio_packet = sink.add_audio_packet
         try:
             pending: list = []

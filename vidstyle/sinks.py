@@ -16,6 +16,17 @@ from .errors import VidstyleError
 
 log = logging.getLogger(__name__)
 _END = object()
+# libx264's presets, fastest first: slower ones make smaller files at the same quality.
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                "veryslow")
+
+
+def check_encoding(crf: int, preset: str) -> None:
+    """Refuse H.264 settings libx264 would reject, before any file is opened."""
+    if not 0 <= crf <= 51:
+        raise VidstyleError(f"crf must be between 0 (lossless) and 51, got {crf}")
+    if preset not in X264_PRESETS:
+        raise VidstyleError(f"unknown preset {preset!r} (use one of {', '.join(X264_PRESETS)})")
 
 
 def even_size(width: int, height: int) -> tuple[int, int]:
@@ -37,6 +48,7 @@ class VideoFileSink:
                  preset: str = "veryfast", queue_size: int = 16):
         import av
 
+        check_encoding(crf, preset)
         self.path = Path(path)
         self.width, self.height = even_size(width, height)
         if self.width < 2 or self.height < 2:
