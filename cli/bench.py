@@ -5,6 +5,7 @@ import argparse
 import json
 
 from .common import add_network_args, positive_int, stylizer_from_args
+from .convert import X264_PRESETS
 
 EXAMPLES = """examples:
   vidstyle bench                                  # 256x256 and 640x360, batch 1
@@ -36,6 +37,8 @@ def register(sub) -> None:
     p.add_argument("--no-model", action="store_true", help="skip the model-only measurements")
     p.add_argument("--no-file", action="store_true", help="skip the file-conversion measurements")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON ('-' for stdout)")
+    p.add_argument("--preset", default="veryfast", choices=X264_PRESETS,
+                   help="libx264 preset of the file conversions (default veryfast, as convert)")
     add_network_args(p)
     p.set_defaults(run=run)
 
@@ -62,11 +65,12 @@ def run(args) -> int:
                 results.append(bench_model(stylizer, w, h, b, args.steps, target=target))
                 _print_row(results[-1])
             if not args.no_file:
-                for row in bench_file(stylizer, w, h, b, args.frames, target=target):
+                for row in bench_file(stylizer, w, h, b, args.frames, target=target, preset=args.preset):
                     results.append(row)
                     _print_row(row)
     if args.input:
-        for row in bench_file(stylizer, 0, 0, batches[0], input_path=Path(args.input), target=target):
+        for row in bench_file(stylizer, 0, 0, batches[0], input_path=Path(args.input), target=target,
+                              preset=args.preset):
             results.append({**row, "input": args.input})
             _print_row(results[-1])
     doc = {"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),

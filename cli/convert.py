@@ -7,6 +7,8 @@ from pathlib import Path
 from .common import add_model_args, build_stylizer, build_targets, fail, outputs_in_folder
 from .progress import Progress
 
+# vidstyle.sinks.X264_PRESETS, spelled out so that building the parser does not import av.
+X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"}
 EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
@@ -28,10 +30,7 @@ def register(sub) -> None:
     g = p.add_argument_group("encoding (H.264)")
     g.add_argument("--crf", type=int, default=18, metavar="N",
                    help="quality: 0 lossless .. 51 worst; 18 looks like the input (default 18)")
-    # vidstyle.sinks.X264_PRESETS, spelled out so that building the parser does not import av.
-    g.add_argument("--preset", default="veryfast",
-                   choices=["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
-                            "slower", "veryslow"],
+    g.add_argument("--preset", default="veryfast", choices=X264_PRESETS,
                    help="encoder speed: faster presets leave the model more CPU but make larger "
                         "files (default veryfast)")
     p.set_defaults(run=run)

@@ -59,9 +59,10 @@ def test_preset_choices_are_the_libraries(capsys):
     from vidstyle.cli.main import build_parser
     from vidstyle.sinks import X264_PRESETS
 
-    convert = build_parser()._subparsers._group_actions[0].choices["convert"]
-    preset = next(a for a in convert._actions if a.dest == "preset")
-    assert tuple(preset.choices) == X264_PRESETS
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in ("convert", "bench"):
+        preset = next(a for a in commands[name]._actions if a.dest == "preset")
+        assert tuple(preset.choices) == X264_PRESETS
 
 
 def test_convert_many_inputs_into_a_folder(capsys, tmp_path, style_png):
@@ -255,8 +256,9 @@ def test_bench_command_json(capsys, tmp_path):
     import json
 
     code, out, err = run(capsys, "bench", "--sizes", "32x32", "--steps", 1, "--frames", 2,
-                         "--json", tmp_path / "b.json")
+                         "--json", tmp_path / "b.json", "--preset", "ultrafast")
     assert code == 0, err
-    stages = [r["stage"] for r in json.loads((tmp_path / "b.json").read_text())["results"]]
-    assert stages == ["model", "decode", "model in pipeline", "encode", "end-to-end"]
+    rows = json.loads((tmp_path / "b.json").read_text())["results"]
+    assert [r["stage"] for r in rows] == ["model", "decode", "model in pipeline", "encode", "end-to-end"]
+    assert {r.get("preset") for r in rows} == {None, "ultrafast"}  # file rows say how they encoded
     assert "FPS" in out

@@ -85,7 +85,8 @@ def _stage(name: str, seconds: list[float], per: int = 1) -> dict:
 
 
 def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: int = 30,
-               input_path: Path | None = None, target: Target | None = None) -> list[dict]:
+               input_path: Path | None = None, target: Target | None = None,
+               preset: str = "veryfast") -> list[dict]:
     """Decode, model, encode and end-to-end figures from one file conversion.
 
     Uses a generated clip (or a real file). Stage rows are measured inside the
@@ -99,8 +100,9 @@ def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: 
         with VideoFileSource(clip) as src:
             w, h = src.info.width, src.info.height
         stylizer.stylize_frames(synthetic_frames(batch, w, h), target)
-        report = convert_video(clip, tmp / "out.mp4", stylizer, target, batch=batch)
-        common = {"width": w, "height": h, "batch": batch, **stylizer.describe(), "frames": report.frames}
+        report = convert_video(clip, tmp / "out.mp4", stylizer, target, batch=batch, preset=preset)
+        common = {"width": w, "height": h, "batch": batch, **stylizer.describe(), "frames": report.frames,
+                  "preset": preset}
         return [
             {**_stage("decode", report.decode_times), **common},
             {**_stage("model in pipeline", report.model_times, per=batch), **common},
