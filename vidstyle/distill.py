@@ -93,15 +93,15 @@ class DistillTrainer(Trainer):
             if use_style:  # relu4_1 of the alpha = 1 outputs, on top of the shallow taps
                 full_taps = [t[:full] for t in out_taps]
                 full_taps.append(self.encoder.slice4(full_taps[-1]))
-                style = style_losses(full_taps, [t[:full] for t in s_taps]).sum()
+                style_term = style_losses(full_taps, [t[:full] for t in s_taps]).sum()
         pixel = F.l1_loss(out.float(), target)
         perceptual = sum(F.mse_loss(o.float(), t.float()) for o, t in zip(out_taps, target_taps))
         feature = F.mse_loss(feat.float(), c_feat.float())
         loss = pixel + self.cfg.perceptual_weight * perceptual + self.cfg.feature_weight * feature
         terms = {"pixel": pixel.item(), "perceptual": perceptual.item(), "feature": feature.item()}
         if use_style:
-            loss = loss + self.cfg.style_weight * style
-            terms["style"] = style.item()
+            loss = loss + self.cfg.style_weight * style_term
+            terms["style"] = style_term.item()
         return loss, terms
 
     def sample_stylize(self, content: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
