@@ -1,0 +1,94 @@
+"""CPU time that decoding and encoding cost per frame, without the model running.
+
+On two cores the decode and encode threads take CPU from the model, so their CPU
+time per frame (not their wall time) bounds how close end-to-end conversion can
+get to model-only FPS: with the model using both cores for M ms per frame and IO
+costing D + E CPU-ms per frame, end-to-end is at most 2M / (2M + D + E) of
+model-only. Measured on `vidstyle bench`'s generated clip (smooth colour fields
+plus noise) and on a blurred copy of it (a stylized frame's detail lies between the
+two), for libx264 presets at crf 18, and for the decoder's threading.
+
+    python benchmarks/io_cpu.py --json benchmarks/results/io_cpu.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from vidstyle.bench import make_clip, synthetic_frames
+from vidstyle.sinks import VideoFileSink
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def decode_cost(clip: Path, thread_type: str) -> float:
+    """CPU ms per frame to decode and convert to RGB, as VideoFileSource does."""
+    start, frames = cpu_seconds(), 0
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = thread_type
+        for frame in container.decode(stream):
+            frame.to_ndarray(format="rgb24")
+            frames += 1
+    return (cpu_seconds() - start) / frames * 1000
+
+
+def encode_cost(frames: np.ndarray, path: Path, preset: str) -> float:
+    """CPU ms per frame for VideoFileSink (RGB -> yuv420p -> libx264, its own thread)."""
+    height, width = frames.shape[1:3]
+    start = cpu_seconds()
+    sink = VideoFileSink(path, width, height, Fraction(30), Fraction(1, 30), preset=preset)
+    for i, image in enumerate(frames):
+        sink.write(image, i)
+    sink.close()
+    return (cpu_seconds() - start) / len(frames) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="+", default=["256x256", "640x360"])
+    ap.add_argument("--frames", type=int, default=90)
+    ap.add_argument("--presets", nargs="+", default=["veryfast", "superfast", "ultrafast"])
+    ap.add_argument("--json")
+    args = ap.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for size in args.sizes:
+            w, h = (int(v) for v in size.split("x"))
+            clip = make_clip(tmp / f"{size}.mp4", args.frames, w, h)
+            for thread_type in ("AUTO", "NONE"):
+                rows.append({"size": size, "stage": "decode", "setting": f"thread_type {thread_type}",
+                             "cpu_ms_per_frame": decode_cost(clip, thread_type)})
+            noisy = synthetic_frames(args.frames, w, h)
+            blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 2) for f in noisy])
+            for content, frames in (("generated clip", noisy), ("blurred", blurred)):
+                for preset in args.presets:
+                    rows.append({"size": size, "stage": f"encode, {content}", "setting": f"preset {preset}",
+                                 "cpu_ms_per_frame": encode_cost(frames, tmp / "out.mp4", preset)})
+            for r in rows:
+                if r["size"] == size:
+                    print(f"{size:>9}  {r['stage']:24} {r['setting']:20} {r['cpu_ms_per_frame']:6.2f} CPU-ms/frame",
+                          flush=True)
+    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+           "av": av.__version__, "frames": args.frames, "rows": rows}
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2))
+
+
+if __name__ == "__main__":
+    main()
