@@ -3,6 +3,8 @@
 The features of a 256x256, 640x360 and 1920x1080 frame (512 channels at 1/8
 size), bf16 + channels_last as the CPU frame path makes them. The old version is
 kept here verbatim as the reference; median of --steps calls each, alternating.
+Then whole lite-model frames (uint8 in, uint8 out) with each version in the
+Stylizer, alternating frame by frame.
 
     python benchmarks/adain_stats.py --json benchmarks/results/adain_stats.json
 """
@@ -17,18 +19,50 @@ from pathlib import Path
 
 import torch
 
+from vidstyle import stylizer as stylizer_module
 from vidstyle.adain import EPS, adain
-from vidstyle.stylizer import resolve_precision
+from vidstyle.bench import random_target, synthetic_frames
+from vidstyle.stylizer import load_stylizer, resolve_precision
 
 
-def adain_with_tensor_var(content, style_mean, style_std, eps=EPS):
+def adain_with_tensor_var(content, style_mean, style_std, alpha=1.0, eps=EPS):
     """vidstyle.adain before this change: Tensor.var over flattened features."""
     f = content.float().flatten(2)
     c_mean = f.mean(dim=2)[..., None, None]
     c_std = (f.var(dim=2, unbiased=False) + eps).sqrt()[..., None, None]
     scale = style_std / c_std
     shift = style_mean - c_mean * scale
+    if alpha != 1.0:
+        scale = alpha * scale + (1.0 - alpha)
+        shift = alpha * shift
     return (content.float() * scale + shift).to(content.dtype)
+
+
+def whole_frames(sizes: list[str], steps: int) -> list[dict]:
+    """Lite-model frames with the old and the new AdaIN in the Stylizer, alternating."""
+    st = load_stylizer("lite", device="cpu")
+    target = random_target(st)
+    rows = []
+    for size in sizes:
+        w, h = (int(v) for v in size.split("x"))
+        frames = synthetic_frames(1, w, h)
+        times: dict = {name: [] for name in ("Tensor.var (before)", "vidstyle.adain")}
+        for i in range(steps + 2):
+            for name, fn in (("Tensor.var (before)", adain_with_tensor_var), ("vidstyle.adain", adain)):
+                stylizer_module.adain = fn  # StyleNet.forward looks it up at call time
+                t0 = time.perf_counter()
+                st.stylize_frames(frames, target)
+                if i >= 2:  # two warm-up rounds
+                    times[name].append(time.perf_counter() - t0)
+        stylizer_module.adain = adain
+        base = statistics.median(times["Tensor.var (before)"])
+        for name, ts in times.items():
+            ms = statistics.median(ts) * 1000
+            rows.append({"size": size, "version": name, "stage": "lite frame", "ms": ms, "fps": 1000 / ms,
+                         "speedup": base * 1000 / ms})
+            print(f"{size:>9}  lite frame, {name:20} {ms:8.2f} ms  {1000 / ms:6.1f} FPS  "
+                  f"x{base * 1000 / ms:4.2f}", flush=True)
+    return rows
 
 
 def main() -> None:
@@ -65,6 +99,7 @@ def main() -> None:
                          "speedup": base * 1000 / ms, "max_abs_diff": diff})
             print(f"{size:>9}  {name:20} {ms:8.2f} ms  x{base * 1000 / ms:4.1f}  (max |diff| {diff:.3g})",
                   flush=True)
+    rows += whole_frames(args.sizes[:2], args.steps)
     doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
            "threads": torch.get_num_threads(), "torch": torch.__version__, "dtype": str(dtype), "rows": rows}
     if args.json:

@@ -82,8 +82,8 @@ def main() -> None:
                                  "cpu_ms_per_frame": encode_cost(frames, tmp / "out.mp4", preset)})
             for r in rows:
                 if r["size"] == size:
-                    print(f"{size:>9}  {r['stage']:24} {r['setting']:20} {r['cpu_ms_per_frame']:6.2f} CPU-ms/frame",
-                          flush=True)
+                    print(f"{size:>9}  {r['stage']:24} {r['setting']:20} "
+                          f"{r['cpu_ms_per_frame']:6.2f} CPU-ms/frame", flush=True)
     doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
            "av": av.__version__, "frames": args.frames, "rows": rows}
     if args.json:

@@ -44,7 +44,7 @@ def add_network_args(p: argparse.ArgumentParser, default_model: str = "full") ->
     # vidstyle.stylizer.MODELS, spelled out so that building the parser does not import torch.
     g.add_argument("--model", default=default_model, choices=["auto", "full", "lite"],
                    help="'full': VGG-19 + decoder, the paper's model; 'lite': a small model "
-                        "distilled from it, several times faster on CPUs, softer; 'auto': the kind "
+                        "distilled from it, several times faster on CPUs, coarser strokes; 'auto': the kind "
                         f"of --decoder FILE, else full on a GPU and lite on a CPU (default: {default_model})")
     g.add_argument("--decoder", metavar="FILE",
                    help="weights for --model (default: the shipped ones; a lite file with --model lite)")
