@@ -22,9 +22,9 @@ def calc_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, t
     """
     assert feat.dim() == 4, f"expected (N, C, H, W), got {tuple(feat.shape)}"
     # Two plain passes (mean, then mean squared deviation) in whatever memory layout
-    # the features have: 4-9x faster on CPU than Tensor.var, whose Welford kernel
-    # plus the copy that flatten() makes of channels_last features cost 15% of a
-    # lite-model frame (benchmarks/adain_stats.py).
+    # the features have. Tensor.var's Welford kernel, plus the copy flatten() made of
+    # channels_last features, made AdaIN 2.5-3x slower and a lite-model frame ~1.1x
+    # slower on CPU (benchmarks/adain_stats.py).
     f = feat.float()
     mean = f.mean(dim=(2, 3), keepdim=True)
     var = (f - mean).square_().mean(dim=(2, 3), keepdim=True)
