@@ -11,14 +11,12 @@ Stylizer, alternating frame by frame.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
+from results_file import write_results
 from vidstyle import stylizer as stylizer_module
 from vidstyle.adain import EPS, adain
 from vidstyle.bench import random_target, synthetic_frames
@@ -100,10 +98,7 @@ def main() -> None:
             print(f"{size:>9}  {name:20} {ms:8.2f} ms  x{base * 1000 / ms:4.1f}  (max |diff| {diff:.3g})",
                   flush=True)
     rows += whole_frames(args.sizes[:2], args.steps)
-    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-           "threads": torch.get_num_threads(), "torch": torch.__version__, "dtype": str(dtype), "rows": rows}
-    if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2))
+    write_results(args.json, dtype=str(dtype), rows=rows)
 
 
 if __name__ == "__main__":

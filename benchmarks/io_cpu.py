@@ -13,11 +13,8 @@ two), for libx264 presets at crf 18, and for the decoder's threading.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import resource
 import tempfile
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -25,6 +22,7 @@ import av
 import cv2
 import numpy as np
 
+from results_file import write_results
 from vidstyle.bench import make_clip, synthetic_frames
 from vidstyle.sinks import VideoFileSink
 
@@ -84,10 +82,7 @@ def main() -> None:
                 if r["size"] == size:
                     print(f"{size:>9}  {r['stage']:24} {r['setting']:20} "
                           f"{r['cpu_ms_per_frame']:6.2f} CPU-ms/frame", flush=True)
-    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-           "av": av.__version__, "frames": args.frames, "rows": rows}
-    if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2))
+    write_results(args.json, av=av.__version__, frames=args.frames, rows=rows)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,13 @@ size, models alternating within each round. Used to choose vidstyle.lite.WIDTHS.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
+from results_file import write_results
 from vidstyle.decoder import Decoder
 from vidstyle.encoder import Encoder
 from vidstyle.lite import LiteModel
@@ -56,10 +54,7 @@ def main() -> None:
             ms = statistics.median(ts) * 1000
             rows.append({"size": size, "model": name, "ms": ms, "fps": 1000 / ms})
             print(f"{size:>9}  {name:26} {ms:8.1f} ms  {1000 / ms:6.1f} FPS", flush=True)
-    doc = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-           "threads": torch.get_num_threads(), "torch": torch.__version__, "dtype": str(dtype), "rows": rows}
-    if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2))
+    write_results(args.json, dtype=str(dtype), rows=rows)
 
 
 if __name__ == "__main__":
