@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from vidstyle.sinks import X264_PRESETS
+
 from .common import add_network_args, positive_int, stylizer_from_args
-from .convert import X264_PRESETS
 
 EXAMPLES = """examples:
   vidstyle bench                                  # 256x256 and 640x360, batch 1

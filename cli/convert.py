@@ -4,12 +4,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
+
 from .common import add_model_args, build_stylizer, build_targets, fail, outputs_in_folder
 from .progress import Progress
 
-# vidstyle.sinks.X264_PRESETS, spelled out so that building the parser does not import av.
-X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
-                "veryslow"]
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"}
 EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4

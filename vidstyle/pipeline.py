@@ -15,7 +15,7 @@ import torch
 
 from .errors import VidstyleError
 from .outputs import atomic_output, check_output
-from .sinks import VideoFileSink, check_encoding, even_size
+from .sinks import VideoFileSink, even_size
 from .sources import VideoFileSource, VideoInfo
 from .stylizer import Stylizer, Target
 
@@ -83,7 +83,6 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     check_output(input_path, output_path, overwrite)
     if batch < 1:
         raise VidstyleError("--batch must be at least 1")
-    check_encoding(crf, preset)
     report = ConvertReport(input_path, output_path)
     start = time.perf_counter()
     with VideoFileSource(input_path) as source, atomic_output(output_path) as tmp:

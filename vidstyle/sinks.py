@@ -22,7 +22,7 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 
 
 def check_encoding(crf: int, preset: str) -> None:
-    """Refuse H.264 settings libx264 would reject, before any file is opened."""
+    """Refuse H.264 settings libx264 would reject, before the output file is opened."""
     if not 0 <= crf <= 51:
         raise VidstyleError(f"crf must be between 0 (lossless) and 51, got {crf}")
     if preset not in X264_PRESETS:
