@@ -93,17 +93,23 @@ def distill_config(dirs, out, steps=3, **kw):
                          checkpoint_every=2, sample_every=1000, device="cpu", **kw)
 
 
-def test_distillation_learns_the_teachers_frames(dirs, tmp_path, encoder, random_decoder):
-    trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", lr=3e-3), encoder, random_decoder)
+def fit_one_batch(trainer, steps=10):
+    """Train on one fixed batch; (loss, terms) before the first step and after the last."""
     content, style = trainer._batch(32)
     trainer.gen.manual_seed(0)
-    first, _ = trainer.step_loss(content, style)
-    for _ in range(10):
+    first = trainer.step_loss(content, style)
+    for _ in range(steps):
         trainer.gen.manual_seed(0)  # the same alphas each time: a fixed problem
         loss, terms = trainer.step_loss(content, style)
         trainer.optim.zero_grad()
         loss.backward()
         trainer.optim.step()
+    return first, (loss, terms)
+
+
+def test_distillation_learns_the_teachers_frames(dirs, tmp_path, encoder, random_decoder):
+    trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", lr=3e-3), encoder, random_decoder)
+    (first, _), (loss, terms) = fit_one_batch(trainer)
     assert set(terms) == {"pixel", "perceptual", "feature"}
     assert loss.item() < 0.8 * first.item()
 
@@ -113,15 +119,7 @@ def test_distillation_style_term_pulls_the_outputs_towards_the_styles_statistics
     trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", lr=3e-3, style_weight=50.0),
                              encoder, random_decoder)
     assert trainer.log_terms[-1] == "style"
-    content, style = trainer._batch(32)
-    trainer.gen.manual_seed(0)
-    _, first = trainer.step_loss(content, style)
-    for _ in range(10):
-        trainer.gen.manual_seed(0)
-        loss, terms = trainer.step_loss(content, style)
-        trainer.optim.zero_grad()
-        loss.backward()
-        trainer.optim.step()
+    (_, first), (_, terms) = fit_one_batch(trainer)
     assert terms["style"] < 0.7 * first["style"]
 
 
