@@ -6,7 +6,7 @@ import json
 
 from vidstyle.sinks import X264_PRESETS
 
-from .common import add_network_args, positive_int, stylizer_from_args
+from .common import add_network_args, add_workers_arg, positive_int, stylizer_from_args
 
 EXAMPLES = """examples:
   vidstyle bench                                  # 256x256 and 640x360, batch 1
@@ -41,6 +41,7 @@ def register(sub) -> None:
     p.add_argument("--preset", default="veryfast", choices=X264_PRESETS,
                    help="libx264 preset of the file conversions (default veryfast, as convert)")
     add_network_args(p)
+    add_workers_arg(p)
     p.set_defaults(run=run)
 
 
@@ -63,15 +64,17 @@ def run(args) -> int:
     for w, h in sizes:
         for b in batches:
             if not args.no_model:
-                results.append(bench_model(stylizer, w, h, b, args.steps, target=target))
+                results.append(bench_model(stylizer, w, h, b, args.steps, target=target,
+                                           workers=args.workers))
                 _print_row(results[-1])
             if not args.no_file:
-                for row in bench_file(stylizer, w, h, b, args.frames, target=target, preset=args.preset):
+                for row in bench_file(stylizer, w, h, b, args.frames, target=target, preset=args.preset,
+                                      workers=args.workers):
                     results.append(row)
                     _print_row(row)
     if args.input:
         for row in bench_file(stylizer, 0, 0, batches[0], input_path=Path(args.input), target=target,
-                              preset=args.preset):
+                              preset=args.preset, workers=args.workers):
             results.append({**row, "input": args.input})
             _print_row(results[-1])
     doc = {"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
@@ -91,4 +94,5 @@ def _print_row(r: dict) -> None:
     mem = (f"  peak {r['peak_mem_mb']:.0f} MB" if "peak_mem_mb" in r
            else f"  peak RSS {r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "")
     print(f"{r['stage']:>17}  {r['width']:>4}x{r['height']:<4} batch {r['batch']:<2} "
+          f"workers {r.get('workers', 1)} "
           f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['model']}{work} {r['device']} {r['precision']}]", flush=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
 
-from .common import add_model_args, build_stylizer, build_targets, fail, outputs_in_folder
+from .common import add_model_args, add_workers_arg, build_stylizer, build_targets, fail, outputs_in_folder
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"}
@@ -27,6 +27,7 @@ def register(sub) -> None:
                    help="output file (one input) or folder (several inputs or a folder)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     add_model_args(p)
+    add_workers_arg(p)
     g = p.add_argument_group("encoding (H.264)")
     g.add_argument("--crf", type=int, default=18, metavar="N",
                    help="quality: 0 lossless .. 51 worst; 18 looks like the input (default 18)")
@@ -67,7 +68,7 @@ def run(args) -> int:
                     report = convert_video(src, dst, stylizer, target, batch=args.batch,
                                            size=args.size, overwrite=args.overwrite,
                                            on_progress=on_progress, crf=args.crf,
-                                           preset=args.preset)
+                                           preset=args.preset, workers=args.workers)
                 reports.append(report)
             except VidstyleError as exc:
                 if len(pairs) == 1:

@@ -256,9 +256,13 @@ def test_bench_command_json(capsys, tmp_path):
     import json
 
     code, out, err = run(capsys, "bench", "--sizes", "32x32", "--steps", 1, "--frames", 2,
-                         "--json", tmp_path / "b.json", "--preset", "ultrafast")
+                         "--json", tmp_path / "b.json", "--preset", "ultrafast", "--workers", 3)
     assert code == 0, err
     rows = json.loads((tmp_path / "b.json").read_text())["results"]
     assert [r["stage"] for r in rows] == ["model", "decode", "model in pipeline", "encode", "end-to-end"]
     assert {r.get("preset") for r in rows} == {None, "ultrafast"}  # file rows say how they encoded
-    assert "FPS" in out
+    assert {r["workers"] for r in rows if r["stage"] != "decode"} == {3}
+    assert "FPS" in out and "workers 3" in out
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--workers", "0"])
+    assert exc.value.code == 2 and "expected a number >= 1" in capsys.readouterr().err

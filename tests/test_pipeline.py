@@ -33,11 +33,11 @@ def audio_packets(path):
         return [(p.pts, p.dts, bytes(p)) for p in c.demux(c.streams.audio[0]) if p.size]
 
 
-@pytest.mark.parametrize("batch", [1, 5])
-def test_every_frame_timestamp_and_audio_packet_survive(clip, tmp_path, stylizer, target, batch):
+@pytest.mark.parametrize("batch, workers", [(1, 1), (1, 2), (5, 2)])
+def test_every_frame_timestamp_and_audio_packet_survive(clip, tmp_path, stylizer, target, batch, workers):
     out = tmp_path / "out.mp4"
     seen = []
-    report = convert_video(clip, out, stylizer, target, batch=batch,
+    report = convert_video(clip, out, stylizer, target, batch=batch, workers=workers,
                            on_progress=lambda done, total, fps: seen.append(done))
     in_pts, in_tb, in_size = video_pts(clip)
     out_pts, out_tb, out_size = video_pts(out)
@@ -48,6 +48,24 @@ def test_every_frame_timestamp_and_audio_packet_survive(clip, tmp_path, stylizer
     assert report.audio == "copied"
     assert seen[-1] == 12 and seen == sorted(seen)
     assert not partial_path(out).exists()
+
+
+def decoded_frames(path) -> np.ndarray:
+    with av.open(str(path)) as c:
+        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+
+
+def test_two_workers_write_the_same_frames_in_the_same_order_as_one(clip, tmp_path, trained_stylizer, target):
+    outs = {}
+    for workers in (1, 2):
+        outs[workers] = tmp_path / f"w{workers}.mp4"
+        report = convert_video(clip, outs[workers], trained_stylizer, target, workers=workers, crf=0)
+        assert report.workers == workers
+    one, two = decoded_frames(outs[1]), decoded_frames(outs[2])
+    assert one.shape == two.shape and one.shape[0] == 12
+    # Frames differ from each other; a worker's thread count may move a pixel by a level or two.
+    assert np.abs(one[1:].astype(int) - one[:-1]).mean() > 5
+    assert np.abs(one.astype(int) - two).max() <= 3
 
 
 def test_variable_frame_rate_timestamps_are_kept(tmp_path, stylizer, target):

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .parallel import FrameWorkers
 from .pipeline import convert_video
 from .sinks import VideoFileSink
 from .sources import VideoFileSource
-from .stylizer import Stylizer, Target
+from .stylizer import Stylizer, Target, default_workers
 
 
 def _sync(device: torch.device) -> None:
@@ -48,24 +49,32 @@ def random_target(stylizer: Stylizer, seed: int = 0) -> Target:
 
 
 def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: int = 10,
-                warmup: int = 2, target: Target | None = None) -> dict:
-    """Model-only: uint8 frames already in host memory -> stylized uint8 in host memory."""
+                warmup: int = 2, target: Target | None = None, workers: int | None = None) -> dict:
+    """Model-only: uint8 frames already in host memory -> stylized uint8 in host memory.
+
+    With workers > 1, that many batches run at once (as file conversion runs
+    them); FPS is frames / wall time, latencies are per batch.
+    """
     target = target or random_target(stylizer)
+    if workers is None:
+        workers = default_workers(stylizer.device, stylizer.compiled)
     frames = synthetic_frames(batch, width, height)
     if stylizer.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(stylizer.device)
-    for _ in range(warmup):
-        stylizer.stylize_frames(frames, target)
-    _sync(stylizer.device)
-    times = []
-    for _ in range(steps):
+
+    def step(_):
         t0 = time.perf_counter()
         stylizer.stylize_frames(frames, target)
         _sync(stylizer.device)
-        times.append(time.perf_counter() - t0)
-    total = sum(times)
-    return {"stage": "model", "width": width, "height": height, "batch": batch,
-            "fps": batch * steps / total, **_percentiles(times),
+        return time.perf_counter() - t0
+
+    with FrameWorkers(workers) as pool:
+        list(pool.map(step, range(warmup * workers)))  # every worker thread warm
+        t0 = time.perf_counter()
+        times = list(pool.map(step, range(steps)))
+        wall = time.perf_counter() - t0
+    return {"stage": "model", "width": width, "height": height, "batch": batch, "workers": workers,
+            "fps": batch * steps / wall, **_percentiles(times),
             **stylizer.describe(), **peak_memory(stylizer.device)}
 
 
@@ -78,15 +87,17 @@ def make_clip(path: Path, frames: int, width: int, height: int, fps: int = 30) -
     return path
 
 
-def _stage(name: str, seconds: list[float], per: int = 1) -> dict:
-    """FPS a stage could sustain alone (frames / its own busy time) and its per-step latency."""
+def _stage(name: str, seconds: list[float], per: int = 1, parallel: int = 1) -> dict:
+    """FPS a stage could sustain alone (frames / its own busy time, `parallel` steps
+    overlapping) and its per-step latency."""
     busy = sum(seconds)
-    return {"stage": name, "fps": len(seconds) * per / busy if busy else 0.0, **_percentiles(seconds)}
+    return {"stage": name, "fps": len(seconds) * per * parallel / busy if busy else 0.0,
+            **_percentiles(seconds)}
 
 
 def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: int = 30,
                input_path: Path | None = None, target: Target | None = None,
-               preset: str = "veryfast") -> list[dict]:
+               preset: str = "veryfast", workers: int | None = None) -> list[dict]:
     """Decode, model, encode and end-to-end figures from one file conversion.
 
     Uses a generated clip (or a real file). Stage rows are measured inside the
@@ -100,12 +111,13 @@ def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: 
         with VideoFileSource(clip) as src:
             w, h = src.info.width, src.info.height
         stylizer.stylize_frames(synthetic_frames(batch, w, h), target)
-        report = convert_video(clip, tmp / "out.mp4", stylizer, target, batch=batch, preset=preset)
-        common = {"width": w, "height": h, "batch": batch, **stylizer.describe(), "frames": report.frames,
-                  "preset": preset}
+        report = convert_video(clip, tmp / "out.mp4", stylizer, target, batch=batch, preset=preset,
+                               workers=workers)
+        common = {"width": w, "height": h, "batch": batch, "workers": report.workers, **stylizer.describe(),
+                  "frames": report.frames, "preset": preset}
         return [
             {**_stage("decode", report.decode_times), **common},
-            {**_stage("model in pipeline", report.model_times, per=batch), **common},
+            {**_stage("model in pipeline", report.model_times, per=batch, parallel=report.workers), **common},
             {**_stage("encode", report.encode_times), **common},
             {"stage": "end-to-end", "fps": report.fps, **_percentiles(report.latencies), **common,
              **peak_memory(stylizer.device)},

@@ -15,9 +15,10 @@ import torch
 
 from .errors import VidstyleError
 from .outputs import atomic_output, check_output
+from .parallel import FrameWorkers
 from .sinks import VideoFileSink, even_size
-from .sources import VideoFileSource, VideoInfo
-from .stylizer import Stylizer, Target
+from .sources import Frame, VideoFileSource, VideoInfo
+from .stylizer import Stylizer, Target, default_workers
 
 
 @dataclass
@@ -29,6 +30,7 @@ class ConvertReport:
     decode_times: list = field(default_factory=list, repr=False)  # seconds per frame
     encode_times: list = field(default_factory=list, repr=False)  # seconds per frame
     model_times: list = field(default_factory=list, repr=False)  # seconds per batch
+    workers: int = 1  # batches the model ran at once
     width: int = 0
     height: int = 0
     audio: str = "none"  # "copied", "re-encoded to AAC" or "none"
@@ -44,7 +46,8 @@ class ConvertReport:
 
     @property
     def model_fps(self) -> float:
-        return self.frames / self.model_seconds if self.model_seconds else 0.0
+        """What the model stage sustains: its batches overlap when workers > 1."""
+        return self.frames * self.workers / self.model_seconds if self.model_seconds else 0.0
 
 
 def output_size(width: int, height: int, size: int | None) -> tuple[int, int]:
@@ -68,22 +71,28 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   target: Target | Callable[[int, np.ndarray], Target], batch: int = 1,
                   size: int | None = None, overwrite: bool = False,
                   on_progress: ProgressFn | None = None, crf: int = 18,
-                  preset: str = "veryfast") -> ConvertReport:
+                  preset: str = "veryfast", workers: int | None = None) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
     on any error or Ctrl-C it is removed, so no corrupt file ever carries the
     final name. `target` is a Target for every frame, or a function
-    `(first frame index, frames) -> Target` called per batch (colour
-    preservation, mask videos: see controls.target_source). `crf` and `preset`
-    are libx264's quality and speed settings for the output.
+    `(first frame index, frames) -> Target` called per batch, in order
+    (colour preservation, mask videos: see controls.target_source). `crf` and
+    `preset` are libx264's quality and speed settings for the output.
+    `workers` batches run at once (vidstyle.parallel.FrameWorkers; default:
+    stylizer.default_workers).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
     check_output(input_path, output_path, overwrite)
     if batch < 1:
         raise VidstyleError("--batch must be at least 1")
-    report = ConvertReport(input_path, output_path)
+    if workers is None:
+        workers = default_workers(stylizer.device, stylizer.compiled)
+    if workers < 1:
+        raise VidstyleError("--workers must be at least 1")
+    report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
     with VideoFileSource(input_path) as source, atomic_output(output_path) as tmp:
         info = source.info
@@ -93,16 +102,18 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                              audio_template=source.audio_stream, crf=crf, preset=preset)
         source.on_audio_packet = sink.add_audio_packet
         try:
-            pending: list = []
-            for frame in source:
-                pending.append(frame)
-                if len(pending) == batch:
-                    _run_batch(pending, stylizer, target_for, size, sink, report, info, batch)
-                    pending = []
+            def stylize(job):
+                return _stylize_batch(job, stylizer, size, info, batch)
+
+            with FrameWorkers(workers) as pool:
+                for frames, out, seconds in pool.map(stylize, _jobs(source, batch, target_for, info)):
+                    report.model_times.append(seconds)
+                    for frame, image in zip(frames, out):
+                        sink.write(image, frame.pts)
+                        report.latencies.append(time.perf_counter() - frame.grabbed_at)
+                    report.frames += len(frames)
                     if on_progress:
                         on_progress(report.frames, info.frames, report.frames / (time.perf_counter() - start))
-            if pending:
-                _run_batch(pending, stylizer, target_for, size, sink, report, info, batch)
             if report.frames == 0:
                 raise VidstyleError(f"{input_path} has no frames")
             sink.close()
@@ -119,21 +130,35 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     return report
 
 
-def _run_batch(frames, stylizer, target_for, size, sink, report, info, batch) -> None:
+def _jobs(source: VideoFileSource, batch: int, target_for, info: VideoInfo):
+    """(frames, stacked RGB, target) per batch, in order: target_for may keep state between calls."""
     expected = (info.height, info.width, 3)
-    images = [f.image if f.image.shape == expected else _fit(f.image, expected) for f in frames]
-    stacked = np.stack(images)
+    pending: list[Frame] = []
+    index = 0
+    for frame in source:
+        pending.append(frame)
+        if len(pending) == batch:
+            yield _job(pending, expected, index, target_for)
+            index += len(pending)
+            pending = []
+    if pending:
+        yield _job(pending, expected, index, target_for)
+
+
+def _job(frames: list[Frame], expected: tuple, index: int, target_for):
+    stacked = np.stack([f.image if f.image.shape == expected else _fit(f.image, expected) for f in frames])
+    return frames, stacked, target_for(index, stacked)
+
+
+def _stylize_batch(job, stylizer: Stylizer, size, info: VideoInfo, batch: int):
+    """Runs in a model worker: (frames, stylized uint8, seconds the model took)."""
+    frames, stacked, target = job
     t0 = time.perf_counter()
-    tgt = target_for(report.frames, stacked)
     try:
-        out = stylizer.stylize_frames(stacked, tgt, size)
+        out = stylizer.stylize_frames(stacked, target, size)
     except torch.cuda.OutOfMemoryError as exc:
         raise _oom_hint(batch, info) from exc
-    report.model_times.append(time.perf_counter() - t0)
-    for frame, image in zip(frames, out):
-        sink.write(image, frame.pts)
-        report.latencies.append(time.perf_counter() - frame.grabbed_at)
-    report.frames += len(frames)
+    return frames, out, time.perf_counter() - t0
 
 
 def _fit(image: np.ndarray, shape: tuple) -> np.ndarray:

@@ -56,6 +56,17 @@ def default_batch(device: torch.device) -> int:
     return 8 if device.type == "cuda" else 1
 
 
+def default_workers(device: torch.device, compiled: bool = False) -> int:
+    """Frames the model runs at once (vidstyle.parallel): two on a CPU with two or more threads.
+
+    One on CUDA (batches fill the GPU) and when compiled (inductor bakes each
+    kernel's thread count in at compile time, so two workers would oversubscribe).
+    """
+    if device.type == "cuda" or compiled:
+        return 1
+    return 2 if torch.get_num_threads() >= 2 else 1
+
+
 @dataclass
 class Target:
     """What each frame is pushed towards, and how (the paper's run-time controls).

@@ -1,0 +1,70 @@
+"""Several frames through the model at once, each on its share of the CPU cores.
+
+On a CPU, one frame on all cores loses time at every operator's barrier (the
+threads wait for the slowest), and a decode or encode thread taking a core
+stalls all of them. Two frames at a time, one per half of the cores, avoids
+both (the idea of OpenVINO's "throughput streams"); benchmarks/frame_workers.py
+measures it.
+"""
+from __future__ import annotations
+
+import collections
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
+
+import torch
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class FrameWorkers:
+    """`workers` threads, each running torch on its share of the caller's threads.
+
+    Each worker sets its own torch thread count (OpenMP's is per thread), so the
+    caller's is left as it was. With one worker, work runs in the calling thread.
+    Use as a context manager; the threads stay warm across `map` calls.
+    """
+
+    def __init__(self, workers: int = 1):
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self.threads_each = max(1, torch.get_num_threads() // workers)
+        self._pool = None
+        if workers > 1:
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="vidstyle-model",
+                                            initializer=torch.set_num_threads,
+                                            initargs=(self.threads_each,))
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """fn(item) for every item, yielded in input order.
+
+        `items` is consumed in the calling thread, in order, so it may keep state.
+        At most workers + 1 items are in flight, which bounds memory.
+        """
+        if self._pool is None:
+            for item in items:
+                yield fn(item)
+            return
+        pending: collections.deque = collections.deque()
+        try:
+            for item in items:
+                pending.append(self._pool.submit(fn, item))
+                if len(pending) > self.workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # an error or an early stop: drop what has not started
+                future.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "FrameWorkers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
