@@ -6,7 +6,8 @@ get to model-only FPS: with the model using both cores for M ms per frame and IO
 costing D + E CPU-ms per frame, end-to-end is at most 2M / (2M + D + E) of
 model-only. Measured on `vidstyle bench`'s generated clip (smooth colour fields
 plus noise) and on a blurred copy of it (a stylized frame's detail lies between the
-two), for libx264 presets at crf 18, and for the decoder's threading.
+two), for libx264 presets at crf 18, for the decoder's threading, and for converting
+each decoded frame to RGB with a new swscale context (frame.to_ndarray) or one reused.
 
     python benchmarks/io_cpu.py --json benchmarks/results/io_cpu.json
 """
@@ -32,14 +33,19 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def decode_cost(clip: Path, thread_type: str) -> float:
-    """CPU ms per frame to decode and convert to RGB, as VideoFileSource does."""
+def decode_cost(clip: Path, thread_type: str, one_converter: bool = True) -> float:
+    """CPU ms per frame to decode and convert to RGB: with one swscale converter for the
+    stream, as VideoFileSource does, or with frame.to_ndarray's new one per frame."""
     start, frames = cpu_seconds(), 0
+    to_rgb = av.video.reformatter.VideoReformatter()
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         stream.thread_type = thread_type
         for frame in container.decode(stream):
-            frame.to_ndarray(format="rgb24")
+            if one_converter:
+                to_rgb.reformat(frame, format="rgb24").to_ndarray()
+            else:
+                frame.to_ndarray(format="rgb24")
             frames += 1
     return (cpu_seconds() - start) / frames * 1000
 
@@ -72,6 +78,8 @@ def main() -> None:
             for thread_type in ("AUTO", "NONE"):
                 rows.append({"size": size, "stage": "decode", "setting": f"thread_type {thread_type}",
                              "cpu_ms_per_frame": decode_cost(clip, thread_type)})
+            rows.append({"size": size, "stage": "decode", "setting": "AUTO, to_ndarray(rgb24)",
+                         "cpu_ms_per_frame": decode_cost(clip, "AUTO", one_converter=False)})
             noisy = synthetic_frames(args.frames, w, h)
             blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 2) for f in noisy])
             for content, frames in (("generated clip", noisy), ("blurred", blurred)):
@@ -80,7 +88,7 @@ def main() -> None:
                                  "cpu_ms_per_frame": encode_cost(frames, tmp / "out.mp4", preset)})
             for r in rows:
                 if r["size"] == size:
-                    print(f"{size:>9}  {r['stage']:24} {r['setting']:20} "
+                    print(f"{size:>9}  {r['stage']:24} {r['setting']:24} "
                           f"{r['cpu_ms_per_frame']:6.2f} CPU-ms/frame", flush=True)
     write_results(args.json, av=av.__version__, frames=args.frames, rows=rows)
 

@@ -115,6 +115,9 @@ class VideoFileSource:
 
         streams = [self.video_stream] + ([self.audio_stream] if self.audio_stream else [])
         tb = self.video_stream.time_base
+        # One converter for the whole stream: frame.to_ndarray(format=...) builds a new
+        # swscale context per frame, which cost 2-3x the conversion itself here.
+        to_rgb = av.video.reformatter.VideoReformatter()
         try:
             for packet in self._container.demux(*streams):
                 if self._stop.is_set():
@@ -125,7 +128,7 @@ class VideoFileSource:
                     continue
                 t0 = time.perf_counter()
                 for frame in packet.decode():
-                    image = frame.to_ndarray(format="rgb24")
+                    image = to_rgb.reformat(frame, format="rgb24").to_ndarray()
                     self.decode_times.append(time.perf_counter() - t0)
                     if not self._put(Frame(image, frame.pts, frame.time_base or tb, time.perf_counter())):
                         return
