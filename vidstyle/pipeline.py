@@ -18,7 +18,7 @@ from .outputs import atomic_output, check_output
 from .parallel import FrameWorkers
 from .sinks import VideoFileSink, even_size
 from .sources import Frame, VideoFileSource, VideoInfo
-from .stylizer import Stylizer, Target, default_workers
+from .stylizer import Stylizer, Target, resolve_workers
 
 
 @dataclass
@@ -88,10 +88,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     check_output(input_path, output_path, overwrite)
     if batch < 1:
         raise VidstyleError("--batch must be at least 1")
-    if workers is None:
-        workers = default_workers(stylizer.device, stylizer.compiled)
-    if workers < 1:
-        raise VidstyleError("--workers must be at least 1")
+    workers = resolve_workers(workers, stylizer)
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
     with VideoFileSource(input_path) as source, atomic_output(output_path) as tmp:

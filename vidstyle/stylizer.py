@@ -59,12 +59,24 @@ def default_batch(device: torch.device) -> int:
 def default_workers(device: torch.device, compiled: bool = False) -> int:
     """Frames the model runs at once (vidstyle.parallel): two on a CPU with two or more threads.
 
-    One on CUDA (batches fill the GPU) and when compiled (inductor bakes each
-    kernel's thread count in at compile time, so two workers would oversubscribe).
+    One on CUDA (batches fill the GPU) and when compiled (torch.compile is not
+    thread-safe, and inductor bakes each kernel's thread count in).
     """
     if device.type == "cuda" or compiled:
         return 1
     return 2 if torch.get_num_threads() >= 2 else 1
+
+
+def resolve_workers(workers: int | None, stylizer: "Stylizer") -> int:
+    """`workers` checked against the stylizer, or its default when None."""
+    if workers is None:
+        return default_workers(stylizer.device, stylizer.compiled)
+    if workers < 1:
+        raise VidstyleError("--workers must be at least 1")
+    if workers > 1 and stylizer.compiled:
+        raise VidstyleError("a compiled model runs one batch at a time (torch.compile is not "
+                            "thread-safe): leave out --workers or --compile")
+    return workers
 
 
 @dataclass
