@@ -83,10 +83,12 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    help="frames per model step (default: 1 on CPU, 8 on CUDA)")
 
 
-def add_workers_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=positive_int, metavar="N",
-                   help="batches the model runs at once, each on its share of the CPU threads "
-                        "(default: 2 on a CPU with 2 or more threads, 1 on CUDA or with --compile)")
+WORKERS_HELP = ("batches the model runs at once, each on its share of the CPU threads "
+                "(default: 2 on a CPU with 2 or more threads, 1 on CUDA or with --compile)")
+
+
+def add_workers_arg(p: argparse.ArgumentParser, help_text: str = WORKERS_HELP, default: int | None = None) -> None:
+    p.add_argument("--workers", type=positive_int, metavar="N", default=default, help=help_text)
 
 
 def build_stylizer(args):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_model_args, build_stylizer
+from .common import add_model_args, add_workers_arg, build_stylizer
 
 EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg
@@ -23,6 +23,8 @@ def register(sub) -> None:
     p.add_argument("--save-dir", default=".", help="where snapshots and recordings go (default: .)")
     # A live feed wants a modest size, and on a CPU the lite model (real time there).
     add_model_args(p, default_size=360, default_model="auto")
+    add_workers_arg(p, default=1, help_text="frames stylized at once: 2 gives more FPS on a multi-core "
+                                       "CPU, each frame shown about one frame time later (default 1)")
     p.set_defaults(run=run)
 
 
@@ -64,7 +66,7 @@ def run(args) -> int:
         stats = run_live(camera, stylizer, target, window, size=args.size,
                          overlay=controls.overlay if controls else None,
                          on_key=controls.on_key if controls else None,
-                         on_frame=controls.on_frame if controls else None)
+                         on_frame=controls.on_frame if controls else None, workers=args.workers)
     finally:
         close_targets()
         camera.close()

@@ -88,6 +88,32 @@ def test_live_loop_stylizes_reports_fps_and_quits_on_q(stylizer):
     assert "FPS" in display.overlays[-1][0]
 
 
+class SlowIdentityStylizer:
+    """Returns each frame as it is after a random delay, noting which thread ran it."""
+
+    device, compiled = torch.device("cpu"), False
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+        self.threads = set()
+
+    def stylize_frames(self, batch, target, size=None):
+        self.threads.add(threading.current_thread().name)
+        time.sleep(self.rng.uniform(0.001, 0.02))
+        return batch.copy()
+
+
+def test_two_live_workers_show_frames_in_the_order_they_were_grabbed():
+    cam = CameraSource(FakeCapture()).start()  # 200 FPS: frame numbers stay below 256
+    display, fake = FakeDisplay(), SlowIdentityStylizer()
+    stats = run_live(cam, fake, lambda frames: None, display, warmup_frames=2, max_frames=20, workers=2)
+    cam.close()
+    numbers = [int(img[0, 0, 1]) for img in display.shown]
+    assert len(numbers) == 20 and stats.frames == 18
+    assert numbers == sorted(numbers) and len(set(numbers)) == 20  # in grab order, none twice
+    assert len(fake.threads) == 2
+
+
 def make_styles(tmp_path, n=3):
     from PIL import Image
 

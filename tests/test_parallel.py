@@ -37,8 +37,13 @@ def test_work_runs_in_several_threads_at_most_workers_plus_one_items_ahead():
     with FrameWorkers(2) as pool:
         for _ in pool.map(work, items()):
             yielded[0] += 1
-    assert len(names) == 2 and all(n.startswith("vidstyle-model") for n in names)
-    assert max(ahead) == 3  # two running plus the one being submitted
+        assert len(names) == 2 and all(n.startswith("vidstyle-model") for n in names)
+        assert max(ahead) == 3  # two running plus one waiting
+        ahead.clear()
+        consumed[0] = yielded[0] = 0
+        for _ in pool.map(work, items(), ahead=0):  # the next item only once a worker is free
+            yielded[0] += 1
+        assert max(ahead) == 2
 
 
 def test_workers_get_their_share_of_threads_and_the_callers_count_is_kept():

@@ -37,11 +37,13 @@ class FrameWorkers:
                                             initializer=torch.set_num_threads,
                                             initargs=(self.threads_each,))
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    def map(self, fn: Callable[[T], R], items: Iterable[T], ahead: int = 1) -> Iterator[R]:
         """fn(item) for every item, yielded in input order.
 
         `items` is consumed in the calling thread, in order, so it may keep state.
-        At most workers + 1 items are in flight, which bounds memory.
+        At most workers + `ahead` items are in flight, which bounds memory: one
+        ahead keeps every worker busy; none takes the next item only once a
+        worker is free (a live camera's frame is then as fresh as it can be).
         """
         if self._pool is None:
             for item in items:
@@ -51,7 +53,7 @@ class FrameWorkers:
         try:
             for item in items:
                 pending.append(self._pool.submit(fn, item))
-                if len(pending) > self.workers:
+                if len(pending) >= self.workers + ahead:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
