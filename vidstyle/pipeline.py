@@ -96,7 +96,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
-                             audio_template=source.audio_stream, crf=crf, preset=preset)
+                             audio_template=source.audio_stream, crf=crf, preset=preset, colors=info.colors)
         source.on_audio_packet = sink.add_audio_packet
         try:
             def stylize(job):

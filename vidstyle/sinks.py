@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import VidstyleError
+from .video_colors import VideoColors
 
 log = logging.getLogger(__name__)
 _END = object()
@@ -45,7 +46,7 @@ class VideoFileSink:
 
     def __init__(self, path: str | Path, width: int, height: int, rate: Fraction,
                  time_base: Fraction, audio_template: Any = None, crf: int = 18,
-                 preset: str = "veryfast", queue_size: int = 16):
+                 preset: str = "veryfast", queue_size: int = 16, colors: VideoColors | None = None):
         import av
 
         check_encoding(crf, preset)
@@ -64,6 +65,9 @@ class VideoFileSink:
             self.stream.width, self.stream.height = self.width, self.height
             self.stream.pix_fmt = "yuv420p"
             self.stream.time_base = time_base
+            # The input's colours (matrix and tags), else what players assume for this height.
+            self.colors = (colors or VideoColors.for_height(self.height)).for_output()
+            self.colors.tag(self.stream.codec_context)
             self.stream.codec_context.time_base = time_base
             if codec == "libx264":
                 self.stream.options = {"crf": str(crf), "preset": preset}
@@ -150,6 +154,7 @@ class VideoFileSink:
     def _run(self) -> None:
         import av
 
+        to_yuv = av.video.reformatter.VideoReformatter()
         try:
             while not self._aborted.is_set():
                 try:
@@ -165,7 +170,9 @@ class VideoFileSink:
                     pts = round(self._next_index / (self._rate * self._time_base))
                 self._next_index += 1
                 h, w = self.height, self.width
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
+                rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
+                frame = to_yuv.reformat(rgb, format="yuv420p", dst_colorspace=self.colors.sws_matrix,
+                                        dst_color_range=self.colors.range)
                 frame.pts = pts
                 frame.time_base = self._time_base
                 self._mux_pending_audio()

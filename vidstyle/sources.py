@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .errors import VidstyleError
+from .video_colors import VideoColors
 
 _END = object()
 
@@ -39,6 +40,7 @@ class VideoInfo:
     duration: float | None  # seconds
     has_audio: bool
     codec: str
+    colors: VideoColors  # YUV matrix, range and colour tags
 
 
 def _open_input(path: Path):
@@ -94,7 +96,8 @@ class VideoFileSource:
             self.close()
             raise VidstyleError(f"{self.path}: the video stream has no frame size")
         self.info = VideoInfo(cc.width, cc.height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
-                              int(vs.frames or 0), duration, self.audio_stream is not None, cc.name)
+                              int(vs.frames or 0), duration, self.audio_stream is not None, cc.name,
+                              VideoColors.of_stream(cc))
 
     def start(self) -> "VideoFileSource":
         self._thread = threading.Thread(target=self._run, name="vidstyle-decode", daemon=True)
@@ -118,6 +121,7 @@ class VideoFileSource:
         # One converter for the whole stream: frame.to_ndarray(format=...) builds a new
         # swscale context per frame, which cost 2-3x the conversion itself here.
         to_rgb = av.video.reformatter.VideoReformatter()
+        colors = self.info.colors
         try:
             for packet in self._container.demux(*streams):
                 if self._stop.is_set():
@@ -128,7 +132,8 @@ class VideoFileSource:
                     continue
                 t0 = time.perf_counter()
                 for frame in packet.decode():
-                    image = to_rgb.reformat(frame, format="rgb24").to_ndarray()
+                    image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
+                                            src_color_range=colors.range).to_ndarray()
                     self.decode_times.append(time.perf_counter() - t0)
                     if not self._put(Frame(image, frame.pts, frame.time_base or tb, time.perf_counter())):
                         return
