@@ -87,7 +87,8 @@ WORKERS_HELP = ("batches the model runs at once, each on its share of the CPU th
                 "(default: 2 on a CPU with 2 or more threads, 1 on CUDA or with --compile)")
 
 
-def add_workers_arg(p: argparse.ArgumentParser, help_text: str = WORKERS_HELP, default: int | None = None) -> None:
+def add_workers_arg(p: argparse.ArgumentParser, help_text: str = WORKERS_HELP,
+                    default: int | None = None) -> None:
     p.add_argument("--workers", type=positive_int, metavar="N", default=default, help=help_text)
 
 

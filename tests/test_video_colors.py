@@ -47,7 +47,8 @@ def decode_first(path, sws_matrix=None) -> np.ndarray:
 
 def test_untagged_streams_are_read_as_players_read_them():
     def ctx(height, **tags):
-        base = dict(height=height, colorspace=2, color_range=0, color_primaries=2, color_trc=2, pix_fmt="yuv420p")
+        base = dict(height=height, colorspace=2, color_range=0, color_primaries=2, color_trc=2,
+                    pix_fmt="yuv420p")
         return SimpleNamespace(**{**base, **tags})
 
     assert VideoColors.of_stream(ctx(1080)) == VideoColors(BT709, RANGE_LIMITED, BT709, BT709)

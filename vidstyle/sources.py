@@ -119,7 +119,7 @@ class VideoFileSource:
         streams = [self.video_stream] + ([self.audio_stream] if self.audio_stream else [])
         tb = self.video_stream.time_base
         # One converter for the whole stream: frame.to_ndarray(format=...) builds a new
-        # swscale context per frame, which cost 2-3x the conversion itself here.
+        # swscale context per frame, which made the conversion 1.5-2.7x slower here.
         to_rgb = av.video.reformatter.VideoReformatter()
         colors = self.info.colors
         try:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 # FFmpeg's AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic / AVColorRange codes.
 UNSPECIFIED = 2
 BT709, BT470BG, SMPTE170M, SMPTE240M, FCC, BT2020_NCL, BT2020_CL = 1, 5, 6, 7, 4, 9, 10
-RANGE_UNSPECIFIED, RANGE_LIMITED, RANGE_FULL = 0, 1, 2
+RANGE_LIMITED, RANGE_FULL = 1, 2
+FULL_RANGE_FORMATS = ("yuvj420p", "yuvj422p", "yuvj444p")  # full range without saying so
 # swscale's matrix for each AVColorSpace it knows (its own SWS_CS_* numbering).
 _SWS_MATRIX = {BT709: 1, BT470BG: 5, SMPTE170M: 5, SMPTE240M: 7, FCC: 4, BT2020_NCL: 9, BT2020_CL: 9}
 
@@ -37,8 +38,7 @@ class VideoColors:
         """The tags of a decoder's stream, with the untagged defaults filled in."""
         guess = cls.for_height(codec_context.height or 0)
         matrix = codec_context.colorspace if codec_context.colorspace in _SWS_MATRIX else guess.matrix
-        full = codec_context.color_range == RANGE_FULL or codec_context.pix_fmt in ("yuvj420p", "yuvj422p",
-                                                                                     "yuvj444p")
+        full = codec_context.color_range == RANGE_FULL or codec_context.pix_fmt in FULL_RANGE_FORMATS
         tagged = (codec_context.color_primaries != UNSPECIFIED, codec_context.color_trc != UNSPECIFIED)
         return cls(matrix, RANGE_FULL if full else RANGE_LIMITED,
                    codec_context.color_primaries if tagged[0] else guess.primaries,
