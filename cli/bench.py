@@ -32,8 +32,12 @@ def register(sub) -> None:
                         "also 1280x720 1920x1080 on CUDA)")
     p.add_argument("--batches", type=positive_int, nargs="+", default=None, metavar="B",
                    help="batch sizes (default: 1 on CPU, 1 and 8 on CUDA)")
-    p.add_argument("--steps", type=positive_int, default=10, help="timed model steps (default 10)")
-    p.add_argument("--frames", type=positive_int, default=30, help="frames in the generated clip")
+    p.add_argument("--steps", type=positive_int, default=10, help="timed model steps, at least (default 10)")
+    p.add_argument("--seconds", type=float, default=3.0,
+                   help="time each model-only measurement for at least this long (default 3)")
+    p.add_argument("--frames", type=positive_int,
+                   help="frames in the generated clip (default: about --seconds of conversion at the "
+                        "model-only FPS, 30 to 600; 30 with --no-model)")
     p.add_argument("--input", metavar="VIDEO", help="also time conversion of this real file")
     p.add_argument("--no-model", action="store_true", help="skip the model-only measurements")
     p.add_argument("--no-file", action="store_true", help="skip the file-conversion measurements")
@@ -63,12 +67,15 @@ def run(args) -> int:
     results = []
     for w, h in sizes:
         for b in batches:
+            frames = args.frames or 30
             if not args.no_model:
                 results.append(bench_model(stylizer, w, h, b, args.steps, target=target,
-                                           workers=args.workers))
+                                           workers=args.workers, min_seconds=args.seconds))
                 _print_row(results[-1])
+                # A clip long enough that start-up and the encoder's flush do not count much.
+                frames = args.frames or min(600, max(30, round(results[-1]["fps"] * args.seconds)))
             if not args.no_file:
-                for row in bench_file(stylizer, w, h, b, args.frames, target=target, preset=args.preset,
+                for row in bench_file(stylizer, w, h, b, frames, target=target, preset=args.preset,
                                       workers=args.workers):
                     results.append(row)
                     _print_row(row)

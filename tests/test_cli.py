@@ -255,7 +255,7 @@ def test_train_command_runs_and_resumes(capsys, tmp_path):
 def test_bench_command_json(capsys, tmp_path):
     import json
 
-    code, out, err = run(capsys, "bench", "--sizes", "32x32", "--steps", 1, "--frames", 2,
+    code, out, err = run(capsys, "bench", "--sizes", "32x32", "--steps", 1, "--frames", 2, "--seconds", 0,
                          "--json", tmp_path / "b.json", "--preset", "ultrafast", "--workers", 3)
     assert code == 0, err
     rows = json.loads((tmp_path / "b.json").read_text())["results"]
@@ -263,6 +263,13 @@ def test_bench_command_json(capsys, tmp_path):
     assert {r.get("preset") for r in rows} == {None, "ultrafast"}  # file rows say how they encoded
     assert {r["workers"] for r in rows if r["stage"] != "decode"} == {3}
     assert "FPS" in out and "workers 3" in out
+    assert rows[0]["steps"] == 1 and rows[-1]["frames"] == 2
+    # Left to itself, bench times the model for --seconds and sizes the clip from its FPS.
+    code, out, err = run(capsys, "bench", "--sizes", "32x32", "--seconds", 0.5, "--json", tmp_path / "c.json")
+    assert code == 0, err
+    model, *_, e2e = json.loads((tmp_path / "c.json").read_text())["results"]
+    assert model["steps"] >= 10 and model["steps"] / model["fps"] > 0.4
+    assert e2e["frames"] == min(600, max(30, round(model["fps"] * 0.5)))
     with pytest.raises(SystemExit) as exc:
         main(["bench", "--workers", "0"])
     assert exc.value.code == 2 and "expected a number >= 1" in capsys.readouterr().err

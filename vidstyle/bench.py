@@ -49,11 +49,14 @@ def random_target(stylizer: Stylizer, seed: int = 0) -> Target:
 
 
 def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: int = 10,
-                warmup: int = 2, target: Target | None = None, workers: int | None = None) -> dict:
+                warmup: int = 2, target: Target | None = None, workers: int | None = None,
+                min_seconds: float = 0.0) -> dict:
     """Model-only: uint8 frames already in host memory -> stylized uint8 in host memory.
 
-    With workers > 1, that many batches run at once (as file conversion runs
-    them); FPS is frames / wall time, latencies are per batch.
+    Times at least `steps` batches and keeps going until `min_seconds` have
+    passed (short runs on a shared machine are noisy). With workers > 1, that
+    many batches run at once (as file conversion runs them); FPS is frames /
+    wall time, latencies are per batch.
     """
     target = target or random_target(stylizer)
     workers = resolve_workers(workers, stylizer)
@@ -67,13 +70,19 @@ def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: 
         _sync(stylizer.device)
         return time.perf_counter() - t0
 
+    def timed_steps():
+        i = 0
+        while i < steps or time.perf_counter() - t0 < min_seconds:
+            yield i
+            i += 1
+
     with FrameWorkers(workers) as pool:
         list(pool.map(step, range(warmup * workers)))  # every worker thread warm
         t0 = time.perf_counter()
-        times = list(pool.map(step, range(steps)))
+        times = list(pool.map(step, timed_steps()))
         wall = time.perf_counter() - t0
     return {"stage": "model", "width": width, "height": height, "batch": batch, "workers": workers,
-            "fps": batch * steps / wall, **_percentiles(times),
+            "steps": len(times), "fps": batch * len(times) / wall, **_percentiles(times),
             **stylizer.describe(), **peak_memory(stylizer.device)}
 
 
