@@ -20,7 +20,7 @@ def run(capsys, *argv):
 
 def assert_one_line_error(code, err, *fragments):
     assert code != 0
-    lines = [l for l in err.splitlines() if l.strip()]
+    lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert lines[0].startswith("vidstyle: error: ")
     assert "Traceback" not in err
@@ -47,7 +47,8 @@ def test_convert_end_to_end_prints_summary(capsys, clip, style_png, tmp_path):
 
 def test_encoding_options_reach_the_encoder(capsys, clip, style_png, tmp_path):
     small, large = tmp_path / "small.mp4", tmp_path / "large.mp4"
-    assert run(capsys, "convert", clip, "-s", style_png, "-o", small, "--crf", 45, "--preset", "ultrafast")[0] == 0
+    assert run(capsys, "convert", clip, "-s", style_png, "-o", small,
+               "--crf", 45, "--preset", "ultrafast")[0] == 0
     assert run(capsys, "convert", clip, "-s", style_png, "-o", large, "--crf", 5, "--preset", "slow")[0] == 0
     assert small.stat().st_size < large.stat().st_size
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "bad.mp4", "--crf", 60)

