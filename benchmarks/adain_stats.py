@@ -20,7 +20,8 @@ from results_file import write_results
 from vidstyle import stylizer as stylizer_module
 from vidstyle.adain import EPS, adain
 from vidstyle.bench import random_target, synthetic_frames
-from vidstyle.stylizer import load_stylizer, resolve_precision
+from vidstyle.devices import resolve_precision
+from vidstyle.stylizer import load_stylizer
 
 
 def adain_with_tensor_var(content, style_mean, style_std, alpha=1.0, eps=EPS):

@@ -19,7 +19,7 @@ from results_file import write_results
 from vidstyle.decoder import Decoder
 from vidstyle.encoder import Encoder
 from vidstyle.lite import LiteModel
-from vidstyle.stylizer import resolve_precision
+from vidstyle.devices import resolve_precision
 
 
 def main() -> None:

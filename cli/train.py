@@ -52,7 +52,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from vidstyle.train import TrainConfig, Trainer, parse_schedule, resolve_device
+    from vidstyle.devices import resolve_device
+    from vidstyle.train import TrainConfig, Trainer, parse_schedule
 
     device = resolve_device(args.device)
     schedule = args.schedule or ("256:160000" if device.type == "cuda" else "128:16000,256:2000")

@@ -39,6 +39,15 @@ def test_parse_schedule():
             parse_schedule(bad)
 
 
+@pytest.mark.parametrize("has_bf16, expected", [(True, torch.bfloat16), (False, None)])
+def test_auto_precision_trains_in_bf16_only_where_the_cpu_has_it(dirs, tmp_path, encoder, monkeypatch,
+                                                                   has_bf16, expected):
+    from vidstyle import devices
+
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: has_bf16)
+    assert Trainer(config(dirs, tmp_path / "run"), encoder=encoder).amp_dtype == expected
+
+
 def test_crop_follows_the_schedule(dirs, tmp_path):
     cfg = config(dirs, tmp_path / "run")
     cfg.schedule = [(32, 2), (48, 3)]

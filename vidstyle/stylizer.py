@@ -20,35 +20,15 @@ from torch import nn
 from .adain import StyleStats, adain, masked_adain
 from .color import rgb_to_yuv, yuv_to_rgb
 from .decoder import Decoder
+from .devices import PRECISIONS, cpu_has_bf16, resolve_device, resolve_precision  # noqa: F401 (re-exported)
 from .encoder import Encoder
 from .errors import VidstyleError
 from .images import resize_shorter
 from .lite import LiteModel, is_lite_file
 from .lite import default_weights_path as lite_weights_path
-from .train import resolve_device
 
 log = logging.getLogger(__name__)
-PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 MODELS = ("auto", "full", "lite")
-
-
-def cpu_has_bf16() -> bool:
-    try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def resolve_precision(name: str, device: torch.device) -> torch.dtype:
-    if name == "auto":
-        if device.type == "cuda":
-            return torch.float16
-        return torch.bfloat16 if cpu_has_bf16() else torch.float32
-    if name not in PRECISIONS:
-        raise VidstyleError(f"unknown precision {name!r} (use auto, fp32, fp16 or bf16)")
-    if name == "fp16" and device.type == "cpu":
-        raise VidstyleError("fp16 is for GPUs; on the CPU use --precision bf16 or fp32")
-    return PRECISIONS[name]
 
 
 def default_batch(device: torch.device) -> int:

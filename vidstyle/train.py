@@ -23,6 +23,7 @@ from torchvision.utils import save_image as save_grid
 
 from .adain import adain, calc_mean_std
 from .decoder import Decoder
+from .devices import autocast_dtype, resolve_device
 from .encoder import Encoder
 from .errors import VidstyleError
 from .losses import content_loss, style_losses
@@ -84,26 +85,6 @@ class StepReport:
     seconds: float
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise VidstyleError("--device cuda asked for, but no CUDA GPU is available")
-    if name not in ("cpu", "cuda"):
-        raise VidstyleError(f"unknown device {name!r} (use auto, cpu or cuda)")
-    return torch.device(name)
-
-
-def _autocast_dtype(precision: str) -> torch.dtype | None:
-    if precision == "fp32":
-        return None
-    if precision == "fp16":
-        return torch.float16
-    if precision in ("bf16", "auto"):
-        return torch.bfloat16
-    raise VidstyleError(f"unknown precision {precision!r} (use auto, fp32, fp16 or bf16)")
-
-
 class Trainer:
     """Trains the decoder; subclasses (vidstyle.distill) swap the model and the loss."""
 
@@ -113,7 +94,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, encoder: Encoder | None = None):
         self.cfg = config
         self.device = resolve_device(config.device)
-        self.amp_dtype = _autocast_dtype(config.precision)
+        self.amp_dtype = autocast_dtype(config.precision, self.device)
         self.out = Path(config.out_dir)
         try:
             self.out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,34 @@
+"""Precision choices: "auto" must never pick an emulated bf16 on a CPU without bf16 units."""
+import pytest
+import torch
+
+from vidstyle import devices
+from vidstyle.errors import VidstyleError
+
+CPU = torch.device("cpu")
+
+
+@pytest.mark.parametrize("has_bf16, inference, training", [(True, torch.bfloat16, torch.bfloat16),
+                                                           (False, torch.float32, None)])
+def test_auto_precision_follows_the_cpu(monkeypatch, has_bf16, inference, training):
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: has_bf16)
+    assert devices.resolve_precision("auto", CPU) == inference
+    assert devices.autocast_dtype("auto", CPU) == training
+
+
+def test_auto_precision_on_cuda_ignores_the_cpu(monkeypatch):
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
+    cuda = torch.device("cuda")
+    assert devices.resolve_precision("auto", cuda) == torch.float16
+    assert devices.autocast_dtype("auto", cuda) == torch.bfloat16
+
+
+def test_named_precisions():
+    assert devices.autocast_dtype("fp32", CPU) is None
+    assert devices.autocast_dtype("bf16", CPU) == torch.bfloat16  # asked for: emulated if need be
+    assert devices.resolve_precision("bf16", CPU) == torch.bfloat16
+    with pytest.raises(VidstyleError, match="fp16 is for GPUs"):
+        devices.resolve_precision("fp16", CPU)
+    with pytest.raises(VidstyleError, match="unknown precision"):
+        devices.autocast_dtype("fp8", CPU)
+

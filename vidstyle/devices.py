@@ -1,0 +1,53 @@
+"""Where models run and in what precision: shared by inference (stylizer) and training."""
+from __future__ import annotations
+
+import torch
+
+from .errors import VidstyleError
+
+PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise VidstyleError("--device cuda asked for, but no CUDA GPU is available")
+    if name not in ("cpu", "cuda"):
+        raise VidstyleError(f"unknown device {name!r} (use auto, cpu or cuda)")
+    return torch.device(name)
+
+
+def cpu_has_bf16() -> bool:
+    """True where oneDNN has native bf16 kernels (AVX-512 bf16 or AMX); elsewhere bf16 is
+    emulated, and a training step ran 25x slower in bf16 than needed on an AVX2-only CPU."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(name: str, device: torch.device) -> torch.dtype:
+    """Model weights' and activations' dtype for inference: "auto" is fp16 on CUDA, bf16 on
+    CPUs with bf16 units, else fp32."""
+    if name == "auto":
+        if device.type == "cuda":
+            return torch.float16
+        return torch.bfloat16 if cpu_has_bf16() else torch.float32
+    if name not in PRECISIONS:
+        raise VidstyleError(f"unknown precision {name!r} (use auto, fp32, fp16 or bf16)")
+    if name == "fp16" and device.type == "cpu":
+        raise VidstyleError("fp16 is for GPUs; on the CPU use --precision bf16 or fp32")
+    return PRECISIONS[name]
+
+
+def autocast_dtype(name: str, device: torch.device) -> torch.dtype | None:
+    """Training's autocast dtype (None: plain fp32): "auto" is bf16 on CUDA and on CPUs with
+    bf16 units, else fp32."""
+    if name == "auto":
+        if device.type == "cuda" or cpu_has_bf16():
+            return torch.bfloat16
+        return None
+    if name not in PRECISIONS:
+        raise VidstyleError(f"unknown precision {name!r} (use auto, fp32, fp16 or bf16)")
+    return None if name == "fp32" else PRECISIONS[name]
