@@ -50,13 +50,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import platform
     import time
     from pathlib import Path
 
     import torch
 
     from vidstyle.bench import bench_file, bench_model, random_target
+    from vidstyle.devices import describe_cpu
 
     stylizer = stylizer_from_args(args)
     cuda = stylizer.device.type == "cuda"
@@ -84,7 +84,7 @@ def run(args) -> int:
                               preset=args.preset, workers=args.workers):
             results.append({**row, "input": args.input})
             _print_row(results[-1])
-    doc = {"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+    doc = {"machine": describe_cpu(), "threads": torch.get_num_threads(),
            "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
            "gpu": torch.cuda.get_device_name() if stylizer.device.type == "cuda" else None,
            "results": results}

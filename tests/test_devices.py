@@ -32,3 +32,15 @@ def test_named_precisions():
     with pytest.raises(VidstyleError, match="unknown precision"):
         devices.autocast_dtype("fp8", CPU)
 
+
+
+CPUS = [("fpu avx avx2 fma", "avx2"),
+        ("avx2 avx512f avx512_bf16 amx_bf16 amx_tile", "avx2, avx512f, avx512_bf16, amx_bf16"),
+        ("fpu sse2", "no avx2")]
+
+
+@pytest.mark.parametrize("flags, units", CPUS)
+def test_describe_cpu_names_the_vector_units(tmp_path, flags, units):
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nmodel name\t: Some CPU 9000\nflags\t\t: {flags}\n\n")
+    assert devices.describe_cpu(str(info)) == f"Some CPU 9000 ({units})"

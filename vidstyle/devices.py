@@ -51,3 +51,27 @@ def autocast_dtype(name: str, device: torch.device) -> torch.dtype | None:
     if name not in PRECISIONS:
         raise VidstyleError(f"unknown precision {name!r} (use auto, fp32, fp16 or bf16)")
     return None if name == "fp32" else PRECISIONS[name]
+
+
+_ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")  # what decides bf16 and CPU speed
+
+
+def describe_cpu(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's name and the vector units that decide its speed here, e.g. "AMD EPYC (avx2)":
+    machines sold under one name differ (with or without AVX-512 bf16), and so do their FPS."""
+    import platform
+
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open(cpuinfo) as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:  # not Linux: the name alone
+        return name
+    units = [f for f in _ISA_FLAGS if f in flags]
+    return f"{name} ({', '.join(units) or 'no avx2'})"
