@@ -8,6 +8,7 @@ from .train import add_training_args, run_trainer, training_options
 EXAMPLES = """examples:
   vidstyle distill --content ../shared/data/train/content --style ../shared/data/train/style \\
       --out runs/lite --schedule 128:20000
+  vidstyle distill ... --out runs/lite16 --widths 16,32,64 --init weights/lite.safetensors
   vidstyle distill ... --out runs/lite --resume      # continue exactly where it stopped
 
 The full model (VGG-19 + --teacher decoder) stylizes random crops; the lite encoder
@@ -15,6 +16,17 @@ and decoder learn to reproduce its frames. The run folder gets checkpoint.pt,
 lite.safetensors (fp16, ready for --model lite --decoder FILE, or weights/), log.csv
 and sample grids.
 """
+
+
+def parse_widths(text: str) -> tuple[int, int, int]:
+    try:
+        widths = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        widths = ()
+    if len(widths) != 3 or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected three positive channel counts such as 16,32,64, "
+                                         f"got {text!r}")
+    return widths  # type: ignore[return-value]
 
 
 def register(sub) -> None:
@@ -29,6 +41,9 @@ def register(sub) -> None:
                    help="weight of the relu4_1 feature term (default 0.02)")
     p.add_argument("--style-weight", type=float, default=0.0,
                    help="weight of the paper's style loss on the lite output (default 0: off)")
+    p.add_argument("--widths", type=parse_widths, metavar="A,B,C",
+                   help="channels at full, 1/2 and 1/4 size (default: --init's, else 24,48,96); "
+                        "narrower than --init starts from its strongest channels")
     p.set_defaults(run=run)
 
 
@@ -40,5 +55,5 @@ def run(args) -> int:
                            schedule=parse_schedule(args.schedule or "128:20000"),
                            teacher=args.teacher, feature_weight=args.feature_weight,
                            perceptual_weight=args.perceptual_weight,
-                           style_weight=args.style_weight, **training_options(args))
+                           style_weight=args.style_weight, widths=args.widths, **training_options(args))
     return run_trainer(DistillTrainer(config), args.resume)

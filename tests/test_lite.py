@@ -1,4 +1,5 @@
 """The lite model: its files, the Stylizer running it, work size, and distillation."""
+import copy
 import csv
 
 import numpy as np
@@ -179,5 +180,49 @@ def test_work_size_below_one_is_refused(random_decoder, encoder):
 
 def test_distill_init_takes_the_widths_from_the_file(dirs, tmp_path, lite_file, encoder, random_decoder):
     trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", init_weights=str(lite_file),
-                                            widths=(4, 4, 4)), encoder, random_decoder)
+                                            widths=None), encoder, random_decoder)
     assert trainer.model.widths == (8, 16, 24) and trainer.cfg.widths == (8, 16, 24)
+
+
+def test_narrowing_keeps_the_strongest_channels_exactly(lite_file):
+    wide = LiteModel.load(lite_file).float()
+    narrow = wide.narrowed((4, 8, 12))
+    assert narrow.widths == (4, 8, 12)
+    # The wide model with its weakest channels silenced must compute what the narrow one does.
+    silenced = copy.deepcopy(wide)
+    dropped = None
+    for conv, small in zip(silenced.convs(), narrow.convs()):
+        with torch.no_grad():
+            if dropped is not None:
+                conv.weight[:, dropped] = 0
+            dropped = None
+            if small.out_channels < conv.out_channels:
+                dropped = conv.weight.abs().sum((1, 2, 3)).argsort()[: conv.out_channels - small.out_channels]
+                conv.weight[dropped] = 0
+                conv.bias[dropped] = 0
+    x = torch.rand(2, 3, 32, 40)
+    with torch.no_grad():
+        assert torch.allclose(narrow.decoder(narrow.encoder(x)), silenced.decoder(silenced.encoder(x)),
+                              atol=1e-5)
+        same = wide.narrowed(wide.widths)
+        assert torch.equal(same.decoder(same.encoder(x)), wide.decoder(wide.encoder(x)))
+    with pytest.raises(ValueError, match="cannot widen"):
+        wide.narrowed((8, 16, 32))
+
+
+def test_distill_widths_narrower_than_the_init_file(dirs, tmp_path, lite_file, encoder, random_decoder):
+    trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", init_weights=str(lite_file),
+                                            widths=(4, 8, 12)), encoder, random_decoder)
+    assert trainer.model.widths == (4, 8, 12) and trainer.cfg.widths == (4, 8, 12)
+    with pytest.raises(VidstyleError, match="--widths: cannot widen"):
+        DistillTrainer(distill_config(dirs, tmp_path / "run2", init_weights=str(lite_file),
+                                      widths=(8, 16, 32)), encoder, random_decoder)
+
+
+def test_distill_command_checks_widths(capsys, dirs, tmp_path):
+    from vidstyle.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["distill", "--content", str(dirs[0]), "--style", str(dirs[1]), "--widths", "16,32"])
+    assert exc.value.code == 2
+    assert "expected three positive channel counts" in capsys.readouterr().err

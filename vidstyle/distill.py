@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from .adain import adain, calc_mean_std
 from .decoder import Decoder
 from .encoder import Encoder
+from .errors import VidstyleError
 from .lite import WIDTHS, LiteModel
 from .losses import style_losses
 from .train import TrainConfig, Trainer
@@ -41,7 +42,7 @@ class DistillConfig(TrainConfig):
     lr: float = 5e-4  # a small network trained from scratch on a smooth target takes a larger step
     sample_every: int = 1000
     teacher: str | None = None  # the full model's decoder weights (default: the shipped ones)
-    widths: tuple = WIDTHS
+    widths: tuple | None = None  # None: the --init file's, else lite.WIDTHS
     feature_weight: float = 0.02
     perceptual_weight: float = 0.02
     style_weight: float = 0.0
@@ -68,11 +69,16 @@ class DistillTrainer(Trainer):
         self.teacher = teacher.to(self.device, memory_format=mf).eval().requires_grad_(False)
 
     def build_model(self) -> LiteModel:
-        if self.cfg.init_weights:  # the file decides the widths
-            model = LiteModel.load(self.cfg.init_weights)
-            self.cfg.widths = model.widths
-            return model
-        return LiteModel(tuple(self.cfg.widths))
+        if not self.cfg.init_weights:
+            return LiteModel(tuple(self.cfg.widths or WIDTHS))
+        model = LiteModel.load(self.cfg.init_weights)
+        if self.cfg.widths and tuple(self.cfg.widths) != model.widths:
+            try:  # a narrower model starts from the file's strongest channels
+                model = model.narrowed(tuple(self.cfg.widths))
+            except ValueError as exc:
+                raise VidstyleError(f"--widths: {exc}") from exc
+        self.cfg.widths = model.widths
+        return model
 
     def step_loss(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, dict]:
         n = content.shape[0]

@@ -78,6 +78,32 @@ class LiteModel(nn.Module):
     def save(self, path: str | Path, dtype: torch.dtype = torch.float16, meta: dict | None = None) -> None:
         save_weights(self, path, dtype, {**(meta or {}), "widths": list(self.widths)})
 
+    def convs(self) -> list[nn.Conv2d]:
+        """Every convolution, from the encoder's first to the decoder's last."""
+        parts = (self.encoder, self.decoder)
+        return [m for part in parts for m in part.modules() if isinstance(m, nn.Conv2d)]
+
+    @torch.no_grad()
+    def narrowed(self, widths: tuple[int, int, int]) -> "LiteModel":
+        """A narrower copy, to start distilling a faster model from this one's weights.
+
+        Each convolution keeps the output channels whose filters have the largest L1
+        norms, and the next one the matching input channels (structured pruning).
+        """
+        if any(new > old for new, old in zip(widths, self.widths)):
+            raise ValueError(f"cannot widen a lite model ({self.widths} -> {tuple(widths)})")
+        narrow = LiteModel(widths)
+        kept = None  # this layer's input channels that the previous layer kept
+        for old, new in zip(self.convs(), narrow.convs()):
+            weight, bias = old.weight if kept is None else old.weight[:, kept], old.bias
+            kept = None
+            if new.out_channels < old.out_channels:
+                kept = weight.abs().sum((1, 2, 3)).topk(new.out_channels).indices.sort().values
+                weight, bias = weight[kept], bias[kept]
+            new.weight.copy_(weight)
+            new.bias.copy_(bias)
+        return narrow
+
     @classmethod
     def load(cls, path: str | Path | None = None) -> "LiteModel":
         path = Path(path) if path else default_weights_path()
