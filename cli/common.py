@@ -42,12 +42,14 @@ def add_network_args(p: argparse.ArgumentParser, default_model: str = "full") ->
     """Which frame model runs, its weights, and where: shared by every command that stylizes."""
     g = p.add_argument_group("model")
     # vidstyle.stylizer.MODELS, spelled out so that building the parser does not import torch.
-    g.add_argument("--model", default=default_model, choices=["auto", "full", "lite"],
+    g.add_argument("--model", default=default_model, choices=["auto", "full", "lite", "tiny"],
                    help="'full': VGG-19 + decoder, the paper's model; 'lite': a small model "
-                        "distilled from it, several times faster on CPUs, coarser strokes; 'auto': the kind "
+                        "distilled from it, several times faster on CPUs, coarser strokes; 'tiny': "
+                        "narrower still, ~2x faster than lite, coarser again; 'auto': the kind "
                         f"of --decoder FILE, else full on a GPU and lite on a CPU (default: {default_model})")
     g.add_argument("--decoder", metavar="FILE",
-                   help="weights for --model (default: the shipped ones; a lite file with --model lite)")
+                   help="weights for --model (default: the shipped ones; a lite file with --model "
+                        "lite or tiny)")
     g.add_argument("--work-size", type=positive_int, metavar="N",
                    help="run the model at shorter side N and scale its output back up: faster, softer "
                         "detail; frames already at most N run as they are (default: the frame's own size)")

@@ -79,7 +79,8 @@ def run(args) -> int:
                 close()
     for r in reports:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
-        print(f"{r.output}: {r.frames} frames {r.width}x{r.height}, {r.fps:.1f} FPS "
+        count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
+        print(f"{r.output}: {count} {r.width}x{r.height}, {r.fps:.1f} FPS "
               f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS), {audio}")
     if len(pairs) > 1:
         frames = sum(r.frames for r in reports)

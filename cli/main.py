@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="vidstyle: %(levelname)s: %(message)s")
+    try:  # Ctrl-C while torch is still importing is an interruption too
+        return _run(args)
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+
+
+def _run(args) -> int:
     import torch
 
     from vidstyle.errors import VidstyleError
@@ -37,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except torch.cuda.OutOfMemoryError:
         return fail("out of GPU memory; try a smaller --batch or --size (e.g. --size 360)")
-    except KeyboardInterrupt:
-        return fail("interrupted", 130)
+    except RuntimeError as exc:
+        if "can't allocate memory" not in str(exc):  # torch's CPU allocator; anything else is a bug
+            raise
+        return fail("out of memory; try a smaller --size or --batch")
 
 
 if __name__ == "__main__":

@@ -274,3 +274,50 @@ def test_bench_command_json(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["bench", "--workers", "0"])
     assert exc.value.code == 2 and "expected a number >= 1" in capsys.readouterr().err
+
+
+def test_frames_too_small_and_containers_without_h264(capsys, clip, style_png, content_png, tmp_path):
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.gif")
+    assert_one_line_error(code, err, "cannot hold H.264", ".mp4")
+    code, _, err = run(capsys, "image", content_png, "-s", style_png, "-o", tmp_path / "o.png", "--size", 8)
+    assert_one_line_error(code, err, "too small for the model", "at least 16")
+    code, _, err = run(capsys, "image", content_png, "-s", style_png, "-o", tmp_path / "o.png",
+                       "--work-size", 4)
+    assert_one_line_error(code, err, "work size must be at least 16")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "content.png", "style.png"]
+
+
+def test_out_of_cpu_memory_is_one_line(capsys):
+    import types
+
+    from vidstyle.cli.main import _run
+
+    def run_out_of_memory(args):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:121] DefaultCPUAllocator: can't allocate memory")
+
+    assert _run(types.SimpleNamespace(run=run_out_of_memory)) == 1
+    assert_one_line_error(1, capsys.readouterr().err, "out of memory", "--size")
+
+
+def test_eval_with_an_empty_folder(capsys, tmp_path, style_png):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "eval", "--content", tmp_path / "empty", "--style", tmp_path,
+                       "--model", "lite")
+    assert_one_line_error(code, err, "no images in", "empty")
+
+
+def test_bench_refuses_before_measuring_and_json_to_stdout(capsys, tmp_path):
+    import json
+
+    code, _, err = run(capsys, "bench", "--no-model", "--no-file")
+    assert_one_line_error(code, err, "nothing to measure")
+    code, _, err = run(capsys, "bench", "--input", tmp_path / "missing.mp4")
+    assert_one_line_error(code, err, "input not found")
+    code, out, err = run(capsys, "bench", "--model", "lite", "--sizes", "32x32", "--steps", 1, "--seconds", 0,
+                         "--no-file", "--json", "-")
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["stage"] == "model"  # stdout holds the JSON alone
+    assert "FPS" in err  # the table went to stderr
+    code, _, err = run(capsys, "bench", "--model", "lite", "--sizes", "32x32", "--steps", 1, "--seconds", 0,
+                       "--no-file", "--json", tmp_path / "new" / "b.json")
+    assert code == 0 and json.loads((tmp_path / "new" / "b.json").read_text())["results"]

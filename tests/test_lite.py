@@ -54,6 +54,17 @@ def test_lite_stylizer_uses_vgg_for_styles_and_the_lite_net_for_frames(lite_file
     assert out.shape == (2, 36, 52, 3) and out.dtype == np.uint8
 
 
+@pytest.mark.parametrize("model, first_width", [("lite", 24), ("tiny", 16)])
+def test_shipped_lite_models_load_by_name(encoder, model, first_width):
+    stylizer = load_stylizer(model, device="cpu", precision="fp32", encoder=encoder)
+    assert stylizer.describe()["model"] == model
+    first_conv = next(m for m in stylizer.net.encoder.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first_conv.out_channels == first_width
+    frames = frames_rgb(1, 40, 32)
+    target = Target(stylizer.style_stats(torch.rand(3, 32, 32)))
+    assert stylizer.stylize_frames(frames, target).shape == frames.shape
+
+
 def test_unknown_model_name():
     with pytest.raises(VidstyleError, match="unknown model"):
         load_stylizer("huge")

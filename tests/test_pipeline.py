@@ -216,3 +216,14 @@ def test_unknown_output_extension_is_a_clear_error(clip, tmp_path, stylizer, tar
     with pytest.raises(VidstyleError, match="video extension"):
         convert_video(clip, tmp_path / "out.xyz", stylizer, target)
     assert list(tmp_path.iterdir()) == [clip]
+
+
+def test_model_fps_counts_only_the_overlap_there_was():
+    from pathlib import Path
+
+    from vidstyle.pipeline import ConvertReport
+
+    one_batch = ConvertReport(Path("a"), Path("b"), frames=1, workers=2, model_times=[0.5])
+    assert one_batch.model_fps == 2.0  # one batch ran alone: no second worker beside it
+    many = ConvertReport(Path("a"), Path("b"), frames=4, workers=2, model_times=[0.5] * 4)
+    assert many.model_fps == 4.0  # 4 frames x 2 overlapping workers / 2 s of model time

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from .encoder import Encoder
 from .images import load_image, resize_longer
+from .errors import VidstyleError
 from .losses import mean_std_loss
 from .train_data import list_images
 
@@ -67,7 +68,10 @@ class Scorer:
 
 
 def load_set(folder: str | Path, size: int) -> list[tuple[str, torch.Tensor]]:
-    return [(p.name, resize_longer(load_image(p), size)) for p in list_images(folder)]
+    images = [(p.name, resize_longer(load_image(p), size)) for p in list_images(folder)]
+    if not images:
+        raise VidstyleError(f"no images in {folder}")
+    return images
 
 
 def evaluate(method: Method, contents, styles, scorer: Scorer | None = None,

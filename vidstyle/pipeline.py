@@ -46,8 +46,10 @@ class ConvertReport:
 
     @property
     def model_fps(self) -> float:
-        """What the model stage sustains: its batches overlap when workers > 1."""
-        return self.frames * self.workers / self.model_seconds if self.model_seconds else 0.0
+        """What the model stage sustains: its batches overlap when workers > 1 (and there are
+        that many batches to overlap)."""
+        overlap = min(self.workers, len(self.model_times))
+        return self.frames * overlap / self.model_seconds if self.model_seconds else 0.0
 
 
 def output_size(width: int, height: int, size: int | None) -> tuple[int, int]:

@@ -61,7 +61,11 @@ class VideoFileSink:
                                 "use a video extension such as .mp4, .mkv or .mov") from exc
         try:
             codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-            self.stream = self._container.add_stream(codec, rate=rate)
+            try:
+                self.stream = self._container.add_stream(codec, rate=rate)
+            except ValueError as exc:  # e.g. .gif: that container takes no H.264
+                raise VidstyleError(f"a {self.path.suffix} file cannot hold H.264 video; "
+                                    "use .mp4, .mkv or .mov") from exc
             self.stream.width, self.stream.height = self.width, self.height
             self.stream.pix_fmt = "yuv420p"
             self.stream.time_base = time_base

@@ -3,8 +3,9 @@
 One `Stylizer` owns the encoder and decoder on one device in one precision.
 On CPUs with bf16 units the model runs in bf16 *and* channels_last (6x fp32 on
 an AMX CPU, 1.9x on our AVX-512 one); on CUDA in fp16. AdaIN statistics stay fp32.
-Two frame models: "full" (VGG-19 + mirror decoder, the paper's) and "lite"
-(vidstyle.lite, distilled from it, ~10x fewer multiply-adds); both use VGG-19 style statistics.
+Frame models: "full" (VGG-19 + mirror decoder, the paper's), "lite" (vidstyle.lite,
+distilled from it, ~10x fewer multiply-adds) and "tiny" (the lite architecture at
+16/32/64 channels, ~2x faster again); all use VGG-19 style statistics.
 """
 from __future__ import annotations
 
@@ -24,11 +25,14 @@ from .devices import PRECISIONS, cpu_has_bf16, resolve_device, resolve_precision
 from .encoder import Encoder
 from .errors import VidstyleError
 from .images import resize_shorter
+from .lite import WEIGHTS_FILES as LITE_MODELS
 from .lite import LiteModel, is_lite_file
 from .lite import default_weights_path as lite_weights_path
 
 log = logging.getLogger(__name__)
-MODELS = ("auto", "full", "lite")
+MODELS = ("auto", "full", *LITE_MODELS)
+# Each of the three 2x poolings needs 2+ pixels left for the next reflection pad.
+MIN_SIDE = 16
 
 
 def default_batch(device: torch.device) -> int:
@@ -115,8 +119,8 @@ class Stylizer:
                  precision: str = "auto", encoder: Encoder | None = None, compile: bool = False,
                  frame_encoder: nn.Module | None = None, work_size: int | None = None,
                  model_name: str | None = None):
-        if work_size is not None and work_size < 1:
-            raise VidstyleError(f"the work size must be at least 1 pixel, got {work_size}")
+        if work_size is not None and work_size < MIN_SIDE:
+            raise VidstyleError(f"the work size must be at least {MIN_SIDE} pixels, got {work_size}")
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
         self.work_size = work_size
@@ -200,6 +204,9 @@ class Stylizer:
     def _run(self, x: torch.Tensor, mean, std, alpha: float, extra: dict) -> torch.Tensor:
         """The network on x, at work_size if one is set, with the eager fallback."""
         h, w = x.shape[-2:]
+        if min(h, w) < MIN_SIDE:
+            raise VidstyleError(f"frames of {w}x{h} are too small for the model: it needs at least "
+                                f"{MIN_SIDE} pixels on each side")
         scaled = bool(self.work_size) and min(h, w) > self.work_size
         if scaled:
             x = resize_shorter(x.float(), self.work_size).to(self.dtype).contiguous(
@@ -241,14 +248,14 @@ def pick_model(weights: str | None = None, device: str = "auto") -> str:
 def load_stylizer(model: str = "full", weights: str | None = None, **options) -> Stylizer:
     """A Stylizer for the named frame model with its shipped weights (or the file `weights`).
 
-    model: "full", "lite" or "auto" (pick_model). options: device, precision,
+    model: "full", "lite", "tiny" or "auto" (pick_model). options: device, precision,
     compile, work_size, encoder (see Stylizer).
     """
     if model == "auto":
         model = pick_model(weights, options.get("device", "auto"))
     if model == "full":
         return Stylizer(Decoder.load(weights), model_name="full", **options)
-    if model == "lite":
-        lite = LiteModel.load(weights)
-        return Stylizer(lite.decoder, frame_encoder=lite.encoder, model_name="lite", **options)
-    raise VidstyleError(f"unknown model {model!r} (use {' or '.join(MODELS)})")
+    if model in LITE_MODELS:
+        lite = LiteModel.load(weights, model)
+        return Stylizer(lite.decoder, frame_encoder=lite.encoder, model_name=model, **options)
+    raise VidstyleError(f"unknown model {model!r} (use {', '.join(MODELS)})")
