@@ -237,3 +237,8 @@ def test_distill_command_checks_widths(capsys, dirs, tmp_path):
         main(["distill", "--content", str(dirs[0]), "--style", str(dirs[1]), "--widths", "16,32"])
     assert exc.value.code == 2
     assert "expected three positive channel counts" in capsys.readouterr().err
+
+
+def test_a_lite_file_given_to_the_full_model_says_which_model_to_use(lite_file):
+    with pytest.raises(VidstyleError, match="is a lite model file; use --model lite"):
+        load_stylizer("full", str(lite_file))

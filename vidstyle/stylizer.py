@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -253,6 +254,8 @@ def load_stylizer(model: str = "full", weights: str | None = None, **options) ->
     """
     if model == "auto":
         model = pick_model(weights, options.get("device", "auto"))
+    if model == "full" and weights and Path(weights).is_file() and is_lite_file(weights):
+        raise VidstyleError(f"{weights} is a lite model file; use --model lite, tiny or auto")
     if model == "full":
         return Stylizer(Decoder.load(weights), model_name="full", **options)
     if model in LITE_MODELS:
