@@ -67,7 +67,8 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    default_size: int | None = None, default_model: str = "full") -> None:
     g = p.add_argument_group("style")
     g.add_argument("--style", "-s", action="append", required=styles_required, metavar="IMAGE",
-                   help="style image or folder; repeat to blend several styles")
+                   help="style image; repeat to blend several styles (the webcam also takes a folder "
+                        "of styles to switch between)")
     g.add_argument("--weights", type=float, nargs="+", metavar="W",
                    help="one weight per --style for blending (normalised to sum to 1)")
     g.add_argument("--alpha", type=unit_float, default=1.0,

@@ -27,7 +27,9 @@ def run(args) -> int:
     from vidstyle.stills import stylize_image_file
 
     out = Path(args.output)
-    if len(args.inputs) > 1 or out.is_dir():
+    # As for convert: a trailing slash or no extension names a folder.
+    names_a_folder = out.is_dir() or args.output.endswith(("/", "\\")) or not out.suffix
+    if len(args.inputs) > 1 or names_a_folder:
         if out.exists() and not out.is_dir():
             raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
         pairs = list(zip(map(Path, args.inputs), outputs_in_folder(args.inputs, out, ".png")))

@@ -321,3 +321,14 @@ def test_bench_refuses_before_measuring_and_json_to_stdout(capsys, tmp_path):
     code, _, err = run(capsys, "bench", "--model", "lite", "--sizes", "32x32", "--steps", 1, "--seconds", 0,
                        "--no-file", "--json", tmp_path / "new" / "b.json")
     assert code == 0 and json.loads((tmp_path / "new" / "b.json").read_text())["results"]
+
+
+def test_errors_name_the_output_given_not_the_hidden_partial_file(capsys, clip, style_png, content_png,
+                                                                   tmp_path):
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "x.txt")
+    assert_one_line_error(code, err, "x.txt")
+    assert "partial" not in err
+    # An image output without an extension is a folder, as for convert.
+    code, out, err = run(capsys, "image", content_png, "-s", style_png, "-o", tmp_path / "stills")
+    assert code == 0, err
+    assert (tmp_path / "stills" / "content.png").is_file()

@@ -32,6 +32,9 @@ def atomic_output(output: Path) -> Iterator[Path]:
     tmp = partial_path(output)
     try:
         yield tmp
+    except VidstyleError as exc:  # name the file the user asked for, not the hidden one
+        tmp.unlink(missing_ok=True)
+        raise VidstyleError(str(exc).replace(str(tmp), str(output)).replace(tmp.name, output.name)) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
