@@ -173,7 +173,7 @@ def test_missing_decoder_weights_say_how_to_get_them(capsys, clip, style_png, tm
 
 def test_no_camera(capsys, style_png):
     code, _, err = run(capsys, "webcam", "--style", style_png, "--camera", "97")
-    assert_one_line_error(code, err, "no camera")
+    assert_one_line_error(code, err, "no camera at index 97", "try --camera 0")
 
 
 def test_no_display(capsys, style_png, monkeypatch):

@@ -176,7 +176,8 @@ def open_camera(index: int, width: int | None = None, height: int | None = None)
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # keep our error the only line
     cap = cv2.VideoCapture(index)
     if not cap.isOpened():
-        raise VidstyleError(f"no camera at index {index} (try --camera 1, or check permissions)")
+        other = 1 if index == 0 else 0
+        raise VidstyleError(f"no camera at index {index} (try --camera {other}, or check permissions)")
     cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
     if width and height:
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
