@@ -120,6 +120,14 @@ def build_targets(args, stylizer, cache):
     return target_source(controls, cache, stylizer.style_stats)
 
 
+def names_a_folder(output: str) -> bool:
+    """Whether -o names a folder: an existing one, a trailing slash, or a name without extension."""
+    from pathlib import Path
+
+    path = Path(output)
+    return path.is_dir() or output.endswith(("/", "\\")) or not path.suffix
+
+
 def outputs_in_folder(files: list, folder, suffix: str) -> list:
     """One output per input inside `folder`, named after the input, never two alike.
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
 
-from .common import add_model_args, add_workers_arg, build_stylizer, build_targets, fail, outputs_in_folder
+from .common import (add_model_args, add_workers_arg, build_stylizer, build_targets, fail, names_a_folder,
+                     outputs_in_folder)
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"}
@@ -44,8 +45,7 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
 
     files, folder_input = expand_files(inputs, VIDEO_SUFFIXES, "input")
     out = Path(output)
-    names_a_folder = out.is_dir() or output.endswith(("/", "\\")) or not out.suffix
-    if len(files) == 1 and not folder_input and not names_a_folder:
+    if len(files) == 1 and not folder_input and not names_a_folder(output):
         return [(files[0], out)]
     if out.exists() and not out.is_dir():
         raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_model_args, build_stylizer, build_targets, outputs_in_folder
+from .common import add_model_args, build_stylizer, build_targets, names_a_folder, outputs_in_folder
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -27,9 +27,7 @@ def run(args) -> int:
     from vidstyle.stills import stylize_image_file
 
     out = Path(args.output)
-    # As for convert: a trailing slash or no extension names a folder.
-    names_a_folder = out.is_dir() or args.output.endswith(("/", "\\")) or not out.suffix
-    if len(args.inputs) > 1 or names_a_folder:
+    if len(args.inputs) > 1 or names_a_folder(args.output):
         if out.exists() and not out.is_dir():
             raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
         pairs = list(zip(map(Path, args.inputs), outputs_in_folder(args.inputs, out, ".png")))

@@ -33,7 +33,6 @@ def test_named_precisions():
         devices.autocast_dtype("fp8", CPU)
 
 
-
 CPUS = [("fpu avx avx2 fma", "avx2"),
         ("avx2 avx512f avx512_bf16 amx_bf16 amx_tile", "avx2, avx512f, avx512_bf16, amx_bf16"),
         ("fpu sse2", "no avx2")]

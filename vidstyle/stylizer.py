@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -254,7 +253,7 @@ def load_stylizer(model: str = "full", weights: str | None = None, **options) ->
     """
     if model == "auto":
         model = pick_model(weights, options.get("device", "auto"))
-    if model == "full" and weights and Path(weights).is_file() and is_lite_file(weights):
+    if model == "full" and weights and is_lite_file(weights):
         raise VidstyleError(f"{weights} is a lite model file; use --model lite, tiny or auto")
     if model == "full":
         return Stylizer(Decoder.load(weights), model_name="full", **options)
