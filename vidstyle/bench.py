@@ -17,7 +17,7 @@ from .parallel import FrameWorkers
 from .pipeline import convert_video
 from .sinks import VideoFileSink
 from .sources import VideoFileSource
-from .stylizer import Stylizer, Target, resolve_workers
+from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 
 
 def _sync(device: torch.device) -> None:
@@ -76,7 +76,7 @@ def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: 
             yield i
             i += 1
 
-    with FrameWorkers(workers) as pool:
+    with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
         list(pool.map(step, range(warmup * workers)))  # every worker thread warm
         t0 = time.perf_counter()
         times = list(pool.map(step, timed_steps()))

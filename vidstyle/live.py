@@ -16,7 +16,7 @@ import numpy as np
 from .errors import VidstyleError
 from .parallel import FrameWorkers
 from .sources import CameraSource
-from .stylizer import Stylizer, Target, resolve_workers
+from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
 
@@ -110,7 +110,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
         frame, batch, tgt = job
         return frame, stylizer.stylize_frames(batch, tgt, size)[0]
 
-    with FrameWorkers(workers) as pool:
+    with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
         for frame, out in pool.map(stylize, grabbed(), ahead=0):
             now = time.perf_counter()
             window.append(now)

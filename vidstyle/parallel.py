@@ -4,15 +4,20 @@ On a CPU, one frame on all cores loses time at every operator's barrier (the
 threads wait for the slowest), and a decode or encode thread taking a core
 stalls all of them. Two frames at a time, one per half of the cores, avoids
 both (the idea of OpenVINO's "throughput streams"); benchmarks/frame_workers.py
-measures it.
+measures it. With `tune_threads`, each frame's thread count is also chosen by
+timing (vidstyle.thread_tuner): a core taken by another program otherwise stalls
+every operator of a frame that counts on it.
 """
 from __future__ import annotations
 
 import collections
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator, TypeVar
 
 import torch
+
+from .thread_tuner import ThreadTuner
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -24,12 +29,16 @@ class FrameWorkers:
     Each worker sets its own torch thread count (OpenMP's is per thread), so the
     caller's is left as it was. With one worker, work runs in the calling thread.
     Use as a context manager; the threads stay warm across `map` calls.
+    With `tune_threads`, every thread that runs work times it at a few thread
+    counts up to its share and keeps the fastest (ThreadTuner); the caller's
+    count is restored when `map` ends.
     """
 
-    def __init__(self, workers: int = 1):
+    def __init__(self, workers: int = 1, tune_threads: bool = False):
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
+        self.tune_threads = tune_threads
         self.threads_each = max(1, torch.get_num_threads() // workers)
         self._pool = None
         if workers > 1:
@@ -46,9 +55,15 @@ class FrameWorkers:
         worker is free (a live camera's frame is then as fresh as it can be).
         """
         if self._pool is None:
-            for item in items:
-                yield fn(item)
+            callers_threads = torch.get_num_threads()
+            run = self._tuned(fn, callers_threads)
+            try:
+                for item in items:
+                    yield run(item)
+            finally:
+                torch.set_num_threads(callers_threads)
             return
+        fn = self._tuned(fn, self.threads_each)
         pending: collections.deque = collections.deque()
         try:
             for item in items:
@@ -60,6 +75,18 @@ class FrameWorkers:
         finally:
             for future in pending:  # an error or an early stop: drop what has not started
                 future.cancel()
+
+    def _tuned(self, fn: Callable[[T], R], threads: int) -> Callable[[T], R]:
+        """fn run through one ThreadTuner per thread (for this `map` call), or fn itself."""
+        if not self.tune_threads or threads < 2:
+            return fn
+        tuners = threading.local()
+
+        def run(item: T) -> R:
+            if not hasattr(tuners, "tuner"):
+                tuners.tuner = ThreadTuner(threads)
+            return tuners.tuner.call(fn, item)
+        return run
 
     def close(self) -> None:
         if self._pool is not None:

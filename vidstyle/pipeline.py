@@ -18,7 +18,7 @@ from .outputs import atomic_output, check_output
 from .parallel import FrameWorkers
 from .sinks import VideoFileSink, even_size
 from .sources import Frame, VideoFileSource, VideoInfo
-from .stylizer import Stylizer, Target, resolve_workers
+from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 
 
 @dataclass
@@ -104,7 +104,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             def stylize(job):
                 return _stylize_batch(job, stylizer, size, info, batch)
 
-            with FrameWorkers(workers) as pool:
+            with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
                 for frames, out, seconds in pool.map(stylize, _jobs(source, batch, target_for, info)):
                     report.model_times.append(seconds)
                     for frame, image in zip(frames, out):

@@ -51,6 +51,12 @@ def default_workers(device: torch.device, compiled: bool = False) -> int:
     return 2 if torch.get_num_threads() >= 2 else 1
 
 
+def tunes_threads(stylizer: "Stylizer") -> bool:
+    """Whether frames' thread counts are chosen by timing (vidstyle.thread_tuner): on a CPU,
+    eager only (inductor builds each compiled kernel for a fixed thread count)."""
+    return stylizer.device.type == "cpu" and not stylizer.compiled
+
+
 def resolve_workers(workers: int | None, stylizer: "Stylizer") -> int:
     """`workers` checked against the stylizer, or its default when None."""
     if workers is None:
