@@ -61,11 +61,11 @@ def run(args) -> int:
           f"{mean['seconds_per_image']:.3f} s/image ({stylizer.model_name} model, {stylizer.device}, "
           f"{stylizer.precision})")
     if args.json:
-        with atomic_output(Path(args.json)) as tmp:
+        with atomic_output(Path(args.json), args.overwrite) as tmp:
             about = stylizer.describe()
             tmp.write_text(json.dumps(as_json(scores, size_longer_side=args.size, **about), indent=2))
     if args.output:
-        with atomic_output(Path(args.output)) as tmp:
+        with atomic_output(Path(args.output), args.overwrite) as tmp:
             save_image(make_grid(contents, styles, outputs), tmp)
         print(f"grid: {args.output}")
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from . import bench, convert, distill, evaluate, image, train, webcam
@@ -11,12 +12,31 @@ from .common import fail
 COMMANDS = (convert, image, webcam, bench, train, distill, evaluate)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, a service manager, a closed terminal's shell), handled as Ctrl-C is:
+    partial outputs are removed and training checkpoints kept."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vidstyle")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vidstyle",
         description="Real-time arbitrary style transfer (AdaIN) for video files, webcams and images.",
         epilog="Run 'vidstyle COMMAND --help' for a command's options and examples.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    parser.add_argument("--version", action="version", version=f"vidstyle {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(sub)
@@ -27,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="vidstyle: %(levelname)s: %(message)s")
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:  # Ctrl-C while torch is still importing is an interruption too
         return _run(args)
+    except Terminated:
+        return fail("terminated", 143)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
 

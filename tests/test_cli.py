@@ -332,3 +332,40 @@ def test_errors_name_the_output_given_not_the_hidden_partial_file(capsys, clip, 
     code, out, err = run(capsys, "image", content_png, "-s", style_png, "-o", tmp_path / "stills")
     assert code == 0, err
     assert (tmp_path / "stills" / "content.png").is_file()
+
+
+def test_sigterm_during_convert_exits_143_and_leaves_no_file(capsys, clip, style_png, tmp_path, monkeypatch):
+    import os
+    import signal
+    import time
+
+    from vidstyle.stylizer import Stylizer
+
+    real, calls = Stylizer.stylize_frames, {"n": 0}
+
+    def killed_at_third_batch(self, frames, target, size=None):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the output's partial file is open by now
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler interrupts this
+        return real(self, frames, target, size)
+
+    monkeypatch.setattr(Stylizer, "stylize_frames", killed_at_third_batch)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "out.mp4"
+    try:
+        code, _, err = run(capsys, "convert", clip, "--style", style_png, "-o", out, "--model", "tiny",
+                           "--workers", "1")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert code == 143
+    assert_one_line_error(code, err, "terminated")
+    assert calls["n"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "style.png"]
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("vidstyle 0.")

@@ -1,6 +1,7 @@
 """Safe output files: never the input, never silently replaced, never left half-written."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -22,13 +23,37 @@ def check_output(input_path: Path | None, output: Path, overwrite: bool) -> None
 
 
 def partial_path(output: Path) -> Path:
-    """A hidden sibling with the same extension (so the container format is inferred)."""
-    return output.with_name(f".{output.stem}.partial{output.suffix}")
+    """A hidden sibling with the same extension (so the container format is inferred), named
+    after this process so that two runs writing the same output do not share it."""
+    return output.with_name(f".{output.stem}.{os.getpid()}.partial{output.suffix}")
+
+
+def _move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
+    if overwrite:
+        tmp.replace(output)
+        return
+    try:  # a hard link fails if the name was taken meanwhile (e.g. by another run)
+        os.link(tmp, output)
+    except FileExistsError:
+        tmp.unlink(missing_ok=True)
+        raise VidstyleError(f"output {output} appeared while this run was writing it; "
+                            "pass --overwrite to replace it") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if output.exists():
+            tmp.unlink(missing_ok=True)
+            raise VidstyleError(f"output {output} appeared while this run was writing it; "
+                                "pass --overwrite to replace it") from None
+        tmp.replace(output)
+        return
+    tmp.unlink()
 
 
 @contextmanager
-def atomic_output(output: Path) -> Iterator[Path]:
-    """Yields a temporary path; renames it to `output` on success, deletes it on any failure."""
+def atomic_output(output: Path, overwrite: bool = True) -> Iterator[Path]:
+    """Yields a temporary path; moves it to `output` on success, deletes it on any failure.
+
+    Without `overwrite`, an output that another program created meanwhile is kept and
+    this run's result discarded with an error."""
     tmp = partial_path(output)
     try:
         yield tmp
@@ -40,4 +65,4 @@ def atomic_output(output: Path) -> Iterator[Path]:
         raise
     if not tmp.exists():
         raise VidstyleError(f"nothing was written to {output}")
-    tmp.replace(output)
+    _move_into_place(tmp, output, overwrite)

@@ -93,7 +93,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     workers = resolve_workers(workers, stylizer)
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
-    with VideoFileSource(input_path) as source, atomic_output(output_path) as tmp:
+    with VideoFileSource(input_path) as source, atomic_output(output_path, overwrite) as tmp:
         info = source.info
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height

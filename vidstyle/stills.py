@@ -31,6 +31,6 @@ def stylize_image_file(content: str | Path, output: str | Path, stylizer: Styliz
         frame = (image * 255).round().byte().permute(1, 2, 0).numpy()[None]
         target = target(0, frame)
     result = stylize_image(image, stylizer, target, size)
-    with atomic_output(output) as tmp:
+    with atomic_output(output, overwrite) as tmp:
         save_image(result, tmp)
     return output
