@@ -91,7 +91,7 @@ def test_live_loop_stylizes_reports_fps_and_quits_on_q(stylizer):
 class SlowIdentityStylizer:
     """Returns each frame as it is after a random delay, noting which thread ran it."""
 
-    device, compiled = torch.device("cpu"), False
+    device, compiled, work_size = torch.device("cpu"), False, None
 
     def __init__(self):
         self.rng = np.random.default_rng(0)
@@ -112,6 +112,42 @@ def test_two_live_workers_show_frames_in_the_order_they_were_grabbed():
     assert len(numbers) == 20 and stats.frames == 18
     assert numbers == sorted(numbers) and len(set(numbers)) == 20  # in grab order, none twice
     assert len(fake.threads) == 2
+
+
+class PixelCostStylizer:
+    """Takes time in proportion to the pixels it works on, as a frame model does."""
+
+    device, compiled = torch.device("cpu"), False
+
+    def __init__(self, seconds_at_240=0.05):
+        self.work_size, self.seconds_at_240 = None, seconds_at_240
+
+    def stylize_frames(self, batch, target, size=None):
+        side = min(batch.shape[1:3])
+        work = min(side, self.work_size or side)
+        time.sleep(self.seconds_at_240 * (work / 240) ** 2)
+        return batch.copy()
+
+
+def test_live_fps_lowers_the_working_size_until_the_model_keeps_up():
+    cam = CameraSource(FakeCapture(w=320, h=240)).start()
+    display, fake = FakeDisplay(), PixelCostStylizer(seconds_at_240=0.05)  # 20 FPS at full size
+    stats = run_live(cam, fake, lambda frames: None, display, warmup_frames=2, max_frames=60, fps=40)
+    cam.close()
+    assert stats.work_sizes[0] == 240
+    # 40 FPS needs half the pixels: a shorter side of ~170
+    assert 150 <= stats.work_sizes[-1] <= 190
+    assert all(img.shape == (240, 320, 3) for img in display.shown)  # frames keep their size
+    assert any("model at" in line for line in display.overlays[-1])
+    assert fake.work_size is None  # the stylizer is given back as it came
+
+
+def test_without_fps_the_working_size_is_left_alone():
+    cam = CameraSource(FakeCapture(w=320, h=240)).start()
+    fake = PixelCostStylizer(seconds_at_240=0.01)
+    stats = run_live(cam, fake, lambda frames: None, FakeDisplay(), warmup_frames=2, max_frames=10)
+    cam.close()
+    assert stats.work_sizes == [] and fake.work_size is None
 
 
 def make_styles(tmp_path, n=3):

@@ -369,3 +369,10 @@ def test_version(capsys):
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.startswith("vidstyle 0.")
+
+
+def test_webcam_fps_must_be_positive(capsys, style_png):
+    with pytest.raises(SystemExit) as exc:
+        main(["webcam", "--style", str(style_png), "--fps", "0"])
+    assert exc.value.code == 2
+    assert "expected a number > 0" in capsys.readouterr().err

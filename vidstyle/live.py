@@ -17,6 +17,7 @@ from .errors import VidstyleError
 from .parallel import FrameWorkers
 from .sources import CameraSource
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
+from .work_size import WorkSizeController
 
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
 
@@ -68,6 +69,7 @@ class LiveStats:
     dropped: int = 0  # camera frames never shown (the model was busy)
     latencies: list = field(default_factory=list)  # grab -> displayed, seconds
     ended_by_camera: bool = False
+    work_sizes: list = field(default_factory=list)  # the model's working size per frame (with fps)
 
     @property
     def fps(self) -> float:
@@ -81,7 +83,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
              size: int | None = None, overlay: Callable[[], list[str]] | None = None,
              on_key: Callable[[int], bool] | None = None,
              on_frame: Callable[[np.ndarray], None] | None = None,
-             max_frames: int | None = None, warmup_frames: int = 3, workers: int = 1) -> LiveStats:
+             max_frames: int | None = None, warmup_frames: int = 3, workers: int = 1,
+             fps: float | None = None) -> LiveStats:
     """Run until a quit key, the camera ends (unplugged), or max_frames.
 
     `target(frames)` is called per frame (a (1, H, W, 3) batch) so live
@@ -89,6 +92,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     `on_frame(stylized_rgb)` sees every shown frame (recording, snapshots).
     With `workers` > 1, that many frames are stylized at once (vidstyle.parallel):
     more FPS on a CPU, each frame's latency about one frame time longer.
+    With `fps`, the model's working size follows vidstyle.work_size so that the
+    model keeps up with about that many frames per second; frames keep their size.
     """
     workers = resolve_workers(workers, stylizer)
     stats = LiveStats()
@@ -108,29 +113,50 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
 
     def stylize(job):
         frame, batch, tgt = job
-        return frame, stylizer.stylize_frames(batch, tgt, size)[0]
+        t0 = time.perf_counter()
+        out = stylizer.stylize_frames(batch, tgt, size)[0]
+        return frame, out, time.perf_counter() - t0
 
-    with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
-        for frame, out in pool.map(stylize, grabbed(), ahead=0):
-            now = time.perf_counter()
-            window.append(now)
-            fps = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
-            lines = [f"{fps:5.1f} FPS"] + (overlay() if overlay else [])
-            key = display.show(out, lines)
-            if on_frame:
-                on_frame(out)
-            shown += 1
-            if shown == warmup_frames:
-                started = time.perf_counter()
-            elif shown > warmup_frames:
-                stats.frames += 1
-                stats.latencies.append(time.perf_counter() - frame.grabbed_at)
-            if key in QUIT_KEYS:
-                break
-            if key >= 0 and on_key and not on_key(key):
-                break
-            if max_frames is not None and shown >= max_frames:
-                break
+    cap = stylizer.work_size
+    controller: WorkSizeController | None = None
+
+    def follow_fps(out: np.ndarray, seconds: float) -> None:
+        nonlocal controller
+        if controller is None:  # the model's input size is known from the first frame
+            largest = min(out.shape[:2]) if cap is None else min(cap, *out.shape[:2])
+            controller = WorkSizeController(fps, largest)
+        stats.work_sizes.append(controller.size)
+        # `workers` frames run at once, so each one's time counts 1/workers.
+        stylizer.work_size = controller.update(seconds / workers)
+
+    try:
+        with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
+            for frame, out, seconds in pool.map(stylize, grabbed(), ahead=0):
+                if fps:
+                    follow_fps(out, seconds)
+                now = time.perf_counter()
+                window.append(now)
+                shown_fps = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
+                lines = [f"{shown_fps:5.1f} FPS"] + (overlay() if overlay else [])
+                if controller is not None and controller.size < controller.largest:
+                    lines.append(f"model at {controller.size} px for {fps:g} FPS")
+                key = display.show(out, lines)
+                if on_frame:
+                    on_frame(out)
+                shown += 1
+                if shown == warmup_frames:
+                    started = time.perf_counter()
+                elif shown > warmup_frames:
+                    stats.frames += 1
+                    stats.latencies.append(time.perf_counter() - frame.grabbed_at)
+                if key in QUIT_KEYS:
+                    break
+                if key >= 0 and on_key and not on_key(key):
+                    break
+                if max_frames is not None and shown >= max_frames:
+                    break
+    finally:
+        stylizer.work_size = cap
     if started is not None:
         stats.seconds = time.perf_counter() - started
     stats.dropped = camera.dropped

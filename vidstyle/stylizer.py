@@ -213,9 +213,10 @@ class Stylizer:
         if min(h, w) < MIN_SIDE:
             raise VidstyleError(f"frames of {w}x{h} are too small for the model: it needs at least "
                                 f"{MIN_SIDE} pixels on each side")
-        scaled = bool(self.work_size) and min(h, w) > self.work_size
+        work_size = self.work_size  # read once: a live controller may change it meanwhile
+        scaled = bool(work_size) and min(h, w) > work_size
         if scaled:
-            x = resize_shorter(x.float(), self.work_size).to(self.dtype).contiguous(
+            x = resize_shorter(x.float(), work_size).to(self.dtype).contiguous(
                 memory_format=torch.channels_last)
         try:
             out = self.net(x, mean, std, alpha, **extra)

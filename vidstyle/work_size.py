@@ -1,0 +1,51 @@
+"""Holding a live feed at a frame rate by changing the model's working size.
+
+A frame model's time grows with its pixel count, so the shorter side at which a
+frame takes 1/fps seconds is about size * sqrt(wanted time / measured time).
+The controller measures the model's time per frame at the current working size,
+and every few frames moves the size there (in steps of 8 pixels, between a floor
+and the frame's own size); a dead band keeps it from hunting around the target.
+The model's output is scaled back to the frame's size (Stylizer.work_size), so
+the preview, recordings and snapshots keep their size while detail comes and goes.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+
+
+class WorkSizeController:
+    """The working size (shorter side, pixels) that makes frames take about 1/fps seconds.
+
+    `largest`: the frame's own shorter side (or a --work-size cap); `smallest`:
+    the floor (below ~100 pixels styles turn to mush). Starts at `largest`.
+    """
+
+    def __init__(self, fps: float, largest: int, smallest: int = 96, step: int = 8, every: int = 5,
+                 dead_band: float = 0.1):
+        if fps <= 0:
+            raise ValueError("fps must be positive")
+        self.wanted = 1.0 / fps
+        self.largest, self.smallest = largest, min(smallest, largest)
+        self.step, self.every, self.dead_band = step, every, dead_band
+        self.size = largest
+        self._samples: list[float] = []
+        self._skip = 1  # a new frame shape's first call sets up its kernels: not timed
+
+    def update(self, seconds: float) -> int:
+        """Record one frame's model time at the current size; returns the size for the next frames."""
+        if self._skip:
+            self._skip -= 1
+            return self.size
+        self._samples.append(seconds)
+        if len(self._samples) < self.every:
+            return self.size
+        measured = statistics.median(self._samples)  # one slow frame (a busy core) is not a trend
+        self._samples.clear()
+        ideal = self.size * math.sqrt(self.wanted / measured)
+        if abs(ideal - self.size) <= self.dead_band * self.size:
+            return self.size
+        new = min(self.largest, max(self.smallest, round(ideal / self.step) * self.step))
+        if new != self.size:
+            self.size, self._skip = new, 1
+        return self.size
