@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_model_args, add_workers_arg, build_stylizer, positive_float
+from .common import add_model_args, add_workers_arg, build_stylizer, non_negative_float
 
 EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg
   vidstyle webcam --style styles/ --size 360 --camera 1
-  vidstyle webcam --style starry.jpg --fps 15     # run the model smaller when it cannot keep up
+  vidstyle webcam --style starry.jpg --fps 24     # run the model smaller when it cannot keep up
+  vidstyle webcam --style starry.jpg --fps 0      # full resolution, however slow
 
 keys: q/Esc quit, n/p next/previous style, +/- alpha, c colour preservation on/off,
       s snapshot, r start/stop recording
@@ -26,10 +27,10 @@ def register(sub) -> None:
     add_model_args(p, default_size=360, default_model="auto")
     add_workers_arg(p, default=1, help_text="frames stylized at once: 2 gives more FPS on a multi-core "
                                        "CPU, each frame shown about one frame time later (default 1)")
-    p.add_argument("--fps", type=positive_float, metavar="N",
+    p.add_argument("--fps", type=non_negative_float, metavar="N", default=15.0,
                    help="keep up with about N frames per second: when the model is slower, it runs "
                         "at a lower resolution (down to 96 px) and its output is scaled back up, so "
-                        "detail drops instead of frames (default: off, full resolution)")
+                        "detail drops instead of frames; 0 always runs at full resolution (default 15)")
     p.set_defaults(run=run)
 
 
@@ -72,7 +73,7 @@ def run(args) -> int:
                          overlay=controls.overlay if controls else None,
                          on_key=controls.on_key if controls else None,
                          on_frame=controls.on_frame if controls else None, workers=args.workers,
-                         fps=args.fps)
+                         fps=args.fps or None)
     finally:
         close_targets()
         camera.close()
@@ -82,7 +83,7 @@ def run(args) -> int:
     print(f"{stats.frames} frames, {stats.fps:.1f} FPS ({stylizer.model_name} model on {stylizer.device}), "
           f"latency p50 {stats.latency_ms(50):.0f} ms p95 {stats.latency_ms(95):.0f} ms, "
           f"{stats.dropped} camera frames skipped")
-    if stats.work_sizes:
+    if stats.work_sizes and min(stats.work_sizes) < max(stats.work_sizes):
         print(f"model working size {min(stats.work_sizes)}-{max(stats.work_sizes)} px "
               f"(last {stats.work_sizes[-1]} px) for --fps {args.fps:g}")
     for path in controls.snapshots if controls else []:
