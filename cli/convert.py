@@ -10,7 +10,8 @@ from .common import (add_model_args, add_workers_arg, build_stylizer, build_targ
                      outputs_in_folder)
 from .progress import Progress
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
+                  ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob"}
 EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360

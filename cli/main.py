@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(sub)
+    for command in sub.choices.values():  # -v after the command too; SUPPRESS keeps one given before
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="show debug logging")
     return parser
 
 
@@ -47,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="vidstyle: %(levelname)s: %(message)s")
+    logging.getLogger("PIL").setLevel(logging.INFO)  # its debug lines (every PNG chunk) drown ours
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:  # Ctrl-C while torch is still importing is an interruption too
         return _run(args)

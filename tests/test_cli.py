@@ -376,3 +376,20 @@ def test_webcam_fps_must_not_be_negative(capsys, style_png):
         main(["webcam", "--style", str(style_png), "--fps", "-5"])
     assert exc.value.code == 2
     assert "expected a number >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,verbose", [(["-v", "bench"], True), (["bench", "-v"], True),
+                                          (["bench"], False)])
+def test_verbose_goes_before_or_after_the_command(argv, verbose):
+    from vidstyle.cli.main import build_parser
+
+    assert build_parser().parse_args(argv).verbose is verbose
+
+
+def test_folders_of_videos_include_phone_and_camcorder_formats(tmp_path):
+    from vidstyle.cli.convert import plan_outputs
+
+    for name in ("a.3gp", "b.MTS", "c.mp4", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    pairs = plan_outputs([str(tmp_path)], str(tmp_path / "out"))
+    assert sorted(src.name for src, _ in pairs) == ["a.3gp", "b.MTS", "c.mp4"]
