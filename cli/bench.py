@@ -41,7 +41,9 @@ def register(sub) -> None:
     p.add_argument("--input", metavar="VIDEO", help="also time conversion of this real file")
     p.add_argument("--no-model", action="store_true", help="skip the model-only measurements")
     p.add_argument("--no-file", action="store_true", help="skip the file-conversion measurements")
-    p.add_argument("--json", metavar="FILE", help="write the results as JSON ('-' for stdout)")
+    p.add_argument("--json", metavar="FILE", help="write the results as JSON ('-' for stdout); Ctrl-C "
+                                                  "still writes the rows measured so far")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     p.add_argument("--preset", default="veryfast", choices=X264_PRESETS,
                    help="libx264 preset of the file conversions (default veryfast, as convert)")
     add_network_args(p)
@@ -51,15 +53,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     import sys
-    import time
     from pathlib import Path
 
-    import torch
-
-    from vidstyle.bench import bench_file, bench_model, random_target
-    from vidstyle.devices import describe_cpu
+    from vidstyle.bench import random_target
     from vidstyle.errors import VidstyleError
-    from vidstyle.outputs import atomic_output, check_output
+    from vidstyle.outputs import check_output
 
     # Everything that can be refused is refused before minutes of measuring.
     if args.no_file and args.no_model and not args.input:
@@ -67,7 +65,7 @@ def run(args) -> int:
     if args.input and not Path(args.input).is_file():
         raise VidstyleError(f"input not found: {args.input}")
     if args.json and args.json != "-":
-        check_output(None, Path(args.json), overwrite=True)
+        check_output(None, Path(args.json), overwrite=args.overwrite)
     # With --json -, stdout carries only the JSON: the table goes to stderr.
     out = sys.stderr if args.json == "-" else sys.stdout
     stylizer = stylizer_from_args(args)
@@ -76,7 +74,26 @@ def run(args) -> int:
     sizes = args.sizes or ([(256, 256), (512, 512), (640, 360)]
                            + ([(1280, 720), (1920, 1080)] if cuda else []))
     target = random_target(stylizer)
-    results = []
+    results: list[dict] = []
+    try:
+        _measure(args, stylizer, sizes, batches, target, results, out)
+    except KeyboardInterrupt:
+        if not (args.json and results):
+            raise
+        _write(args, stylizer, results, interrupted=True)
+        print(f"vidstyle: interrupted; the {len(results)} rows measured so far are in "
+              f"{'stdout' if args.json == '-' else args.json}", file=sys.stderr)
+        return 130
+    _write(args, stylizer, results)
+    return 0
+
+
+def _measure(args, stylizer, sizes, batches, target, results: list, out) -> None:
+    """Append each measured row to `results` as soon as it is measured (and print it)."""
+    from pathlib import Path
+
+    from vidstyle.bench import bench_file, bench_model
+
     for w, h in sizes:
         for b in batches:
             frames = args.frames or 30
@@ -96,16 +113,26 @@ def run(args) -> int:
                               preset=args.preset, workers=args.workers):
             results.append({**row, "input": args.input})
             _print_row(results[-1], out)
+
+
+def _write(args, stylizer, results: list, interrupted: bool = False) -> None:
+    import time
+    from pathlib import Path
+
+    import torch
+
+    from vidstyle.devices import describe_cpu
+    from vidstyle.outputs import atomic_output
+
     doc = {"machine": describe_cpu(), "threads": torch.get_num_threads(),
            "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
            "gpu": torch.cuda.get_device_name() if stylizer.device.type == "cuda" else None,
-           "results": results}
+           **({"interrupted": True} if interrupted else {}), "results": results}
     if args.json == "-":
         print(json.dumps(doc, indent=2))
     elif args.json:
-        with atomic_output(Path(args.json)) as tmp:
+        with atomic_output(Path(args.json), args.overwrite) as tmp:
             tmp.write_text(json.dumps(doc, indent=2))
-    return 0
 
 
 def _print_row(r: dict, out) -> None:

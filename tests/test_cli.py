@@ -393,3 +393,26 @@ def test_folders_of_videos_include_phone_and_camcorder_formats(tmp_path):
         (tmp_path / name).write_bytes(b"")
     pairs = plan_outputs([str(tmp_path)], str(tmp_path / "out"))
     assert sorted(src.name for src, _ in pairs) == ["a.3gp", "b.MTS", "c.mp4"]
+
+
+def test_bench_keeps_its_json_unless_told_and_ctrl_c_saves_the_rows_measured(capsys, tmp_path, monkeypatch):
+    import json
+
+    import vidstyle.bench
+
+    existing = tmp_path / "b.json"
+    existing.write_text("{}")
+    quick = ("bench", "--model", "tiny", "--sizes", "32x32", "--steps", 1, "--seconds", 0, "--frames", 2)
+    code, _, err = run(capsys, *quick, "--json", existing)
+    assert_one_line_error(code, err, "exists", "--overwrite")
+    assert existing.read_text() == "{}"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(vidstyle.bench, "bench_file", interrupted)  # Ctrl-C once the model row is in
+    code, _, err = run(capsys, *quick, "--json", existing, "--overwrite")
+    assert code == 130 and "rows measured so far" in err
+    doc = json.loads(existing.read_text())
+    assert doc["interrupted"] is True and [r["stage"] for r in doc["results"]] == ["model"]

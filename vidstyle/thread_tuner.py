@@ -39,12 +39,15 @@ class ThreadTuner:
     `recheck_s` seconds (that wait doubles, up to `max_recheck_s`, each time a
     probe keeps the same count: on an idle 2-core machine each probe costs about
     a frame's time) and, no sooner than `min_gap_s` after the last one, as soon
-    as the current count's median rises `slowdown` times above its value then. Calls are assumed to be the same work (one frame
-    size), as in one video or one camera stream.
+    as the current count's median rises `slowdown` times above its value then.
+    Calls are assumed to be the same work (one frame size), as in one video or
+    one camera stream; where the work shrinks (the webcam's --fps lowering the
+    working size), a slowdown is noticed only at the next periodic probe.
     """
 
     def __init__(self, threads: int | None = None, recheck_s: float = 4.0, max_recheck_s: float = 32.0,
-                 slowdown: float = 1.3, min_gap_s: float = 1.0, samples: int = 2, clock: Callable[[], float] = time.perf_counter,
+                 slowdown: float = 1.3, min_gap_s: float = 1.0, samples: int = 2,
+                 clock: Callable[[], float] = time.perf_counter,
                  set_threads: Callable[[int], None] = torch.set_num_threads,
                  warm: set[tuple[int, int]] | None = None):
         self.candidates = candidate_counts(threads or torch.get_num_threads())
