@@ -5,6 +5,7 @@ import argparse
 
 from .common import add_model_args, add_workers_arg, build_stylizer, non_negative_float
 
+DEFAULT_FPS = 15.0
 EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg
   vidstyle webcam --style styles/ --size 360 --camera 1
@@ -27,10 +28,11 @@ def register(sub) -> None:
     add_model_args(p, default_size=360, default_model="auto")
     add_workers_arg(p, default=1, help_text="frames stylized at once: 2 gives more FPS on a multi-core "
                                        "CPU, each frame shown about one frame time later (default 1)")
-    p.add_argument("--fps", type=non_negative_float, metavar="N", default=15.0,
+    p.add_argument("--fps", type=non_negative_float, metavar="N",
                    help="keep up with about N frames per second: when the model is slower, it runs "
                         "at a lower resolution (down to 96 px) and its output is scaled back up, so "
-                        "detail drops instead of frames; 0 always runs at full resolution (default 15)")
+                        "detail drops instead of frames; 0 always runs at full resolution "
+                        f"(default {DEFAULT_FPS:g}; 0 with --compile, which compiles once per size)")
     p.set_defaults(run=run)
 
 
@@ -46,6 +48,10 @@ def run(args) -> int:
         cw, ch = (int(v) for v in args.capture_size.lower().split("x"))
     except ValueError:
         raise VidstyleError(f"--capture-size must look like 1280x720, got {args.capture_size!r}")
+    if args.compile and args.fps:
+        raise VidstyleError("--fps changes the model's working size, and a compiled model compiles "
+                            "again for every size: leave out --compile or --fps")
+    fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
     stylizer, cache = build_stylizer(args)
     styles = expand_styles(args.style)
     if args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style):
@@ -73,7 +79,7 @@ def run(args) -> int:
                          overlay=controls.overlay if controls else None,
                          on_key=controls.on_key if controls else None,
                          on_frame=controls.on_frame if controls else None, workers=args.workers,
-                         fps=args.fps or None)
+                         fps=fps or None)
     finally:
         close_targets()
         camera.close()
@@ -85,7 +91,7 @@ def run(args) -> int:
           f"{stats.dropped} camera frames skipped")
     if stats.work_sizes and min(stats.work_sizes) < max(stats.work_sizes):
         print(f"model working size {min(stats.work_sizes)}-{max(stats.work_sizes)} px "
-              f"(last {stats.work_sizes[-1]} px) for --fps {args.fps:g}")
+              f"(last {stats.work_sizes[-1]} px) for --fps {fps:g}")
     for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
     return 0

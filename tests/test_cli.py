@@ -371,11 +371,13 @@ def test_version(capsys):
     assert capsys.readouterr().out.startswith("vidstyle 0.")
 
 
-def test_webcam_fps_must_not_be_negative(capsys, style_png):
+def test_webcam_fps_must_not_be_negative_nor_meet_compile(capsys, style_png):
     with pytest.raises(SystemExit) as exc:
         main(["webcam", "--style", str(style_png), "--fps", "-5"])
     assert exc.value.code == 2
     assert "expected a number >= 0" in capsys.readouterr().err
+    code, _, err = run(capsys, "webcam", "--style", style_png, "--fps", "20", "--compile")
+    assert_one_line_error(code, err, "compiles again for every size")
 
 
 @pytest.mark.parametrize("argv,verbose", [(["-v", "bench"], True), (["bench", "-v"], True),
