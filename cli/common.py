@@ -56,7 +56,8 @@ def add_network_args(p: argparse.ArgumentParser, default_model: str = "full") ->
                    help="'full': VGG-19 + decoder, the paper's model; 'lite': a small model "
                         "distilled from it, several times faster on CPUs, coarser strokes; 'tiny': "
                         "narrower still, ~2x faster than lite, coarser again; 'auto': the kind "
-                        f"of --decoder FILE, else full on a GPU and lite on a CPU (default: {default_model})")
+                        "of --decoder FILE, else full on a GPU, lite on a CPU with bf16 units and tiny "
+                        f"on one without (default: {default_model})")
     g.add_argument("--decoder", metavar="FILE",
                    help="weights for --model (default: the shipped ones; a lite file with --model "
                         "lite or tiny)")

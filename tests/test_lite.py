@@ -180,8 +180,17 @@ def test_auto_model_follows_the_weights_file_then_the_device(lite_file, tmp_path
     Decoder().save(tmp_path / "decoder.safetensors")
     assert pick_model(str(lite_file)) == "lite"
     assert pick_model(str(tmp_path / "decoder.safetensors")) == "full"
-    assert pick_model(device="cpu") == "lite"  # the shipped lite model, on a CPU
+    assert pick_model(device="cpu") in ("lite", "tiny")  # a shipped small model, on a CPU
     assert load_stylizer("auto", str(lite_file), device="cpu", encoder=encoder).model_name == "lite"
+
+
+@pytest.mark.parametrize("bf16,expected", [(True, "lite"), (False, "tiny")])
+def test_auto_on_a_cpu_is_lite_with_bf16_units_and_tiny_without(monkeypatch, bf16, expected):
+    import vidstyle.stylizer
+    from vidstyle.stylizer import pick_model
+
+    monkeypatch.setattr(vidstyle.stylizer, "cpu_has_bf16", lambda: bf16)
+    assert pick_model(device="cpu") == expected
 
 
 def test_work_size_below_one_is_refused(random_decoder, encoder):

@@ -241,15 +241,19 @@ class Stylizer:
 
 
 def pick_model(weights: str | None = None, device: str = "auto") -> str:
-    """What "auto" means: the kind of model in `weights` if given; else full on a GPU, lite on a CPU."""
+    """What "auto" means: the kind of model in `weights` if given; else full on a GPU, lite on a
+    CPU with bf16 units and tiny on one without (fp32 there: the lite model ran 4.3 FPS at
+    640x360 on such a CPU, the tiny one 7.4; benchmarks/RESULTS.md)."""
     if weights:
         return "lite" if is_lite_file(weights) else "full"
     if resolve_device(device).type == "cuda":
         return "full"
-    if not lite_weights_path().is_file():
-        log.warning("no lite model is installed; using the full model")
-        return "full"
-    return "lite"
+    preferred = "lite" if cpu_has_bf16() else "tiny"
+    for name in (preferred, *LITE_MODELS):  # the next best if a packager left one out
+        if lite_weights_path(name).is_file():
+            return name
+    log.warning("no lite or tiny model is installed; using the full model")
+    return "full"
 
 
 def load_stylizer(model: str = "full", weights: str | None = None, **options) -> Stylizer:
