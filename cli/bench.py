@@ -6,7 +6,7 @@ import json
 
 from vidstyle.sinks import X264_PRESETS
 
-from .common import add_network_args, add_workers_arg, positive_int, stylizer_from_args
+from .common import add_network_args, add_workers_arg, interrupted_exit_code, positive_int, stylizer_from_args
 
 EXAMPLES = """examples:
   vidstyle bench                                  # 256x256, 512x512 and 640x360 on a CPU
@@ -77,13 +77,13 @@ def run(args) -> int:
     results: list[dict] = []
     try:
         _measure(args, stylizer, sizes, batches, target, results, out)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if not (args.json and results):
             raise
         _write(args, stylizer, results, interrupted=True)
         print(f"vidstyle: interrupted; the {len(results)} rows measured so far are in "
               f"{'stdout' if args.json == '-' else args.json}", file=sys.stderr)
-        return 130
+        return interrupted_exit_code(exc)
     _write(args, stylizer, results)
     return 0
 

@@ -7,6 +7,16 @@ import sys
 from vidstyle.errors import VidstyleError
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, a service manager, a closed terminal's shell), handled as Ctrl-C is:
+    partial outputs are removed and training checkpoints kept; the exit code is 143."""
+
+
+def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
+    """What a command that handles Ctrl-C itself returns: 143 for SIGTERM, 130 for Ctrl-C."""
+    return 143 if isinstance(exc, Terminated) else 130
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -14,6 +24,13 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
     return value
 
 

@@ -7,14 +7,9 @@ import signal
 import sys
 
 from . import bench, convert, distill, evaluate, image, train, webcam
-from .common import fail
+from .common import Terminated, fail
 
 COMMANDS = (convert, image, webcam, bench, train, distill, evaluate)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (kill, a service manager, a closed terminal's shell), handled as Ctrl-C is:
-    partial outputs are removed and training checkpoints kept."""
 
 
 def _on_sigterm(signum, frame):
@@ -51,13 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="vidstyle: %(levelname)s: %(message)s")
     logging.getLogger("PIL").setLevel(logging.INFO)  # its debug lines (every PNG chunk) drown ours
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        previous = None
     try:  # Ctrl-C while torch is still importing is an interruption too
         return _run(args)
     except Terminated:
         return fail("terminated", 143)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _run(args) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_device_args, positive_int
+from .common import add_device_args, interrupted_exit_code, positive_float, positive_int
 
 EXAMPLES = """examples:
   vidstyle train --content ../shared/data/train/content --style ../shared/data/train/style \\
@@ -31,6 +31,9 @@ def add_training_args(p: argparse.ArgumentParser, out: str, schedule_help: str, 
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     p.add_argument("--init", metavar="FILE", help=init_help)
+    p.add_argument("--max-minutes", type=positive_float, metavar="M",
+                   help="stop cleanly after about M minutes (checkpoint, weights and samples written; "
+                        "--resume continues): for a machine lent for a fixed time")
     add_device_args(p, compile_option=False)
 
 
@@ -38,7 +41,8 @@ def training_options(args) -> dict:
     """TrainConfig keyword arguments from the shared options (not the schedule)."""
     return dict(batch=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
                 sample_every=args.sample_every, seed=args.seed, device=args.device,
-                precision=args.precision, init_weights=args.init, sample_style_dir=args.sample_styles)
+                precision=args.precision, init_weights=args.init, sample_style_dir=args.sample_styles,
+                max_minutes=args.max_minutes)
 
 
 def register(sub) -> None:
@@ -81,11 +85,14 @@ def run_trainer(trainer, resume: bool) -> int:
 
     try:
         train(config, on_step=on_step, trainer=trainer)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         bar.close()
         print(f"stopped at step {trainer.step}; checkpoint saved in {config.out_dir} (use --resume)")
-        return 130
+        return interrupted_exit_code(exc)
     bar.close()
-    print(f"done: {trainer.step} steps; weights at {trainer.out / trainer.weights_name} "
+    done = (f"time limit ({config.max_minutes:g} min): stopped at step {trainer.step} of "
+            f"{config.total_steps} (use --resume to continue)" if trainer.stopped_by_time
+            else f"done: {trainer.step} steps")
+    print(f"{done}; weights at {trainer.out / trainer.weights_name} "
           f"on {trainer.device} (torch {torch.__version__})")
     return 0

@@ -418,3 +418,46 @@ def test_bench_keeps_its_json_unless_told_and_ctrl_c_saves_the_rows_measured(cap
     assert code == 130 and "rows measured so far" in err
     doc = json.loads(existing.read_text())
     assert doc["interrupted"] is True and [r["stage"] for r in doc["results"]] == ["model"]
+
+
+def test_sigterm_exits_143_from_bench_and_train_too(capsys, tmp_path, monkeypatch):
+    import json
+    import os
+    import signal
+    import time
+
+    import vidstyle.bench
+    from vidstyle.train import Trainer
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler interrupts this
+        yield
+
+    monkeypatch.setattr(vidstyle.bench, "bench_file", terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        code, _, err = run(capsys, "bench", "--model", "tiny", "--sizes", "32x32", "--steps", 1, "--seconds", 0,
+                           "--json", tmp_path / "b.json")
+        assert code == 143 and json.loads((tmp_path / "b.json").read_text())["interrupted"]
+
+        real = Trainer.train_step
+
+        def step(self):
+            if self.step == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+            return real(self)
+
+        monkeypatch.setattr(Trainer, "train_step", step)
+        images = tmp_path / "img"
+        images.mkdir()
+        for i in range(2):
+            Image.fromarray(np.full((72, 72, 3), 60 * i, np.uint8)).save(images / f"{i}.png")
+        code, out, _ = run(capsys, "train", "--content", images, "--style", images, "--out", tmp_path / "run",
+                           "--schedule", "32:10", "--batch", 1, "--device", "cpu")
+        assert code == 143 and "stopped at step 2" in out
+        assert (tmp_path / "run" / "checkpoint.pt").is_file()
+        assert signal.getsignal(signal.SIGTERM) is before  # main() put the old handler back
+    finally:
+        signal.signal(signal.SIGTERM, before)

@@ -102,3 +102,44 @@ def test_threads_are_tuned_for_eager_cpu_frames_only(compiled, device, expected)
     from vidstyle.stylizer import tunes_threads
 
     assert tunes_threads(SimpleNamespace(device=torch.device(device), compiled=compiled)) is expected
+
+
+def test_pool_workers_with_several_threads_are_tuned_and_tuners_outlive_one_map():
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        with FrameWorkers(2, tune_threads=True) as pool:  # two threads each
+            seen = set(pool.map(lambda _: torch.get_num_threads(), range(40)))
+            assert seen == {2, 1}
+            assert len(pool._tuners) == 2 and pool.threads_settled
+            probes = [t.probes for t in pool._tuners]
+            list(pool.map(lambda _: None, range(4)))  # a second map goes on where the first stopped
+            assert [t.probes for t in pool._tuners] == probes
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_an_early_stop_still_restores_the_callers_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with FrameWorkers(1, tune_threads=True) as pool:
+            for n in pool.map(lambda _: torch.get_num_threads(), range(100)):
+                if n == 1:  # stopped in the middle of a probe
+                    break
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_new_thread_starts_with_no_warm_thread_counts():
+    import threading
+
+    from vidstyle.thread_tuner import _warm_counts
+
+    _warm_counts().add(2)
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(set(_warm_counts())))
+    t.start()
+    t.join()
+    assert seen == [set()]

@@ -106,6 +106,19 @@ def test_interrupt_saves_a_checkpoint(dirs, tmp_path, encoder, monkeypatch):
     assert state["step"] == 3
 
 
+def test_a_time_limit_stops_cleanly_with_weights_and_a_checkpoint(dirs, tmp_path, encoder, monkeypatch):
+    import vidstyle.train
+
+    clock = iter(range(0, 10_000, 30))  # every reading of the clock is 30 s later
+    monkeypatch.setattr(vidstyle.train, "_clock", lambda: next(clock))
+    cfg = config(dirs, tmp_path / "run", steps=50, max_minutes=1.5)
+    cfg.checkpoint_every = 100
+    trainer = train(cfg, trainer=Trainer(cfg, encoder))
+    assert trainer.stopped_by_time and trainer.step == 2  # the third reading is 90 s after the first
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == trainer.step
+    assert read_training_meta(tmp_path / "run" / "decoder.safetensors")["step"] == trainer.step
+
+
 def test_empty_folder_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(VidstyleError, match="no readable images"):

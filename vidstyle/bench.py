@@ -78,6 +78,10 @@ def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: 
 
     with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
         list(pool.map(step, range(warmup * workers)))  # every worker thread warm
+        for _ in range(20):  # and past its first thread-count probe, which a long run amortises
+            if pool.threads_settled:
+                break
+            list(pool.map(step, range(workers)))
         t0 = time.perf_counter()
         times = list(pool.map(step, timed_steps()))
         wall = time.perf_counter() - t0

@@ -30,8 +30,8 @@ class FrameWorkers:
     caller's is left as it was. With one worker, work runs in the calling thread.
     Use as a context manager; the threads stay warm across `map` calls.
     With `tune_threads`, every thread that runs work times it at a few thread
-    counts up to its share and keeps the fastest (ThreadTuner); the caller's
-    count is restored when `map` ends.
+    counts up to its share and keeps the fastest (ThreadTuner, one per thread for
+    the pool's life); the caller's count is restored when `map` ends.
     """
 
     def __init__(self, workers: int = 1, tune_threads: bool = False):
@@ -40,6 +40,8 @@ class FrameWorkers:
         self.workers = workers
         self.tune_threads = tune_threads
         self.threads_each = max(1, torch.get_num_threads() // workers)
+        self._tuners: list[ThreadTuner] = []  # one per thread that ran work, kept across `map` calls
+        self._local = threading.local()
         self._pool = None
         if workers > 1:
             self._pool = ThreadPoolExecutor(workers, thread_name_prefix="vidstyle-model",
@@ -57,6 +59,8 @@ class FrameWorkers:
         if self._pool is None:
             callers_threads = torch.get_num_threads()
             run = self._tuned(fn, callers_threads)
+            for tuner in self._tuners:  # the caller's count was restored after the last map
+                tuner.reapply()
             try:
                 for item in items:
                     yield run(item)
@@ -77,16 +81,22 @@ class FrameWorkers:
                 future.cancel()
 
     def _tuned(self, fn: Callable[[T], R], threads: int) -> Callable[[T], R]:
-        """fn run through one ThreadTuner per thread (for this `map` call), or fn itself."""
+        """fn run through its thread's ThreadTuner, or fn itself."""
         if not self.tune_threads or threads < 2:
             return fn
-        tuners = threading.local()
 
         def run(item: T) -> R:
-            if not hasattr(tuners, "tuner"):
-                tuners.tuner = ThreadTuner(threads)
-            return tuners.tuner.call(fn, item)
+            tuner = getattr(self._local, "tuner", None)
+            if tuner is None:
+                tuner = self._local.tuner = ThreadTuner(threads)
+                self._tuners.append(tuner)
+            return tuner.call(fn, item)
         return run
+
+    @property
+    def threads_settled(self) -> bool:
+        """Whether every thread that has run work has chosen its thread count."""
+        return all(t.settled for t in self._tuners)
 
     def close(self) -> None:
         if self._pool is not None:

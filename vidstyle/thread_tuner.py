@@ -20,8 +20,15 @@ from typing import Callable, TypeVar
 import torch
 
 R = TypeVar("R")
-# (thread, count) pairs that have run: the first call at a count starts its thread pool.
-_WARM: set[tuple[int, int]] = set()
+# The thread counts each thread has run at (the first call at a count starts its pool);
+# thread-local, so a new thread that reuses an old one's id starts cold.
+_WARM = threading.local()
+
+
+def _warm_counts() -> set[int]:
+    if not hasattr(_WARM, "counts"):
+        _WARM.counts = set()
+    return _WARM.counts
 
 
 def candidate_counts(threads: int) -> list[int]:
@@ -49,11 +56,11 @@ class ThreadTuner:
                  slowdown: float = 1.3, min_gap_s: float = 1.0, samples: int = 2,
                  clock: Callable[[], float] = time.perf_counter,
                  set_threads: Callable[[int], None] = torch.set_num_threads,
-                 warm: set[tuple[int, int]] | None = None):
+                 warm: set[int] | None = None):
         self.candidates = candidate_counts(threads or torch.get_num_threads())
         self.current = self.candidates[0]
         self.samples, self.slowdown, self.min_gap_s = samples, slowdown, min_gap_s
-        self._warm_counts = _WARM if warm is None else warm
+        self._warm = warm  # None: this thread's own record
         self.min_recheck_s, self.max_recheck_s = recheck_s, max_recheck_s
         self._recheck_s = recheck_s
         self._clock, self._set_threads = clock, set_threads
@@ -68,6 +75,15 @@ class ThreadTuner:
     @property
     def enabled(self) -> bool:
         return len(self.candidates) > 1
+
+    @property
+    def settled(self) -> bool:
+        """Whether the first probe has chosen a count (benchmarks warm up until it has)."""
+        return not self.enabled or (self.probes > 0 and not self._probing)
+
+    def reapply(self) -> None:
+        """Set the chosen count again at the next call (someone else changed it meanwhile)."""
+        self._applied = None
 
     def call(self, fn: Callable[..., R], *args) -> R:
         """fn(*args) at the chosen thread count, timed."""
@@ -84,12 +100,13 @@ class ThreadTuner:
             self._applied = threads
         start = self._clock()
         result = fn(*args)
-        if (threading.get_ident(), threads) in self._warm_counts:
+        warm = _warm_counts() if self._warm is None else self._warm
+        if threads in warm:
             recent = self._times.setdefault(threads, [])
             recent.append(self._clock() - start)
             del recent[:-self.samples]
         else:  # this call paid for the thread pool: measure another one instead
-            self._warm_counts.add((threading.get_ident(), threads))
+            warm.add(threads)
             if self._probing:
                 self._plan.insert(0, threads)
         if self._probing and not self._plan:

@@ -60,6 +60,7 @@ class TrainConfig:
     precision: str = "auto"  # bf16 autocast where it helps (CPU with bf16 units, CUDA), else fp32
     init_weights: str | None = None  # start from a shipped decoder instead of random
     sample_style_dir: str | None = None  # styles for the sample grid (default: style_dir)
+    max_minutes: float | None = None  # stop cleanly (checkpoint, weights, samples) after this long
 
     @property
     def total_steps(self) -> int:
@@ -111,6 +112,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         random.seed(config.seed)
         self.step = 0
+        self.stopped_by_time = False  # train() ended at config.max_minutes
 
     def build_model(self) -> torch.nn.Module:
         """The trained module: anything with state_dict() and save(path, meta=...)."""
@@ -244,20 +246,26 @@ class Trainer:
         return path
 
 
+_clock = time.monotonic  # for train()'s time limit; tests replace it
+
+
 @contextmanager
 def _sigterm_as_interrupt():
-    """SIGTERM stops training like Ctrl-C does: checkpoint, then stop."""
+    """SIGTERM stops training like Ctrl-C does: checkpoint, then stop. A handler the
+    program installed itself (the vidstyle CLI's) is left in place."""
     def handler(signum, frame):
         raise KeyboardInterrupt
+    previous = None
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            previous = signal.signal(signal.SIGTERM, handler)
     except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
+        pass
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def train(config: TrainConfig, resume: bool = False,
@@ -265,7 +273,9 @@ def train(config: TrainConfig, resume: bool = False,
           trainer: Trainer | None = None) -> Trainer:
     """Run (or continue) training to config.total_steps; checkpoints every N steps and on stop.
 
-    Raises KeyboardInterrupt after checkpointing when interrupted (Ctrl-C or SIGTERM).
+    With config.max_minutes, stops after the step that passes that time, as at the last
+    step (a GPU lent for a fixed time, a session that ends at a fixed hour); `--resume`
+    continues. Raises KeyboardInterrupt after checkpointing when interrupted (Ctrl-C or SIGTERM).
     """
     trainer = trainer or Trainer(config)
     if resume:
@@ -276,8 +286,12 @@ def train(config: TrainConfig, resume: bool = False,
         writer = csv.writer(fh)
         if new_log:
             writer.writerow(["step", "crop", "lr", "loss", *trainer.log_terms, "seconds"])
+        started = _clock()
         try:
             while trainer.step < config.total_steps:
+                if config.max_minutes is not None and _clock() - started >= 60 * config.max_minutes:
+                    trainer.stopped_by_time = True
+                    break
                 r = trainer.train_step()
                 writer.writerow([r.step, r.crop, f"{r.lr:.3g}", f"{r.loss:.5f}",
                                  *(f"{r.terms[k]:.5f}" for k in trainer.log_terms), f"{r.seconds:.3f}"])
