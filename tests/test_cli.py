@@ -437,8 +437,8 @@ def test_sigterm_exits_143_from_bench_and_train_too(capsys, tmp_path, monkeypatc
     monkeypatch.setattr(vidstyle.bench, "bench_file", terminated)
     before = signal.getsignal(signal.SIGTERM)
     try:
-        code, _, err = run(capsys, "bench", "--model", "tiny", "--sizes", "32x32", "--steps", 1, "--seconds", 0,
-                           "--json", tmp_path / "b.json")
+        code, _, err = run(capsys, "bench", "--model", "tiny", "--sizes", "32x32", "--steps", 1,
+                           "--seconds", 0, "--json", tmp_path / "b.json")
         assert code == 143 and json.loads((tmp_path / "b.json").read_text())["interrupted"]
 
         real = Trainer.train_step
