@@ -7,7 +7,7 @@
 # Here first:  python scripts/make_gpu_bundle.py ../shared/data/train/content ../shared/data/train/style
 # Then:        the device tool's run with command "bash scripts/gpu_job.sh", carry ["data_subset"],
 #              timeout_s 600 (the defaults leave ~3.5 minutes for two start-ups and the benchmarks;
-#              untried on a GPU so far: a CPU dry run with tiny limits ran every step)
+#              untried on a GPU so far: a CPU dry run with tiny limits ran each command)
 # Afterwards:  copy run/decoder.safetensors and tiny/lite.safetensors into weights/ only if
 #              `vidstyle eval` here scores them better; add bench_*.json to benchmarks/results/.
 # Try it on a CPU: DEVICE=cpu TRAIN_MIN=0.1 DISTILL_MIN=0.1 DATA=... OUT=/tmp/gpu bash scripts/gpu_job.sh
