@@ -1,11 +1,11 @@
-"""Choosing torch's thread count for frames run one at a time, by timing them.
+"""Choosing the torch thread count of each thread that runs frames, by timing them.
 
 One frame on all cores waits at the end of every operator for its slowest
 thread. When another program holds a core (OBS beside a webcam stream, a
 training run, a browser), that thread loses whole time slices and every
 operator waits for it: on our 2-core CPU with one core kept busy, the tiny model
-at 256x256 ran 6.2 FPS on two threads and 14.8 on one, while on an idle machine
-two threads ran 25-27 FPS (benchmarks/busy_core.py). No fixed count is right
+at 256x256 ran 6.6 FPS on two threads and 13.1 on one, while on an idle machine
+two threads ran 27.0 and one 16.6 (benchmarks/busy_core.py). No fixed count is right
 for both, so the tuner times calls at each candidate count and keeps the
 fastest. It checks again when the current count slows down (load arrived) and
 every few seconds (load may have gone), less often while the answer stays the same.
