@@ -124,7 +124,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
         nonlocal controller
         if controller is None:  # the model's input size is known from the first frame
             largest = min(out.shape[:2]) if cap is None else min(cap, *out.shape[:2])
-            controller = WorkSizeController(fps, largest)
+            controller = WorkSizeController(fps, largest, settle=workers)
         stats.work_sizes.append(controller.size)
         # `workers` frames run at once, so each one's time counts 1/workers.
         stylizer.work_size = controller.update(seconds / workers)

@@ -19,18 +19,21 @@ class WorkSizeController:
 
     `largest`: the frame's own shorter side (or a --work-size cap); `smallest`:
     the floor (below ~100 pixels styles turn to mush). Starts at `largest`.
+    After a change, `settle` frames are not timed: the first call at a new shape
+    sets up its kernels, and with several workers, frames already running keep
+    the old size.
     """
 
     def __init__(self, fps: float, largest: int, smallest: int = 96, step: int = 8, every: int = 5,
-                 dead_band: float = 0.1):
+                 dead_band: float = 0.1, settle: int = 1):
         if fps <= 0:
             raise ValueError("fps must be positive")
         self.wanted = 1.0 / fps
         self.largest, self.smallest = largest, min(smallest, largest)
-        self.step, self.every, self.dead_band = step, every, dead_band
+        self.step, self.every, self.dead_band, self.settle = step, every, dead_band, settle
         self.size = largest
         self._samples: list[float] = []
-        self._skip = 1  # a new frame shape's first call sets up its kernels: not timed
+        self._skip = settle
 
     def update(self, seconds: float) -> int:
         """Record one frame's model time at the current size; returns the size for the next frames."""
@@ -47,5 +50,5 @@ class WorkSizeController:
             return self.size
         new = min(self.largest, max(self.smallest, round(ideal / self.step) * self.step))
         if new != self.size:
-            self.size, self._skip = new, 1
+            self.size, self._skip = new, self.settle
         return self.size
