@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from vidstyle.sinks import X264_PRESETS
 
@@ -53,7 +54,6 @@ def register(sub) -> None:
 
 def run(args) -> int:
     import sys
-    from pathlib import Path
 
     from vidstyle.bench import random_target
     from vidstyle.errors import VidstyleError
@@ -90,7 +90,6 @@ def run(args) -> int:
 
 def _measure(args, stylizer, sizes, batches, target, results: list, out) -> None:
     """Append each measured row to `results` as soon as it is measured (and print it)."""
-    from pathlib import Path
 
     from vidstyle.bench import bench_file, bench_model
 
@@ -117,7 +116,6 @@ def _measure(args, stylizer, sizes, batches, target, results: list, out) -> None
 
 def _write(args, stylizer, results: list, interrupted: bool = False) -> None:
     import time
-    from pathlib import Path
 
     import torch
 

@@ -34,18 +34,18 @@ def _move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
         return
     try:  # a hard link fails if the name was taken meanwhile (e.g. by another run)
         os.link(tmp, output)
+        taken = False
     except FileExistsError:
-        tmp.unlink(missing_ok=True)
-        raise VidstyleError(f"output {output} appeared while this run was writing it; "
-                            "pass --overwrite to replace it") from None
+        taken = True
     except OSError:  # a file system without hard links: check, then rename
-        if output.exists():
-            tmp.unlink(missing_ok=True)
-            raise VidstyleError(f"output {output} appeared while this run was writing it; "
-                                "pass --overwrite to replace it") from None
-        tmp.replace(output)
-        return
-    tmp.unlink()
+        taken = output.exists()
+        if not taken:
+            tmp.replace(output)
+            return
+    tmp.unlink(missing_ok=True)
+    if taken:
+        raise VidstyleError(f"output {output} appeared while this run was writing it; "
+                            "pass --overwrite to replace it")
 
 
 @contextmanager

@@ -69,7 +69,6 @@ class ThreadTuner:
         self._plan: list[int] = []  # the thread counts of the current probe's remaining calls
         self._baseline = float("inf")
         self._next_probe = self._last_probe = 0.0
-        self._probing = False
         self.probes = 0
 
     @property
@@ -79,7 +78,7 @@ class ThreadTuner:
     @property
     def settled(self) -> bool:
         """Whether the first probe has chosen a count (benchmarks warm up until it has)."""
-        return not self.enabled or (self.probes > 0 and not self._probing)
+        return not self.enabled or (self.probes > 0 and not self._plan)
 
     def reapply(self) -> None:
         """Set the chosen count again at the next call (someone else changed it meanwhile)."""
@@ -89,12 +88,13 @@ class ThreadTuner:
         """fn(*args) at the chosen thread count, timed."""
         if not self.enabled:
             return fn(*args)
-        if not self._probing and self._probe_due():
+        if not self._plan and self._probe_due():
             order = [c for c in self.candidates if c != self.current] + [self.current]
             self._plan = [c for c in order for _ in range(self.samples)]
-            self._times, self._probing = {}, True
+            self._times = {}
             self.probes += 1
-        threads = self._plan.pop(0) if self._plan else self.current
+        probing = bool(self._plan)  # a probe is under way while its plan has calls left
+        threads = self._plan.pop(0) if probing else self.current
         if threads != self._applied:
             self._set_threads(threads)
             self._applied = threads
@@ -107,9 +107,9 @@ class ThreadTuner:
             del recent[:-self.samples]
         else:  # this call paid for the thread pool: measure another one instead
             warm.add(threads)
-            if self._probing:
+            if probing:
                 self._plan.insert(0, threads)
-        if self._probing and not self._plan:
+        if probing and not self._plan:
             self._choose()
         return result
 
@@ -130,4 +130,3 @@ class ThreadTuner:
         self.current, self._baseline = best, medians[best]
         self._last_probe = self._clock()
         self._next_probe = self._last_probe + self._recheck_s
-        self._probing = False
