@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import torch
 
@@ -108,12 +110,18 @@ def test_pool_workers_with_several_threads_are_tuned_and_tuners_outlive_one_map(
     before = torch.get_num_threads()
     torch.set_num_threads(4)
     try:
+        def frame(_):
+            # Work that takes a while, so that both workers get their share and are
+            # timed steadily (an instant call let one worker take nearly all items).
+            time.sleep(0.005)
+            return torch.get_num_threads()
+
         with FrameWorkers(2, tune_threads=True) as pool:  # two threads each
-            seen = set(pool.map(lambda _: torch.get_num_threads(), range(40)))
+            seen = set(pool.map(frame, range(40)))
             assert seen == {2, 1}
             assert len(pool._tuners) == 2 and pool.threads_settled
             probes = [t.probes for t in pool._tuners]
-            list(pool.map(lambda _: None, range(4)))  # a second map goes on where the first stopped
+            list(pool.map(frame, range(4)))  # a second map goes on where the first stopped
             assert [t.probes for t in pool._tuners] == probes
     finally:
         torch.set_num_threads(before)
