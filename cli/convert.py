@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
@@ -53,6 +54,17 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     return list(zip(files, outputs_in_folder(files, out, ".mp4")))
 
 
+def damage_warning(report) -> str | None:
+    """What a damaged or cut-short input cost, or None when every listed frame was decoded."""
+    parts = []
+    if report.damaged_packets:
+        parts.append(f"{report.damaged_packets} damaged packet(s) skipped")
+    if report.missing_frames:
+        parts.append(f"{report.frames} of the {report.listed_frames} frames it lists could be decoded"
+                     + ("" if report.damaged_packets else " (is the file cut short?)"))
+    return "; ".join(parts) or None
+
+
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.pipeline import convert_video
@@ -83,6 +95,9 @@ def run(args) -> int:
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
         print(f"{r.output}: {count} {r.width}x{r.height}, {r.fps:.1f} FPS "
               f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS), {audio}")
+        damage = damage_warning(r)
+        if damage:
+            print(f"vidstyle: warning: {r.input}: {damage}", file=sys.stderr)
     if len(pairs) > 1:
         frames = sum(r.frames for r in reports)
         seconds = sum(r.wall_seconds for r in reports)

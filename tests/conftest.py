@@ -75,6 +75,17 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
     return path
 
 
+def damage_packets(path, indices) -> None:
+    """Zero the bytes of these video packets in the file, as a bad sector or a broken copy would."""
+    with av.open(str(path)) as c:
+        spans = [(p.pos, p.size) for p in c.demux(video=0) if p.size]
+    data = bytearray(path.read_bytes())
+    for i in indices:
+        pos, size = spans[i]
+        data[pos:pos + size] = bytes(size)
+    path.write_bytes(bytes(data))
+
+
 @pytest.fixture
 def clip(tmp_path) -> Path:
     return write_clip(tmp_path / "clip.mp4")

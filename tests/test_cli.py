@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import write_clip
+from conftest import damage_packets, write_clip
 from vidstyle.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -461,3 +461,16 @@ def test_sigterm_exits_143_from_bench_and_train_too(capsys, tmp_path, monkeypatc
         assert signal.getsignal(signal.SIGTERM) is before  # main() put the old handler back
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_damaged_input_is_converted_with_a_warning_that_counts_the_loss(capsys, style_png, tmp_path):
+    clip = write_clip(tmp_path / "damaged.mp4", n=24, audio=False)
+    damage_packets(clip, [10, 11])
+    code, stdout, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "out.mp4")
+    assert code == 0, err
+    assert "22 frames" in stdout
+    assert err.strip() == (f"vidstyle: warning: {clip}: 2 damaged packet(s) skipped; "
+                           "22 of the 24 frames it lists could be decoded")
+    code, _, err = run(capsys, "convert", write_clip(tmp_path / "fine.mp4"), "-s", style_png,
+                       "-o", tmp_path / "fine_out.mp4")
+    assert code == 0 and "warning" not in err

@@ -4,7 +4,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import write_clip
+from conftest import damage_packets, write_clip
 from vidstyle.adain import StyleStats
 from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import convert_video, output_size
@@ -227,3 +227,25 @@ def test_model_fps_counts_only_the_overlap_there_was():
     assert one_batch.model_fps == 2.0  # one batch ran alone: no second worker beside it
     many = ConvertReport(Path("a"), Path("b"), frames=4, workers=2, model_times=[0.5] * 4)
     assert many.model_fps == 4.0  # 4 frames x 2 overlapping workers / 2 s of model time
+
+
+def test_damaged_packets_are_skipped_and_the_rest_converted(tmp_path, stylizer, target):
+    clip = write_clip(tmp_path / "damaged.mp4", n=24, audio=False)
+    damage_packets(clip, [10, 11])
+    report = convert_video(clip, tmp_path / "out.mp4", stylizer, target)
+    assert report.damaged_packets == 2
+    assert report.listed_frames == 24 and report.frames == 22 and report.missing_frames == 2
+    assert len(video_pts(tmp_path / "out.mp4")[0]) == 22
+
+
+def test_an_intact_file_reports_no_damage(clip, tmp_path, stylizer, target):
+    report = convert_video(clip, tmp_path / "out.mp4", stylizer, target)
+    assert report.damaged_packets == 0 and report.missing_frames == 0 and report.listed_frames == 12
+
+
+def test_a_stream_where_nothing_decodes_is_an_error(tmp_path, stylizer, target):
+    clip = write_clip(tmp_path / "ruined.mp4", n=30, audio=False)
+    damage_packets(clip, range(30))
+    with pytest.raises(VidstyleError, match="ruined.mp4"):
+        convert_video(clip, tmp_path / "out.mp4", stylizer, target)
+    assert not (tmp_path / "out.mp4").exists()

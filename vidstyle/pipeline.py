@@ -35,6 +35,13 @@ class ConvertReport:
     height: int = 0
     audio: str = "none"  # "copied", "re-encoded to AAC" or "none"
     latencies: list = field(default_factory=list, repr=False)
+    listed_frames: int = 0  # the container's frame count; 0 when it gives none
+    damaged_packets: int = 0  # input packets the decoder refused, skipped
+
+    @property
+    def missing_frames(self) -> int:
+        """Frames the container lists that could not be decoded (a damaged or cut file)."""
+        return max(0, self.listed_frames - self.frames) if self.listed_frames else 0
 
     @property
     def fps(self) -> float:
@@ -122,6 +129,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         if sink.audio_stream is not None:
             report.audio = "re-encoded to AAC" if sink.audio_reencoded else "copied"
         report.decode_times = source.decode_times
+        report.listed_frames, report.damaged_packets = info.frames, source.damaged_packets
         report.encode_times = sink.encode_times
     report.wall_seconds = time.perf_counter() - start
     if on_progress:

@@ -20,6 +20,9 @@ from .errors import VidstyleError
 from .video_colors import VideoColors
 
 _END = object()
+# Damaged packets tolerated before the first good frame: more means the stream
+# is unreadable (not a few bad packets in a good file), and decoding fails.
+_MAX_DAMAGED_BEFORE_A_FRAME = 25
 
 
 @dataclass
@@ -70,6 +73,8 @@ class VideoFileSource:
     """Decodes a video file in a background thread into a bounded queue.
 
     Iterating yields every frame, in order, as RGB uint8 with its timestamp.
+    Packets the decoder refuses as damaged are skipped and counted
+    (`damaged_packets`), as ffmpeg does; a stream where nothing decodes fails.
     The audio stream's packets (if any) are handed to `on_audio_packet` in
     demux order, so a sink can copy them without re-encoding.
     """
@@ -82,6 +87,7 @@ class VideoFileSource:
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.decode_times: list[float] = []  # seconds per frame, for the stage statistics
+        self.damaged_packets = 0  # video packets the decoder refused, skipped
         self.on_audio_packet: Callable[[Any], None] | None = None
         self.video_stream = self._container.streams.video[0]
         self.video_stream.thread_type = "AUTO"
@@ -131,7 +137,16 @@ class VideoFileSource:
                         self.on_audio_packet(packet)
                     continue
                 t0 = time.perf_counter()
-                for frame in packet.decode():
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError:
+                    # A damaged packet (a bad sector, a cut download): skip it and decode on
+                    # from the next one, as ffmpeg does, unless nothing decodes at all.
+                    self.damaged_packets += 1
+                    if self.damaged_packets >= _MAX_DAMAGED_BEFORE_A_FRAME and not self.decode_times:
+                        raise
+                    continue
+                for frame in frames:
                     image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
                                             src_color_range=colors.range).to_ndarray()
                     self.decode_times.append(time.perf_counter() - t0)
