@@ -6,21 +6,33 @@ from contextlib import contextmanager
 from tqdm import tqdm
 
 
-class Progress:
-    """An overall bar over files (when there are several) and one bar per file."""
+FILE_BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} frames [{elapsed}<{remaining}{postfix}]"
+COUNT_ONLY = "{desc}: {n_fmt} frames [{elapsed}{postfix}]"  # the container gave no frame count
 
-    def __init__(self, files: int):
-        self._overall = tqdm(total=files, unit="file", position=0, disable=None if files > 1 else True,
-                             desc="overall")
+
+class Progress:
+    """An overall bar over files (when there are several) and one bar per file.
+
+    Drawn on stderr when it is a terminal; on `stream` always (tests).
+    """
+
+    def __init__(self, files: int, stream=None):
+        self._stream, self._shown = stream, None if stream is None else False
+        self._overall = tqdm(total=files, unit="file", position=0, desc="overall", file=stream,
+                             disable=self._shown if files > 1 else True)
 
     @contextmanager
     def file(self, name: str):
+        # Our own FPS (the pipeline's, from the start of the file) in place of tqdm's rate:
+        # one rate on the bar, the same one the summary line prints.
         bar = tqdm(desc=name, unit="frame", position=1 if not self._overall.disable else 0,
-                   leave=False, disable=None, dynamic_ncols=True)
+                   leave=False, disable=self._shown, dynamic_ncols=True, bar_format=COUNT_ONLY,
+                   file=self._stream)
 
         def on_progress(done: int, total: int, fps: float) -> None:
             if total and bar.total != total:
                 bar.total = max(total, done)
+                bar.bar_format = FILE_BAR
             bar.n = done
             bar.set_postfix_str(f"{fps:.1f} FPS", refresh=False)
             bar.refresh()

@@ -474,3 +474,18 @@ def test_a_damaged_input_is_converted_with_a_warning_that_counts_the_loss(capsys
     code, _, err = run(capsys, "convert", write_clip(tmp_path / "fine.mp4"), "-s", style_png,
                        "-o", tmp_path / "fine_out.mp4")
     assert code == 0 and "warning" not in err
+
+
+@pytest.mark.parametrize("total", [100, 0])
+def test_the_progress_bar_shows_one_rate_ours(total):
+    import io
+
+    from vidstyle.cli.progress import Progress
+
+    stream = io.StringIO()
+    with Progress(1, stream=stream) as progress, progress.file("clip.mp4") as on_progress:
+        on_progress(40, total, 12.34)
+    drawn = stream.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    assert drawn.startswith("clip.mp4:") and "12.3 FPS" in drawn and "40" in drawn
+    assert "frame/s" not in drawn and "s/frame" not in drawn
+    assert ("40/100 frames" in drawn) == bool(total)
