@@ -92,6 +92,29 @@ def stylizer_from_args(args):
                          compile=args.compile, work_size=args.work_size)
 
 
+COLOR_MODES = ["match", "luminance"]  # vidstyle.color.MODES, without importing torch
+
+
+def attach_default_color_mode(argv: list[str]) -> list[str]:
+    """`--preserve-color clip.mp4` means the default mode, then an input.
+
+    argparse gives an optional-valued option the next word whatever it is, so
+    a path after the flag was refused as an unknown MODE. A word that looks
+    like a path (it exists, or has a suffix or a separator) is not taken as
+    the mode; other words still are, so a mistyped mode is still reported.
+    """
+    from pathlib import Path
+
+    out = []
+    for i, word in enumerate(argv):
+        after = argv[i + 1] if i + 1 < len(argv) else None
+        if (word == "--preserve-color" and after is not None and after not in COLOR_MODES
+                and (Path(after).exists() or Path(after).suffix or "/" in after or "\\" in after)):
+            word = "--preserve-color=match"
+        out.append(word)
+    return out
+
+
 def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    default_size: int | None = None, default_model: str = "full") -> None:
     g = p.add_argument_group("style")
@@ -102,7 +125,7 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    help="one weight per --style for blending (normalised to sum to 1)")
     g.add_argument("--alpha", type=unit_float, default=1.0,
                    help="content-style trade-off: 0 keeps the content, 1 full style (default 1)")
-    g.add_argument("--preserve-color", nargs="?", const="match", choices=["match", "luminance"],
+    g.add_argument("--preserve-color", nargs="?", const="match", choices=COLOR_MODES,
                    metavar="MODE", help="keep the content's colours: 'match' (default; the style's "
                    "colours are matched to the content's) or 'luminance' (stylize luminance only)")
     g.add_argument("--mask", metavar="FILE", help="mask image or video for two styles: white areas "

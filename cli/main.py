@@ -7,7 +7,7 @@ import signal
 import sys
 
 from . import bench, convert, distill, evaluate, image, train, webcam
-from .common import Terminated, fail
+from .common import Terminated, attach_default_color_mode, fail
 
 COMMANDS = (convert, image, webcam, bench, train, distill, evaluate)
 
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(attach_default_color_mode(argv))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="vidstyle: %(levelname)s: %(message)s")
     logging.getLogger("PIL").setLevel(logging.INFO)  # its debug lines (every PNG chunk) drown ours

@@ -489,3 +489,19 @@ def test_the_progress_bar_shows_one_rate_ours(total):
     assert drawn.startswith("clip.mp4:") and "12.3 FPS" in drawn and "40" in drawn
     assert "frame/s" not in drawn and "s/frame" not in drawn
     assert ("40/100 frames" in drawn) == bool(total)
+
+
+def test_preserve_color_before_a_path_means_the_default_mode(capsys, clip, style_png, tmp_path):
+    from vidstyle.cli.common import COLOR_MODES
+    from vidstyle.color import MODES
+
+    assert tuple(COLOR_MODES) == MODES
+    code, stdout, err = run(capsys, "convert", "--preserve-color", clip, "-s", style_png,
+                            "-o", tmp_path / "a.mp4")
+    assert code == 0, err
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "--preserve-color", "luminance",
+                       "-o", tmp_path / "b.mp4")
+    assert code == 0, err
+    with pytest.raises(SystemExit) as exc:  # a mistyped mode is still refused as one
+        main(["convert", clip.as_posix(), "-s", str(style_png), "--preserve-color", "lum", "-o", "c.mp4"])
+    assert exc.value.code == 2 and "invalid choice: 'lum'" in capsys.readouterr().err
