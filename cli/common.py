@@ -147,6 +147,26 @@ def add_workers_arg(p: argparse.ArgumentParser, help_text: str = WORKERS_HELP,
     p.add_argument("--workers", type=positive_int, metavar="N", default=default, help=help_text)
 
 
+def check_style_args(args, folders: bool = False) -> None:
+    """Refuse bad --style, --weights and --mask values before the model loads.
+
+    `folders`: whether a folder of styles is allowed (the webcam's live switching).
+    """
+    from pathlib import Path
+
+    from vidstyle.controls import Controls, check_readable
+    from vidstyle.styles import expand_styles
+
+    if not folders and any(Path(s).is_dir() for s in args.style):
+        raise VidstyleError("a style folder is for the webcam's live style switching; "
+                            "for files, name the style images (and --weights to blend them)")
+    mask = Path(args.mask) if args.mask else None
+    styles = expand_styles(args.style)
+    Controls(styles, args.weights, args.alpha, args.preserve_color, mask).validate()
+    # Images named directly; a folder's are read as the webcam reaches them.
+    check_readable([Path(s) for s in args.style if not Path(s).is_dir()], mask)
+
+
 def build_stylizer(args):
     from vidstyle.style_cache import StyleCache
     from vidstyle.stylizer import default_batch
@@ -164,9 +184,6 @@ def build_targets(args, stylizer, cache):
     from vidstyle.controls import Controls, target_source
     from vidstyle.styles import expand_styles
 
-    if any(Path(s).is_dir() for s in args.style):
-        raise VidstyleError("a style folder is for the webcam's live style switching; "
-                            "for files, name the style images (and --weights to blend them)")
     controls = Controls(expand_styles(args.style), args.weights, args.alpha,
                         args.preserve_color, Path(args.mask) if args.mask else None)
     return target_source(controls, cache, stylizer.style_stats)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
 
-from .common import (add_model_args, add_workers_arg, build_stylizer, build_targets, fail, names_a_folder,
-                     outputs_in_folder)
+from .common import (add_model_args, add_workers_arg, build_stylizer, build_targets, check_style_args, fail,
+                     names_a_folder, outputs_in_folder)
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
@@ -70,12 +70,14 @@ def run(args) -> int:
     from vidstyle.pipeline import convert_video
 
     pairs = plan_outputs(args.inputs, args.output)
+    check_style_args(args)
     stylizer, cache = build_stylizer(args)
     failures, reports = 0, []
     with Progress(len(pairs)) as progress:
         for src, dst in pairs:
             # Fresh targets per file: colour references and mask videos restart.
             target, close = build_targets(args, stylizer, cache)
+            finished = False
             try:
                 with progress.file(src.name) as on_progress:
                     report = convert_video(src, dst, stylizer, target, batch=args.batch,
@@ -83,13 +85,14 @@ def run(args) -> int:
                                            on_progress=on_progress, crf=args.crf,
                                            preset=args.preset, workers=args.workers)
                 reports.append(report)
+                finished = True
             except VidstyleError as exc:
                 if len(pairs) == 1:
                     raise
                 failures += 1
                 progress.write(f"vidstyle: error: {exc}")
             finally:
-                close()
+                close(finished)
     for r in reports:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")

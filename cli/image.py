@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_model_args, build_stylizer, build_targets, names_a_folder, outputs_in_folder
+from .common import (add_model_args, build_stylizer, build_targets, check_style_args, names_a_folder,
+                     outputs_in_folder)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -33,6 +34,7 @@ def run(args) -> int:
         pairs = list(zip(map(Path, args.inputs), outputs_in_folder(args.inputs, out, ".png")))
     else:
         pairs = [(Path(args.inputs[0]), out)]
+    check_style_args(args)
     stylizer, cache = build_stylizer(args)
     for src, dst in pairs:
         target, close = build_targets(args, stylizer, cache)

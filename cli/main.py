@@ -12,6 +12,13 @@ from .common import Terminated, attach_default_color_mode, fail
 COMMANDS = (convert, image, webcam, bench, train, distill, evaluate)
 
 
+class _LogFormat(logging.Formatter):
+    """'vidstyle: warning: ...', as the CLI's own 'vidstyle: error: ...' lines read."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return f"vidstyle: {record.levelname.lower()}: {record.getMessage()}"
+
+
 def _on_sigterm(signum, frame):
     raise Terminated()
 
@@ -44,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(attach_default_color_mode(argv))
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="vidstyle: %(levelname)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormat())
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
     logging.getLogger("PIL").setLevel(logging.INFO)  # its debug lines (every PNG chunk) drown ours
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_model_args, add_workers_arg, build_stylizer, non_negative_float
+from .common import add_model_args, add_workers_arg, build_stylizer, check_style_args, non_negative_float
 
 DEFAULT_FPS = 15.0
 EXAMPLES = """examples:
@@ -52,6 +52,7 @@ def run(args) -> int:
         raise VidstyleError("--fps changes the model's working size, and a compiled model compiles "
                             "again for every size: leave out --compile or --fps")
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
+    check_style_args(args, folders=True)
     stylizer, cache = build_stylizer(args)
     styles = expand_styles(args.style)
     if args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style):

@@ -505,3 +505,47 @@ def test_preserve_color_before_a_path_means_the_default_mode(capsys, clip, style
     with pytest.raises(SystemExit) as exc:  # a mistyped mode is still refused as one
         main(["convert", clip.as_posix(), "-s", str(style_png), "--preserve-color", "lum", "-o", "c.mp4"])
     assert exc.value.code == 2 and "invalid choice: 'lum'" in capsys.readouterr().err
+
+
+def test_bad_styles_and_masks_are_refused_before_the_model_loads(capsys, clip, style_png, content_png,
+                                                                tmp_path, monkeypatch):
+    import vidstyle.stylizer
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the styles were checked")
+
+    monkeypatch.setattr(vidstyle.stylizer, "load_stylizer", no_model)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    out = tmp_path / "out.mp4"
+    cases = [
+        (("convert", clip, "-s", broken, "-o", out), "cannot read image"),
+        (("convert", clip, "-s", style_png, "-s", style_png, "--mask", tmp_path / "none.png", "-o", out),
+         "mask not found"),
+        (("convert", clip, "-s", style_png, "-s", style_png, "--mask", broken, "-o", out),
+         "cannot read image"),
+        (("convert", clip, "-s", style_png, "-s", style_png, "--mask", tmp_path / "m.mp4", "-o", out),
+         "mask not found"),
+        (("convert", clip, "-s", style_png, "--weights", 1, 2, "-o", out), "2 weights given for 1 styles"),
+        (("image", content_png, "-s", broken, "-o", tmp_path / "o.png"), "cannot read image"),
+        (("webcam", "-s", broken), "cannot read image"),
+    ]
+    for argv, message in cases:
+        code, _, err = run(capsys, *argv)
+        assert_one_line_error(code, err, message)
+    bad_video = tmp_path / "mask.mp4"
+    bad_video.write_bytes(b"not a video")
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-s", style_png, "--mask", bad_video,
+                       "-o", out)
+    assert_one_line_error(code, err, "cannot read", "mask.mp4")
+    assert not out.exists()
+
+
+def test_log_lines_read_like_the_error_lines():
+    import logging
+
+    from vidstyle.cli.main import _LogFormat
+
+    record = logging.LogRecord("vidstyle.controls", logging.WARNING, __file__, 1, "mask video %s is longer",
+                               ("m.mp4",), None)
+    assert _LogFormat().format(record) == "vidstyle: warning: mask video m.mp4 is longer"

@@ -160,7 +160,7 @@ def test_mask_video_and_colour_preservation_in_file_mode(styles, stylizer, tmp_p
     target_for, close = target_source(Controls(styles, mask=mask_clip, color="match"), cache,
                                       stylizer.style_stats)
     report = convert_video(clip, tmp_path / "out.mp4", stylizer, target_for, batch=4)
-    close()
+    close(finished=True)
     assert report.frames == 6
     short = write_clip(tmp_path / "short.mp4", n=2, audio=False)
     target_for, close = target_source(Controls(styles, mask=short), cache, stylizer.style_stats)
@@ -183,3 +183,15 @@ def test_webcam_colour_toggle_runs_in_the_background(styles, stylizer, tmp_path)
     kept = controls.target(frames)
     assert not torch.equal(kept.stats.mean, plain.stats.mean)
     assert "colours kept" in controls.overlay()[0]
+
+
+def test_a_mask_video_longer_than_the_input_is_used_with_a_warning(styles, stylizer, tmp_path, caplog):
+    clip = write_clip(tmp_path / "clip.mp4", n=4, audio=False)
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    for frames, finished, warned in [(4, True, False), (9, True, True), (9, False, False)]:
+        caplog.clear()
+        mask_clip = write_clip(tmp_path / f"mask{frames}.mp4", n=frames, audio=False)
+        target_for, close = target_source(Controls(styles, mask=mask_clip), cache, stylizer.style_stats)
+        assert convert_video(clip, tmp_path / "out.mp4", stylizer, target_for, overwrite=True).frames == 4
+        close(finished)  # not finished: an error or Ctrl-C ended the input early, no warning then
+        assert ("longer than the input" in caplog.text) == warned

@@ -7,6 +7,7 @@ between two styles. `target_source(...)` returns a function
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,6 +22,7 @@ from .style_cache import STYLE_SIZE, StyleCache
 from .styles import normalise_weights
 from .stylizer import Target
 
+log = logging.getLogger(__name__)
 TargetFn = Callable[[int, np.ndarray], Target]
 MASK_VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 
@@ -53,6 +55,21 @@ class Controls:
             normalise_weights(self.weights, len(self.styles))
 
 
+def check_readable(styles: Sequence[Path], mask: Path | None = None) -> None:
+    """Read these style images and the mask once, so that a bad one is refused before a
+    model loads (seconds on a CPU) rather than after."""
+    for path in styles:
+        load_image(path)
+    if mask is None:
+        return
+    if Path(mask).suffix.lower() in MASK_VIDEO_SUFFIXES:
+        from .sources import VideoFileSource
+
+        VideoFileSource(mask).close()
+    else:
+        load_mask_image(Path(mask))
+
+
 def load_mask_image(path: Path) -> torch.Tensor:
     """A mask image as (1, 1, H, W) in [0, 1] (grey level; colour images are averaged)."""
     return load_image(path, min_side=1).mean(0)[None, None]
@@ -78,6 +95,10 @@ class MaskVideo:
             masks.append(torch.from_numpy(frame.image).float().mean(-1) / 255)
         return torch.stack(masks)[:, None]
 
+    def frames_left(self) -> bool:
+        """Whether frames remain after the input's (worth a warning once the input has ended)."""
+        return next(self._iter, None) is not None
+
     def close(self) -> None:
         self._source.close()
 
@@ -88,7 +109,7 @@ def style_image(path: Path) -> torch.Tensor:
 
 
 def target_source(controls: Controls, cache: StyleCache, encode) -> tuple[TargetFn, Callable[[], None]]:
-    """(target_for(frame_index, frames), close) for these controls.
+    """(target_for(frame_index, frames), close(finished=False)) for these controls.
 
     `encode` is Stylizer.style_stats. Fixed styles come from the cache;
     colour-preserving styles are recomputed only when the scene changes.
@@ -133,8 +154,13 @@ def target_source(controls: Controls, cache: StyleCache, encode) -> tuple[Target
         mask = mask_video.next_masks(len(frames)) if mask_video else mask_image
         return Target(stats[0], alpha, mask=mask, stats_b=stats[1], luminance_only=lum)
 
-    def close() -> None:
-        if mask_video is not None:
-            mask_video.close()
+    def close(finished: bool = False) -> None:
+        """Stop the mask video; `finished`: the input ended normally (not an error or Ctrl-C)."""
+        if mask_video is None:
+            return
+        if finished and mask_video.frames_left():
+            log.warning("mask video %s is longer than the input; its last frames were not used",
+                        mask_video.path)
+        mask_video.close()
 
     return target_for, close
