@@ -17,7 +17,9 @@ def register(sub) -> None:
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--content", required=True, metavar="DIR")
     p.add_argument("--style", required=True, metavar="DIR")
-    p.add_argument("--size", type=positive_int, default=512, help="longer side in pixels (default 512)")
+    p.add_argument("--size", type=positive_int, default=512, metavar="N",
+                   help="resize so the LONGER side is N pixels (convert's and image's --size is the "
+                        "shorter side; the recorded eval scores use 512 here) (default 512)")
     p.add_argument("-o", "--output", metavar="PNG", help="write the result grid here")
     p.add_argument("--json", metavar="FILE", help="write per-pair and mean scores as JSON")
     p.add_argument("--overwrite", action="store_true")
