@@ -142,6 +142,23 @@ def test_live_fps_lowers_the_working_size_until_the_model_keeps_up():
     assert fake.work_size is None  # the stylizer is given back as it came
 
 
+class SlowDisplay(FakeDisplay):
+    def show(self, rgb, overlay):
+        time.sleep(0.010)  # drawing, the overlay, a recording: the loop's own work
+        return super().show(rgb, overlay)
+
+
+def test_live_fps_budgets_the_loops_own_work_too():
+    cam = CameraSource(FakeCapture(w=320, h=240)).start()
+    fake = PixelCostStylizer(seconds_at_240=0.05)
+    stats = run_live(cam, fake, lambda frames: None, SlowDisplay(), warmup_frames=2, max_frames=60, fps=40)
+    cam.close()
+    # 25 ms a frame, 10 of them drawing: the model gets ~15 ms, a shorter side of ~130
+    # (~170 if the model had the whole 25 ms)
+    assert 110 <= stats.work_sizes[-1] <= 150
+    assert len(stats.shown_at) == 60 and stats.recent_fps(20) > 0
+
+
 def test_without_fps_the_working_size_is_left_alone():
     cam = CameraSource(FakeCapture(w=320, h=240)).start()
     fake = PixelCostStylizer(seconds_at_240=0.01)

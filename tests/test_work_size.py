@@ -18,7 +18,7 @@ def test_a_slow_model_is_run_smaller_until_frames_meet_the_frame_rate():
     c = WorkSizeController(fps=15, largest=720)
     sizes = settle(c)
     assert c.size < 720
-    assert 1 / model_seconds(c.size) == pytest.approx(15, rel=0.25)
+    assert 15 <= 1 / model_seconds(c.size) <= 15 * 1.25  # at or a little above the rate asked, not below
     assert len(set(sizes[-100:])) == 1  # settled: no hunting around the target
     assert all(s % 8 == 0 for s in sizes)
 

@@ -70,6 +70,12 @@ class LiveStats:
     latencies: list = field(default_factory=list)  # grab -> displayed, seconds
     ended_by_camera: bool = False
     work_sizes: list = field(default_factory=list)  # the model's working size per frame (with fps)
+    shown_at: list = field(default_factory=list)  # perf_counter() at each display, warm-up too
+
+    def recent_fps(self, frames: int) -> float:
+        """The shown rate over the last `frames` frames (once --fps has settled the size)."""
+        last = self.shown_at[-frames - 1:]
+        return (len(last) - 1) / (last[-1] - last[0]) if len(last) > 1 and last[-1] > last[0] else 0.0
 
     @property
     def fps(self) -> float:
@@ -93,13 +99,16 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     With `workers` > 1, that many frames are stylized at once (vidstyle.parallel):
     more FPS on a CPU, each frame's latency about one frame time longer.
     With `fps`, the model's working size follows vidstyle.work_size so that the
-    model keeps up with about that many frames per second; frames keep their size.
+    loop shows about that many frames per second; frames keep their size.
     """
     workers = resolve_workers(workers, stylizer)
     stats = LiveStats()
     window: deque = deque(maxlen=30)  # recent display times, for the overlay FPS
     started = None
     shown = 0
+    # With one worker, the loop's own work (the target, display, recording) runs between
+    # model calls, so --fps budgets it too; waiting for the camera is not counted.
+    host_seconds = {"target": 0.0, "show": 0.0}
 
     def grabbed():
         # A frame is taken only when a worker is free (ahead=0), so it is the newest one.
@@ -109,7 +118,10 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                 stats.ended_by_camera = True
                 return
             batch = frame.image[None]
-            yield frame, batch, target(batch)
+            t0 = time.perf_counter()
+            tgt = target(batch)
+            host_seconds["target"] = time.perf_counter() - t0
+            yield frame, batch, tgt
 
     def stylize(job):
         frame, batch, tgt = job
@@ -126,8 +138,10 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
             largest = min(out.shape[:2]) if cap is None else min(cap, *out.shape[:2])
             controller = WorkSizeController(fps, largest, settle=workers)
         stats.work_sizes.append(controller.size)
-        # `workers` frames run at once, so each one's time counts 1/workers.
-        stylizer.work_size = controller.update(seconds / workers)
+        # `workers` frames run at once, so each one's time counts 1/workers, and the
+        # loop's own work overlaps theirs.
+        host = sum(host_seconds.values()) if workers == 1 else 0.0
+        stylizer.work_size = controller.update(seconds / workers + host)
 
     try:
         with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
@@ -136,6 +150,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                     follow_fps(out, seconds)
                 now = time.perf_counter()
                 window.append(now)
+                stats.shown_at.append(now)
                 shown_fps = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
                 lines = [f"{shown_fps:5.1f} FPS"] + (overlay() if overlay else [])
                 if controller is not None and controller.size < controller.largest:
@@ -143,6 +158,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                 key = display.show(out, lines)
                 if on_frame:
                     on_frame(out)
+                host_seconds["show"] = time.perf_counter() - now
                 shown += 1
                 if shown == warmup_frames:
                     started = time.perf_counter()
