@@ -17,16 +17,17 @@ class Progress:
     """
 
     def __init__(self, files: int, stream=None):
-        self._stream, self._shown = stream, None if stream is None else False
+        self._stream = stream
+        self._disable = None if stream is None else False  # None: tqdm's own tty test
         self._overall = tqdm(total=files, unit="file", position=0, desc="overall", file=stream,
-                             disable=self._shown if files > 1 else True)
+                             disable=self._disable if files > 1 else True)
 
     @contextmanager
     def file(self, name: str):
         # Our own FPS (the pipeline's, from the start of the file) in place of tqdm's rate:
         # one rate on the bar, the same one the summary line prints.
         bar = tqdm(desc=name, unit="frame", position=1 if not self._overall.disable else 0,
-                   leave=False, disable=self._shown, dynamic_ncols=True, bar_format=COUNT_ONLY,
+                   leave=False, disable=self._disable, dynamic_ncols=True, bar_format=COUNT_ONLY,
                    file=self._stream)
 
         def on_progress(done: int, total: int, fps: float) -> None:

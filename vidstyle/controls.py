@@ -108,7 +108,7 @@ def style_image(path: Path) -> torch.Tensor:
     return resize_shorter(img, STYLE_SIZE) if min(img.shape[1:]) > STYLE_SIZE else img
 
 
-def target_source(controls: Controls, cache: StyleCache, encode) -> tuple[TargetFn, Callable[[], None]]:
+def target_source(controls: Controls, cache: StyleCache, encode) -> tuple[TargetFn, Callable[..., None]]:
     """(target_for(frame_index, frames), close(finished=False)) for these controls.
 
     `encode` is Stylizer.style_stats. Fixed styles come from the cache;

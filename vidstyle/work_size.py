@@ -7,8 +7,8 @@ model's, plus the live loop's own work around it when that runs in between), and
 every few frames moves the size there (in steps of 8 pixels, between a floor
 and the frame's own size). It rounds down and moves down as soon as frames run 5%
 over the budget, but up only when the budget has 10% of size to spare: the rate
-shown settles at or a little above the one asked for, not below, and does not
-hunt between two sizes.
+shown settles at the one asked for or a little above it (at most 5% below), and
+does not hunt between two sizes.
 The model's output is scaled back to the frame's size (Stylizer.work_size), so
 the preview, recordings and snapshots keep their size while detail comes and goes.
 """
