@@ -62,6 +62,9 @@ def damage_warning(report) -> str | None:
     if report.missing_frames:
         parts.append(f"{report.frames} of the {report.listed_frames} frames it lists could be decoded"
                      + ("" if report.damaged_packets else " (is the file cut short?)"))
+    if report.ended_early:
+        parts.append(f"{report.decoded_seconds:.1f} s of the {report.listed_seconds:.1f} s it lists could be "
+                     "decoded (is the file cut short?)")
     return "; ".join(parts) or None
 
 

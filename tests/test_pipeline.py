@@ -249,3 +249,14 @@ def test_a_stream_where_nothing_decodes_is_an_error(tmp_path, stylizer, target):
     with pytest.raises(VidstyleError, match="ruined.mp4"):
         convert_video(clip, tmp_path / "out.mp4", stylizer, target)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_cut_short_file_without_a_frame_count_is_noticed_by_its_duration(tmp_path, stylizer, target):
+    whole = write_clip(tmp_path / "whole.mkv", n=96, audio=False)  # Matroska lists no frame count
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    report = convert_video(cut, tmp_path / "cut.mp4", stylizer, target)
+    assert report.listed_frames == 0 and report.listed_seconds == pytest.approx(4.0, abs=0.1)
+    assert report.ended_early and report.decoded_seconds < 3.0
+    report = convert_video(whole, tmp_path / "whole.mp4", stylizer, target)
+    assert not report.ended_early and report.decoded_seconds == pytest.approx(4.0, abs=0.05)

@@ -37,11 +37,22 @@ class ConvertReport:
     latencies: list = field(default_factory=list, repr=False)
     listed_frames: int = 0  # the container's frame count; 0 when it gives none
     damaged_packets: int = 0  # input packets the decoder refused, skipped
+    listed_seconds: float | None = None  # the video's duration by the container
+    decoded_seconds: float = 0.0  # first frame's start to the last frame's end, by timestamps
 
     @property
     def missing_frames(self) -> int:
         """Frames the container lists that could not be decoded (a damaged or cut file)."""
         return max(0, self.listed_frames - self.frames) if self.listed_frames else 0
+
+    @property
+    def ended_early(self) -> bool:
+        """Decoding stopped well before the duration the container gives (more than a second
+        and 5% short): a file cut short or damaged where no frame count is listed (Matroska)."""
+        if self.listed_frames or not self.listed_seconds or not self.decoded_seconds:
+            return False
+        short = self.listed_seconds - self.decoded_seconds
+        return short > 1.0 and short > 0.05 * self.listed_seconds
 
     @property
     def fps(self) -> float:
@@ -107,6 +118,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
                              audio_template=source.audio_stream, crf=crf, preset=preset, colors=info.colors)
         source.on_audio_packet = sink.add_audio_packet
+        first_time = last_time = None  # seconds, by the frames' timestamps
         try:
             def stylize(job):
                 return _stylize_batch(job, stylizer, size, info, batch)
@@ -116,6 +128,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                     report.model_times.append(seconds)
                     for frame, image in zip(frames, out):
                         sink.write(image, frame.pts)
+                        if frame.pts is not None:
+                            last_time = float(frame.pts * frame.time_base)
+                            first_time = last_time if first_time is None else first_time
                         report.latencies.append(time.perf_counter() - frame.grabbed_at)
                     report.frames += len(frames)
                     if on_progress:
@@ -130,6 +145,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             report.audio = "re-encoded to AAC" if sink.audio_reencoded else "copied"
         report.decode_times = source.decode_times
         report.listed_frames, report.damaged_packets = info.frames, source.damaged_packets
+        report.listed_seconds = info.duration
+        if first_time is not None:
+            report.decoded_seconds = last_time - first_time + 1 / float(info.rate)
         report.encode_times = sink.encode_times
     report.wall_seconds = time.perf_counter() - start
     if on_progress:
