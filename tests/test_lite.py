@@ -33,6 +33,15 @@ def test_lite_file_keeps_its_widths_and_meta(lite_file):
     assert model.decoder(feat).shape == (1, 3, 40, 56)
 
 
+def test_weights_files_are_readable_by_others_as_the_umask_allows(lite_file):
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(lite_file.stat().st_mode) == 0o666 & ~mask  # safetensors alone gives 0o600
+
+
 def test_missing_or_foreign_lite_file_is_a_clear_error(tmp_path):
     with pytest.raises(VidstyleError, match="vidstyle distill"):
         LiteModel.load(tmp_path / "none.safetensors")

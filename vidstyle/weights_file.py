@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -31,7 +32,14 @@ def save_weights(module: nn.Module, path: str | Path, dtype: torch.dtype = torch
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in module.state_dict().items()}
     tmp = path.with_name(path.name + ".partial")
     save_file(tensors, str(tmp), metadata={"train": json.dumps(meta or {})})
+    os.chmod(tmp, 0o666 & ~_umask())  # safetensors creates it owner-only; weights are to share
     tmp.replace(path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it
+    os.umask(mask)
+    return mask
 
 
 def load_weights(module: nn.Module, path: Path, what: str, hint: str) -> nn.Module:
