@@ -155,7 +155,7 @@ def test_live_fps_budgets_the_loops_own_work_too():
     cam.close()
     # 25 ms a frame, 10 of them drawing: the model gets ~15 ms, a shorter side of ~130
     # (~170 if the model had the whole 25 ms)
-    assert 110 <= stats.work_sizes[-1] <= 150
+    assert 100 <= stats.work_sizes[-1] <= 150  # low end: slack for sleeps that overrun on a busy CI
     assert len(stats.shown_at) == 60 and stats.recent_fps(20) > 0
 
 
