@@ -147,8 +147,9 @@ def add_workers_arg(p: argparse.ArgumentParser, help_text: str = WORKERS_HELP,
     p.add_argument("--workers", type=positive_int, metavar="N", default=default, help=help_text)
 
 
-def check_style_args(args, folders: bool = False) -> None:
-    """Refuse bad --style, --weights and --mask values before the model loads.
+def check_style_args(args, folders: bool = False):
+    """The style options as vidstyle.controls.Controls, refused now if bad: before the model
+    loads, so a wrong --style, --weights or --mask costs no wait.
 
     `folders`: whether a folder of styles is allowed (the webcam's live switching).
     """
@@ -161,10 +162,11 @@ def check_style_args(args, folders: bool = False) -> None:
         raise VidstyleError("a style folder is for the webcam's live style switching; "
                             "for files, name the style images (and --weights to blend them)")
     mask = Path(args.mask) if args.mask else None
-    styles = expand_styles(args.style)
-    Controls(styles, args.weights, args.alpha, args.preserve_color, mask).validate()
+    controls = Controls(expand_styles(args.style), args.weights, args.alpha, args.preserve_color, mask)
+    controls.validate()
     # Images named directly; a folder's are read as the webcam reaches them.
     check_readable([Path(s) for s in args.style if not Path(s).is_dir()], mask)
+    return controls
 
 
 def build_stylizer(args):
@@ -177,15 +179,10 @@ def build_stylizer(args):
     return stylizer, StyleCache(stylizer.style_stats)
 
 
-def build_targets(args, stylizer, cache):
-    """(target_for(frame_index, frames), close) from the style options."""
-    from pathlib import Path
+def build_targets(controls, stylizer, cache):
+    """(target_for(frame_index, frames), close) for check_style_args' controls."""
+    from vidstyle.controls import target_source
 
-    from vidstyle.controls import Controls, target_source
-    from vidstyle.styles import expand_styles
-
-    controls = Controls(expand_styles(args.style), args.weights, args.alpha,
-                        args.preserve_color, Path(args.mask) if args.mask else None)
     return target_source(controls, cache, stylizer.style_stats)
 
 

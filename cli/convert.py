@@ -73,13 +73,13 @@ def run(args) -> int:
     from vidstyle.pipeline import convert_video
 
     pairs = plan_outputs(args.inputs, args.output)
-    check_style_args(args)
+    controls = check_style_args(args)
     stylizer, cache = build_stylizer(args)
     failures, reports = 0, []
     with Progress(len(pairs)) as progress:
         for src, dst in pairs:
             # Fresh targets per file: colour references and mask videos restart.
-            target, close = build_targets(args, stylizer, cache)
+            target, close = build_targets(controls, stylizer, cache)
             finished = False
             try:
                 with progress.file(src.name) as on_progress:

@@ -34,10 +34,10 @@ def run(args) -> int:
         pairs = list(zip(map(Path, args.inputs), outputs_in_folder(args.inputs, out, ".png")))
     else:
         pairs = [(Path(args.inputs[0]), out)]
-    check_style_args(args)
+    controls = check_style_args(args)
     stylizer, cache = build_stylizer(args)
     for src, dst in pairs:
-        target, close = build_targets(args, stylizer, cache)
+        target, close = build_targets(controls, stylizer, cache)
         try:
             stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite)
         finally:

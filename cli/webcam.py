@@ -42,7 +42,6 @@ def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.live import LiveControls, LiveRecorder, PreviewWindow, run_live
     from vidstyle.sources import CameraSource, open_camera
-    from vidstyle.styles import expand_styles
 
     try:
         cw, ch = (int(v) for v in args.capture_size.lower().split("x"))
@@ -52,14 +51,14 @@ def run(args) -> int:
         raise VidstyleError("--fps changes the model's working size, and a compiled model compiles "
                             "again for every size: leave out --compile or --fps")
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
-    check_style_args(args, folders=True)
+    fixed = check_style_args(args, folders=True)
     stylizer, cache = build_stylizer(args)
-    styles = expand_styles(args.style)
+    styles = fixed.styles
     if args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style):
         # Fixed blends and masks: every control of the file mode, without live style cycling.
         from .common import build_targets
 
-        target_for, close_targets = build_targets(args, stylizer, cache)
+        target_for, close_targets = build_targets(fixed, stylizer, cache)
         controls = None
         target = lambda frames: target_for(0, frames)  # noqa: E731
     else:

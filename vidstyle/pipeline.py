@@ -118,7 +118,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
                              audio_template=source.audio_stream, crf=crf, preset=preset, colors=info.colors)
         source.on_audio_packet = sink.add_audio_packet
-        first_time = last_time = None  # seconds, by the frames' timestamps
+        first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         try:
             def stylize(job):
                 return _stylize_batch(job, stylizer, size, info, batch)
@@ -129,8 +129,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                     for frame, image in zip(frames, out):
                         sink.write(image, frame.pts)
                         if frame.pts is not None:
-                            last_time = float(frame.pts * frame.time_base)
-                            first_time = last_time if first_time is None else first_time
+                            first, last = first or frame, frame
                         report.latencies.append(time.perf_counter() - frame.grabbed_at)
                     report.frames += len(frames)
                     if on_progress:
@@ -146,8 +145,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         report.decode_times = source.decode_times
         report.listed_frames, report.damaged_packets = info.frames, source.damaged_packets
         report.listed_seconds = info.duration
-        if first_time is not None:
-            report.decoded_seconds = last_time - first_time + 1 / float(info.rate)
+        if first is not None:
+            report.decoded_seconds = float(last.pts * last.time_base - first.pts * first.time_base
+                                           + 1 / info.rate)
         report.encode_times = sink.encode_times
     report.wall_seconds = time.perf_counter() - start
     if on_progress:
