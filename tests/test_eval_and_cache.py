@@ -16,6 +16,17 @@ def test_scores_of_the_unstylized_content_and_of_a_perfect_match(raw_encoder):
     assert to_style["content_loss"] > 0
 
 
+def test_scorer_never_mixes_up_inputs_made_and_dropped_one_after_another(raw_encoder):
+    # Python reuses a freed object's id: the feature cache must not answer for a new image.
+    scorer = Scorer(raw_encoder)
+    g = torch.Generator().manual_seed(1)
+    style = torch.rand(3, 32, 32, generator=g)
+    for _ in range(4):
+        content = torch.rand(3, 32, 32, generator=g)
+        assert scorer.score(content.clone(), content, style)["content_loss"] == 0.0
+        del content
+
+
 def test_evaluate_runs_every_pair_and_builds_a_grid(raw_encoder):
     contents = [("c0", torch.rand(3, 32, 40)), ("c1", torch.rand(3, 40, 32))]
     styles = [("s0", torch.rand(3, 32, 32)), ("s1", torch.rand(3, 24, 36)), ("s2", torch.rand(3, 32, 32))]

@@ -47,10 +47,10 @@ class Scorer:
     @torch.no_grad()
     def _taps(self, image: torch.Tensor, key: int | None = None):
         if key is not None and key in self._cache:
-            return self._cache[key]
+            return self._cache[key][1]
         taps = self.encoder(image[None].float(), all_taps=True)
-        if key is not None:
-            self._cache[key] = taps
+        if key is not None:  # the image is kept with its features, so its id is not reused
+            self._cache[key] = (image, taps)
         return taps
 
     def score(self, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> dict:
