@@ -142,6 +142,15 @@ WORKERS_HELP = ("batches the model runs at once, each on its share of the CPU th
                 "(default: 2 on a CPU with 2 or more threads, 1 on CUDA or with --compile)")
 
 
+STEADY_HELP = ("0..1: carry each stylized frame along the video's motion into the next, so "
+               "strokes stay on objects instead of shimmering; 0.5-0.7 suits most footage, very "
+               "fast motion may show faint ghost strokes (default 0: off)")
+
+
+def add_steady_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steady", type=unit_float, default=0.0, metavar="S", help=STEADY_HELP)
+
+
 def add_workers_arg(p: argparse.ArgumentParser, help_text: str = WORKERS_HELP,
                     default: int | None = None) -> None:
     p.add_argument("--workers", type=positive_int, metavar="N", default=default, help=help_text)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
 
-from .common import (add_model_args, add_workers_arg, build_stylizer, build_targets, check_style_args, fail,
-                     names_a_folder, outputs_in_folder)
+from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
+                     check_style_args, fail, names_a_folder, outputs_in_folder)
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360
   vidstyle convert a.mp4 b.mp4 -s wave.jpg -s scream.jpg --weights 0.7 0.3 -o out/
+  vidstyle convert clip.mp4 --style wave.jpg --steady 0.7 -o clip_wave.mp4   # less shimmer
 """
 
 
@@ -30,6 +31,7 @@ def register(sub) -> None:
                    help="output file (one input) or folder (several inputs or a folder)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     add_model_args(p)
+    add_steady_arg(p)
     add_workers_arg(p)
     g = p.add_argument_group("encoding (H.264)")
     g.add_argument("--crf", type=int, default=18, metavar="N",
@@ -86,7 +88,8 @@ def run(args) -> int:
                     report = convert_video(src, dst, stylizer, target, batch=args.batch,
                                            size=args.size, overwrite=args.overwrite,
                                            on_progress=on_progress, crf=args.crf,
-                                           preset=args.preset, workers=args.workers)
+                                           preset=args.preset, workers=args.workers,
+                                           steady=args.steady)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_model_args, add_workers_arg, build_stylizer, check_style_args, non_negative_float
+from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, check_style_args,
+                     non_negative_float)
 
 DEFAULT_FPS = 15.0
 EXAMPLES = """examples:
@@ -11,6 +12,7 @@ EXAMPLES = """examples:
   vidstyle webcam --style styles/ --size 360 --camera 1
   vidstyle webcam --style starry.jpg --fps 24     # run the model smaller when it cannot keep up
   vidstyle webcam --style starry.jpg --fps 0      # full resolution, however slow
+  vidstyle webcam --style starry.jpg --steady 0.6 # strokes stay on things instead of shimmering
 
 keys: q/Esc quit, n/p next/previous style, +/- alpha, c colour preservation on/off,
       s snapshot, r start/stop recording
@@ -26,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--save-dir", default=".", help="where snapshots and recordings go (default: .)")
     # A live feed wants a modest size, and on a CPU the lite model (real time there).
     add_model_args(p, default_size=360, default_model="auto")
+    add_steady_arg(p)
     add_workers_arg(p, default=1, help_text="frames stylized at once: 2 gives more FPS on a multi-core "
                                        "CPU, each frame shown about one frame time later (default 1)")
     p.add_argument("--fps", type=non_negative_float, metavar="N",
@@ -79,7 +82,7 @@ def run(args) -> int:
                          overlay=controls.overlay if controls else None,
                          on_key=controls.on_key if controls else None,
                          on_frame=controls.on_frame if controls else None, workers=args.workers,
-                         fps=fps or None)
+                         fps=fps or None, steady=args.steady)
     finally:
         close_targets()
         camera.close()

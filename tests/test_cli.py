@@ -161,6 +161,16 @@ def test_bad_weights_and_alpha(capsys, clip, style_png, tmp_path):
     assert exc.value.code == 2
 
 
+@pytest.mark.parametrize("cmd", ["convert", "webcam"])
+def test_steady_outside_0_to_1_is_a_usage_error(capsys, cmd, clip, style_png, tmp_path):
+    argv = [cmd, "-s", str(style_png), "--steady", "1.5"]
+    argv += [str(clip), "-o", str(tmp_path / "o.mp4")] if cmd == "convert" else []
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "--steady: expected a value between 0 and 1" in capsys.readouterr().err
+
+
 def test_missing_decoder_weights_say_how_to_get_them(capsys, clip, style_png, tmp_path):
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.mp4",
                        "--decoder", tmp_path / "none.safetensors")

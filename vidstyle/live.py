@@ -17,6 +17,7 @@ from .errors import VidstyleError
 from .parallel import FrameWorkers
 from .sources import CameraSource
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
+from .temporal import FlowBlend
 from .work_size import WorkSizeController
 
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
@@ -90,7 +91,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
              on_key: Callable[[int], bool] | None = None,
              on_frame: Callable[[np.ndarray], None] | None = None,
              max_frames: int | None = None, warmup_frames: int = 3, workers: int = 1,
-             fps: float | None = None) -> LiveStats:
+             fps: float | None = None, steady: float = 0.0) -> LiveStats:
     """Run until a quit key, the camera ends (unplugged), or max_frames.
 
     `target(frames)` is called per frame (a (1, H, W, 3) batch) so live
@@ -100,6 +101,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     more FPS on a CPU, each frame's latency about one frame time longer.
     With `fps`, the model's working size follows vidstyle.work_size so that the
     loop shows about that many frames per second; frames keep their size.
+    `steady` > 0 carries each shown frame along the camera's motion into the next
+    (vidstyle.temporal.FlowBlend): less shimmer, a few ms per frame.
     """
     workers = resolve_workers(workers, stylizer)
     stats = LiveStats()
@@ -108,7 +111,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     shown = 0
     # With one worker, the loop's own work (the target, display, recording) runs between
     # model calls, so --fps budgets it too; waiting for the camera is not counted.
-    host_seconds = {"target": 0.0, "show": 0.0}
+    host_seconds = {"target": 0.0, "steady": 0.0, "show": 0.0}
+    blend = FlowBlend(steady) if steady else None
 
     def grabbed():
         # A frame is taken only when a worker is free (ahead=0), so it is the newest one.
@@ -148,6 +152,10 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
             for frame, out, seconds in pool.map(stylize, grabbed(), ahead=0):
                 if fps:
                     follow_fps(out, seconds)
+                if blend is not None:
+                    t0 = time.perf_counter()
+                    out = blend(frame.image, out)
+                    host_seconds["steady"] = time.perf_counter() - t0
                 now = time.perf_counter()
                 window.append(now)
                 stats.shown_at.append(now)

@@ -19,6 +19,7 @@ from .parallel import FrameWorkers
 from .sinks import VideoFileSink, even_size
 from .sources import Frame, VideoFileSource, VideoInfo
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
+from .temporal import FlowBlend
 
 
 @dataclass
@@ -35,6 +36,7 @@ class ConvertReport:
     height: int = 0
     audio: str = "none"  # "copied", "re-encoded to AAC" or "none"
     latencies: list = field(default_factory=list, repr=False)
+    steady_times: list = field(default_factory=list, repr=False)  # seconds per frame of --steady
     listed_frames: int = 0  # the container's frame count; 0 when it gives none
     damaged_packets: int = 0  # input packets the decoder refused, skipped
     listed_seconds: float | None = None  # the video's duration by the container
@@ -91,7 +93,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   target: Target | Callable[[int, np.ndarray], Target], batch: int = 1,
                   size: int | None = None, overwrite: bool = False,
                   on_progress: ProgressFn | None = None, crf: int = 18,
-                  preset: str = "veryfast", workers: int | None = None) -> ConvertReport:
+                  preset: str = "veryfast", workers: int | None = None,
+                  steady: float = 0.0) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -101,7 +104,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     (colour preservation, mask videos: see controls.target_source). `crf` and
     `preset` are libx264's quality and speed settings for the output.
     `workers` batches run at once (vidstyle.parallel.FrameWorkers; default:
-    stylizer.default_workers).
+    stylizer.default_workers). `steady` > 0 carries each output along the
+    video's motion into the next (vidstyle.temporal.FlowBlend, in frame order).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -109,6 +113,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     if batch < 1:
         raise VidstyleError("--batch must be at least 1")
     workers = resolve_workers(workers, stylizer)
+    blend = FlowBlend(steady) if steady else None  # raises on a strength outside 0..1
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
     with VideoFileSource(input_path) as source, atomic_output(output_path, overwrite) as tmp:
@@ -127,6 +132,10 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 for frames, out, seconds in pool.map(stylize, _jobs(source, batch, target_for, info)):
                     report.model_times.append(seconds)
                     for frame, image in zip(frames, out):
+                        if blend is not None:
+                            t0 = time.perf_counter()
+                            image = blend(frame.image, image)
+                            report.steady_times.append(time.perf_counter() - t0)
                         sink.write(image, frame.pts)
                         if frame.pts is not None:
                             first, last = first or frame, frame
