@@ -102,8 +102,9 @@ def run(args) -> int:
     for r in reports:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
+        steady = f", --steady {1000 * sum(r.steady_times) / r.frames:.1f} ms/frame" if r.steady_times else ""
         print(f"{r.output}: {count} {r.width}x{r.height}, {r.fps:.1f} FPS "
-              f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS), {audio}")
+              f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}")
         damage = damage_warning(r)
         if damage:
             print(f"vidstyle: warning: {r.input}: {damage}", file=sys.stderr)

@@ -45,6 +45,13 @@ def test_convert_end_to_end_prints_summary(capsys, clip, style_png, tmp_path):
         assert sum(1 for _ in c.decode(video=0)) == 12
 
 
+def test_convert_with_steady_says_what_it_cost(capsys, clip, style_png, tmp_path):
+    code, stdout, err = run(capsys, "convert", clip, "--style", style_png, "--steady", 0.6,
+                            "-o", tmp_path / "out.mp4")
+    assert code == 0, err
+    assert "12 frames" in stdout and "--steady" in stdout and "ms/frame" in stdout
+
+
 def test_encoding_options_reach_the_encoder(capsys, clip, style_png, tmp_path):
     small, large = tmp_path / "small.mp4", tmp_path / "large.mp4"
     assert run(capsys, "convert", clip, "-s", style_png, "-o", small,
