@@ -10,6 +10,9 @@ runs over those outputs at each strength, so all rows share the same model outpu
     pair 2 -> 3 scored with its **ground-truth** flow and occlusion masks.
   * marple8 (real footage): frames 1-5, all 4 pairs scored with the DeepFlow
     estimates and reliability masks that ship with it (estimates, not ground truth).
+- flicker: mean |O_t - O_t-1| (0..255) over the first 24 frames of the webcam clip
+  `imageio_test_webm.webm` (a still camera, a person waving), whole frame and its
+  right quarter (a plain wall: the input changes by ~4.5 there, sensor noise).
 - style gap (`vidstyle eval`'s, 1 = unstylized) and content loss of the last frame of
   each sequence: what the blending costs in stylization.
 - milliseconds per frame of the blend alone at 640x360 and 1280x720.
@@ -67,6 +70,20 @@ def sequences(video: Path):
     yield "marple8 (DeepFlow estimates)", frames, pairs
 
 
+def webcam_clip(video: Path, frames: int = 24) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(video / "imageio_test_webm.webm")) as container:
+        decoded = (f.to_ndarray(format="rgb24") for f in container.decode(video=0))
+        return [frame for _, frame in zip(range(frames), decoded)]
+
+
+def flicker(frames: list[np.ndarray]) -> dict:
+    change = np.abs(np.diff(np.stack(frames).astype(np.int16), axis=0)).mean(axis=(0, 3))
+    wall = change[:, 3 * change.shape[1] // 4:]
+    return {"flicker": float(change.mean()), "flicker_wall": float(wall.mean())}
+
+
 def mean_warp_error(frames: list[np.ndarray], pairs) -> float:
     return float(np.mean([warp_error(frames[t], frames[t + 1], flow, valid) for t, flow, valid in pairs]))
 
@@ -113,6 +130,8 @@ def main() -> None:
             for name, frames, pairs in data]
     for row in rows:
         print(f"input  {row['sequence']:34s} warp error {row['warp_error']:6.2f}")
+    clip = webcam_clip(args.video)
+    flickers = [{"model": "input", **flicker(clip)}]
     for model in args.models:
         stylizer = load_stylizer(model)
         for style_name, style in styles.items():
@@ -127,33 +146,43 @@ def main() -> None:
                     rows.append(row)
                     print(f"{model:5s} {style_name:22s} {name:34s} steady {strength:.1f} warp error "
                           f"{row['warp_error']:6.2f} style gap {row['style_gap']:.3f}", flush=True)
+            outputs = [stylizer.stylize_frames(f[None], target)[0] for f in clip]
+            for strength in args.strengths:
+                flickers.append({"model": model, "style": style_name, "strength": strength,
+                                 **flicker(steadied(clip, outputs, strength))})
+                print(f"{model:5s} {style_name:22s} webcam clip steady {strength:.1f} "
+                      f"flicker {flickers[-1]['flicker']:.2f} (wall {flickers[-1]['flicker_wall']:.2f})")
     speed = {f"{w}x{h}": blend_ms(w, h) for w, h in ((640, 360), (1280, 720))}
     print("blend ms per frame:", {k: round(v, 2) for k, v in speed.items()})
-    summary = summarise(rows, args.models, args.strengths)
+    summary = summarise(rows, flickers, args.models, args.strengths)
     for line in summary:
         print(line)
-    write_results(args.json, rows=rows, blend_ms=speed, summary=summary)
+    write_results(args.json, rows=rows, flicker=flickers, blend_ms=speed, summary=summary)
 
 
 def mean_error(rows: list[dict], prefix: str) -> float:
     return float(np.mean([r["warp_error"] for r in rows if r["sequence"].startswith(prefix)]))
 
 
-def summarise(rows: list[dict], models: list[str], strengths: list[float]) -> list[str]:
-    """Per model and strength: mean warping error on Sintel (GT) and marple8, mean style gap."""
+def summarise(rows: list[dict], flickers: list[dict], models: list[str], strengths: list[float]) -> list[str]:
+    """Per model and strength: mean warping error on Sintel (GT) and marple8, flicker on the
+    webcam clip, mean style gap."""
     lines = []
     for model in models:
         for strength in strengths:
             mine = [r for r in rows if r["model"] == model and r["strength"] == strength]
             gap = np.mean([r["style_gap"] for r in mine])
+            wall = np.mean([f["flicker_wall"] for f in flickers
+                            if f["model"] == model and f["strength"] == strength])
             content = np.mean([r["content_loss"] for r in mine])
             sintel, marple = mean_error(mine, "sintel"), mean_error(mine, "marple")
             lines.append(f"{model} steady {strength:.1f}: warp error Sintel {sintel:.2f}, "
-                         f"marple8 {marple:.2f}; style gap {gap:.3f}, "
+                         f"marple8 {marple:.2f}; wall flicker {wall:.2f}; style gap {gap:.3f}, "
                          f"content loss {content:,.0f}")
     inputs = [r for r in rows if r["model"] == "input"]
     lines.append(f"inputs: warp error Sintel {mean_error(inputs, 'sintel'):.2f}, "
-                 f"marple8 {mean_error(inputs, 'marple'):.2f}")
+                 f"marple8 {mean_error(inputs, 'marple'):.2f}; "
+                 f"wall flicker {flickers[0]['flicker_wall']:.2f}")
     return lines
 
 

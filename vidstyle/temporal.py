@@ -20,7 +20,8 @@ from .errors import VidstyleError
 
 FLOW_WIDTH = 320  # pixels across the frame at which the flow is computed
 TOLERANCE = 12.0  # grey levels (0..255) of input warp error at which the past is dropped
-MAX_GAIN = 2.0  # at most this much contrast is given back to the blend's fine detail
+MAX_GAIN = 2.0  # at most this much contrast is given back to a detail band of the blend
+DETAIL_LEVELS = 3  # pyramid bands whose contrast is restored: 1-2, 2-4 and 4-8 pixel detail
 
 
 def backward_flow(gray: np.ndarray, previous_gray: np.ndarray, dis) -> np.ndarray:
@@ -115,12 +116,8 @@ class FlowBlend:
     @staticmethod
     def _blend(stylized: np.ndarray, previous_out: np.ndarray, flow: np.ndarray,
                weight: np.ndarray) -> np.ndarray:
-        """Warp the previous output with `flow` (scaled to its size) and mix it in by `weight`.
-
-        Mixing two stroke patterns that do not line up exactly lowers their contrast (the
-        picture looks washed out, the style weaker), so the fine detail of the mix is then
-        scaled back to the local detail energy of the new frame. Where the two agree (a still
-        scene) the gain is 1, so nothing is sharpened over time."""
+        """Warp the previous output with `flow` (scaled to its size), mix it in by `weight`
+        and give the mix back the new frame's contrast of detail."""
         h, w = stylized.shape[:2]
         fh, fw = flow.shape[:2]
         big = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -128,25 +125,43 @@ class FlowBlend:
         big[..., 1] *= h / fh
         warped = warp(previous_out, *sample_grid(big))
         past = cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR)
-        new = stylized.astype(np.float32)
-        mixed = cv2.blendLinear(np.ascontiguousarray(stylized), warped, 1.0 - past, past).astype(np.float32)
-        coarse = _coarse(mixed)
-        detail = cv2.subtract(mixed, coarse)
-        # Energies are smooth maps: compare them at a quarter of the size, where it is cheap.
-        ratio = (_energy_map(cv2.subtract(new, _coarse(new))) + 1.0) / (_energy_map(detail) + 1.0)
+        mixed = cv2.blendLinear(np.ascontiguousarray(stylized), warped, 1.0 - past, past)
+        return _restore_detail(mixed.astype(np.float32), stylized.astype(np.float32))
+
+
+def _bands(image: np.ndarray, levels: int) -> list[np.ndarray]:
+    """Laplacian pyramid: up to `levels` detail bands, finest first, then the coarse rest."""
+    bands = []
+    for _ in range(levels):
+        h, w = image.shape[:2]
+        if min(h, w) < 16:
+            break
+        down = cv2.pyrDown(image)
+        bands.append(cv2.subtract(image, cv2.pyrUp(down, dstsize=(w, h))))
+        image = down
+    return bands + [image]
+
+
+def _restore_detail(mixed: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """`mixed` with each detail band's local energy raised (never lowered) to `new`'s.
+
+    Blending two stroke patterns that do not line up exactly lowers their contrast at every
+    scale, from fine hatching to the style's large blobs: the picture looks washed out and
+    the style weaker. Where the two agree (a still scene) every gain is 1, so nothing is
+    sharpened over time."""
+    mixed_bands, new_bands = _bands(mixed, DETAIL_LEVELS), _bands(new, DETAIL_LEVELS)
+    out = mixed_bands[-1]
+    for m, n in zip(reversed(mixed_bands[:-1]), reversed(new_bands[:-1])):
+        h, w = m.shape[:2]
+        ratio = (_energy_map(n) + 1.0) / (_energy_map(m) + 1.0)
         gain = np.clip(cv2.resize(np.sqrt(ratio), (w, h), interpolation=cv2.INTER_LINEAR), 1.0, MAX_GAIN)
-        out = cv2.add(coarse, cv2.multiply(detail, cv2.merge([gain, gain, gain])))
-        return cv2.add(out, 0.0, dtype=cv2.CV_8U)  # rounds and saturates to 0..255
-
-
-def _coarse(image: np.ndarray) -> np.ndarray:
-    """The image without its finest detail (one Gaussian pyramid level down and up)."""
-    h, w = image.shape[:2]
-    return cv2.pyrUp(cv2.pyrDown(image), dstsize=(w, h))
+        out = cv2.add(cv2.pyrUp(out, dstsize=(w, h)), cv2.multiply(m, cv2.merge([gain, gain, gain])))
+    return cv2.add(out, 0.0, dtype=cv2.CV_8U)  # rounds and saturates to 0..255
 
 
 def _energy_map(detail: np.ndarray) -> np.ndarray:
-    """Local mean of the squared detail, summed over the colour channels, at 1/4 size."""
+    """Local mean of the squared detail, summed over the colour channels, at 1/4 size
+    (a smooth map: cheap there)."""
     h, w = detail.shape[:2]
     small = cv2.resize(cv2.multiply(detail, detail), (max(1, w // 4), max(1, h // 4)),
                        interpolation=cv2.INTER_AREA)
