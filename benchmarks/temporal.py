@@ -123,7 +123,7 @@ def main() -> None:
     args = ap.parse_args()
     data = list(sequences(args.video))
     scorer = Scorer()
-    # Kept alive for the whole run: Scorer caches the inputs' features by object id.
+    # Built once, so that Scorer computes each input's features once.
     last_frames = {name: as_tensor(frames[-1]) for name, frames, _ in data}
     styles = {name: style_image(args.style_dir / name) for name in args.styles}
     rows = [{"model": "input", "sequence": name, "warp_error": mean_warp_error(frames, pairs)}

@@ -9,7 +9,8 @@ motion the flow misses) the new frame shows as it is, so nothing is smeared acro
 edges. The blend is recursive: with strength s, a frame's own stylization weighs
 1 - s, the motion-compensated past s.
 
-Plain numpy/OpenCV on the host: a few milliseconds per 640x360 frame.
+Plain numpy/OpenCV on the host, in frame order: 12-23 ms per 640x360 frame on two
+cores (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
