@@ -32,6 +32,7 @@ import torch
 from results_file import write_results
 from vidstyle.controls import style_image
 from vidstyle.evaluate import Scorer
+from vidstyle.sources import VideoFileSource
 from vidstyle.stylizer import Target, load_stylizer
 from vidstyle.temporal import FlowBlend, warp_error
 
@@ -71,11 +72,8 @@ def sequences(video: Path):
 
 
 def webcam_clip(video: Path, frames: int = 24) -> list[np.ndarray]:
-    import av
-
-    with av.open(str(video / "imageio_test_webm.webm")) as container:
-        decoded = (f.to_ndarray(format="rgb24") for f in container.decode(video=0))
-        return [frame for _, frame in zip(range(frames), decoded)]
+    with VideoFileSource(video / "imageio_test_webm.webm") as source:
+        return [frame.image for _, frame in zip(range(frames), source)]
 
 
 def flicker(frames: list[np.ndarray]) -> dict:

@@ -104,3 +104,17 @@ def style_png(tmp_path) -> Path:
 def trained_stylizer(encoder) -> Stylizer:
     """The shipped decoder, for tests whose outcome depends on a sensible image."""
     return Stylizer(device="cpu", encoder=encoder)
+
+
+class FakeDisplay:
+    """A preview window that records what it was shown and answers with scripted keys."""
+
+    def __init__(self, keys=()):
+        self.keys = list(keys)
+        self.shown = []
+        self.overlays = []
+
+    def show(self, rgb, overlay):
+        self.shown.append(rgb)
+        self.overlays.append(overlay)
+        return self.keys.pop(0) if self.keys else -1

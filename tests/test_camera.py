@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import FakeDisplay
 from vidstyle.live import LiveControls, LiveRecorder, run_live
 from vidstyle.sources import CameraSource
 from vidstyle.style_cache import StyleCache
@@ -31,18 +32,6 @@ class FakeCapture:
 
     def release(self):
         self.released = True
-
-
-class FakeDisplay:
-    def __init__(self, keys=()):
-        self.keys = list(keys)
-        self.shown = []
-        self.overlays = []
-
-    def show(self, rgb, overlay):
-        self.shown.append(rgb)
-        self.overlays.append(overlay)
-        return self.keys.pop(0) if self.keys else -1
 
 
 def test_camera_source_keeps_only_the_newest_frame():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import write_clip
+from conftest import FakeDisplay, write_clip
 from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import convert_video
 from vidstyle.sources import CameraSource
@@ -157,21 +157,12 @@ class ShimmeringStylizer:
         return np.stack([shimmer(frame, self.rng) for frame in batch])
 
 
-class Display:
-    def __init__(self):
-        self.shown = []
-
-    def show(self, rgb, overlay):
-        self.shown.append(rgb.copy())
-        return -1
-
-
 @pytest.mark.parametrize("steady", [0.0, 0.8])
 def test_webcam_with_steady_shimmers_less(steady, monkeypatch):
     from vidstyle import live
 
     monkeypatch.setattr(live, "tunes_threads", lambda stylizer: False)
-    display = Display()
+    display = FakeDisplay()
     with CameraSource(StillCapture()) as camera:
         stats = live.run_live(camera, ShimmeringStylizer(), lambda frames: None, display,
                               max_frames=25, warmup_frames=1, steady=steady)

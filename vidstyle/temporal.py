@@ -14,6 +14,8 @@ cores (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -30,10 +32,17 @@ def backward_flow(gray: np.ndarray, previous_gray: np.ndarray, dis) -> np.ndarra
     return dis.calc(gray, previous_gray, None)
 
 
+@functools.lru_cache(maxsize=8)
+def _pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pixel's (x, y), built once per frame size: a stream reuses it for every frame."""
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    xs.flags.writeable = ys.flags.writeable = False
+    return xs, ys
+
+
 def sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Absolute sampling coordinates (map_x, map_y) for cv2.remap from a displacement field."""
-    h, w = flow.shape[:2]
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    xs, ys = _pixel_grid(*flow.shape[:2])
     return xs + flow[..., 0], ys + flow[..., 1]
 
 
