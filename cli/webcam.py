@@ -13,6 +13,8 @@ EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg --fps 24     # run the model smaller when it cannot keep up
   vidstyle webcam --style starry.jpg --fps 0      # full resolution, however slow
   vidstyle webcam --style starry.jpg --steady 0.6 # strokes stay on things instead of shimmering
+  vidstyle webcam --style styles/ --virtual-cam   # also a camera for OBS, Zoom, Meet, browsers
+  vidstyle webcam --style starry.jpg --virtual-cam /dev/video10 --no-preview  # no window; Ctrl-C stops
 
 keys: q/Esc quit, n/p next/previous style, +/- alpha, c colour preservation on/off,
       s snapshot, r start/stop recording
@@ -36,14 +38,24 @@ def register(sub) -> None:
                         "at a lower resolution (down to 96 px) and its output is scaled back up, so "
                         "detail drops instead of frames; 0 always runs at full resolution "
                         f"(default {DEFAULT_FPS:g}; 0 with --compile, which compiles once per size)")
+    out = p.add_argument_group("virtual camera")
+    out.add_argument("--virtual-cam", nargs="?", const="", default=None, metavar="DEVICE",
+                     help="also send the stylized feed (without the overlay) to a virtual camera "
+                          "that OBS, Zoom, Meet or a browser can pick; DEVICE names one (e.g. "
+                          "/dev/video10; default: the first free one). Needs pyvirtualcam "
+                          "(pip install 'vidstyle[virtualcam]') and v4l2loopback on Linux or OBS "
+                          "Studio on Windows/macOS")
+    out.add_argument("--no-preview", action="store_true",
+                     help="no preview window (with --virtual-cam, e.g. on a machine with no "
+                          "display); Ctrl-C stops")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from pathlib import Path
+    import contextlib
 
     from vidstyle.errors import VidstyleError
-    from vidstyle.live import LiveControls, LiveRecorder, PreviewWindow, run_live
+    from vidstyle.live import Displays, PreviewWindow, run_live
     from vidstyle.sources import CameraSource, open_camera
 
     try:
@@ -53,48 +65,85 @@ def run(args) -> int:
     if args.compile and args.fps:
         raise VidstyleError("--fps changes the model's working size, and a compiled model compiles "
                             "again for every size: leave out --compile or --fps")
+    if args.no_preview and args.virtual_cam is None:
+        raise VidstyleError("--no-preview needs --virtual-cam: nothing else would see the frames")
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
     fixed = check_style_args(args, folders=True)
-    stylizer, cache = build_stylizer(args)
-    styles = fixed.styles
-    if args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style):
-        # Fixed blends and masks: every control of the file mode, without live style cycling.
-        from .common import build_targets
-
-        target_for, close_targets = build_targets(fixed, stylizer, cache)
-        controls = None
-        target = lambda frames: target_for(0, frames)  # noqa: E731
-    else:
-        controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
-                                recorder_factory=lambda: LiveRecorder(args.save_dir),
-                                encode=stylizer.style_stats, color=args.preserve_color)
-        close_targets = controls.close
-        target = controls.target
-    capture = open_camera(args.camera, cw, ch)
-    try:
-        window = PreviewWindow()
-    except VidstyleError:
-        capture.release()
-        raise
-    camera = CameraSource(capture).start()
-    try:
-        stats = run_live(camera, stylizer, target, window, size=args.size,
+    with contextlib.ExitStack() as stack:
+        # Camera, window and virtual camera open before the model loads: a missing one
+        # costs no wait. The camera is released last (callbacks run in reverse).
+        camera = CameraSource(open_camera(args.camera, cw, ch))
+        stack.callback(camera.close)
+        displays = []
+        if not args.no_preview:
+            try:
+                displays.append(PreviewWindow())
+            except VidstyleError as exc:
+                if args.virtual_cam is None:
+                    raise
+                raise VidstyleError(f"{exc}; --no-preview runs without a window") from None
+            stack.callback(displays[-1].close)
+        camera.start()
+        virtual = None
+        if args.virtual_cam is not None:
+            virtual = open_virtual_camera(camera, args, fps)
+            stack.callback(virtual.close)
+            displays.append(virtual)
+            print(f"virtual camera {virtual.device}: {virtual.width}x{virtual.height}"
+                  + ("; Ctrl-C stops" if args.no_preview else ""))
+        stylizer, cache = build_stylizer(args)
+        controls, target = live_targets(args, fixed, stylizer, cache, stack)
+        stats = run_live(camera, stylizer, target, Displays(*displays), size=args.size,
                          overlay=controls.overlay if controls else None,
                          on_key=controls.on_key if controls else None,
                          on_frame=controls.on_frame if controls else None, workers=args.workers,
                          fps=fps or None, steady=args.steady)
-    finally:
-        close_targets()
-        camera.close()
-        window.close()
     if stats.ended_by_camera:
         print("camera stopped sending frames (unplugged?); stopped cleanly")
+    if stats.interrupted:
+        print("stopped (Ctrl-C)")
     print(f"{stats.frames} frames, {stats.fps:.1f} FPS ({stylizer.model_name} model on {stylizer.device}), "
           f"latency p50 {stats.latency_ms(50):.0f} ms p95 {stats.latency_ms(95):.0f} ms, "
           f"{stats.dropped} camera frames skipped")
     if stats.work_sizes and min(stats.work_sizes) < max(stats.work_sizes):
         print(f"model working size {min(stats.work_sizes)}-{max(stats.work_sizes)} px "
               f"(last {stats.work_sizes[-1]} px) for --fps {fps:g}")
+    if virtual is not None:
+        print(f"{virtual.frames_sent} frames sent to virtual camera {virtual.device}")
     for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
     return 0
+
+
+def open_virtual_camera(camera, args, fps: float):
+    """A virtual camera at the size the stylized frames will have (known from a first frame)."""
+    from vidstyle.errors import VidstyleError
+    from vidstyle.images import shorter_side_dims
+    from vidstyle.virtual_camera import VirtualCamera
+
+    first = camera.read()
+    if first is None:
+        raise VidstyleError(f"camera {args.camera} sends no frames")
+    h, w = shorter_side_dims(*first.image.shape[:2], args.size)
+    return VirtualCamera(w, h, fps or 30.0, device=args.virtual_cam or None)
+
+
+def live_targets(args, fixed, stylizer, cache, stack):
+    """(LiveControls or None, target function): live style cycling and keys, or, for fixed
+    blends and masks, every control of the file mode without cycling."""
+    from pathlib import Path
+
+    from vidstyle.live import LiveControls, LiveRecorder
+
+    styles = fixed.styles
+    if args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style):
+        from .common import build_targets
+
+        target_for, close_targets = build_targets(fixed, stylizer, cache)
+        stack.callback(close_targets)
+        return None, lambda frames: target_for(0, frames)
+    controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
+                            recorder_factory=lambda: LiveRecorder(args.save_dir),
+                            encode=stylizer.style_stats, color=args.preserve_color)
+    stack.callback(controls.close)
+    return controls, controls.target

@@ -1,6 +1,7 @@
 """Shared fixtures: the real (frozen) encoder, a seeded random decoder, tiny generated media."""
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -118,3 +119,25 @@ class FakeDisplay:
         self.shown.append(rgb)
         self.overlays.append(overlay)
         return self.keys.pop(0) if self.keys else -1
+
+
+class FakeCapture:
+    """OpenCV-like capture producing numbered BGR frames; can be 'unplugged'."""
+
+    def __init__(self, w=40, h=32, fps=200.0, unplug_after=None):
+        self.w, self.h, self.period = w, h, 1.0 / fps
+        self.count = 0
+        self.unplug_after = unplug_after
+        self.released = False
+
+    def read(self):
+        time.sleep(self.period)
+        if self.unplug_after is not None and self.count >= self.unplug_after:
+            return False, None
+        self.count += 1
+        img = np.full((self.h, self.w, 3), self.count % 256, np.uint8)
+        img[..., 0] = 255  # blue in BGR -> must arrive as the last RGB channel
+        return True, img
+
+    def release(self):
+        self.released = True

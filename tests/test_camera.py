@@ -6,32 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import FakeDisplay
+from conftest import FakeCapture, FakeDisplay
 from vidstyle.live import LiveControls, LiveRecorder, run_live
 from vidstyle.sources import CameraSource
 from vidstyle.style_cache import StyleCache
-
-
-class FakeCapture:
-    """OpenCV-like capture producing numbered BGR frames; can be 'unplugged'."""
-
-    def __init__(self, w=40, h=32, fps=200.0, unplug_after=None):
-        self.w, self.h, self.period = w, h, 1.0 / fps
-        self.count = 0
-        self.unplug_after = unplug_after
-        self.released = False
-
-    def read(self):
-        time.sleep(self.period)
-        if self.unplug_after is not None and self.count >= self.unplug_after:
-            return False, None
-        self.count += 1
-        img = np.full((self.h, self.w, 3), self.count % 256, np.uint8)
-        img[..., 0] = 255  # blue in BGR -> must arrive as the last RGB channel
-        return True, img
-
-    def release(self):
-        self.released = True
 
 
 def test_camera_source_keeps_only_the_newest_frame():

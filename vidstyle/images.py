@@ -46,13 +46,19 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     return np.asarray(rgb, dtype=np.float32) / 255.0
 
 
+def shorter_side_dims(h: int, w: int, size: int | None) -> tuple[int, int]:
+    """(H, W) after scaling so the shorter side is `size` (None keeps them)."""
+    if not size:
+        return h, w
+    scale = size / min(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def resize_shorter(img: torch.Tensor, size: int | None) -> torch.Tensor:
     """Resize (…, H, W) so the shorter side is `size` (None keeps it)."""
     if not size:
         return img
-    h, w = img.shape[-2:]
-    scale = size / min(h, w)
-    return resize_to(img, max(1, round(h * scale)), max(1, round(w * scale)))
+    return resize_to(img, *shorter_side_dims(*img.shape[-2:], size))
 
 
 def resize_longer(img: torch.Tensor, size: int | None) -> torch.Tensor:

@@ -63,6 +63,22 @@ class PreviewWindow:
         self._cv2.destroyWindow(self.title)
 
 
+class Displays:
+    """Several displays fed the same frames (the preview and a virtual camera); the key
+    pressed comes from whichever has one."""
+
+    def __init__(self, *displays):
+        self.displays = displays
+
+    def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
+        keys = [d.show(rgb, overlay) for d in self.displays]
+        return next((k for k in keys if k >= 0), -1)
+
+    def close(self) -> None:
+        for d in self.displays:
+            d.close()
+
+
 @dataclass
 class LiveStats:
     frames: int = 0
@@ -70,6 +86,7 @@ class LiveStats:
     dropped: int = 0  # camera frames never shown (the model was busy)
     latencies: list = field(default_factory=list)  # grab -> displayed, seconds
     ended_by_camera: bool = False
+    interrupted: bool = False  # stopped by Ctrl-C (the way to stop a feed with no window)
     work_sizes: list = field(default_factory=list)  # the model's working size per frame (with fps)
     shown_at: list = field(default_factory=list)  # perf_counter() at each display, warm-up too
 
@@ -92,7 +109,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
              on_frame: Callable[[np.ndarray], None] | None = None,
              max_frames: int | None = None, warmup_frames: int = 3, workers: int = 1,
              fps: float | None = None, steady: float = 0.0) -> LiveStats:
-    """Run until a quit key, the camera ends (unplugged), or max_frames.
+    """Run until a quit key, Ctrl-C, the camera ends (unplugged), or max_frames.
 
     `target(frames)` is called per frame (a (1, H, W, 3) batch) so live
     controls take effect at once.
@@ -113,6 +130,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     # model calls, so --fps budgets it too; waiting for the camera is not counted.
     host_seconds = {"target": 0.0, "steady": 0.0, "show": 0.0}
     blend = FlowBlend(steady) if steady else None
+    dropped_before = camera.dropped  # frames the camera sent while the model was loading
 
     def grabbed():
         # A frame is taken only when a worker is free (ahead=0), so it is the newest one.
@@ -179,11 +197,13 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                     break
                 if max_frames is not None and shown >= max_frames:
                     break
+    except KeyboardInterrupt:  # a stop like any other: the caller still gets the numbers
+        stats.interrupted = True
     finally:
         stylizer.work_size = cap
     if started is not None:
         stats.seconds = time.perf_counter() - started
-    stats.dropped = camera.dropped
+    stats.dropped = camera.dropped - dropped_before
     return stats
 
 
