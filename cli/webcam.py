@@ -13,11 +13,12 @@ EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg --fps 24     # run the model smaller when it cannot keep up
   vidstyle webcam --style starry.jpg --fps 0      # full resolution, however slow
   vidstyle webcam --style starry.jpg --steady 0.6 # strokes stay on things instead of shimmering
+  vidstyle webcam --style styles/ --transition 1  # a new style fades in over a second
   vidstyle webcam --style styles/ --virtual-cam   # also a camera for OBS, Zoom, Meet, browsers
   vidstyle webcam --style starry.jpg --virtual-cam /dev/video10 --no-preview  # no window; Ctrl-C stops
 
-keys: q/Esc quit, n/p next/previous style, +/- alpha, c colour preservation on/off,
-      s snapshot, r start/stop recording
+keys: q/Esc quit, n/p next/previous style, 1-9 style by number, +/- alpha,
+      c colour preservation on/off, s snapshot, r start/stop recording
 """
 
 
@@ -38,6 +39,9 @@ def register(sub) -> None:
                         "at a lower resolution (down to 96 px) and its output is scaled back up, so "
                         "detail drops instead of frames; 0 always runs at full resolution "
                         f"(default {DEFAULT_FPS:g}; 0 with --compile, which compiles once per size)")
+    p.add_argument("--transition", type=non_negative_float, default=0.0, metavar="SECONDS",
+                   help="a style switched to (n, p, 1-9) or the colour toggle fades in over this "
+                        "many seconds (default 0: a cut)")
     out = p.add_argument_group("virtual camera")
     out.add_argument("--virtual-cam", nargs="?", const="", default=None, metavar="DEVICE",
                      help="also send the stylized feed (without the overlay) to a virtual camera "
@@ -144,6 +148,7 @@ def live_targets(args, fixed, stylizer, cache, stack):
         return None, lambda frames: target_for(0, frames)
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
                             recorder_factory=lambda: LiveRecorder(args.save_dir),
-                            encode=stylizer.style_stats, color=args.preserve_color)
+                            encode=stylizer.style_stats, color=args.preserve_color,
+                            transition=args.transition)
     stack.callback(controls.close)
     return controls, controls.target

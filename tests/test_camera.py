@@ -183,6 +183,36 @@ def test_live_controls_switch_style_alpha_snapshot_and_record(tmp_path, stylizer
     assert cache.computed == 3
 
 
+def test_number_keys_pick_a_style_and_a_transition_fades_it_in(tmp_path, stylizer):
+    now = [0.0]
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, make_styles(tmp_path), transition=1.0, clock=lambda: now[0])
+    controls._worker.join(timeout=30)
+    s0, s1, s2 = (cache.stats_for_path(p) for p in controls.styles)
+    assert controls.target().stats is s0
+    controls.on_key(ord("9"))  # there is no ninth style: nothing happens
+    assert controls.index == 0
+    controls.on_key(ord("3"))
+    assert controls.index == 2
+    assert torch.equal(controls.target().stats.mean, s0.mean)  # the fade starts where the screen was
+    now[0] = 0.25
+    quarter = controls.target().stats
+    torch.testing.assert_close(quarter.mean, 0.75 * s0.mean + 0.25 * s2.mean)
+    torch.testing.assert_close(quarter.std, 0.75 * s0.std + 0.25 * s2.std)
+    controls.on_key(ord("2"))  # switched again mid-fade: from the mix on screen to style 2
+    now[0] = 0.75
+    torch.testing.assert_close(controls.target().stats.mean, quarter.mean)
+    now[0] = 1.25
+    torch.testing.assert_close(controls.target().stats.mean, 0.5 * quarter.mean + 0.5 * s1.mean)
+    now[0] = 1.76
+    assert controls.target().stats is s1
+    cut = LiveControls(cache, controls.styles)  # the default: a cut
+    cut._worker.join(timeout=30)
+    cut.target()
+    cut.on_key(ord("2"))
+    assert cut.target().stats is s1
+
+
 def test_switching_to_an_uncached_style_does_not_block(tmp_path, stylizer):
     release = threading.Event()
 

@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from .adain import StyleStats
 from .errors import VidstyleError
 from .parallel import FrameWorkers
 from .sources import CameraSource
@@ -218,18 +219,22 @@ def unique_path(folder, stem: str, suffix: str):
 
 
 class LiveControls:
-    """Keyboard controls for the live loop: n/p cycle styles, +/- alpha, c colour
-    preservation, s snapshot, r record.
+    """Keyboard controls for the live loop: n/p cycle styles, 1-9 pick one, +/- alpha,
+    c colour preservation, s snapshot, r record.
 
     Style statistics are computed in background threads (and cached), so
     switching style or colour mode never stalls the feed: what is on screen
     stays until the new statistics are ready. With colour preservation on, the
     content colours come from the frame at the time of the switch and are
     refreshed on scene changes (see color.ColorKeeper).
+    With `transition` > 0 (seconds), a new style (or colour setting) fades in: the
+    statistics move linearly from what was shown to the new ones, which with AdaIN
+    is exactly a cross-fade of the two stylizations' targets.
     """
 
     def __init__(self, cache, styles: list, alpha: float = 1.0, alpha_step: float = 0.1,
-                 snapshot_dir=None, recorder_factory=None, encode=None, color: str | None = None):
+                 snapshot_dir=None, recorder_factory=None, encode=None, color: str | None = None,
+                 transition: float = 0.0, clock: Callable[[], float] = time.perf_counter):
         """color: None, "match" or "luminance" (see color.py); `c` toggles it (match by default)."""
         import threading
         from pathlib import Path
@@ -257,6 +262,12 @@ class LiveControls:
         self._color_job: threading.Thread | None = None
         self._last_frame: np.ndarray | None = None
         self._lock = threading.Lock()
+        self.transition = transition
+        self._clock = clock
+        self._destination: StyleStats | None = None  # the statistics the last frame was heading for
+        self._on_screen: StyleStats | None = None  # what it got (mid-fade: a mix)
+        self._last_luminance = False
+        self._fade: tuple | None = None  # (statistics faded from, start time)
         # Warm the cache for the other styles without blocking the first frame.
         self._worker = threading.Thread(target=self._prepare_all, daemon=True, name="vidstyle-styles")
         self._worker.start()
@@ -283,7 +294,26 @@ class LiveControls:
                 stats = self._color_stats.get((self._shown, self.color_mode), stats)
             luminance = self.color and self.color_mode == "luminance" and \
                 (self._shown, self.color_mode) in self._color_stats
-            return Target(stats, self.alpha, luminance_only=luminance)
+            return Target(self._faded(stats, luminance), self.alpha, luminance_only=luminance)
+
+    def _faded(self, stats: StyleStats, luminance: bool) -> StyleStats:
+        """`stats`, or a step on the way there from what the last frame got (lock held)."""
+        now = self._clock()
+        if luminance != self._last_luminance:  # luminance-only on or off: no in-between, a cut
+            self._fade = None
+        elif self.transition > 0 and self._destination is not None and stats is not self._destination:
+            self._fade = (self._on_screen, now)  # from what is on screen, possibly mid-fade
+        self._destination, self._last_luminance = stats, luminance
+        shown = stats
+        if self._fade is not None:
+            start_stats, start = self._fade
+            t = (now - start) / self.transition
+            if t < 1.0:
+                shown = StyleStats.combine([start_stats, stats], [1.0 - t, t])
+            else:
+                self._fade = None
+        self._on_screen = shown
+        return shown
 
     def _maybe_refresh_colors(self, frames: np.ndarray) -> None:
         """Start a background recomputation when the scene's colours moved (lock held)."""
@@ -332,6 +362,8 @@ class LiveControls:
         ch = chr(key) if 0 <= key < 256 else ""
         if ch in ("n", "p"):
             self.index = (self.index + (1 if ch == "n" else -1)) % len(self.styles)
+        elif "1" <= ch <= "9" and int(ch) <= len(self.styles):
+            self.index = int(ch) - 1
         elif ch in ("+", "="):
             self.alpha = min(1.0, round(self.alpha + self.alpha_step, 3))
         elif ch in ("-", "_"):
