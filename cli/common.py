@@ -55,12 +55,17 @@ def unit_float(text: str) -> float:
     return value
 
 
-def add_device_args(p: argparse.ArgumentParser, compile_option: bool = True) -> None:
+def add_device_args(p: argparse.ArgumentParser, compile_option: bool = True, training: bool = False) -> None:
     g = p.add_argument_group("device")
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the model runs (default: cuda if available, else cpu)")
-    g.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
-                   help="model precision (default: fp16 on cuda, bf16 on CPUs with bf16 units, else fp32)")
+    if training:
+        g.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                       help="autocast precision (default: bf16 on GPUs and CPUs with bf16 units, else fp32)")
+    else:
+        g.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
+                       help="model precision (default: fp16 on cuda, bf16 on CPUs with bf16 units, "
+                            "else fp32)")
     if compile_option:
         g.add_argument("--compile", action="store_true",
                        help="torch.compile the model: pays on long videos (compiles once per frame size)")

@@ -34,7 +34,7 @@ def add_training_args(p: argparse.ArgumentParser, out: str, schedule_help: str, 
     p.add_argument("--max-minutes", type=positive_float, metavar="M",
                    help="stop cleanly after about M minutes (checkpoint, weights and samples written; "
                         "--resume continues): for a machine lent for a fixed time")
-    add_device_args(p, compile_option=False)
+    add_device_args(p, compile_option=False, training=True)
 
 
 def training_options(args) -> dict:

@@ -18,9 +18,12 @@ def test_auto_precision_follows_the_cpu(monkeypatch, has_bf16, inference, traini
 
 def test_auto_precision_on_cuda_ignores_the_cpu(monkeypatch):
     monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
     cuda = torch.device("cuda")
     assert devices.resolve_precision("auto", cuda) == torch.float16
     assert devices.autocast_dtype("auto", cuda) == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # e.g. a V100
+    assert devices.autocast_dtype("auto", cuda) is None
 
 
 def test_named_precisions():
@@ -31,6 +34,8 @@ def test_named_precisions():
         devices.resolve_precision("fp16", CPU)
     with pytest.raises(VidstyleError, match="unknown precision"):
         devices.autocast_dtype("fp8", CPU)
+    with pytest.raises(VidstyleError, match="loss scaling"):  # training in fp16, even on a GPU
+        devices.autocast_dtype("fp16", torch.device("cuda"))
 
 
 CPUS = [("fpu avx avx2 fma", "avx2"),

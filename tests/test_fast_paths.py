@@ -1,6 +1,7 @@
 """Fast paths (bf16 + channels_last, torch.compile) against the fp32 eager reference."""
 import numpy as np
 import pytest
+import torch
 
 from vidstyle.stylizer import Stylizer, Target, load_stylizer
 
@@ -50,3 +51,53 @@ def test_compiled_model_matches_eager(encoder, frames, target):
     out = compiled.stylize_frames(frames[:1], target)
     assert compiled.compiled  # it ran compiled, not through the eager fallback
     assert close_enough(out, eager.stylize_frames(frames[:1], target))
+
+
+def test_compiled_paths_take_alpha_as_a_tensor_and_match_eager(stylizer):
+    """A compiled model guards Python floats (a new alpha would compile again) but not tensor
+    values; the tensor alpha must give the eager result, masked or not."""
+    frames = np.random.default_rng(0).integers(0, 256, (2, 32, 40, 3), dtype=np.uint8)
+    stats = stylizer.style_stats(torch.rand(3, 32, 32))
+    mask = torch.zeros(1, 1, 32, 40)
+    mask[..., :20] = 1
+    other = stylizer.style_stats(torch.rand(3, 32, 32))
+    targets = [Target(stats, 0.3), Target(stats, 0.7, mask=mask, stats_b=other)]
+    eager = [stylizer.stylize_frames(frames, t) for t in targets]
+    seen = []
+
+    def recording(x, mean, std, alpha, **extra):
+        seen.append(alpha)
+        return stylizer._eager(x, mean, std, alpha, **extra)
+
+    stylizer.net, stylizer.compiled = recording, True
+    try:
+        fast = [stylizer.stylize_frames(frames, t) for t in targets]
+    finally:
+        stylizer.net, stylizer.compiled = stylizer._eager, False
+    assert all(isinstance(a, torch.Tensor) and a.ndim == 0 for a in seen)
+    assert [float(a) for a in seen] == pytest.approx([0.3, 0.7])
+    for e, f in zip(eager, fast):
+        assert np.abs(e.astype(int) - f).max() <= 1
+
+
+def test_a_compiled_model_gets_the_last_short_batch_filled_to_full_size(stylizer, tmp_path):
+    """Every batch of a file has the same shape, so a compiled model compiles once; the filler
+    frames are dropped and all frames come out, in order."""
+    from vidstyle.pipeline import _stylize_batch
+
+    shapes = []
+
+    class Recording:
+        compiled = True
+
+        def stylize_frames(self, stacked, target, size=None):
+            shapes.append((stacked.shape, None if target.mask is None else tuple(target.mask.shape)))
+            return stacked[..., ::-1]
+
+    frames = np.arange(3 * 4 * 5 * 3, dtype=np.uint8).reshape(3, 4, 5, 3)
+    stats = stylizer.style_stats(torch.rand(3, 32, 32))
+    masks = Target(stats, 1.0, mask=torch.rand(3, 1, 4, 5), stats_b=stats)
+    for target in (Target(stats), masks):
+        _, out, _ = _stylize_batch(([None] * 3, frames, target), Recording(), None, None, batch=8)
+        np.testing.assert_array_equal(out, frames[..., ::-1])
+    assert shapes == [((8, 4, 5, 3), None), ((8, 4, 5, 3), (8, 1, 4, 5))]

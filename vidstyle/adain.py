@@ -61,7 +61,7 @@ def adain(content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tens
 def masked_adain(content: torch.Tensor, mask: torch.Tensor,
                  mean_a: torch.Tensor, std_a: torch.Tensor,
                  mean_b: torch.Tensor, std_b: torch.Tensor,
-                 alpha: float = 1.0, eps: float = EPS) -> torch.Tensor:
+                 alpha: float | torch.Tensor = 1.0, eps: float = EPS) -> torch.Tensor:
     """AdaIN done separately in two regions (the paper's spatial control, fig. 10).
 
     `mask` (N or 1, 1, H, W) in [0, 1] at feature resolution: 1 takes style a,
@@ -77,7 +77,7 @@ def masked_adain(content: torch.Tensor, mask: torch.Tensor,
         mu = (f * w).sum(dim=(2, 3), keepdim=True) / total
         var = ((f - mu) ** 2 * w).sum(dim=(2, 3), keepdim=True) / total
         out += w * ((f - mu) / (var + eps).sqrt() * std + mean)
-    if alpha != 1.0:
+    if isinstance(alpha, torch.Tensor) or alpha != 1.0:
         out = alpha * out + (1.0 - alpha) * f
     return out.to(content.dtype)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .devices import tune_convolutions
 from .parallel import FrameWorkers
 from .pipeline import convert_video
 from .sinks import VideoFileSink
@@ -60,6 +61,7 @@ def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: 
     """
     target = target or random_target(stylizer)
     workers = resolve_workers(workers, stylizer)
+    tune_convolutions(stylizer.device)
     frames = synthetic_frames(batch, width, height)
     if stylizer.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(stylizer.device)
@@ -116,6 +118,8 @@ def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: 
     pipeline while the stages overlap; end-to-end is frames / wall time.
     """
     target = target or random_target(stylizer)
+    if stylizer.device.type == "cuda":  # this measurement's peak, not the process's
+        torch.cuda.reset_peak_memory_stats(stylizer.device)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         clip = input_path or make_clip(tmp / "clip.mp4", frames, width, height)

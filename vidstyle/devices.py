@@ -42,15 +42,25 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
 
 
 def autocast_dtype(name: str, device: torch.device) -> torch.dtype | None:
-    """Training's autocast dtype (None: plain fp32): "auto" is bf16 on CUDA and on CPUs with
-    bf16 units, else fp32."""
+    """Training's autocast dtype (None: plain fp32): "auto" is bf16 on GPUs and CPUs with
+    bf16 units, else fp32. fp16 is refused: its gradients underflow without loss scaling."""
     if name == "auto":
-        if device.type == "cuda" or cpu_has_bf16():
-            return torch.bfloat16
-        return None
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+        return torch.bfloat16 if cpu_has_bf16() else None
     if name not in PRECISIONS:
         raise VidstyleError(f"unknown precision {name!r} (use auto, fp32, fp16 or bf16)")
+    if name == "fp16":
+        raise VidstyleError("training in fp16 would need loss scaling, which vidstyle does not do; "
+                            "use --precision bf16 or fp32")
     return None if name == "fp32" else PRECISIONS[name]
+
+
+def tune_convolutions(device: torch.device) -> None:
+    """Let cuDNN time its convolution algorithms: it pays where the frame size stays the same
+    (file conversion, training, benchmarks), not in the webcam, whose size --fps changes."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
 
 
 _ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")  # what decides bf16 and CPU speed

@@ -6,13 +6,14 @@ its timestamp, and the audio is copied through.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
+from .devices import tune_convolutions
 from .errors import VidstyleError
 from .outputs import atomic_output, check_output
 from .parallel import FrameWorkers
@@ -113,6 +114,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     if batch < 1:
         raise VidstyleError("--batch must be at least 1")
     workers = resolve_workers(workers, stylizer)
+    tune_convolutions(stylizer.device)  # one frame size for the whole file
     blend = FlowBlend(steady) if steady else None  # raises on a strength outside 0..1
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
@@ -187,12 +189,26 @@ def _job(frames: list[Frame], expected: tuple, index: int, target_for):
 def _stylize_batch(job, stylizer: Stylizer, size, info: VideoInfo, batch: int):
     """Runs in a model worker: (frames, stylized uint8, seconds the model took)."""
     frames, stacked, target = job
+    n = len(stacked)
+    if stylizer.compiled and n < batch:  # the last, short batch: the same shape compiles nothing new
+        stacked, target = _pad_batch(stacked, target, batch)
     t0 = time.perf_counter()
     try:
-        out = stylizer.stylize_frames(stacked, target, size)
+        out = stylizer.stylize_frames(stacked, target, size)[:n]
     except torch.cuda.OutOfMemoryError as exc:
         raise _oom_hint(batch, info) from exc
     return frames, out, time.perf_counter() - t0
+
+
+def _pad_batch(stacked: np.ndarray, target: Target, batch: int) -> tuple[np.ndarray, Target]:
+    """`stacked` filled up to `batch` frames with copies of its last (and so its per-frame masks)."""
+    extra = batch - len(stacked)
+    stacked = np.concatenate([stacked, np.repeat(stacked[-1:], extra, axis=0)])
+    mask = target.mask
+    if mask is not None and mask.shape[0] > 1:
+        mask = torch.cat([mask, mask[-1:].expand(extra, *mask.shape[1:])])
+        target = replace(target, mask=mask)
+    return stacked, target
 
 
 def _fit(image: np.ndarray, shape: tuple) -> np.ndarray:

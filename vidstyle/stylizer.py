@@ -213,6 +213,8 @@ class Stylizer:
         if min(h, w) < MIN_SIDE:
             raise VidstyleError(f"frames of {w}x{h} are too small for the model: it needs at least "
                                 f"{MIN_SIDE} pixels on each side")
+        if self.compiled:  # a tensor's value is not guarded: a new alpha must not recompile
+            alpha = torch.full((), float(alpha), device=self.device)
         work_size = self.work_size  # read once: a live controller may change it meanwhile
         scaled = bool(work_size) and min(h, w) > work_size
         if scaled:

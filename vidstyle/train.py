@@ -23,7 +23,7 @@ from torchvision.utils import save_image as save_grid
 
 from .adain import adain, calc_mean_std
 from .decoder import Decoder
-from .devices import autocast_dtype, resolve_device
+from .devices import autocast_dtype, resolve_device, tune_convolutions
 from .encoder import Encoder
 from .errors import VidstyleError
 from .losses import content_loss, style_losses
@@ -96,6 +96,7 @@ class Trainer:
         self.cfg = config
         self.device = resolve_device(config.device)
         self.amp_dtype = autocast_dtype(config.precision, self.device)
+        tune_convolutions(self.device)  # every step has the same shapes
         self.out = Path(config.out_dir)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
