@@ -5,7 +5,7 @@ Statistics are always computed and kept in fp32, whatever the feature dtype.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -88,6 +88,9 @@ class StyleStats:
 
     mean: torch.Tensor
     std: torch.Tensor
+    # as_4d's copies per device: a GPU gets them once, not with every batch (each copy from
+    # pageable host memory makes the host wait for the GPU).
+    _on_device: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_features(cls, feat: torch.Tensor) -> "StyleStats":
@@ -97,8 +100,11 @@ class StyleStats:
 
     def as_4d(self, device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(1, C, 1, 1) fp32 tensors ready to broadcast in `adain`."""
-        return (self.mean.view(1, -1, 1, 1).to(device, torch.float32),
-                self.std.view(1, -1, 1, 1).to(device, torch.float32))
+        key = str(device)
+        if key not in self._on_device:
+            self._on_device[key] = (self.mean.view(1, -1, 1, 1).to(device, torch.float32),
+                                    self.std.view(1, -1, 1, 1).to(device, torch.float32))
+        return self._on_device[key]
 
     def save(self, path: str | Path) -> None:
         save_file({"mean": self.mean.contiguous(), "std": self.std.contiguous()}, str(path))
