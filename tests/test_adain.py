@@ -98,3 +98,11 @@ def test_style_stats_save_load_roundtrip(tmp_path):
     s.save(tmp_path / "s.safetensors")
     back = StyleStats.load(tmp_path / "s.safetensors")
     assert torch.equal(back.mean, s.mean) and torch.equal(back.std, s.std)
+
+
+def test_style_statistics_reach_a_device_once():
+    stats = StyleStats(torch.arange(4.0), torch.ones(4))
+    mean, std = stats.as_4d("cpu")
+    assert mean.shape == (1, 4, 1, 1) and torch.equal(mean.flatten(), stats.mean)
+    again = stats.as_4d("cpu")
+    assert again[0] is mean and again[1] is std  # no copy per batch
