@@ -40,8 +40,8 @@ def register(sub) -> None:
                         "detail drops instead of frames; 0 always runs at full resolution "
                         f"(default {DEFAULT_FPS:g}; 0 with --compile, which compiles once per size)")
     p.add_argument("--transition", type=non_negative_float, default=0.0, metavar="SECONDS",
-                   help="a style switched to (n, p, 1-9) or the colour toggle fades in over this "
-                        "many seconds (default 0: a cut)")
+                   help="a style switched to (n, p, 1-9; --style naming a folder) or the colour "
+                        "toggle fades in over this many seconds (default 0: a cut)")
     out = p.add_argument_group("virtual camera")
     out.add_argument("--virtual-cam", nargs="?", const="", default=None, metavar="DEVICE",
                      help="also send the stylized feed (without the overlay) to a virtual camera "
@@ -57,6 +57,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     import contextlib
+
+    import numpy as np
 
     from vidstyle.errors import VidstyleError
     from vidstyle.live import Displays, PreviewWindow, run_live
@@ -87,6 +89,8 @@ def run(args) -> int:
                     raise
                 raise VidstyleError(f"{exc}; --no-preview runs without a window") from None
             stack.callback(displays[-1].close)
+            # Something to look at (and a window the desktop sees answering) while the model loads.
+            displays[-1].show(np.zeros((360, 640, 3), np.uint8), ["loading the model..."])
         camera.start()
         virtual = None
         if args.virtual_cam is not None:

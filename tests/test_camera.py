@@ -156,7 +156,7 @@ def test_live_controls_switch_style_alpha_snapshot_and_record(tmp_path, stylizer
     controls.on_key(ord("n"))
     second = controls.target()
     assert not torch.equal(first.stats.mean, second.stats.mean)
-    assert "style1" in controls.overlay()[0]
+    assert controls.overlay()[0].startswith("2/3 style1")
     controls.on_key(ord("p"))
     controls.on_key(ord("p"))
     assert controls.index == 2

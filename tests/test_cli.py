@@ -397,6 +397,14 @@ def test_webcam_fps_must_not_be_negative_nor_meet_compile(capsys, style_png):
     assert_one_line_error(code, err, "compiles again for every size")
 
 
+@pytest.mark.parametrize("option", ["--transition", "--fps"])
+def test_an_endless_number_is_a_usage_error(capsys, style_png, option):
+    with pytest.raises(SystemExit) as exc:
+        main(["webcam", "--style", str(style_png), option, "inf"])
+    assert exc.value.code == 2
+    assert "expected a finite number, got 'inf'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv,verbose", [(["-v", "bench"], True), (["bench", "-v"], True),
                                           (["bench"], False)])
 def test_verbose_goes_before_or_after_the_command(argv, verbose):

@@ -185,6 +185,37 @@ def test_webcam_colour_toggle_runs_in_the_background(styles, stylizer, tmp_path)
     assert "colours kept" in controls.overlay()[0]
 
 
+@pytest.mark.parametrize("mode", ["match", "luminance"])
+def test_webcam_style_switch_with_colours_kept_fades_once_to_the_final_picture(styles, stylizer, tmp_path,
+                                                                                mode):
+    """The new style waits for its colour-matched statistics: no detour through its own
+    colours, and in luminance mode no full-colour flash."""
+    from vidstyle.live import LiveControls
+
+    now = [0.0]
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, styles, encode=stylizer.style_stats, color=mode, transition=1.0,
+                            clock=lambda: now[0])
+    controls._worker.join(timeout=30)
+    frames = np.full((1, 32, 32, 3), 90, np.uint8)
+    controls.target(frames)
+    controls._color_job.join(timeout=30)
+    old = controls.target(frames)
+    controls.on_key(ord("n"))
+    waiting = controls.target(frames)  # style 1's colour statistics are being computed
+    assert torch.equal(waiting.stats.mean, old.stats.mean) and waiting.luminance_only == old.luminance_only
+    assert "loading" in " ".join(controls.overlay())
+    controls._color_job.join(timeout=30)
+    new = controls._color_stats[(1, mode)]
+    assert torch.equal(controls.target(frames).stats.mean, old.stats.mean)  # the fade starts here
+    now[0] = 0.5
+    half = controls.target(frames)
+    torch.testing.assert_close(half.stats.mean, 0.5 * old.stats.mean + 0.5 * new.mean)
+    assert half.luminance_only == (mode == "luminance")
+    now[0] = 1.0
+    assert controls.target(frames).stats is new
+
+
 def test_a_mask_video_longer_than_the_input_is_used_with_a_warning(styles, stylizer, tmp_path, caplog):
     clip = write_clip(tmp_path / "clip.mp4", n=4, audio=False)
     cache = StyleCache(stylizer.style_stats, tmp_path / "cache")

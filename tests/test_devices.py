@@ -18,12 +18,18 @@ def test_auto_precision_follows_the_cpu(monkeypatch, has_bf16, inference, traini
 
 def test_auto_precision_on_cuda_ignores_the_cpu(monkeypatch):
     monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    cuda = torch.device("cuda")
+    asked = []
+
+    def capability(major):
+        return lambda device=None: asked.append(device) or (major, 0)
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", capability(9))  # an H100
+    cuda = torch.device("cuda:1")
     assert devices.resolve_precision("auto", cuda) == torch.float16
     assert devices.autocast_dtype("auto", cuda) == torch.bfloat16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # e.g. a V100
+    monkeypatch.setattr(torch.cuda, "get_device_capability", capability(7))  # a V100: bf16 emulated
     assert devices.autocast_dtype("auto", cuda) is None
+    assert asked == [cuda, cuda]  # the GPU that will train, not the current one
 
 
 def test_named_precisions():

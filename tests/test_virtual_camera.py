@@ -18,6 +18,7 @@ class FakeBackend:
     """A pyvirtualcam backend (its documented interface) that keeps what it was sent."""
 
     opened: list = []
+    on_send = None  # a test's hook, called with the frame count before each frame
 
     def __init__(self, *, width, height, fps, fourcc, device, **kw):
         if device == "/dev/busy":
@@ -27,6 +28,8 @@ class FakeBackend:
         FakeBackend.opened.append(self)
 
     def send(self, frame):
+        if FakeBackend.on_send:
+            FakeBackend.on_send(len(self.frames))
         self.frames.append(frame.reshape(self.height, self.width, 3).copy())
 
     def device(self):
@@ -45,7 +48,8 @@ def fake_backend(monkeypatch):
     import pyvirtualcam.camera
 
     monkeypatch.setattr(pyvirtualcam.camera, "BACKENDS", {"fake": FakeBackend})
-    FakeBackend.opened = []
+    monkeypatch.setattr(FakeBackend, "opened", [])
+    monkeypatch.setattr(FakeBackend, "on_send", None)
     return FakeBackend
 
 
@@ -114,14 +118,17 @@ def test_ctrl_c_stops_the_loop_with_its_numbers(stylizer):
 
 
 @pytest.fixture
-def fake_camera(monkeypatch):
-    """`vidstyle webcam` gets a camera that sends 12 frames of 40x32 and is then unplugged."""
+def fake_camera(monkeypatch, request):
+    """`vidstyle webcam` gets a camera that sends frames of 40x32 and is unplugged after 12
+    (or after the number a test's `frames` mark gives)."""
     import vidstyle.sources
 
     opened = []
+    mark = request.node.get_closest_marker("frames")
+    frames = mark.args[0] if mark else 12
 
     def open_camera(*args, **kwargs):
-        opened.append(FakeCapture(fps=100, unplug_after=12))
+        opened.append(FakeCapture(fps=100, unplug_after=frames))
         return opened[-1]
 
     monkeypatch.setattr(vidstyle.sources, "open_camera", open_camera)
@@ -167,3 +174,31 @@ def test_webcam_virtual_cam_problems_are_one_line_before_the_model_loads(capsys,
     code, _, err = webcam(capsys, "-s", style_png, "--virtual-cam", "--no-preview")
     assert code != 0 and err.count("\n") == 1 and "vidstyle[virtualcam]" in err
     assert len(fake_camera) == 2 and all(c.released for c in fake_camera)  # the first error needs none
+
+
+@pytest.mark.frames(3000)  # more than the test needs: only Ctrl-C ends it
+def test_ctrl_c_stops_a_windowless_feed_with_its_summary(capsys, fake_backend, fake_camera, style_png):
+    def interrupt(sent):
+        if sent == 4:
+            raise KeyboardInterrupt
+
+    fake_backend.on_send = staticmethod(interrupt)
+    code, out, err = webcam(capsys, "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                            "--virtual-cam", "--no-preview")
+    assert code == 0, err
+    assert "stopped (Ctrl-C)" in out and "4 frames sent to virtual camera" in out
+    assert fake_backend.opened[0].closed and fake_camera[0].released
+
+
+@pytest.mark.frames(3000)
+def test_a_virtual_camera_failing_mid_stream_is_one_error_line(capsys, fake_backend, fake_camera, style_png):
+    def fail(sent):
+        if sent == 2:
+            raise RuntimeError("write failed")
+
+    fake_backend.on_send = staticmethod(fail)
+    code, _, err = webcam(capsys, "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                          "--virtual-cam", "--no-preview")
+    assert code != 0 and err.count("\n") == 1
+    assert "virtual camera /dev/video7 stopped taking frames (write failed)" in err
+    assert fake_backend.opened[0].closed and fake_camera[0].released

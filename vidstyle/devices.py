@@ -45,8 +45,8 @@ def autocast_dtype(name: str, device: torch.device) -> torch.dtype | None:
     """Training's autocast dtype (None: plain fp32): "auto" is bf16 on GPUs and CPUs with
     bf16 units, else fp32. fp16 is refused: its gradients underflow without loss scaling."""
     if name == "auto":
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+        if device.type == "cuda":  # bf16 units from Ampere (compute capability 8) on; emulated before
+            return torch.bfloat16 if torch.cuda.get_device_capability(device)[0] >= 8 else None
         return torch.bfloat16 if cpu_has_bf16() else None
     if name not in PRECISIONS:
         raise VidstyleError(f"unknown precision {name!r} (use auto, fp32, fp16 or bf16)")

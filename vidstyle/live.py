@@ -286,11 +286,17 @@ class LiveControls:
 
     def target(self, frames: np.ndarray | None = None) -> Target:
         with self._lock:
-            if self.index in self._stats:
-                self._shown = self.index
+            colour = self.color and frames is not None
+            if self.index != self._shown and self.index in self._stats:
+                # With colours kept, a new style waits for its colour-matched statistics too,
+                # so the picture changes once, fading from the old style to the final new one.
+                if colour:
+                    self._maybe_refresh_colors(frames, self.index)
+                if not colour or (self.index, self.color_mode) in self._color_stats:
+                    self._shown = self.index
             stats = self._stats[self._shown]
-            if self.color and frames is not None:
-                self._maybe_refresh_colors(frames)
+            if colour:
+                self._maybe_refresh_colors(frames, self._shown)
                 stats = self._color_stats.get((self._shown, self.color_mode), stats)
             luminance = self.color and self.color_mode == "luminance" and \
                 (self._shown, self.color_mode) in self._color_stats
@@ -315,8 +321,9 @@ class LiveControls:
         self._on_screen = shown
         return shown
 
-    def _maybe_refresh_colors(self, frames: np.ndarray) -> None:
-        """Start a background recomputation when the scene's colours moved (lock held)."""
+    def _maybe_refresh_colors(self, frames: np.ndarray, index: int) -> None:
+        """Start a background computation of style `index`'s colour-matched statistics when
+        it has none or the scene's colours moved (lock held)."""
         import threading
 
         from .color import ColorKeeper
@@ -324,12 +331,12 @@ class LiveControls:
 
         if self._color_job and self._color_job.is_alive():
             return
-        key = (self._shown, self.color_mode)
+        key = (index, self.color_mode)
         keeper = self._keepers.get(key)
         mean, cov = ColorKeeper.frame_colors(frames)
         if keeper is not None and not keeper.needs_refresh(mean):
             return
-        path = self.styles[self._shown]
+        path = self.styles[index]
 
         def work():  # loading and encoding the style happen here, off the frame loop
             k = keeper or ColorKeeper([style_image(path)], [1.0], self.color_mode, self._encode)
@@ -344,7 +351,8 @@ class LiveControls:
 
     def overlay(self) -> list[str]:
         colour = f"  colours kept ({self.color_mode})" if self.color else ""
-        lines = [f"{self.styles[self._shown].stem}  alpha {self.alpha:.1f}{colour}"]
+        number = f"{self._shown + 1}/{len(self.styles)} " if len(self.styles) > 1 else ""  # for keys 1-9
+        lines = [f"{number}{self.styles[self._shown].stem}  alpha {self.alpha:.1f}{colour}"]
         if self._shown != self.index:
             state = "cannot load" if self.index in self._failed else "loading"
             lines.append(f"{state} {self.styles[self.index].stem}...")

@@ -68,7 +68,10 @@ class VirtualCamera:
                 import cv2
 
                 rgb = cv2.resize(rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        self._camera.send(np.ascontiguousarray(rgb))
+        try:
+            self._camera.send(np.ascontiguousarray(rgb))
+        except (RuntimeError, OSError) as exc:  # e.g. the loopback device was removed
+            raise VidstyleError(f"virtual camera {self.device} stopped taking frames ({exc})") from None
         self.frames_sent += 1
         return -1
 
