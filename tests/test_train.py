@@ -88,6 +88,24 @@ def test_resume_continues_exactly(dirs, tmp_path, encoder):
     assert isinstance(shipped, Decoder)
 
 
+def test_batches_drawn_ahead_in_a_thread_train_exactly_as_drawn_in_turn(dirs, tmp_path, encoder):
+    """What a GPU does (prefetch); stopped and resumed halfway, it still matches."""
+    straight = train(config(dirs, tmp_path / "a"), trainer=Trainer(config(dirs, tmp_path / "a"), encoder))
+    assert not straight.prefetch  # the CPU default
+    half = config(dirs, tmp_path / "b", steps=2)
+    first = Trainer(half, encoder)
+    first.prefetch = True
+    train(half, trainer=first)
+    assert first._loader is None  # the thread is stopped at the end
+    rest = config(dirs, tmp_path / "b", steps=4)
+    resumed = Trainer(rest, encoder)
+    resumed.prefetch = True
+    assert resumed.resume() and resumed.step == 2
+    train(rest, trainer=resumed)
+    for (k, a), (_, b) in zip(straight.decoder.state_dict().items(), resumed.decoder.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
 def test_interrupt_saves_a_checkpoint(dirs, tmp_path, encoder, monkeypatch):
     cfg = config(dirs, tmp_path / "run", steps=10)
     cfg.checkpoint_every = 100

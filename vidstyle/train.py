@@ -107,11 +107,19 @@ class Trainer:
         self.sample_style = ImageBank(config.sample_style_dir) if config.sample_style_dir else self.style
         mf = torch.channels_last
         self.encoder = (encoder or Encoder(balanced=True)).to(self.device, memory_format=mf)
+        torch.manual_seed(config.seed)  # before the model: its random start follows --seed too
+        random.seed(config.seed)
         self.model = self.build_model().to(self.device, memory_format=mf).train().requires_grad_(True)
         self.optim = torch.optim.Adam(self.model.parameters(), lr=config.lr)
-        self.gen = torch.Generator().manual_seed(config.seed)
-        torch.manual_seed(config.seed)
-        random.seed(config.seed)
+        self.gen = torch.Generator().manual_seed(config.seed)  # the loss's own draws (distill's alpha)
+        # The batches' draws, in step order; may run a step ahead in a thread (prefetch).
+        self.data_gen = torch.Generator().manual_seed(config.seed + 1)
+        self._data_state = self.data_gen.get_state()  # before the next batch: what a checkpoint keeps
+        # On a GPU the host's crops (~54 ms a batch at 256 px on one core) would idle it, so
+        # the next batch is drawn in a thread while the GPU runs this step.
+        self.prefetch = self.device.type == "cuda"
+        self._loader = None
+        self._pending = None  # ((step, crop), future) of the batch being drawn
         self.step = 0
         self.stopped_by_time = False  # train() ended at config.max_minutes
 
@@ -138,6 +146,7 @@ class Trainer:
             "optim": self.optim.state_dict(),
             "step": self.step,
             "gen": self.gen.get_state(),
+            "data_gen": self._data_state,
             "torch_rng": torch.get_rng_state(),
             "config": json.dumps(asdict(self.cfg)),
         }
@@ -159,6 +168,10 @@ class Trainer:
             raise VidstyleError(f"cannot resume from {self.checkpoint_path}: {exc}") from exc
         self.step = int(state["step"])
         self.gen.set_state(state["gen"])
+        self._drop_pending()
+        if "data_gen" in state:  # older checkpoints drew batches from "gen"
+            self.data_gen.set_state(state["data_gen"])
+        self._data_state = self.data_gen.get_state()
         torch.set_rng_state(state["torch_rng"])
         return True
 
@@ -172,16 +185,51 @@ class Trainer:
             return torch.autocast(self.device.type, enabled=False)
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
-    def _batch(self, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _draw(self, crop: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One batch of content and style crops on the host, and data_gen's state after it."""
         n = self.cfg.batch
-        content = random_crops(self.content, n, crop, self.gen)
-        style = random_crops(self.style, n, crop, self.gen)
+        content = random_crops(self.content, n, crop, self.data_gen)
+        style = random_crops(self.style, n, crop, self.data_gen)
         k = round(n * self.cfg.style_jitter)
         if k:
-            style[:k] = jitter_colours(style[:k], self.gen)
+            style[:k] = jitter_colours(style[:k], self.data_gen)
+        if self.device.type == "cuda":  # pinned: the copy to the GPU runs asynchronously
+            content, style = content.pin_memory(), style.pin_memory()
+        return content, style, self.data_gen.get_state()
+
+    def _batch(self, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """This step's batch on the device (drawn ahead in a thread with prefetch)."""
+        if not self.prefetch:
+            content, style, self._data_state = self._draw(crop)
+        else:
+            if self._loader is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._loader = ThreadPoolExecutor(1, thread_name_prefix="vidstyle-batches")
+            if self._pending is None or self._pending[0] != (self.step, crop):
+                self._drop_pending()
+                self._pending = ((self.step, crop), self._loader.submit(self._draw, crop))
+            content, style, self._data_state = self._pending[1].result()
+            # data_gen is only ever used by that one thread, in step order.
+            nxt = self.step + 1, self.cfg.crop_at(self.step + 1)
+            self._pending = (nxt, self._loader.submit(self._draw, nxt[1]))
         mf = torch.channels_last
         return (content.to(self.device, memory_format=mf, non_blocking=True),
                 style.to(self.device, memory_format=mf, non_blocking=True))
+
+    def _drop_pending(self) -> None:
+        """Forget a batch drawn ahead (resume, the end): its draws are undone from _data_state."""
+        if self._pending is not None:
+            self._pending[1].result()
+            self._pending = None
+            self.data_gen.set_state(self._data_state)
+
+    def close(self) -> None:
+        """Stop the batch thread, if any; data_gen is left where a checkpoint says it is."""
+        self._drop_pending()
+        if self._loader is not None:
+            self._loader.shutdown()
+            self._loader = None
 
     def losses(self, content: torch.Tensor, style: torch.Tensor):
         with self._autocast():
@@ -306,6 +354,8 @@ def train(config: TrainConfig, resume: bool = False,
         except KeyboardInterrupt:
             trainer.save_checkpoint()
             raise
+        finally:
+            trainer.close()
     trainer.save_checkpoint()
     trainer.save_samples()
     return trainer
