@@ -136,11 +136,9 @@ def fake_camera(monkeypatch, request):
 
 
 def webcam(capsys, *argv):
-    from vidstyle.cli.main import main
+    from test_cli import run  # the CLI tests' runner: (exit code, stdout, stderr)
 
-    code = main(["webcam", *map(str, argv)])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run(capsys, "webcam", *argv)
 
 
 def test_webcam_with_no_window_streams_to_the_virtual_camera(capsys, fake_backend, fake_camera, style_png):
