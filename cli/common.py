@@ -18,6 +18,38 @@ def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
     return 143 if isinstance(exc, Terminated) else 130
 
 
+class CtrlCHeld:
+    """While outputs are being finished (a recording's last frames and its index), the first
+    Ctrl-C only prints `note`: the Ctrl-C that ended a live feed is often pressed twice, and
+    the second one would lose the recording. Another Ctrl-C interrupts as usual."""
+
+    def __init__(self, note: str):
+        self.note = note
+        self.presses = 0
+        self._previous = None
+
+    def _on_sigint(self, signum, frame) -> None:
+        self.presses += 1
+        if self.presses > 1:
+            raise KeyboardInterrupt
+        print(f"vidstyle: {self.note}; Ctrl-C again stops at once", file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        import signal
+
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        except ValueError:  # not the main thread (an embedding program): leave signals alone
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

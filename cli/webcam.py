@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, check_style_args,
-                     non_negative_float)
+from .common import (CtrlCHeld, add_model_args, add_steady_arg, add_workers_arg, build_stylizer,
+                     check_style_args, non_negative_float)
 
 DEFAULT_FPS = 15.0
 EXAMPLES = """examples:
@@ -75,7 +75,8 @@ def run(args) -> int:
         raise VidstyleError("--no-preview needs --virtual-cam: nothing else would see the frames")
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
     fixed = check_style_args(args, folders=True)
-    with contextlib.ExitStack() as stack:
+    stack, controls = contextlib.ExitStack(), None
+    try:
         # Camera, window and virtual camera open before the model loads: a missing one
         # costs no wait. The camera is released last (callbacks run in reverse).
         camera = CameraSource(open_camera(args.camera, cw, ch))
@@ -106,6 +107,10 @@ def run(args) -> int:
                          on_key=controls.on_key if controls else None,
                          on_frame=controls.on_frame if controls else None, workers=args.workers,
                          fps=fps or None, steady=args.steady)
+    finally:  # a recording is finished here, so a second Ctrl-C must not cut it off
+        recording = controls is not None and controls.recorder is not None
+        with CtrlCHeld("finishing the recording" if recording else "closing the camera"):
+            stack.close()
     if stats.ended_by_camera:
         print("camera stopped sending frames (unplugged?); stopped cleanly")
     if stats.interrupted:

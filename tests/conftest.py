@@ -141,3 +141,21 @@ class FakeCapture:
 
     def release(self):
         self.released = True
+
+
+@pytest.fixture
+def fake_camera(monkeypatch, request):
+    """`vidstyle webcam` gets a camera that sends frames of 40x32 and is unplugged after 12
+    (or after the number a test's `frames` mark gives)."""
+    import vidstyle.sources
+
+    opened = []
+    mark = request.node.get_closest_marker("frames")
+    frames = mark.args[0] if mark else 12
+
+    def open_camera(*args, **kwargs):
+        opened.append(FakeCapture(fps=100, unplug_after=frames))
+        return opened[-1]
+
+    monkeypatch.setattr(vidstyle.sources, "open_camera", open_camera)
+    return opened

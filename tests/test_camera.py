@@ -261,3 +261,50 @@ def test_recordings_never_overwrite_each_other(tmp_path):
         paths.append(rec.finish())
     assert paths[0] != paths[1] and all(p.exists() for p in paths)
     assert LiveRecorder(tmp_path).finish() is None  # nothing written: nothing claimed
+
+
+@pytest.mark.frames(3000)  # more than the test needs: Ctrl-C ends it
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_while_a_recording_finishes_keeps_it_unless_pressed_again(
+        capsys, monkeypatch, tmp_path, fake_camera, style_png, presses):
+    import signal
+
+    import av
+
+    import vidstyle.live
+    import vidstyle.sinks
+    from test_cli import run
+
+    class Window(FakeDisplay):  # 'r' on the third frame shown, Ctrl-C on the tenth
+        def __init__(self):
+            super().__init__(keys=[-1, -1, ord("r")])
+
+        def show(self, rgb, overlay):
+            if len(self.shown) == 10:
+                raise KeyboardInterrupt
+            return super().show(rgb, overlay)
+
+        def close(self):
+            pass
+
+    real_close = vidstyle.sinks.VideoFileSink.close
+
+    def close_with_ctrl_c(sink):  # the user presses Ctrl-C again while the file is finished
+        for _ in range(presses):
+            signal.raise_signal(signal.SIGINT)
+        real_close(sink)
+
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", close_with_ctrl_c)
+    code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                         "--save-dir", tmp_path / "rec")
+    assert "finishing the recording; Ctrl-C again stops at once" in err
+    files = list((tmp_path / "rec").iterdir())
+    if presses == 1:
+        assert code == 0 and "stopped (Ctrl-C)" in out, err
+        assert len(files) == 1 and files[0].suffix == ".mp4"
+        with av.open(str(files[0])) as c:
+            assert sum(1 for _ in c.decode(video=0)) >= 5
+    else:  # asked twice to stop at once: the unfinished file is removed, nothing half-written
+        assert code == 130 and files == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -117,24 +117,6 @@ def test_ctrl_c_stops_the_loop_with_its_numbers(stylizer):
     assert stats.interrupted and stats.frames == 5 and stats.fps > 0
 
 
-@pytest.fixture
-def fake_camera(monkeypatch, request):
-    """`vidstyle webcam` gets a camera that sends frames of 40x32 and is unplugged after 12
-    (or after the number a test's `frames` mark gives)."""
-    import vidstyle.sources
-
-    opened = []
-    mark = request.node.get_closest_marker("frames")
-    frames = mark.args[0] if mark else 12
-
-    def open_camera(*args, **kwargs):
-        opened.append(FakeCapture(fps=100, unplug_after=frames))
-        return opened[-1]
-
-    monkeypatch.setattr(vidstyle.sources, "open_camera", open_camera)
-    return opened
-
-
 def webcam(capsys, *argv):
     from test_cli import run  # the CLI tests' runner: (exit code, stdout, stderr)
 

@@ -451,6 +451,11 @@ class LiveRecorder:
 
         if self._sink is None:
             return None
-        self._sink.close()
+        try:
+            self._sink.close()
+        except BaseException:  # Ctrl-C while finishing, or a failed encoder: no half-written file left
+            self._sink.abort()
+            partial_path(self.path).unlink(missing_ok=True)
+            raise
         partial_path(self.path).replace(self.path)
         return self.path
