@@ -41,7 +41,8 @@ def register(sub) -> None:
                         f"(default {DEFAULT_FPS:g}; 0 with --compile, which compiles once per size)")
     p.add_argument("--transition", type=non_negative_float, default=0.0, metavar="SECONDS",
                    help="a style switched to (n, p, 1-9; --style naming a folder) or the colour "
-                        "toggle fades in over this many seconds (default 0: a cut)")
+                        "toggle fades in over this many seconds (default 0: a cut; not with blends or "
+                        "masks, which stay fixed)")
     out = p.add_argument_group("virtual camera")
     out.add_argument("--virtual-cam", nargs="?", const="", default=None, metavar="DEVICE",
                      help="also send the stylized feed (without the overlay) to a virtual camera "
@@ -75,6 +76,10 @@ def run(args) -> int:
         raise VidstyleError("--no-preview needs --virtual-cam: nothing else would see the frames")
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
     fixed = check_style_args(args, folders=True)
+    if args.transition and is_fixed_blend(args, fixed.styles):
+        raise VidstyleError("--transition fades in a style switched to, and a blend or mask stays "
+                            "fixed (several style files are blended): name a folder of styles to "
+                            "switch between, or leave out --transition")
     stack, controls = contextlib.ExitStack(), None
     try:
         # Camera, window and virtual camera open before the model loads: a missing one
@@ -144,12 +149,10 @@ def open_virtual_camera(camera, args, fps: float):
 def live_targets(args, fixed, stylizer, cache, stack):
     """(LiveControls or None, target function): live style cycling and keys, or, for fixed
     blends and masks, every control of the file mode without cycling."""
-    from pathlib import Path
-
     from vidstyle.live import LiveControls, LiveRecorder
 
     styles = fixed.styles
-    if args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style):
+    if is_fixed_blend(args, styles):
         from .common import build_targets
 
         target_for, close_targets = build_targets(fixed, stylizer, cache)
@@ -161,3 +164,11 @@ def live_targets(args, fixed, stylizer, cache, stack):
                             transition=args.transition)
     stack.callback(controls.close)
     return controls, controls.target
+
+
+def is_fixed_blend(args, styles) -> bool:
+    """Styles blended by weights or a mask, or several style files named: the file mode's
+    controls, with no switching (the styles of a folder are switched through instead)."""
+    from pathlib import Path
+
+    return bool(args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style))

@@ -397,6 +397,18 @@ def test_webcam_fps_must_not_be_negative_nor_meet_compile(capsys, style_png):
     assert_one_line_error(code, err, "compiles again for every size")
 
 
+def test_webcam_transition_with_a_fixed_blend_is_refused_before_the_camera_opens(
+        capsys, tmp_path, style_png, fake_camera):
+    other = tmp_path / "other.png"
+    other.write_bytes(style_png.read_bytes())
+    code, _, err = run(capsys, "webcam", "-s", style_png, "-s", other, "--transition", "1")
+    assert_one_line_error(code, err, "name a folder of styles to switch between")
+    code, _, err = run(capsys, "webcam", "-s", style_png, "-s", other, "--mask", style_png,
+                       "--transition", "1")
+    assert_one_line_error(code, err, "a blend or mask stays fixed")
+    assert fake_camera == []
+
+
 @pytest.mark.parametrize("option", ["--transition", "--fps"])
 def test_an_endless_number_is_a_usage_error(capsys, style_png, option):
     with pytest.raises(SystemExit) as exc:
