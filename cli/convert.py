@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
@@ -70,6 +71,44 @@ def damage_warning(report) -> str | None:
     return "; ".join(parts) or None
 
 
+SLOW_HINT_AFTER_S = 15.0  # seconds into a file: its rate has settled
+SLOW_HINT_LEFT_S = 600.0  # a file with more than this to go at that rate gets the hint
+
+
+def slow_run_hint(seconds_left: float, model_name: str, device: str) -> str | None:
+    """A note for a long conversion with the full model on a CPU, where the lite and tiny
+    models ran about ten times as fast (benchmarks/RESULTS.md); None otherwise."""
+    if seconds_left < SLOW_HINT_LEFT_S or model_name != "full" or device != "cpu":
+        return None
+    minutes = round(seconds_left / 60)
+    left = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    return (f"note: about {left} to go at this speed; on a CPU --model lite or --model tiny runs "
+            "about ten times as fast (coarser strokes)")
+
+
+class SlowRunHint:
+    """Wraps each file's progress callback; says `slow_run_hint` once per run, once a file's
+    rate has settled."""
+
+    def __init__(self, model_name: str, device: str, write, clock=time.monotonic):
+        self.model_name, self.device, self.write, self.clock = model_name, device, write, clock
+        self.said = False
+
+    def wrap(self, on_progress):
+        started = self.clock()
+
+        def with_hint(done: int, total: int, fps: float) -> None:
+            on_progress(done, total, fps)
+            if self.said or not total or not fps or self.clock() - started < SLOW_HINT_AFTER_S:
+                return
+            hint = slow_run_hint((total - done) / fps, self.model_name, self.device)
+            if hint:
+                self.said = True
+                self.write(f"vidstyle: {hint}")
+
+        return with_hint
+
+
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.pipeline import convert_video
@@ -79,6 +118,7 @@ def run(args) -> int:
     stylizer, cache = build_stylizer(args)
     failures, reports = 0, []
     with Progress(len(pairs)) as progress:
+        hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
         for src, dst in pairs:
             # Fresh targets per file: colour references and mask videos restart.
             target, close = build_targets(controls, stylizer, cache)
@@ -87,7 +127,7 @@ def run(args) -> int:
                 with progress.file(src.name) as on_progress:
                     report = convert_video(src, dst, stylizer, target, batch=args.batch,
                                            size=args.size, overwrite=args.overwrite,
-                                           on_progress=on_progress, crf=args.crf,
+                                           on_progress=hint.wrap(on_progress), crf=args.crf,
                                            preset=args.preset, workers=args.workers,
                                            steady=args.steady)
                 reports.append(report)

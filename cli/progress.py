@@ -1,6 +1,7 @@
 """Progress bars for the terminal (tqdm; silent when stderr is not a terminal)."""
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 
 from tqdm import tqdm
@@ -45,7 +46,8 @@ class Progress:
             self._overall.update(1)
 
     def write(self, message: str) -> None:
-        tqdm.write(message)
+        """A line on stderr above the bars."""
+        tqdm.write(message, file=sys.stderr)
 
     def __enter__(self) -> "Progress":
         return self

@@ -82,6 +82,64 @@ def test_convert_many_inputs_into_a_folder(capsys, tmp_path, style_png):
     assert "2 of 2 files converted, 7 frames" in stdout
 
 
+def test_a_bad_file_among_several_is_an_error_line_and_the_others_are_converted(capsys, tmp_path, style_png):
+    good = write_clip(tmp_path / "a.mp4", n=3, audio=False)
+    bad = tmp_path / "b.mp4"
+    bad.write_text("this is not a video\n" * 20)
+    code, stdout, err = run(capsys, "convert", good, bad, "-s", style_png, "-o", tmp_path / "out")
+    assert code == 1 and "1 of 2 files converted" in stdout
+    assert "vidstyle: error: " in err and "b.mp4" in err and "vidstyle: error: 1 file(s) failed" in err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.mp4"]
+
+
+def test_slow_run_hint_only_for_long_full_model_runs_on_a_cpu():
+    from vidstyle.cli.convert import slow_run_hint
+
+    assert slow_run_hint(599, "full", "cpu") is None
+    assert slow_run_hint(3 * 3600, "lite", "cpu") is None and slow_run_hint(3 * 3600, "full", "cuda") is None
+    assert "about 12 min to go" in slow_run_hint(720, "full", "cpu")
+    assert "about 2 h 05 min to go" in slow_run_hint(7500, "full", "cpu")
+    assert "--model lite or --model tiny" in slow_run_hint(7500, "full", "cpu")
+
+
+def test_the_slow_run_hint_waits_for_a_settled_rate_and_comes_once():
+    from vidstyle.cli.convert import SlowRunHint
+
+    now, lines, calls = [0.0], [], []
+    hint = SlowRunHint("full", "cpu", lines.append, clock=lambda: now[0])
+    on_progress = hint.wrap(lambda *a: calls.append(a))
+    on_progress(2, 1000, 0.5)  # 2,000 s to go, but the first seconds of a file say little
+    assert lines == []
+    now[0] = 20.0
+    on_progress(10, 1000, 0.5)
+    on_progress(11, 1000, 0.5)
+    second_file = hint.wrap(lambda *a: calls.append(a))
+    now[0] = 60.0
+    second_file(10, 1000, 0.5)
+    assert len(lines) == 1 and lines[0].startswith("vidstyle: note: about 33 min to go")
+    assert len(calls) == 4  # the bar still gets every update
+    quick = SlowRunHint("full", "cpu", lines.append, clock=lambda: now[0])
+    on_progress = quick.wrap(lambda *a: None)
+    now[0] = 100.0
+    on_progress(10, 20, 5.0)  # 2 s to go
+    on_progress(10, 0, 5.0)  # no frame count: no estimate
+    assert len(lines) == 1
+
+
+def test_convert_says_the_hint_on_stderr(capsys, monkeypatch, clip, style_png, tmp_path):
+    import vidstyle.cli.convert
+
+    monkeypatch.setattr(vidstyle.cli.convert, "SLOW_HINT_AFTER_S", 0.0)
+    monkeypatch.setattr(vidstyle.cli.convert, "SLOW_HINT_LEFT_S", 0.0)
+    code, stdout, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.mp4",
+                            "--size", 32, "--batch", 2)
+    assert code == 0, err
+    assert err.count("vidstyle: note: about 0 min to go at this speed; on a CPU --model lite") == 1
+    code, stdout, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.mp4",
+                            "--size", 32, "--model", "tiny", "--overwrite")
+    assert code == 0 and "note:" not in err
+
+
 @pytest.mark.parametrize("mode", ["L", "RGBA", "I;16", "P"])
 def test_unusual_style_images_are_converted_not_refused(capsys, tmp_path, content_png, mode):
     rng = np.random.default_rng(1)
