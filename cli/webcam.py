@@ -9,7 +9,7 @@ from .common import (CtrlCHeld, add_model_args, add_steady_arg, add_workers_arg,
 DEFAULT_FPS = 15.0
 EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg
-  vidstyle webcam --style styles/ --size 360 --camera 1
+  vidstyle webcam --style styles/ --size 360 --camera 1   # images added to styles/ join in
   vidstyle webcam --style starry.jpg --fps 24     # run the model smaller when it cannot keep up
   vidstyle webcam --style starry.jpg --fps 0      # full resolution, however slow
   vidstyle webcam --style starry.jpg --steady 0.6 # strokes stay on things instead of shimmering
@@ -150,6 +150,7 @@ def live_targets(args, fixed, stylizer, cache, stack):
     """(LiveControls or None, target function): live style cycling and keys, or, for fixed
     blends and masks, every control of the file mode without cycling."""
     from vidstyle.live import LiveControls, LiveRecorder
+    from vidstyle.styles import StyleFolderWatch
 
     styles = fixed.styles
     if is_fixed_blend(args, styles):
@@ -161,7 +162,7 @@ def live_targets(args, fixed, stylizer, cache, stack):
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
                             recorder_factory=lambda: LiveRecorder(args.save_dir),
                             encode=stylizer.style_stats, color=args.preserve_color,
-                            transition=args.transition)
+                            transition=args.transition, watch=StyleFolderWatch(args.style, styles))
     stack.callback(controls.close)
     return controls, controls.target
 

@@ -308,3 +308,68 @@ def test_ctrl_c_while_a_recording_finishes_keeps_it_unless_pressed_again(
     else:  # asked twice to stop at once: the unfinished file is removed, nothing half-written
         assert code == 130 and files == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_style_folder_watch_reports_new_images_once_they_hold_still(tmp_path):
+    from PIL import Image
+
+    from vidstyle.styles import StyleFolderWatch, expand_styles
+
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    make_styles(folder, n=2)
+    now = [0.0]
+    watch = StyleFolderWatch([folder, make_styles(tmp_path, n=1)[0]], expand_styles([folder]), every=2.0,
+                             clock=lambda: now[0])
+    assert watch.poll() == []
+    new = folder / "sub" / "late.png"
+    new.parent.mkdir()
+    Image.new("RGB", (24, 24), (200, 10, 10)).save(new)
+    (folder / "notes.txt").write_text("not an image")
+    now[0] = 1.0
+    assert watch.poll() == []  # not due yet
+    now[0] = 3.0
+    assert watch.poll() == []  # seen once: it may still be being copied in
+    with open(new, "ab") as fh:  # it was: it grew
+        fh.write(b"\0" * 10)
+    now[0] = 5.0
+    assert watch.poll() == []
+    now[0] = 7.0
+    assert watch.poll() == [new]
+    now[0] = 9.0
+    assert watch.poll() == []  # reported once
+    import shutil
+
+    shutil.rmtree(folder)
+    now[0] = 11.0
+    assert watch.poll() == []  # a folder that went away is no error
+
+
+def test_styles_added_to_the_folder_join_the_live_styles(tmp_path, stylizer):
+    from PIL import Image
+
+    from vidstyle.styles import StyleFolderWatch
+
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    styles = make_styles(folder, n=2)
+    now = [0.0]
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    watch = StyleFolderWatch([folder], styles, every=1.0, clock=lambda: now[0])
+    controls = LiveControls(cache, styles, watch=watch)
+    frame = np.zeros((16, 16, 3), np.uint8)
+    Image.fromarray(np.random.default_rng(5).integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(
+        folder / "zz_new.png")
+    for t in (1.0, 2.0):  # two looks: the file held still
+        now[0] = t
+        controls.on_frame(frame)
+    assert [p.name for p in controls.styles] == ["style0.png", "style1.png", "zz_new.png"]
+    assert "new style: 3 zz_new" in controls.overlay()
+    controls.on_key(ord("3"))
+    deadline = time.monotonic() + 30
+    while controls.overlay()[0].startswith("1/3"):  # until its statistics are ready
+        controls.target()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert controls.overlay()[0].startswith("3/3 zz_new")
+    assert torch.equal(controls.target().stats.mean, cache.stats_for_path(folder / "zz_new.png").mean)

@@ -234,8 +234,10 @@ class LiveControls:
 
     def __init__(self, cache, styles: list, alpha: float = 1.0, alpha_step: float = 0.1,
                  snapshot_dir=None, recorder_factory=None, encode=None, color: str | None = None,
-                 transition: float = 0.0, clock: Callable[[], float] = time.perf_counter):
-        """color: None, "match" or "luminance" (see color.py); `c` toggles it (match by default)."""
+                 transition: float = 0.0, clock: Callable[[], float] = time.perf_counter,
+                 watch=None):
+        """color: None, "match" or "luminance" (see color.py); `c` toggles it (match by default).
+        watch: a styles.StyleFolderWatch whose new images join the styles while the feed runs."""
         import threading
         from pathlib import Path
 
@@ -268,12 +270,14 @@ class LiveControls:
         self._on_screen: StyleStats | None = None  # what it got (mid-fade: a mix)
         self._last_luminance = False
         self._fade: tuple | None = None  # (statistics faded from, start time)
+        self._watch = watch
         # Warm the cache for the other styles without blocking the first frame.
-        self._worker = threading.Thread(target=self._prepare_all, daemon=True, name="vidstyle-styles")
+        self._worker = threading.Thread(target=self._prepare, args=(range(1, len(self.styles)),),
+                                        daemon=True, name="vidstyle-styles")
         self._worker.start()
 
-    def _prepare_all(self) -> None:
-        for i in range(1, len(self.styles)):
+    def _prepare(self, indices) -> None:
+        for i in indices:
             try:
                 stats = self._cache.stats_for_path(self.styles[i])
             except Exception as exc:  # one bad style must not stop the others
@@ -365,6 +369,22 @@ class LiveControls:
         self._last_frame = rgb
         if self.recorder is not None:
             self.recorder.write(rgb)
+        if self._watch is not None:
+            self._add_styles(self._watch.poll())
+
+    def _add_styles(self, paths: list) -> None:
+        """New styles go to the end of the list (the numbers of the others stay) and are
+        prepared in the background like the first ones."""
+        import threading
+
+        if not paths:
+            return
+        start = len(self.styles)
+        self.styles.extend(paths)
+        names = ", ".join(f"{start + i + 1} {p.stem}" for i, p in enumerate(paths))
+        self.messages.append(f"new style{'s' if len(paths) > 1 else ''}: {names}")
+        threading.Thread(target=self._prepare, args=(range(start, len(self.styles)),), daemon=True,
+                         name="vidstyle-styles").start()
 
     def on_key(self, key: int) -> bool:
         ch = chr(key) if 0 <= key < 256 else ""
