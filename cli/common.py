@@ -18,36 +18,60 @@ def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
     return 143 if isinstance(exc, Terminated) else 130
 
 
-class CtrlCHeld:
+class InterruptsHeld:
     """While outputs are being finished (a recording's last frames and its index), the first
-    Ctrl-C only prints `note`: the Ctrl-C that ended a live feed is often pressed twice, and
-    the second one would lose the recording. Another Ctrl-C interrupts as usual."""
+    Ctrl-C only prints a note: the Ctrl-C that ended a live feed is often pressed twice, and
+    the second would lose the recording. Another Ctrl-C interrupts as usual. A SIGTERM
+    waits until the outputs are finished and is raised then (as Terminated: exit 143); a
+    second one is raised at once. `note()`, asked on entering, says what is being finished."""
 
-    def __init__(self, note: str):
-        self.note = note
+    def __init__(self, note):
+        self._note = note
+        self.note = ""
         self.presses = 0
-        self._previous = None
+        self.terminated = False
+        self._previous: dict = {}
+
+    def _say(self, text: str) -> None:
+        try:
+            print(f"vidstyle: {text}", file=sys.stderr, flush=True)
+        except RuntimeError:  # the signal came in the middle of another write to stderr
+            import os
+
+            os.write(2, f"vidstyle: {text}\n".encode())
 
     def _on_sigint(self, signum, frame) -> None:
         self.presses += 1
         if self.presses > 1:
             raise KeyboardInterrupt
-        print(f"vidstyle: {self.note}; Ctrl-C again stops at once", file=sys.stderr, flush=True)
+        self._say(f"{self.note}; Ctrl-C again gives it up")
+
+    def _on_sigterm(self, signum, frame) -> None:
+        if self.terminated:
+            raise Terminated()
+        self.terminated = True
+        self._say(f"terminated: {self.note} first")
 
     def __enter__(self):
         import signal
 
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
-        except ValueError:  # not the main thread (an embedding program): leave signals alone
-            self._previous = None
+        self.note = self._note()
+        for signum, handler in ((signal.SIGINT, self._on_sigint), (signal.SIGTERM, self._on_sigterm)):
+            if signal.getsignal(signum) in (signal.SIG_IGN, None):  # ignored, or not Python's: leave it
+                continue
+            try:
+                self._previous[signum] = signal.signal(signum, handler)
+            except ValueError:  # not the main thread (an embedding program): leave signals alone
+                break
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         import signal
 
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        if self.terminated and exc_type is None:
+            raise Terminated()
 
 
 def positive_int(text: str) -> int:

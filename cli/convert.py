@@ -75,15 +75,15 @@ SLOW_HINT_AFTER_S = 15.0  # seconds into a file: its rate has settled
 SLOW_HINT_LEFT_S = 600.0  # a file with more than this to go at that rate gets the hint
 
 
-def slow_run_hint(seconds_left: float, model_name: str, device: str) -> str | None:
+def slow_run_hint(seconds_left: float, model_name: str, device: str, name: str = "this file") -> str | None:
     """A note for a long conversion with the full model on a CPU, where the lite and tiny
     models ran about ten times as fast (benchmarks/RESULTS.md); None otherwise."""
     if seconds_left < SLOW_HINT_LEFT_S or model_name != "full" or device != "cpu":
         return None
     minutes = round(seconds_left / 60)
     left = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-    return (f"note: about {left} to go at this speed; on a CPU --model lite or --model tiny runs "
-            "about ten times as fast (coarser strokes)")
+    return (f"note: about {left} to go for {name} at this speed; on a CPU --model lite or --model tiny "
+            "runs about ten times as fast (coarser strokes)")
 
 
 class SlowRunHint:
@@ -94,14 +94,14 @@ class SlowRunHint:
         self.model_name, self.device, self.write, self.clock = model_name, device, write, clock
         self.said = False
 
-    def wrap(self, on_progress):
+    def wrap(self, on_progress, name: str = "this file"):
         started = self.clock()
 
         def with_hint(done: int, total: int, fps: float) -> None:
             on_progress(done, total, fps)
             if self.said or not total or not fps or self.clock() - started < SLOW_HINT_AFTER_S:
                 return
-            hint = slow_run_hint((total - done) / fps, self.model_name, self.device)
+            hint = slow_run_hint((total - done) / fps, self.model_name, self.device, name)
             if hint:
                 self.said = True
                 self.write(f"vidstyle: {hint}")
@@ -127,7 +127,7 @@ def run(args) -> int:
                 with progress.file(src.name) as on_progress:
                     report = convert_video(src, dst, stylizer, target, batch=args.batch,
                                            size=args.size, overwrite=args.overwrite,
-                                           on_progress=hint.wrap(on_progress), crf=args.crf,
+                                           on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
                                            preset=args.preset, workers=args.workers,
                                            steady=args.steady)
                 reports.append(report)

@@ -47,7 +47,7 @@ class Progress:
 
     def write(self, message: str) -> None:
         """A line on stderr above the bars."""
-        tqdm.write(message, file=sys.stderr)
+        tqdm.write(message, file=self._stream or sys.stderr)
 
     def __enter__(self) -> "Progress":
         return self

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import (CtrlCHeld, add_model_args, add_steady_arg, add_workers_arg, build_stylizer,
-                     check_style_args, non_negative_float)
+from .common import (InterruptsHeld, Terminated, add_model_args, add_steady_arg, add_workers_arg,
+                     build_stylizer, check_style_args, fail, non_negative_float)
 
 DEFAULT_FPS = 15.0
 EXAMPLES = """examples:
@@ -76,11 +76,15 @@ def run(args) -> int:
         raise VidstyleError("--no-preview needs --virtual-cam: nothing else would see the frames")
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
     fixed = check_style_args(args, folders=True)
-    if args.transition and is_fixed_blend(args, fixed.styles):
-        raise VidstyleError("--transition fades in a style switched to, and a blend or mask stays "
-                            "fixed (several style files are blended): name a folder of styles to "
-                            "switch between, or leave out --transition")
+    blend = fixed_blend(args, fixed.styles)
+    if args.transition and blend:
+        raise VidstyleError(f"--transition fades in a style switched to, and {blend} stays fixed: "
+                            + ("to switch between the styles, put them in a folder and name that, or "
+                               if blend.startswith("several") else "") + "leave out --transition")
     stack, controls = contextlib.ExitStack(), None
+    # What the cleanup finishes, for a Ctrl-C or SIGTERM that arrives meanwhile.
+    held = InterruptsHeld(lambda: "finishing the recording" if controls and controls.recorder
+                          else "closing the camera")
     try:
         # Camera, window and virtual camera open before the model loads: a missing one
         # costs no wait. The camera is released last (callbacks run in reverse).
@@ -113,13 +117,13 @@ def run(args) -> int:
                          on_frame=controls.on_frame if controls else None, workers=args.workers,
                          fps=fps or None, steady=args.steady)
     finally:  # a recording is finished here, so a second Ctrl-C must not cut it off
-        recording = controls is not None and controls.recorder is not None
-        with CtrlCHeld("finishing the recording" if recording else "closing the camera"):
+        with held:
             stack.close()
     if stats.ended_by_camera:
         print("camera stopped sending frames (unplugged?); stopped cleanly")
+    terminated = isinstance(stats.interruption, Terminated)
     if stats.interrupted:
-        print("stopped (Ctrl-C)")
+        print("stopped (terminated)" if terminated else "stopped (Ctrl-C)")
     print(f"{stats.frames} frames, {stats.fps:.1f} FPS ({stylizer.model_name} model on {stylizer.device}), "
           f"latency p50 {stats.latency_ms(50):.0f} ms p95 {stats.latency_ms(95):.0f} ms, "
           f"{stats.dropped} camera frames skipped")
@@ -130,7 +134,7 @@ def run(args) -> int:
         print(f"{virtual.frames_sent} frames sent to virtual camera {virtual.device}")
     for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
-    return 0
+    return fail("terminated", 143) if terminated else 0  # what a service manager reads
 
 
 def open_virtual_camera(camera, args, fps: float):
@@ -153,7 +157,7 @@ def live_targets(args, fixed, stylizer, cache, stack):
     from vidstyle.styles import StyleFolderWatch
 
     styles = fixed.styles
-    if is_fixed_blend(args, styles):
+    if fixed_blend(args, styles):
         from .common import build_targets
 
         target_for, close_targets = build_targets(fixed, stylizer, cache)
@@ -162,14 +166,21 @@ def live_targets(args, fixed, stylizer, cache, stack):
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
                             recorder_factory=lambda: LiveRecorder(args.save_dir),
                             encode=stylizer.style_stats, color=args.preserve_color,
-                            transition=args.transition, watch=StyleFolderWatch(args.style, styles))
+                            transition=args.transition,
+                            watch=StyleFolderWatch(args.style, styles, ignore=[args.save_dir]))
     stack.callback(controls.close)
     return controls, controls.target
 
 
-def is_fixed_blend(args, styles) -> bool:
-    """Styles blended by weights or a mask, or several style files named: the file mode's
-    controls, with no switching (the styles of a folder are switched through instead)."""
+def fixed_blend(args, styles) -> str | None:
+    """What makes the styles a fixed blend (the file mode's controls, no switching), or None
+    when they are switched between (a folder's styles, or a single one)."""
     from pathlib import Path
 
-    return bool(args.mask or args.weights or len(styles) > 1 and any(Path(st).is_file() for st in args.style))
+    if args.mask:
+        return "a mask"
+    if args.weights:
+        return "a blend by --weights"
+    if len(styles) > 1 and any(Path(st).is_file() for st in args.style):
+        return "several style files (a blend)"
+    return None

@@ -264,9 +264,8 @@ def test_recordings_never_overwrite_each_other(tmp_path):
 
 
 @pytest.mark.frames(3000)  # more than the test needs: Ctrl-C ends it
-@pytest.mark.parametrize("presses", [1, 2])
-def test_ctrl_c_while_a_recording_finishes_keeps_it_unless_pressed_again(
-        capsys, monkeypatch, tmp_path, fake_camera, style_png, presses):
+@pytest.mark.parametrize("signals", [["INT"], ["INT", "INT"], ["TERM"]])
+def test_signals_while_a_recording_finishes(capsys, monkeypatch, tmp_path, fake_camera, style_png, signals):
     import signal
 
     import av
@@ -289,25 +288,72 @@ def test_ctrl_c_while_a_recording_finishes_keeps_it_unless_pressed_again(
 
     real_close = vidstyle.sinks.VideoFileSink.close
 
-    def close_with_ctrl_c(sink):  # the user presses Ctrl-C again while the file is finished
-        for _ in range(presses):
-            signal.raise_signal(signal.SIGINT)
+    def close_with_signals(sink):  # the user presses Ctrl-C again (or kill) while the file is finished
+        for name in signals:
+            signal.raise_signal(getattr(signal, f"SIG{name}"))
         real_close(sink)
 
     monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
-    monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", close_with_ctrl_c)
+    monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", close_with_signals)
+    sigterm_before = signal.getsignal(signal.SIGTERM)
     code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
                          "--save-dir", tmp_path / "rec")
-    assert "finishing the recording; Ctrl-C again stops at once" in err
     files = list((tmp_path / "rec").iterdir())
-    if presses == 1:
-        assert code == 0 and "stopped (Ctrl-C)" in out, err
+    if signals == ["INT", "INT"]:  # asked twice more to stop: the unfinished file is removed
+        assert "finishing the recording; Ctrl-C again gives it up" in err
+        assert code == 130 and files == []
+    else:  # held back: the recording is finished and kept
+        assert code == (0 if signals == ["INT"] else 143), err
+        assert ("finishing the recording; Ctrl-C again gives it up" if signals == ["INT"]
+                else "terminated: finishing the recording first") in err
         assert len(files) == 1 and files[0].suffix == ".mp4"
         with av.open(str(files[0])) as c:
             assert sum(1 for _ in c.decode(video=0)) >= 5
-    else:  # asked twice to stop at once: the unfinished file is removed, nothing half-written
-        assert code == 130 and files == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is sigterm_before
+
+
+@pytest.mark.frames(3000)
+def test_sigterm_during_the_feed_keeps_the_recording_and_exits_143(capsys, monkeypatch, tmp_path, fake_camera,
+                                                                    style_png):
+    import signal
+
+    import vidstyle.live
+    from test_cli import run
+
+    class Window(FakeDisplay):
+        def __init__(self):
+            super().__init__(keys=[-1, -1, ord("r")])
+
+        def show(self, rgb, overlay):
+            if len(self.shown) == 10:
+                signal.raise_signal(signal.SIGTERM)
+            return super().show(rgb, overlay)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                         "--save-dir", tmp_path / "rec")
+    assert code == 143 and "stopped (terminated)" in out and "frames," in out
+    assert [f.suffix for f in (tmp_path / "rec").iterdir()] == [".mp4"]
+
+
+def test_a_recording_interrupted_while_finishing_is_gone_and_finishes_only_once(tmp_path, monkeypatch):
+    import vidstyle.sinks
+
+    rec = LiveRecorder(tmp_path, rate=30)
+    rec.write(np.zeros((16, 16, 3), np.uint8))
+
+    def interrupted(sink):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        rec.finish()
+    assert list(tmp_path.iterdir()) == []  # no half-written file, hidden or not
+    assert rec.finish() is None  # the cleanup calling it again finds nothing left to do
 
 
 def test_a_style_folder_watch_reports_new_images_once_they_hold_still(tmp_path):
@@ -338,11 +384,15 @@ def test_a_style_folder_watch_reports_new_images_once_they_hold_still(tmp_path):
     assert watch.poll() == [new]
     now[0] = 9.0
     assert watch.poll() == []  # reported once
+    shots = folder / "shots"
+    shots.mkdir()
+    watch = StyleFolderWatch([folder], expand_styles([folder]), ignore=[shots])
+    Image.new("RGB", (24, 24)).save(shots / "vidstyle-snapshot.png")
+    assert watch.scan() == [] and watch.scan() == []  # the webcam's own snapshots are no styles
     import shutil
 
     shutil.rmtree(folder)
-    now[0] = 11.0
-    assert watch.poll() == []  # a folder that went away is no error
+    assert watch.scan() == []  # a folder that went away is no error
 
 
 def test_styles_added_to_the_folder_join_the_live_styles(tmp_path, stylizer):
@@ -360,16 +410,49 @@ def test_styles_added_to_the_folder_join_the_live_styles(tmp_path, stylizer):
     frame = np.zeros((16, 16, 3), np.uint8)
     Image.fromarray(np.random.default_rng(5).integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(
         folder / "zz_new.png")
-    for t in (1.0, 2.0):  # two looks: the file held still
-        now[0] = t
+    deadline = time.monotonic() + 30
+    while len(controls.styles) < 3:  # two looks (the file held still), each in the background
+        assert time.monotonic() < deadline
+        now[0] += 1.0
         controls.on_frame(frame)
+        time.sleep(0.01)
     assert [p.name for p in controls.styles] == ["style0.png", "style1.png", "zz_new.png"]
     assert "new style: 3 zz_new" in controls.overlay()
     controls.on_key(ord("3"))
-    deadline = time.monotonic() + 30
     while controls.overlay()[0].startswith("1/3"):  # until its statistics are ready
         controls.target()
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert controls.overlay()[0].startswith("3/3 zz_new")
     assert torch.equal(controls.target().stats.mean, cache.stats_for_path(folder / "zz_new.png").mean)
+
+
+@pytest.mark.frames(3000)
+def test_webcam_picks_up_a_style_copied_into_its_folder(capsys, monkeypatch, tmp_path, fake_camera):
+    from PIL import Image
+
+    import vidstyle.live
+    import vidstyle.styles
+    from test_cli import run
+
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    make_styles(folder, n=2)
+
+    class Window(FakeDisplay):
+        def show(self, rgb, overlay):
+            if len(self.shown) == 3:
+                Image.new("RGB", (24, 24), (0, 90, 200)).save(folder / "zz_added.png")
+            if any("new style: 3 zz_added" in line for line in overlay):
+                return ord("q")
+            if len(self.shown) > 2000:
+                raise AssertionError("the new style never showed up")
+            return super().show(rgb, overlay)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(vidstyle.styles, "WATCH_EVERY_S", 0.0)
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    code, out, err = run(capsys, "webcam", "-s", folder, "--model", "tiny", "--size", 32, "--fps", 0)
+    assert code == 0, err

@@ -116,7 +116,7 @@ def test_the_slow_run_hint_waits_for_a_settled_rate_and_comes_once():
     second_file = hint.wrap(lambda *a: calls.append(a))
     now[0] = 60.0
     second_file(10, 1000, 0.5)
-    assert len(lines) == 1 and lines[0].startswith("vidstyle: note: about 33 min to go")
+    assert len(lines) == 1 and lines[0].startswith("vidstyle: note: about 33 min to go for this file")
     assert len(calls) == 4  # the bar still gets every update
     quick = SlowRunHint("full", "cpu", lines.append, clock=lambda: now[0])
     on_progress = quick.wrap(lambda *a: None)
@@ -134,7 +134,8 @@ def test_convert_says_the_hint_on_stderr(capsys, monkeypatch, clip, style_png, t
     code, stdout, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.mp4",
                             "--size", 32, "--batch", 2)
     assert code == 0, err
-    assert err.count("vidstyle: note: about 0 min to go at this speed; on a CPU --model lite") == 1
+    note = f"vidstyle: note: about 0 min to go for {clip.name} at this speed; on a CPU --model lite"
+    assert err.count(note) == 1
     code, stdout, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.mp4",
                             "--size", 32, "--model", "tiny", "--overwrite")
     assert code == 0 and "note:" not in err
@@ -456,15 +457,31 @@ def test_webcam_fps_must_not_be_negative_nor_meet_compile(capsys, style_png):
 
 
 def test_webcam_transition_with_a_fixed_blend_is_refused_before_the_camera_opens(
-        capsys, tmp_path, style_png, fake_camera):
+        capsys, monkeypatch, tmp_path, style_png, fake_camera):
     other = tmp_path / "other.png"
     other.write_bytes(style_png.read_bytes())
     code, _, err = run(capsys, "webcam", "-s", style_png, "-s", other, "--transition", "1")
-    assert_one_line_error(code, err, "name a folder of styles to switch between")
+    assert_one_line_error(code, err, "several style files (a blend) stays fixed: to switch between the "
+                          "styles, put them in a folder")
     code, _, err = run(capsys, "webcam", "-s", style_png, "-s", other, "--mask", style_png,
                        "--transition", "1")
-    assert_one_line_error(code, err, "a blend or mask stays fixed")
+    assert_one_line_error(code, err, "a mask stays fixed: leave out --transition")
     assert fake_camera == []
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    for p in (style_png, other):
+        (folder / p.name).write_bytes(p.read_bytes())
+    import vidstyle.live
+    from conftest import FakeDisplay
+
+    class Window(FakeDisplay):
+        def close(self):
+            pass
+
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    code, _, err = run(capsys, "webcam", "-s", folder, "--transition", "1", "--model", "tiny", "--size", 32,
+                       "--fps", 0)  # a folder's styles are switched: accepted, runs until "unplugged"
+    assert code == 0 and len(fake_camera) == 1, err
 
 
 @pytest.mark.parametrize("option", ["--transition", "--fps"])

@@ -88,6 +88,7 @@ class LiveStats:
     latencies: list = field(default_factory=list)  # grab -> displayed, seconds
     ended_by_camera: bool = False
     interrupted: bool = False  # stopped by Ctrl-C (the way to stop a feed with no window)
+    interruption: KeyboardInterrupt | None = None  # what stopped it (a subclass for SIGTERM, say)
     work_sizes: list = field(default_factory=list)  # the model's working size per frame (with fps)
     shown_at: list = field(default_factory=list)  # perf_counter() at each display, warm-up too
 
@@ -198,8 +199,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                     break
                 if max_frames is not None and shown >= max_frames:
                     break
-    except KeyboardInterrupt:  # a stop like any other: the caller still gets the numbers
-        stats.interrupted = True
+    except KeyboardInterrupt as exc:  # a stop like any other: the caller still gets the numbers
+        stats.interrupted, stats.interruption = True, exc
     finally:
         stylizer.work_size = cap
     if started is not None:
@@ -271,6 +272,8 @@ class LiveControls:
         self._last_luminance = False
         self._fade: tuple | None = None  # (statistics faded from, start time)
         self._watch = watch
+        self._scan: threading.Thread | None = None  # the folder scan runs off the frame loop
+        self._found: deque = deque()  # new style files from the last scan, for the frame loop
         # Warm the cache for the other styles without blocking the first frame.
         self._worker = threading.Thread(target=self._prepare, args=(range(1, len(self.styles)),),
                                         daemon=True, name="vidstyle-styles")
@@ -370,13 +373,21 @@ class LiveControls:
         if self.recorder is not None:
             self.recorder.write(rgb)
         if self._watch is not None:
-            self._add_styles(self._watch.poll())
+            self._watch_styles()
 
-    def _add_styles(self, paths: list) -> None:
-        """New styles go to the end of the list (the numbers of the others stay) and are
+    def _watch_styles(self) -> None:
+        """Scan the style folders in the background when due; add what the last scan found.
+        New styles go to the end of the list (the numbers of the others stay) and are
         prepared in the background like the first ones."""
         import threading
 
+        if (self._scan is None or not self._scan.is_alive()) and self._watch.due():
+            self._scan = threading.Thread(target=lambda: self._found.extend(self._watch.scan()),
+                                          daemon=True, name="vidstyle-style-folders")
+            self._scan.start()
+        paths = []
+        while self._found:
+            paths.append(self._found.popleft())
         if not paths:
             return
         start = len(self.styles)
@@ -425,14 +436,14 @@ class LiveControls:
             self.recorder = self._recorder_factory()
             self.messages.append(f"recording {self.recorder.path.name}")
         else:
-            path = self.recorder.finish()
-            self.recorder = None
+            recorder, self.recorder = self.recorder, None
+            path = recorder.finish()
             self.messages.append(f"saved {path.name}" if path else "nothing recorded")
 
     def close(self) -> None:
-        if self.recorder is not None:
-            self.recorder.finish()
-            self.recorder = None
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.finish()
 
 
 class LiveRecorder:
@@ -469,13 +480,16 @@ class LiveRecorder:
         """Close the file; returns its path, or None when no frame was recorded."""
         from .outputs import partial_path
 
-        if self._sink is None:
+        sink, self._sink = self._sink, None  # finished once, however it ends
+        if sink is None:
             return None
         try:
-            self._sink.close()
+            sink.close()
         except BaseException:  # Ctrl-C while finishing, or a failed encoder: no half-written file left
-            self._sink.abort()
-            partial_path(self.path).unlink(missing_ok=True)
+            try:
+                sink.abort()
+            finally:
+                partial_path(self.path).unlink(missing_ok=True)
             raise
         partial_path(self.path).replace(self.path)
         return self.path

@@ -9,6 +9,8 @@ from .errors import VidstyleError
 from .inputs import expand_files, files_in
 from .train_data import IMAGE_SUFFIXES
 
+WATCH_EVERY_S = 2.0  # how often a live feed looks for new style images
+
 
 def expand_styles(paths: Sequence[str | Path]) -> list[Path]:
     """Style files, with folders expanded to the images they hold (sorted)."""
@@ -29,43 +31,54 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
 class StyleFolderWatch:
     """Style images added to the named folders while a live feed runs.
 
-    `poll()` looks at most every `every` seconds and returns the images that appeared
-    since, once their size and modification time held still between two looks, so a
-    file still being copied in is not read half-written. Files that go away are not
-    reported: styles already loaded stay usable.
+    `poll()` looks at most every `every` seconds (`due()`; `scan()` looks now) and returns
+    the images that appeared since, once their size and modification time held still
+    between two looks, so a file still being copied in is not read half-written. Files
+    that go away are not reported (styles already loaded stay usable), nor files directly
+    in an `ignore` folder (the webcam's snapshots, when they are saved among the styles).
     """
 
-    def __init__(self, paths: Sequence[str | Path], known: Sequence[Path], every: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, paths: Sequence[str | Path], known: Sequence[Path], every: float | None = None,
+                 clock: Callable[[], float] = time.monotonic, ignore: Sequence[str | Path] = ()):
         self.folders = [Path(p) for p in paths if Path(p).is_dir()]
         self._known = {Path(p).resolve() for p in known}
+        self._seen = {Path(p) for p in known}  # as listed: most files need no resolve() then
+        self._ignore = {Path(p).resolve() for p in ignore}
         self._pending: dict[Path, tuple] = {}  # new file -> (size, mtime) at the last look
-        self.every = every
+        self.every = WATCH_EVERY_S if every is None else every
         self._clock = clock
         self._last = clock()
 
+    def due(self) -> bool:
+        return bool(self.folders) and self._clock() - self._last >= self.every
+
     def poll(self) -> list[Path]:
-        now = self._clock()
-        if not self.folders or now - self._last < self.every:
-            return []
-        self._last = now
-        ready, seen = [], {}
+        return self.scan() if self.due() else []
+
+    def scan(self) -> list[Path]:
+        self._last = self._clock()
+        ready, pending = [], {}
         for folder in self.folders:
             try:
                 found = files_in(folder, IMAGE_SUFFIXES)
             except OSError:  # the folder was moved or unmounted: nothing new there
                 continue
             for path in found:
-                key = path.resolve()
-                if key in self._known:
+                if path in self._seen:
                     continue
                 try:
+                    key = path.resolve()
                     st = path.stat()
                 except OSError:
                     continue
-                seen[key] = (st.st_size, st.st_mtime_ns)
-                if st.st_size and self._pending.get(key) == seen[key]:
+                if key in self._known or key.parent in self._ignore:
+                    self._seen.add(path)
+                    continue
+                pending[key] = (st.st_size, st.st_mtime_ns)
+                if st.st_size and self._pending.get(key) == pending[key]:
                     ready.append(path)
                     self._known.add(key)
-        self._pending = {k: v for k, v in seen.items() if k not in self._known}
+                    self._seen.add(path)
+                    del pending[key]
+        self._pending = pending
         return ready
