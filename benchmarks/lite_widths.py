@@ -3,8 +3,12 @@
 Random weights (speed does not depend on them), bf16 + channels_last on CPU, batch 1,
 encoder + decoder only (no AdaIN, no IO); median of --steps timed calls per model and
 size, models alternating within each round. Used to choose vidstyle.lite.WIDTHS.
+`--pointwise` adds, per width, a variant whose two convolutions into and out of the
+512 feature channels are 1x1 instead of 3x3 (an architecture not shipped: it would
+need distilling from scratch).
 
     python benchmarks/lite_widths.py --json benchmarks/results/lite_widths.json
+    python benchmarks/lite_widths.py --widths 16,32,64 --pointwise --no-full --json ...
 """
 from __future__ import annotations
 
@@ -28,15 +32,20 @@ def main() -> None:
     ap.add_argument("--widths", nargs="+", default=["16,32,64", "24,48,96", "32,64,128"])
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--pointwise", action="store_true",
+                    help="also time each width with 1x1 convolutions into and out of the features")
+    ap.add_argument("--no-full", action="store_true", help="leave out the full model")
     ap.add_argument("--json")
     args = ap.parse_args()
 
     torch.set_grad_enabled(False)
     dtype = resolve_precision("auto", torch.device("cpu"))
-    models = {"full (VGG-19 + decoder)": nn.Sequential(Encoder(), Decoder())}
+    models = {} if args.no_full else {"full (VGG-19 + decoder)": nn.Sequential(Encoder(), Decoder())}
     for text in args.widths:
         lite = LiteModel(tuple(int(v) for v in text.split(",")))
         models[f"lite {text}"] = nn.Sequential(lite.encoder, lite.decoder)
+        if args.pointwise:
+            models[f"lite {text}, 1x1 at 512"] = pointwise_at_features(LiteModel(lite.widths))
     models = {k: m.eval().to(dtype, memory_format=torch.channels_last) for k, m in models.items()}
     rows = []
     for size in args.sizes:
@@ -55,6 +64,16 @@ def main() -> None:
             rows.append({"size": size, "model": name, "ms": ms, "fps": 1000 / ms})
             print(f"{size:>9}  {name:26} {ms:8.1f} ms  {1000 / ms:6.1f} FPS", flush=True)
     write_results(args.json, dtype=str(dtype), rows=rows)
+
+
+def pointwise_at_features(lite: LiteModel) -> nn.Module:
+    """The encoder's last and the decoder's first convolution (the two that touch the 512
+    feature channels) as 1x1 convolutions without their padding."""
+    enc, dec = list(lite.encoder.layers), list(lite.decoder.layers)
+    # enc ends [pad, conv3x3(c, 512), relu]; dec starts [pad, conv3x3(512, c), relu, ...]
+    to_features = nn.Conv2d(enc[-2].in_channels, enc[-2].out_channels, 1)
+    from_features = nn.Conv2d(dec[1].in_channels, dec[1].out_channels, 1)
+    return nn.Sequential(*enc[:-3], to_features, enc[-1], from_features, *dec[2:])
 
 
 if __name__ == "__main__":

@@ -44,6 +44,10 @@ def register(sub) -> None:
     p.add_argument("--widths", type=parse_widths, metavar="A,B,C",
                    help="channels at full, 1/2 and 1/4 size (default: --init's, else 24,48,96); "
                         "narrower than --init starts from its strongest channels")
+    p.add_argument("--feature-kernel", type=int, choices=(1, 3),
+                   help="size of the convolutions into and out of the 512 feature channels "
+                        "(default: --init's, else 3); 1 is faster (the tiny model's), and from a "
+                        "3x3 --init starts with each filter's taps summed")
     p.set_defaults(run=run)
 
 
@@ -55,5 +59,6 @@ def run(args) -> int:
                            schedule=parse_schedule(args.schedule or "128:20000"),
                            teacher=args.teacher, feature_weight=args.feature_weight,
                            perceptual_weight=args.perceptual_weight,
-                           style_weight=args.style_weight, widths=args.widths, **training_options(args))
+                           style_weight=args.style_weight, widths=args.widths,
+                           feature_kernel=args.feature_kernel, **training_options(args))
     return run_trainer(DistillTrainer(config), args.resume)

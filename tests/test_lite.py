@@ -26,7 +26,7 @@ def lite_file(tmp_path_factory):
 def test_lite_file_keeps_its_widths_and_meta(lite_file):
     model = LiteModel.load(lite_file)
     assert model.widths == (8, 16, 24)
-    assert read_meta(lite_file) == {"step": 7, "widths": [8, 16, 24]}
+    assert read_meta(lite_file) == {"step": 7, "widths": [8, 16, 24], "feature_kernel": 3}
     x = torch.rand(1, 3, 37, 50)
     feat = model.encoder(x)
     assert feat.shape == (1, 512, 5, 7)  # VGG's relu4_1 grid: ceil-mode pools, 1/8 size
@@ -265,3 +265,59 @@ def test_distill_command_checks_widths(capsys, dirs, tmp_path):
 def test_a_lite_file_given_to_the_full_model_says_which_model_to_use(lite_file):
     with pytest.raises(VidstyleError, match="is a lite model file; use --model lite"):
         load_stylizer("full", str(lite_file))
+
+
+def test_pointwise_feature_convolutions_keep_their_kernel_through_a_file(tmp_path, lite_file):
+    from vidstyle.lite import stored_feature_kernel
+    from vidstyle.weights_file import save_weights
+
+    model = LiteModel((8, 16, 24), feature_kernel=1)
+    assert [c.kernel_size for c in (model.convs()[5], model.convs()[6])] == [(1, 1), (1, 1)]
+    path = tmp_path / "pointwise.safetensors"
+    model.save(path)
+    loaded = LiteModel.load(path)
+    assert loaded.feature_kernel == 1 and stored_feature_kernel(path) == 1
+    x = torch.rand(1, 3, 37, 50)
+    assert loaded.decoder(loaded.encoder(x)).shape == (1, 3, 40, 56)
+    assert loaded.narrowed((4, 8, 12)).feature_kernel == 1
+    tiny = load_stylizer("tiny", str(path), device="cpu")  # as `--model tiny --decoder FILE` loads it
+    assert tiny.net.encoder.layers[-2].kernel_size == (1, 1)
+    style = torch.rand(3, 40, 40, generator=torch.Generator().manual_seed(3))
+    assert tiny.stylize_frames(frames_rgb(1, 52, 36), Target(tiny.style_stats(style))).shape == (1, 36, 52, 3)
+    older = tmp_path / "older.safetensors"  # written before the kernel was recorded: 3x3
+    save_weights(LiteModel((8, 16, 24)), older, torch.float16, {"widths": [8, 16, 24]})
+    assert stored_feature_kernel(older) == 3 and LiteModel.load(older).feature_kernel == 3
+    with pytest.raises(ValueError, match="1 or 3"):
+        LiteModel((8, 16, 24), feature_kernel=5)
+
+
+def test_pointwise_copy_of_a_model_agrees_with_it_on_a_flat_picture(lite_file):
+    model = LiteModel.load(lite_file).float()
+    pointwise = model.with_pointwise_features()
+    assert pointwise.feature_kernel == 1 and pointwise.with_pointwise_features() is pointwise
+    flat = torch.full((1, 3, 32, 32), 0.4)  # every 3x3 window sees one value: summed taps are exact
+    with torch.no_grad():
+        features = model.encoder(flat)
+        torch.testing.assert_close(pointwise.encoder(flat), features, rtol=1e-5, atol=1e-5)
+        flat_features = features.mean((2, 3), keepdim=True).expand_as(features).contiguous()
+        torch.testing.assert_close(pointwise.decoder(flat_features), model.decoder(flat_features),
+                                   rtol=1e-5, atol=1e-5)
+        x = torch.rand(1, 3, 32, 32)
+        assert not torch.allclose(pointwise.encoder(x), model.encoder(x), atol=1e-3)  # a real change
+
+
+def test_distill_feature_kernel_from_the_init_file_or_asked(dirs, tmp_path, lite_file, encoder,
+                                                            random_decoder):
+    trainer = DistillTrainer(distill_config(dirs, tmp_path / "run", init_weights=str(lite_file),
+                                            widths=None), encoder, random_decoder)
+    assert trainer.model.feature_kernel == 3 and trainer.cfg.feature_kernel == 3
+    trainer = DistillTrainer(distill_config(dirs, tmp_path / "run1", init_weights=str(lite_file),
+                                            widths=None, feature_kernel=1), encoder, random_decoder)
+    assert trainer.model.feature_kernel == 1
+    trainer.model.save(tmp_path / "p.safetensors")
+    with pytest.raises(VidstyleError, match="cannot start one with 3x3"):
+        DistillTrainer(distill_config(dirs, tmp_path / "run2", init_weights=str(tmp_path / "p.safetensors"),
+                                      widths=None, feature_kernel=3), encoder, random_decoder)
+    fresh = DistillTrainer(distill_config(dirs, tmp_path / "run3", feature_kernel=1), encoder, random_decoder)
+    assert fresh.model.feature_kernel == 1 and fresh.cfg.feature_kernel == 1
+

@@ -31,7 +31,7 @@ from .adain import adain, calc_mean_std
 from .decoder import Decoder
 from .encoder import Encoder
 from .errors import VidstyleError
-from .lite import WIDTHS, LiteModel
+from .lite import FEATURE_KERNEL, WIDTHS, LiteModel
 from .losses import style_losses
 from .train import TrainConfig, Trainer
 
@@ -43,6 +43,7 @@ class DistillConfig(TrainConfig):
     sample_every: int = 1000
     teacher: str | None = None  # the full model's decoder weights (default: the shipped ones)
     widths: tuple | None = None  # None: the --init file's, else lite.WIDTHS
+    feature_kernel: int | None = None  # None: the --init file's, else lite.FEATURE_KERNEL
     feature_weight: float = 0.02
     perceptual_weight: float = 0.02
     style_weight: float = 0.0
@@ -70,14 +71,21 @@ class DistillTrainer(Trainer):
 
     def build_model(self) -> LiteModel:
         if not self.cfg.init_weights:
-            return LiteModel(tuple(self.cfg.widths or WIDTHS))
+            model = LiteModel(tuple(self.cfg.widths or WIDTHS), self.cfg.feature_kernel or FEATURE_KERNEL)
+            self.cfg.widths, self.cfg.feature_kernel = model.widths, model.feature_kernel
+            return model
         model = LiteModel.load(self.cfg.init_weights)
         if self.cfg.widths and tuple(self.cfg.widths) != model.widths:
             try:  # a narrower model starts from the file's strongest channels
                 model = model.narrowed(tuple(self.cfg.widths))
             except ValueError as exc:
                 raise VidstyleError(f"--widths: {exc}") from exc
-        self.cfg.widths = model.widths
+        if self.cfg.feature_kernel and self.cfg.feature_kernel != model.feature_kernel:
+            if self.cfg.feature_kernel != 1:
+                raise VidstyleError("--feature-kernel: a model with 1x1 feature convolutions cannot "
+                                    "start one with 3x3 ones")
+            model = model.with_pointwise_features()
+        self.cfg.widths, self.cfg.feature_kernel = model.widths, model.feature_kernel
         return model
 
     def step_loss(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, dict]:
