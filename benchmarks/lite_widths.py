@@ -4,8 +4,8 @@ Random weights (speed does not depend on them), bf16 + channels_last on CPU, bat
 encoder + decoder only (no AdaIN, no IO); median of --steps timed calls per model and
 size, models alternating within each round. Used to choose vidstyle.lite.WIDTHS.
 `--pointwise` adds, per width, a variant whose two convolutions into and out of the
-512 feature channels are 1x1 instead of 3x3 (an architecture not shipped: it would
-need distilling from scratch).
+512 feature channels are 1x1 instead of 3x3 (LiteModel's feature_kernel=1, which
+`vidstyle distill --feature-kernel 1` trains).
 
     python benchmarks/lite_widths.py --json benchmarks/results/lite_widths.json
     python benchmarks/lite_widths.py --widths 16,32,64 --pointwise --no-full --json ...
@@ -45,7 +45,8 @@ def main() -> None:
         lite = LiteModel(tuple(int(v) for v in text.split(",")))
         models[f"lite {text}"] = nn.Sequential(lite.encoder, lite.decoder)
         if args.pointwise:
-            models[f"lite {text}, 1x1 at 512"] = pointwise_at_features(LiteModel(lite.widths))
+            pointwise = LiteModel(lite.widths, feature_kernel=1)
+            models[f"lite {text}, 1x1 at 512"] = nn.Sequential(pointwise.encoder, pointwise.decoder)
     models = {k: m.eval().to(dtype, memory_format=torch.channels_last) for k, m in models.items()}
     rows = []
     for size in args.sizes:
@@ -64,16 +65,6 @@ def main() -> None:
             rows.append({"size": size, "model": name, "ms": ms, "fps": 1000 / ms})
             print(f"{size:>9}  {name:26} {ms:8.1f} ms  {1000 / ms:6.1f} FPS", flush=True)
     write_results(args.json, dtype=str(dtype), rows=rows)
-
-
-def pointwise_at_features(lite: LiteModel) -> nn.Module:
-    """The encoder's last and the decoder's first convolution (the two that touch the 512
-    feature channels) as 1x1 convolutions without their padding."""
-    enc, dec = list(lite.encoder.layers), list(lite.decoder.layers)
-    # enc ends [pad, conv3x3(c, 512), relu]; dec starts [pad, conv3x3(512, c), relu, ...]
-    to_features = nn.Conv2d(enc[-2].in_channels, enc[-2].out_channels, 1)
-    from_features = nn.Conv2d(dec[1].in_channels, dec[1].out_channels, 1)
-    return nn.Sequential(*enc[:-3], to_features, enc[-1], from_features, *dec[2:])
 
 
 if __name__ == "__main__":

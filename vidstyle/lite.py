@@ -22,9 +22,9 @@ from .weights_file import load_weights, packaged_path, read_meta, save_weights
 WEIGHTS_FILES = {"lite": "lite.safetensors", "tiny": "tiny.safetensors"}
 WIDTHS = (24, 48, 96)  # at full, 1/2 and 1/4 size (VGG-19 has 64, 128, 256)
 FEATURES = 512  # the full encoder's relu4_1 channels
-# The convolutions into and out of the 512 feature channels: 3x3 in the lite model; 1x1 in
-# the tiny one since session 10, where the two 3x3 ones took a third of its time on an
-# AVX2 CPU (benchmarks/RESULTS.md).
+# The convolutions into and out of the 512 feature channels: 3x3 in the shipped models.
+# 1x1 ran the tiny widths 1.35-1.5x faster on an AVX2 CPU (benchmarks/RESULTS.md), where
+# the two 3x3 ones took a quarter of the time; such a model is still being distilled.
 FEATURE_KERNEL = 3
 TRAIN_HINT = "distill one with 'vidstyle distill' (see weights/README.md)"
 
