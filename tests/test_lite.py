@@ -321,3 +321,16 @@ def test_distill_feature_kernel_from_the_init_file_or_asked(dirs, tmp_path, lite
     fresh = DistillTrainer(distill_config(dirs, tmp_path / "run3", feature_kernel=1), encoder, random_decoder)
     assert fresh.model.feature_kernel == 1 and fresh.cfg.feature_kernel == 1
 
+
+
+def test_read_only_frames_are_stylized_without_a_warning(lite_file):
+    import warnings
+
+    lite = load_stylizer("lite", str(lite_file), device="cpu", precision="fp32")
+    frames = frames_rgb(1, 32, 24)
+    frames.flags.writeable = False  # as np.asarray(PIL image) gives them
+    target = Target(lite.style_stats(torch.rand(3, 40, 40)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = lite.stylize_frames(frames, target)
+    assert out.shape == (1, 24, 32, 3) and not frames.flags.writeable

@@ -181,7 +181,12 @@ class Stylizer:
     # -- frames ----------------------------------------------------------
     def to_device(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
         """(N, H, W, 3) uint8 -> (N, 3, H, W) model dtype in [0, 1], channels_last, on device."""
-        t = torch.from_numpy(frames) if isinstance(frames, np.ndarray) else frames
+        if isinstance(frames, np.ndarray):
+            # A read-only array (np.asarray of a PIL image) makes torch warn; the pipeline's
+            # decoded frames are writable and are not copied.
+            t = torch.from_numpy(frames if frames.flags.writeable else frames.copy())
+        else:
+            t = frames
         if self.device.type == "cuda" and t.device.type == "cpu":
             t = t.pin_memory().to(self.device, non_blocking=True)
         else:
