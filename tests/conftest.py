@@ -120,6 +120,9 @@ class FakeDisplay:
         self.overlays.append(overlay)
         return self.keys.pop(0) if self.keys else -1
 
+    def close(self):
+        pass
+
 
 class FakeCapture:
     """OpenCV-like capture producing numbered BGR frames; can be 'unplugged'."""

@@ -263,6 +263,21 @@ def test_recordings_never_overwrite_each_other(tmp_path):
     assert LiveRecorder(tmp_path).finish() is None  # nothing written: nothing claimed
 
 
+def recording_window(on_tenth_frame):
+    """A preview window class that presses 'r' on the third frame shown and calls
+    `on_tenth_frame` (a Ctrl-C, a kill) on the tenth."""
+    class Window(FakeDisplay):
+        def __init__(self):
+            super().__init__(keys=[-1, -1, ord("r")])
+
+        def show(self, rgb, overlay):
+            if len(self.shown) == 10:
+                on_tenth_frame()
+            return super().show(rgb, overlay)
+
+    return Window
+
+
 @pytest.mark.frames(3000)  # more than the test needs: Ctrl-C ends it
 @pytest.mark.parametrize("signals", [["INT"], ["INT", "INT"], ["TERM"]])
 def test_signals_while_a_recording_finishes(capsys, monkeypatch, tmp_path, fake_camera, style_png, signals):
@@ -274,17 +289,10 @@ def test_signals_while_a_recording_finishes(capsys, monkeypatch, tmp_path, fake_
     import vidstyle.sinks
     from test_cli import run
 
-    class Window(FakeDisplay):  # 'r' on the third frame shown, Ctrl-C on the tenth
-        def __init__(self):
-            super().__init__(keys=[-1, -1, ord("r")])
+    def ctrl_c():
+        raise KeyboardInterrupt
 
-        def show(self, rgb, overlay):
-            if len(self.shown) == 10:
-                raise KeyboardInterrupt
-            return super().show(rgb, overlay)
-
-        def close(self):
-            pass
+    Window = recording_window(ctrl_c)
 
     real_close = vidstyle.sinks.VideoFileSink.close
 
@@ -321,17 +329,7 @@ def test_sigterm_during_the_feed_keeps_the_recording_and_exits_143(capsys, monke
     import vidstyle.live
     from test_cli import run
 
-    class Window(FakeDisplay):
-        def __init__(self):
-            super().__init__(keys=[-1, -1, ord("r")])
-
-        def show(self, rgb, overlay):
-            if len(self.shown) == 10:
-                signal.raise_signal(signal.SIGTERM)
-            return super().show(rgb, overlay)
-
-        def close(self):
-            pass
+    Window = recording_window(lambda: signal.raise_signal(signal.SIGTERM))
 
     monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
     code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
@@ -448,9 +446,6 @@ def test_webcam_picks_up_a_style_copied_into_its_folder(capsys, monkeypatch, tmp
             if len(self.shown) > 2000:
                 raise AssertionError("the new style never showed up")
             return super().show(rgb, overlay)
-
-        def close(self):
-            pass
 
     monkeypatch.setattr(vidstyle.styles, "WATCH_EVERY_S", 0.0)
     monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)

@@ -474,11 +474,7 @@ def test_webcam_transition_with_a_fixed_blend_is_refused_before_the_camera_opens
     import vidstyle.live
     from conftest import FakeDisplay
 
-    class Window(FakeDisplay):
-        def close(self):
-            pass
-
-    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", FakeDisplay)
     code, _, err = run(capsys, "webcam", "-s", folder, "--transition", "1", "--model", "tiny", "--size", 32,
                        "--fps", 0)  # a folder's styles are switched: accepted, runs until "unplugged"
     assert code == 0 and len(fake_camera) == 1, err

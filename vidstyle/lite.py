@@ -133,28 +133,38 @@ class LiteModel(nn.Module):
     def load(cls, path: str | Path | None = None, model: str = "lite") -> "LiteModel":
         """From `path`, else the shipped weights of `model` ("lite" or "tiny")."""
         path = Path(path) if path else default_weights_path(model)
-        return load_weights(cls(stored_widths(path) or WIDTHS, stored_feature_kernel(path)), path,
+        meta = _stored_meta(path)  # read once for both
+        return load_weights(cls(_widths_in(meta) or WIDTHS, _feature_kernel_in(meta)), path,
                             "lite model", TRAIN_HINT)
 
 
-def stored_widths(path: str | Path) -> tuple[int, int, int] | None:
-    """The widths a lite weights file records; None if it is not a readable lite file."""
+def _stored_meta(path: str | Path) -> dict | None:
     try:
-        widths = read_meta(path).get("widths")
+        return read_meta(path)
     except (OSError, ValueError, SafetensorError):
         return None
+
+
+def _widths_in(meta: dict | None) -> tuple[int, int, int] | None:
+    widths = (meta or {}).get("widths")
     valid = (isinstance(widths, list) and len(widths) == 3
              and all(isinstance(w, int) and w > 0 for w in widths))
     return tuple(widths) if valid else None
 
 
+def _feature_kernel_in(meta: dict | None) -> int:
+    kernel = (meta or {}).get("feature_kernel", FEATURE_KERNEL)  # files before it was recorded: 3
+    return kernel if kernel in (1, 3) else FEATURE_KERNEL
+
+
+def stored_widths(path: str | Path) -> tuple[int, int, int] | None:
+    """The widths a lite weights file records; None if it is not a readable lite file."""
+    return _widths_in(_stored_meta(path))
+
+
 def stored_feature_kernel(path: str | Path) -> int:
     """The feature kernel a lite weights file records (files from before it was recorded: 3)."""
-    try:
-        kernel = read_meta(path).get("feature_kernel", FEATURE_KERNEL)
-    except (OSError, ValueError, SafetensorError):
-        return FEATURE_KERNEL
-    return kernel if kernel in (1, 3) else FEATURE_KERNEL
+    return _feature_kernel_in(_stored_meta(path))
 
 
 def is_lite_file(path: str | Path) -> bool:
