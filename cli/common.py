@@ -115,6 +115,24 @@ def unit_float(text: str) -> float:
     return value
 
 
+def time_value(text: str) -> float:
+    """Seconds from "90", "90.5", "1:30" or "1:02:03.5" (as ffmpeg's -ss takes them)."""
+    parts = text.strip().split(":")
+    if len(parts) > 3 or not all(parts):
+        raise argparse.ArgumentTypeError(f"expected seconds or [h:]mm:ss, got {text!r}")
+    seconds = 0.0
+    for i, part in enumerate(parts):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected seconds or [h:]mm:ss, got {text!r}") from None
+        last = i == len(parts) - 1
+        if not math.isfinite(value) or value < 0 or (i and value >= 60) or (not last and value != int(value)):
+            raise argparse.ArgumentTypeError(f"expected seconds or [h:]mm:ss, got {text!r}")
+        seconds = seconds * 60 + value
+    return seconds
+
+
 def add_device_args(p: argparse.ArgumentParser, compile_option: bool = True, training: bool = False) -> None:
     g = p.add_argument_group("device")
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
@@ -253,11 +271,12 @@ def build_stylizer(args):
     return stylizer, StyleCache(stylizer.style_stats)
 
 
-def build_targets(controls, stylizer, cache):
-    """(target_for(frame_index, frames), close) for check_style_args' controls."""
+def build_targets(controls, stylizer, cache, segment=None):
+    """(target_for(frame_index, frames), close) for check_style_args' controls; `segment`:
+    the part of the input converted (a mask video follows it)."""
     from vidstyle.controls import target_source
 
-    return target_source(controls, cache, stylizer.style_stats)
+    return target_source(controls, cache, stylizer.style_stats, segment)
 
 
 def names_a_folder(output: str) -> bool:

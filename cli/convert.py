@@ -9,7 +9,7 @@ from pathlib import Path
 from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
-                     check_style_args, fail, names_a_folder, outputs_in_folder)
+                     check_style_args, fail, names_a_folder, outputs_in_folder, time_value)
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360
   vidstyle convert a.mp4 b.mp4 -s wave.jpg -s scream.jpg --weights 0.7 0.3 -o out/
   vidstyle convert clip.mp4 --style wave.jpg --steady 0.7 -o clip_wave.mp4   # less shimmer
+  vidstyle convert clip.mp4 --style wave.jpg --start 1:30 --duration 5 -o try.mp4  # a preview
 """
 
 
@@ -34,6 +35,13 @@ def register(sub) -> None:
     add_model_args(p)
     add_steady_arg(p)
     add_workers_arg(p)
+    g = p.add_argument_group("part of the input (seconds or [h:]mm:ss; audio is cut to match)")
+    g.add_argument("--start", type=time_value, default=0.0, metavar="TIME",
+                   help="begin at this time of each input (default: its beginning)")
+    end = g.add_mutually_exclusive_group()
+    end.add_argument("--duration", type=time_value, metavar="TIME",
+                     help="convert this much of each input (e.g. a few seconds to try a style)")
+    end.add_argument("--end", type=time_value, metavar="TIME", help="stop at this time of each input")
     g = p.add_argument_group("encoding (H.264)")
     g.add_argument("--crf", type=int, default=18, metavar="N",
                    help="quality: 0 lossless .. 51 worst; 18 looks like the input (default 18)")
@@ -55,6 +63,23 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     if out.exists() and not out.is_dir():
         raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
     return list(zip(files, outputs_in_folder(files, out, ".mp4")))
+
+
+def segment_from_args(args):
+    """The part of each input to convert (vidstyle.sources.Segment), or None for all of it."""
+    from vidstyle.errors import VidstyleError
+    from vidstyle.sources import Segment
+
+    duration = args.duration
+    if args.end is not None:
+        if args.end <= args.start:
+            raise VidstyleError(f"--end ({args.end:g} s) must be after --start ({args.start:g} s)")
+        duration = args.end - args.start
+    if duration == 0:
+        raise VidstyleError("--duration must be more than 0")
+    if not args.start and duration is None:
+        return None
+    return Segment(args.start, duration)
 
 
 def damage_warning(report) -> str | None:
@@ -114,6 +139,7 @@ def run(args) -> int:
     from vidstyle.pipeline import convert_video
 
     pairs = plan_outputs(args.inputs, args.output)
+    segment = segment_from_args(args)
     controls = check_style_args(args)
     stylizer, cache = build_stylizer(args)
     failures, reports = 0, []
@@ -121,7 +147,7 @@ def run(args) -> int:
         hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
         for src, dst in pairs:
             # Fresh targets per file: colour references and mask videos restart.
-            target, close = build_targets(controls, stylizer, cache)
+            target, close = build_targets(controls, stylizer, cache, segment)
             finished = False
             try:
                 with progress.file(src.name) as on_progress:
@@ -129,7 +155,7 @@ def run(args) -> int:
                                            size=args.size, overwrite=args.overwrite,
                                            on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
                                            preset=args.preset, workers=args.workers,
-                                           steady=args.steady)
+                                           steady=args.steady, segment=segment)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:

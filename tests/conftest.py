@@ -49,12 +49,15 @@ def frames_rgb(n: int, w: int, h: int, seed: int = 0) -> np.ndarray:
 
 
 def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
-               audio: bool = True, pts_step: int = 1) -> Path:
+               audio: bool = True, pts_step: int = 1, keyframe_every: int | None = None) -> Path:
     """An H.264 clip (optionally with AAC audio) made here, so tests need no files."""
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
         v.options = {"preset": "ultrafast"}
+        if keyframe_every:
+            v.options = {**v.options, "g": str(keyframe_every), "keyint_min": str(keyframe_every),
+                         "sc_threshold": "0"}
         a = None
         if audio:
             a = out.add_stream("aac", rate=22050)

@@ -76,12 +76,13 @@ def load_mask_image(path: Path) -> torch.Tensor:
 
 
 class MaskVideo:
-    """Yields one mask per frame from a video, in step with the input."""
+    """Yields one mask per frame from a video, in step with the input (with a `segment`: the
+    same part of the mask video as of the input)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, segment=None):
         from .sources import VideoFileSource
 
-        self._source = VideoFileSource(path).start()
+        self._source = VideoFileSource(path, segment=segment).start()
         self._iter = iter(self._source)
         self.path = path
 
@@ -108,11 +109,13 @@ def style_image(path: Path) -> torch.Tensor:
     return resize_shorter(img, STYLE_SIZE) if min(img.shape[1:]) > STYLE_SIZE else img
 
 
-def target_source(controls: Controls, cache: StyleCache, encode) -> tuple[TargetFn, Callable[..., None]]:
+def target_source(controls: Controls, cache: StyleCache, encode,
+                  segment=None) -> tuple[TargetFn, Callable[..., None]]:
     """(target_for(frame_index, frames), close(finished=False)) for these controls.
 
     `encode` is Stylizer.style_stats. Fixed styles come from the cache;
-    colour-preserving styles are recomputed only when the scene changes.
+    colour-preserving styles are recomputed only when the scene changes. `segment`
+    (vidstyle.sources.Segment): the part of the input converted, for a mask video.
     """
     controls.validate()
     paths = [Path(p) for p in controls.styles]
@@ -121,7 +124,7 @@ def target_source(controls: Controls, cache: StyleCache, encode) -> tuple[Target
     mask_image = None
     if controls.mask is not None:
         if Path(controls.mask).suffix.lower() in MASK_VIDEO_SUFFIXES:
-            mask_video = MaskVideo(Path(controls.mask))
+            mask_video = MaskVideo(Path(controls.mask), segment)
         else:
             mask_image = load_mask_image(Path(controls.mask))
 

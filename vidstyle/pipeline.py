@@ -18,7 +18,7 @@ from .errors import VidstyleError
 from .outputs import atomic_output, check_output
 from .parallel import FrameWorkers
 from .sinks import VideoFileSink, even_size
-from .sources import Frame, VideoFileSource, VideoInfo
+from .sources import Frame, Segment, VideoFileSource, VideoInfo
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 from .temporal import FlowBlend
 
@@ -95,7 +95,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   size: int | None = None, overwrite: bool = False,
                   on_progress: ProgressFn | None = None, crf: int = 18,
                   preset: str = "veryfast", workers: int | None = None,
-                  steady: float = 0.0) -> ConvertReport:
+                  steady: float = 0.0, segment: Segment | None = None) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -107,6 +107,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     `workers` batches run at once (vidstyle.parallel.FrameWorkers; default:
     stylizer.default_workers). `steady` > 0 carries each output along the
     video's motion into the next (vidstyle.temporal.FlowBlend, in frame order).
+    `segment` converts only that part of the input (its audio too); the output starts at 0.
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -118,8 +119,10 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     blend = FlowBlend(steady) if steady else None  # raises on a strength outside 0..1
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
-    with VideoFileSource(input_path) as source, atomic_output(output_path, overwrite) as tmp:
+    with VideoFileSource(input_path, segment=segment) as source, \
+            atomic_output(output_path, overwrite) as tmp:
         info = source.info
+        expected = source.expected_frames
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
@@ -144,9 +147,10 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                         report.latencies.append(time.perf_counter() - frame.grabbed_at)
                     report.frames += len(frames)
                     if on_progress:
-                        on_progress(report.frames, info.frames, report.frames / (time.perf_counter() - start))
+                        on_progress(report.frames, expected, report.frames / (time.perf_counter() - start))
             if report.frames == 0:
-                raise VidstyleError(f"{input_path} has no frames")
+                where = " in that part" if source.segment else ""
+                raise VidstyleError(f"{input_path} has no frames{where}")
             sink.close()
         except BaseException:
             sink.abort()
@@ -154,15 +158,17 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         if sink.audio_stream is not None:
             report.audio = "re-encoded to AAC" if sink.audio_reencoded else "copied"
         report.decode_times = source.decode_times
-        report.listed_frames, report.damaged_packets = info.frames, source.damaged_packets
-        report.listed_seconds = info.duration
+        # A segment's frame count is an estimate: only its duration is checked.
+        report.listed_frames = 0 if source.segment else info.frames
+        report.damaged_packets = source.damaged_packets
+        report.listed_seconds = source.expected_seconds
         if first is not None:
             report.decoded_seconds = float(last.pts * last.time_base - first.pts * first.time_base
                                            + 1 / info.rate)
         report.encode_times = sink.encode_times
     report.wall_seconds = time.perf_counter() - start
     if on_progress:
-        on_progress(report.frames, info.frames, report.fps)
+        on_progress(report.frames, expected, report.fps)
     return report
 
 

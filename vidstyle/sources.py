@@ -34,6 +34,29 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A part of a video by time: from `start` seconds, for `duration` seconds (None: to the end)."""
+    start: float = 0.0
+    duration: float | None = None
+
+    def __post_init__(self):
+        if self.start < 0:
+            raise VidstyleError(f"the start must be 0 or later, got {self.start:g} s")
+        if self.duration is not None and self.duration <= 0:
+            raise VidstyleError(f"the duration must be more than 0 s, got {self.duration:g} s")
+
+    @property
+    def end(self) -> float | None:
+        return None if self.duration is None else self.start + self.duration
+
+    def length_in(self, total: float | None) -> float | None:
+        """Seconds of this segment inside a video of `total` seconds (None when unknown)."""
+        if total is None:
+            return self.duration
+        return max(0.0, min(total, self.end if self.end is not None else total) - self.start)
+
+
+@dataclass(frozen=True)
 class VideoInfo:
     width: int
     height: int
@@ -77,10 +100,15 @@ class VideoFileSource:
     (`damaged_packets`), as ffmpeg does; a stream where nothing decodes fails.
     The audio stream's packets (if any) are handed to `on_audio_packet` in
     demux order, so a sink can copy them without re-encoding.
+
+    With a `segment`, only the frames and audio packets that start inside it are
+    yielded, their timestamps moved back by the segment's start (the output of a
+    trimmed clip starts at 0); decoding seeks to the keyframe before the start.
     """
 
-    def __init__(self, path: str | Path, queue_size: int = 16):
+    def __init__(self, path: str | Path, queue_size: int = 16, segment: Segment | None = None):
         self.path = Path(path)
+        self.segment = segment if segment is not None and segment != Segment() else None
         self._container = _open_input(self.path)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
@@ -104,6 +132,24 @@ class VideoFileSource:
         self.info = VideoInfo(cc.width, cc.height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
                               int(vs.frames or 0), duration, self.audio_stream is not None, cc.name,
                               VideoColors.of_stream(cc))
+        if self.segment and duration and self.segment.start >= duration:
+            self.close()
+            raise VidstyleError(f"{self.path}: the start ({self.segment.start:g} s) is not before its end "
+                                f"({duration:.2f} s)")
+
+    @property
+    def expected_seconds(self) -> float | None:
+        """The seconds this source will yield: the segment's part of the video, or all of it."""
+        return self.segment.length_in(self.info.duration) if self.segment else self.info.duration
+
+    @property
+    def expected_frames(self) -> int:
+        """Frames to expect: the container's count, or for a segment an estimate from the frame
+        rate (0 when unknown)."""
+        if not self.segment:
+            return self.info.frames
+        seconds = self.expected_seconds
+        return round(seconds * self.info.rate) if seconds else 0
 
     def start(self) -> "VideoFileSource":
         self._thread = threading.Thread(target=self._run, name="vidstyle-decode", daemon=True)
@@ -128,13 +174,24 @@ class VideoFileSource:
         # swscale context per frame, which made the conversion 1.5-2.7x slower here.
         to_rgb = av.video.reformatter.VideoReformatter()
         colors = self.info.colors
+        window = _Window(self.segment, self.video_stream) if self.segment else None
         try:
+            if window:
+                window.seek(self._container, self.video_stream)
+            video_done = False  # a segment's end was reached; audio may still be due
             for packet in self._container.demux(*streams):
                 if self._stop.is_set():
                     break
                 if packet.stream.type == "audio":
-                    if packet.size and self.on_audio_packet:
+                    place = window.place_audio(packet) if window else None
+                    if place is _AFTER and video_done:
+                        break
+                    if place is None and packet.size and self.on_audio_packet:
                         self.on_audio_packet(packet)
+                    continue
+                if video_done:  # demuxed on only for audio packets that come later in the file
+                    if self.audio_stream is None:
+                        break
                     continue
                 t0 = time.perf_counter()
                 try:
@@ -147,10 +204,19 @@ class VideoFileSource:
                         raise
                     continue
                 for frame in frames:
+                    pts, frame_tb = frame.pts, frame.time_base or tb
+                    if window:
+                        place = window.place(pts, frame_tb)
+                        if place is _BEFORE:
+                            continue
+                        if place is _AFTER:
+                            video_done = True
+                            break
+                        pts = place
                     image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
                                             src_color_range=colors.range).to_ndarray()
                     self.decode_times.append(time.perf_counter() - t0)
-                    if not self._put(Frame(image, frame.pts, frame.time_base or tb, time.perf_counter())):
+                    if not self._put(Frame(image, pts, frame_tb, time.perf_counter())):
                         return
                     t0 = time.perf_counter()
         except av.error.FFmpegError as exc:
@@ -182,6 +248,61 @@ class VideoFileSource:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_BEFORE, _AFTER = object(), object()
+
+
+class _Window:
+    """Keeps a segment's frames and audio packets and moves their timestamps back to 0.
+
+    Times count from the video stream's first timestamp (an MPEG-TS file may start at
+    1.4 s), so --start 0 is where the video begins.
+    """
+
+    def __init__(self, segment: Segment, stream):
+        self._origin = float(stream.start_time * stream.time_base) if (
+            stream.start_time is not None and stream.time_base) else 0.0
+        self.start, self.end = self._origin + segment.start, None
+        if segment.end is not None:
+            self.end = self._origin + segment.end
+        self._rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        self._untimed = 0  # frames without a timestamp: placed by their count since decoding began
+
+    def seek(self, container, stream) -> None:
+        if self.start > self._origin and stream.time_base:
+            # backward=True lands on the keyframe at or before the start; frames before it
+            # are decoded and dropped, so the cut is frame-accurate.
+            container.seek(int(self.start / stream.time_base), stream=stream, backward=True)
+
+    def place(self, pts: int | None, time_base: Fraction):
+        """_BEFORE, _AFTER, or the frame's new timestamp (None stays None)."""
+        if pts is None:
+            t, self._untimed = self._origin + float(self._untimed / self._rate), self._untimed + 1
+        else:
+            t = float(pts * time_base)
+        # Half a microsecond of slack: a frame at the start, in rounded units, is inside.
+        if t < self.start - 5e-7:
+            return _BEFORE
+        if self.end is not None and t >= self.end - 5e-7:
+            return _AFTER
+        return None if pts is None else pts - round(self.start / time_base)
+
+    def place_audio(self, packet):
+        """_BEFORE, _AFTER, or None: the packet starts inside the segment and its timestamps
+        were moved back. Packets without a timestamp cannot be placed and count as _BEFORE."""
+        if packet.pts is None or not packet.time_base:
+            return _BEFORE
+        t = float(packet.pts * packet.time_base)
+        if t < self.start - 5e-7:
+            return _BEFORE
+        if self.end is not None and t >= self.end - 5e-7:
+            return _AFTER
+        shift = round(self.start / packet.time_base)
+        packet.pts -= shift
+        if packet.dts is not None:
+            packet.dts = max(0, packet.dts - shift)
+        return None
 
 
 def open_camera(index: int, width: int | None = None, height: int | None = None):
