@@ -17,6 +17,7 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpe
 EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360
+  vidstyle convert clips/ --style wave.jpg -o out/ --size 360 --skip-existing   # go on after a stop
   vidstyle convert a.mp4 b.mp4 -s wave.jpg -s scream.jpg --weights 0.7 0.3 -o out/
   vidstyle convert clip.mp4 --style wave.jpg --steady 0.7 -o clip_wave.mp4   # less shimmer
   vidstyle convert clip.mp4 --style wave.jpg --start 1:30 --duration 5 -o try.mp4  # a preview
@@ -31,7 +32,11 @@ def register(sub) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files or folders of videos")
     p.add_argument("-o", "--output", required=True,
                    help="output file (one input) or folder (several inputs or a folder)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    existing = p.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    existing.add_argument("--skip-existing", action="store_true",
+                          help="leave inputs whose output exists alone (to go on with a batch "
+                               "that was stopped: outputs appear only when complete)")
     add_model_args(p)
     add_steady_arg(p)
     add_workers_arg(p)
@@ -139,6 +144,13 @@ def run(args) -> int:
     from vidstyle.pipeline import convert_video
 
     pairs = plan_outputs(args.inputs, args.output)
+    if args.skip_existing:
+        skipped = [src for src, dst in pairs if dst.exists()]
+        pairs = [(src, dst) for src, dst in pairs if not dst.exists()]
+        if skipped:
+            print(f"vidstyle: skipping {len(skipped)} input(s) whose output exists", file=sys.stderr)
+        if not pairs:
+            return 0
     segment = segment_from_args(args)
     controls = check_style_args(args)
     stylizer, cache = build_stylizer(args)

@@ -657,3 +657,25 @@ def test_log_lines_read_like_the_error_lines():
     record = logging.LogRecord("vidstyle.controls", logging.WARNING, __file__, 1, "mask video %s is longer",
                                ("m.mp4",), None)
     assert _LogFormat().format(record) == "vidstyle: warning: mask video m.mp4 is longer"
+
+
+def test_skip_existing_goes_on_with_a_stopped_batch(capsys, tmp_path, style_png):
+    a = write_clip(tmp_path / "a.mp4", n=3, audio=False)
+    b = write_clip(tmp_path / "b.mp4", n=4, audio=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.mp4").write_bytes(b"done before")  # what the stopped run finished
+    code, stdout, err = run(capsys, "convert", a, b, "-s", style_png, "-o", out, "--skip-existing")
+    assert code == 0, err
+    assert "skipping 1 input(s) whose output exists" in err
+    assert f"{out / 'b.mp4'}: 4 frames" in stdout and "a.mp4" not in stdout
+    assert (out / "a.mp4").read_bytes() == b"done before" and (out / "b.mp4").stat().st_size > 1000
+    code, stdout, err = run(capsys, "convert", a, b, "-s", style_png, "-o", out, "--skip-existing")
+    assert code == 0 and "skipping 2 input(s)" in err and stdout == ""  # nothing left to do
+
+
+def test_skip_existing_and_overwrite_exclude_each_other(capsys, clip, style_png, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["convert", str(clip), "-s", str(style_png), "-o", str(tmp_path / "o.mp4"),
+              "--overwrite", "--skip-existing"])
+    assert exc.value.code == 2 and "not allowed with" in capsys.readouterr().err
