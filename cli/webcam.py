@@ -18,7 +18,7 @@ EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg --virtual-cam /dev/video10 --no-preview  # no window; Ctrl-C stops
 
 keys: q/Esc quit, n/p next/previous style, 1-9 style by number, +/- alpha,
-      c colour preservation on/off, s snapshot, r start/stop recording
+      c colour preservation on/off, m mirror on/off, s snapshot, r start/stop recording
 """
 
 
@@ -29,6 +29,9 @@ def register(sub) -> None:
     p.add_argument("--capture-size", metavar="WxH", default="1280x720",
                    help="resolution asked of the camera (default 1280x720)")
     p.add_argument("--save-dir", default=".", help="where snapshots and recordings go (default: .)")
+    p.add_argument("--mirror", action="store_true",
+                   help="flip the camera image left to right, as a selfie view (the m key toggles "
+                        "it); recordings and the virtual camera get what the preview shows")
     # A live feed wants a modest size, and on a CPU the lite model (real time there).
     add_model_args(p, default_size=360, default_model="auto")
     add_steady_arg(p)
@@ -88,7 +91,7 @@ def run(args) -> int:
     try:
         # Camera, window and virtual camera open before the model loads: a missing one
         # costs no wait. The camera is released last (callbacks run in reverse).
-        camera = CameraSource(open_camera(args.camera, cw, ch))
+        camera = CameraSource(open_camera(args.camera, cw, ch), mirror=args.mirror)
         stack.callback(camera.close)
         displays = []
         if not args.no_preview:

@@ -451,3 +451,47 @@ def test_webcam_picks_up_a_style_copied_into_its_folder(capsys, monkeypatch, tmp
     monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
     code, out, err = run(capsys, "webcam", "-s", folder, "--model", "tiny", "--size", 32, "--fps", 0)
     assert code == 0, err
+
+
+class HalfDarkCapture(FakeCapture):
+    """Frames whose left half is black, so a mirrored one shows it on the right."""
+
+    def read(self):
+        ok, img = super().read()
+        if ok:
+            img[:, : self.w // 2] = 0
+        return ok, img
+
+
+def test_mirror_flips_the_camera_image_and_the_m_key_toggles_it():
+    cam = CameraSource(HalfDarkCapture(), mirror=True).start()
+    display = FakeDisplay(keys=[-1, ord("m"), -1, -1, -1, ord("q")])
+    try:
+        run_live(cam, SlowIdentityStylizer(), lambda frames: None, display, warmup_frames=1)
+    finally:
+        cam.close()
+    first, last = display.shown[0], display.shown[-1]
+    assert len(display.shown) == 6
+    assert first[:, :20].min() > 0 and first[:, 20:].max() == 0  # mirrored: the dark half on the right
+    assert last[:, :20].max() == 0 and last[:, 20:].min() > 0  # after m: as the camera sees it
+    assert not cam.mirror
+
+
+def test_webcam_mirror_option_reaches_the_camera(capsys, monkeypatch, fake_camera, style_png):
+    import vidstyle.live
+    import vidstyle.sources
+    from test_cli import run
+
+    made = []
+
+    class NotedCamera(vidstyle.sources.CameraSource):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(vidstyle.sources, "CameraSource", NotedCamera)
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", lambda: FakeDisplay(keys=[-1, -1, ord("q")]))
+    code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                         "--mirror")
+    assert code == 0, err
+    assert len(made) == 1 and made[0].mirror

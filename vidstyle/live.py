@@ -22,6 +22,7 @@ from .temporal import FlowBlend
 from .work_size import WorkSizeController
 
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
+MIRROR_KEY = ord("m")  # flips the camera image left to right (CameraSource.mirror)
 
 
 class PreviewWindow:
@@ -114,7 +115,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     """Run until a quit key, Ctrl-C, the camera ends (unplugged), or max_frames.
 
     `target(frames)` is called per frame (a (1, H, W, 3) batch) so live
-    controls take effect at once.
+    controls take effect at once. The `m` key flips the camera image (a mirror);
+    other keys go to `on_key`.
     `on_frame(stylized_rgb)` sees every shown frame (recording, snapshots).
     With `workers` > 1, that many frames are stylized at once (vidstyle.parallel):
     more FPS on a CPU, each frame's latency about one frame time longer.
@@ -195,7 +197,9 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                     stats.latencies.append(time.perf_counter() - frame.grabbed_at)
                 if key in QUIT_KEYS:
                     break
-                if key >= 0 and on_key and not on_key(key):
+                if key == MIRROR_KEY:
+                    camera.mirror = not camera.mirror
+                elif key >= 0 and on_key and not on_key(key):
                     break
                 if max_frames is not None and shown >= max_frames:
                     break
