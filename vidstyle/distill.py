@@ -107,7 +107,7 @@ class DistillTrainer(Trainer):
             if use_style:  # relu4_1 of the alpha = 1 outputs, on top of the shallow taps
                 full_taps = [t[:full] for t in out_taps]
                 full_taps.append(self.encoder.slice4(full_taps[-1]))
-                style_term = style_losses(full_taps, [t[:full] for t in s_taps]).sum()
+                style_term = style_losses(full_taps, [t[:full] for t in s_taps], one_pass=True).sum()
         pixel = F.l1_loss(out.float(), target)
         perceptual = sum(F.mse_loss(o.float(), t.float()) for o, t in zip(out_taps, target_taps))
         feature = F.mse_loss(feat.float(), c_feat.float())

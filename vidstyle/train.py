@@ -241,7 +241,7 @@ class Trainer:
             out = self.model(target)
             o_taps = self.encoder(out, all_taps=True)
             loss_c = content_loss(o_taps[-1], target)
-            loss_s = style_losses(o_taps, s_taps)
+            loss_s = style_losses(o_taps, s_taps, one_pass=True)
         return loss_c, loss_s, out
 
     def step_loss(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, dict]:
