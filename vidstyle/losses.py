@@ -13,22 +13,43 @@ def content_loss(out_feat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(out_feat.float(), target.float())
 
 
-def one_pass_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
-    """calc_mean_std's statistics from fp32 sums of x and x^2 (var = E[x^2] - E[x]^2).
+class _Moments(torch.autograd.Function):
+    """Per-channel E[x] and E[x^2] over H x W in fp32, with a backward pass written out.
 
-    For training: no fp32 copy of the features and far fewer passes over them
-    forward and backward (the style loss on bf16 taps of 8 128 px crops: ~110-150
-    ms a step against ~190-290 with calc_mean_std on a 2-core CPU). The
-    cancellation in E[x^2] - E[x]^2 is harmless for post-ReLU features, whose std
-    is of the order of their mean; evaluation keeps the two-pass calc_mean_std.
+    Autograd's own backward of these reductions runs several full-size passes and
+    dtype copies over the features; the gradient is one fused pass here:
+    dL/dx = dL/dE[x] / HW + 2 x dL/dE[x^2] / HW, in the features' dtype.
     """
-    hw = feat.shape[2] * feat.shape[3]
-    mean = torch.mean(feat, dim=(2, 3), keepdim=True, dtype=torch.float32)
-    # vector_norm accumulates in fp32 without materialising a copy; its gradient at a
-    # zero norm (a dead channel) is 0, not nan.
-    power = torch.linalg.vector_norm(feat, 2, dim=(2, 3), keepdim=True, dtype=torch.float32).square() / hw
-    var = (power - mean.square()).clamp_min(0)
-    return mean, (var + eps).sqrt()
+
+    @staticmethod
+    def forward(ctx, feat):
+        f = feat.float()
+        mean = f.mean(dim=(2, 3), keepdim=True)
+        power = torch.linalg.vector_norm(f, 2, dim=(2, 3), keepdim=True).square_().div_(
+            feat.shape[2] * feat.shape[3])
+        ctx.save_for_backward(feat)
+        return mean, power
+
+    @staticmethod
+    def backward(ctx, grad_mean, grad_power):
+        (feat,) = ctx.saved_tensors
+        hw = feat.shape[2] * feat.shape[3]
+        zeros = feat.new_zeros(feat.shape[:2] + (1, 1), dtype=torch.float32)
+        grad_mean = zeros if grad_mean is None else grad_mean
+        grad_power = zeros if grad_power is None else grad_power
+        return torch.addcmul((grad_mean / hw).to(feat.dtype), feat, (2 * grad_power / hw).to(feat.dtype))
+
+
+def one_pass_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
+    """calc_mean_std's statistics from E[x] and E[x^2] (var = E[x^2] - E[x]^2), for training.
+
+    Forward and backward through the style loss on bf16 taps of 8 128 px crops took
+    45 ms against 177 ms with calc_mean_std (medians, 2-core CPU, benchmarks/RESULTS.md).
+    The cancellation in E[x^2] - E[x]^2 is harmless for post-ReLU features, whose
+    std is of the order of their mean; evaluation keeps the two-pass calc_mean_std.
+    """
+    mean, power = _Moments.apply(feat)
+    return mean, ((power - mean.square()).clamp_min(0) + eps).sqrt()
 
 
 def mean_std_loss(a: torch.Tensor, b: torch.Tensor, one_pass: bool = False) -> torch.Tensor:
