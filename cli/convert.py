@@ -80,8 +80,6 @@ def segment_from_args(args):
         if args.end <= args.start:
             raise VidstyleError(f"--end ({args.end:g} s) must be after --start ({args.start:g} s)")
         duration = args.end - args.start
-    if duration == 0:
-        raise VidstyleError("--duration must be more than 0")
     if not args.start and duration is None:
         return None
     return Segment(args.start, duration)
