@@ -30,8 +30,8 @@ def register(sub) -> None:
                    help="resolution asked of the camera (default 1280x720)")
     p.add_argument("--save-dir", default=".", help="where snapshots and recordings go (default: .)")
     p.add_argument("--mirror", action="store_true",
-                   help="flip the camera image left to right, as a selfie view (the m key toggles "
-                        "it); recordings and the virtual camera get what the preview shows")
+                   help="show the preview flipped left to right, as a mirror (the m key toggles "
+                        "it); recordings, snapshots and the virtual camera keep the camera's view")
     # A live feed wants a modest size, and on a CPU the lite model (real time there).
     add_model_args(p, default_size=360, default_model="auto")
     add_steady_arg(p)
@@ -91,7 +91,7 @@ def run(args) -> int:
     try:
         # Camera, window and virtual camera open before the model loads: a missing one
         # costs no wait. The camera is released last (callbacks run in reverse).
-        camera = CameraSource(open_camera(args.camera, cw, ch), mirror=args.mirror)
+        camera = CameraSource(open_camera(args.camera, cw, ch))
         stack.callback(camera.close)
         displays = []
         if not args.no_preview:
@@ -102,6 +102,7 @@ def run(args) -> int:
                     raise
                 raise VidstyleError(f"{exc}; --no-preview runs without a window") from None
             stack.callback(displays[-1].close)
+            displays[-1].mirror = args.mirror
             # Something to look at (and a window the desktop sees answering) while the model loads.
             displays[-1].show(np.zeros((360, 640, 3), np.uint8), ["loading the model..."])
         camera.start()

@@ -453,45 +453,96 @@ def test_webcam_picks_up_a_style_copied_into_its_folder(capsys, monkeypatch, tmp
     assert code == 0, err
 
 
-class HalfDarkCapture(FakeCapture):
-    """Frames whose left half is black, so a mirrored one shows it on the right."""
+class FakeCv2:
+    """The few cv2 calls PreviewWindow makes, recording what imshow was given."""
 
-    def read(self):
-        ok, img = super().read()
-        if ok:
-            img[:, : self.w // 2] = 0
-        return ok, img
+    FONT_HERSHEY_SIMPLEX = LINE_AA = WINDOW_NORMAL = WND_PROP_VISIBLE = 0
+    error = RuntimeError
+
+    def __init__(self):
+        self.shown = []
+
+    def namedWindow(self, *args):
+        pass
+
+    def putText(self, *args):
+        pass
+
+    def imshow(self, title, bgr):
+        self.shown.append(bgr.copy())
+
+    def waitKey(self, ms):
+        return -1
+
+    def getWindowProperty(self, *args):
+        return 1
+
+    def destroyWindow(self, title):
+        pass
 
 
-def test_mirror_flips_the_camera_image_and_the_m_key_toggles_it():
-    cam = CameraSource(HalfDarkCapture(), mirror=True).start()
-    display = FakeDisplay(keys=[-1, ord("m"), -1, -1, -1, ord("q")])
+def half_dark_frame():
+    """RGB, left half black: mirrored, the dark half is on the right."""
+    rgb = np.full((8, 12, 3), 200, np.uint8)
+    rgb[:, :6] = 0
+    rgb[..., 0] = 255  # red, to see the RGB -> BGR order kept
+    return rgb
+
+
+def test_a_mirrored_preview_shows_the_picture_flipped_and_m_toggles_it(monkeypatch):
+    import sys
+
+    from vidstyle.live import Displays, PreviewWindow
+
+    cv2 = FakeCv2()
+    monkeypatch.setitem(sys.modules, "cv2", cv2)
+    monkeypatch.setenv("DISPLAY", ":0")
+    window = PreviewWindow()
+    window.mirror = True
+    virtual = FakeDisplay()  # a virtual camera: no toggle_mirror, keeps the camera's view
+    displays = Displays(window, virtual)
+    rgb = half_dark_frame()
+    displays.show(rgb, [])
+    displays.toggle_mirror()
+    displays.show(rgb, [])
+    mirrored, plain = cv2.shown
+    assert mirrored[:, 6:, 1].max() == 0 and mirrored[:, :6, 1].min() == 200
+    assert plain[:, :6, 1].max() == 0 and plain[:, 6:, 1].min() == 200
+    assert (mirrored[..., 2] == 255).all()  # BGR for OpenCV
+    assert all(np.array_equal(f, rgb) for f in virtual.shown) and not window.mirror
+
+
+class MirrorableDisplay(FakeDisplay):
+    mirror = False
+
+    def toggle_mirror(self):
+        self.mirror = not self.mirror
+
+
+def test_the_m_key_mirrors_the_display_and_goes_no_further():
+    cam = CameraSource(FakeCapture()).start()
+    display = MirrorableDisplay(keys=[-1, ord("m"), -1, ord("m"), ord("m"), ord("q")])
+    keys = []
     try:
-        run_live(cam, SlowIdentityStylizer(), lambda frames: None, display, warmup_frames=1)
+        run_live(cam, SlowIdentityStylizer(), lambda frames: None, display, warmup_frames=1,
+                 on_key=lambda key: keys.append(key) or True)
     finally:
         cam.close()
-    first, last = display.shown[0], display.shown[-1]
-    assert len(display.shown) == 6
-    assert first[:, :20].min() > 0 and first[:, 20:].max() == 0  # mirrored: the dark half on the right
-    assert last[:, :20].max() == 0 and last[:, 20:].min() > 0  # after m: as the camera sees it
-    assert not cam.mirror
+    assert display.mirror and keys == []
 
 
-def test_webcam_mirror_option_reaches_the_camera(capsys, monkeypatch, fake_camera, style_png):
+def test_webcam_mirror_option_mirrors_the_preview(capsys, monkeypatch, fake_camera, style_png):
     import vidstyle.live
-    import vidstyle.sources
     from test_cli import run
 
-    made = []
+    windows = []
 
-    class NotedCamera(vidstyle.sources.CameraSource):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
+    def window():
+        windows.append(MirrorableDisplay(keys=[-1, -1, ord("q")]))
+        return windows[-1]
 
-    monkeypatch.setattr(vidstyle.sources, "CameraSource", NotedCamera)
-    monkeypatch.setattr(vidstyle.live, "PreviewWindow", lambda: FakeDisplay(keys=[-1, -1, ord("q")]))
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", window)
     code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
                          "--mirror")
     assert code == 0, err
-    assert len(made) == 1 and made[0].mirror
+    assert len(windows) == 1 and windows[0].mirror

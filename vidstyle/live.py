@@ -22,11 +22,17 @@ from .temporal import FlowBlend
 from .work_size import WorkSizeController
 
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
-MIRROR_KEY = ord("m")  # flips the camera image left to right (CameraSource.mirror)
+MIRROR_KEY = ord("m")  # flips the preview left to right (PreviewWindow.mirror)
 
 
 class PreviewWindow:
-    """An OpenCV window; raises VidstyleError when there is no display."""
+    """An OpenCV window; raises VidstyleError when there is no display.
+
+    With `mirror` the picture is shown flipped left to right, the way people expect to
+    see themselves; only the window: recordings, snapshots and a virtual camera get
+    the camera's view (video-call apps mirror their own self-view, so a mirrored feed
+    would read back to front to everyone else).
+    """
 
     def __init__(self, title: str = "vidstyle"):
         import os
@@ -40,6 +46,7 @@ class PreviewWindow:
 
         self._cv2 = cv2
         self.title = title
+        self.mirror = False
         try:
             cv2.namedWindow(title, cv2.WINDOW_NORMAL)
         except cv2.error as exc:
@@ -49,7 +56,8 @@ class PreviewWindow:
 
     def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
         cv2 = self._cv2
-        bgr = np.ascontiguousarray(rgb[..., ::-1])
+        # RGB -> BGR (and the flip) in the one copy the overlay needs anyway.
+        bgr = np.ascontiguousarray(rgb[:, ::-1, ::-1] if self.mirror else rgb[..., ::-1])
         for i, line in enumerate(overlay):
             org = (10, 24 + 22 * i)
             cv2.putText(bgr, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
@@ -60,6 +68,9 @@ class PreviewWindow:
         if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
             return ord("q")
         return key & 0xFF if key >= 0 else -1
+
+    def toggle_mirror(self) -> None:
+        self.mirror = not self.mirror
 
     def close(self) -> None:
         self._cv2.destroyWindow(self.title)
@@ -75,6 +86,12 @@ class Displays:
     def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
         keys = [d.show(rgb, overlay) for d in self.displays]
         return next((k for k in keys if k >= 0), -1)
+
+    def toggle_mirror(self) -> None:
+        """Mirrors the displays that can be (the preview window, not a virtual camera)."""
+        for d in self.displays:
+            if hasattr(d, "toggle_mirror"):
+                d.toggle_mirror()
 
     def close(self) -> None:
         for d in self.displays:
@@ -115,8 +132,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     """Run until a quit key, Ctrl-C, the camera ends (unplugged), or max_frames.
 
     `target(frames)` is called per frame (a (1, H, W, 3) batch) so live
-    controls take effect at once. The `m` key flips the camera image (a mirror);
-    other keys go to `on_key`.
+    controls take effect at once. The `m` key mirrors the display (`toggle_mirror`,
+    where it has one); other keys go to `on_key`.
     `on_frame(stylized_rgb)` sees every shown frame (recording, snapshots).
     With `workers` > 1, that many frames are stylized at once (vidstyle.parallel):
     more FPS on a CPU, each frame's latency about one frame time longer.
@@ -197,8 +214,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                     stats.latencies.append(time.perf_counter() - frame.grabbed_at)
                 if key in QUIT_KEYS:
                     break
-                if key == MIRROR_KEY:
-                    camera.mirror = not camera.mirror
+                if key == MIRROR_KEY and hasattr(display, "toggle_mirror"):
+                    display.toggle_mirror()
                 elif key >= 0 and on_key and not on_key(key):
                     break
                 if max_frames is not None and shown >= max_frames:

@@ -327,13 +327,11 @@ class CameraSource:
 
     `capture` is anything with OpenCV's `read() -> (ok, BGR ndarray)` and
     `release()`; tests pass a fake. After `max_failures` failed reads in a row
-    (camera unplugged) the source ends, and `read()` returns None. With `mirror`
-    (settable while it runs) frames are flipped left to right, as a selfie view is.
+    (camera unplugged) the source ends, and `read()` returns None.
     """
 
-    def __init__(self, capture, max_failures: int = 30, mirror: bool = False):
+    def __init__(self, capture, max_failures: int = 30):
         self._cap = capture
-        self.mirror = mirror
         self._max_failures = max_failures
         self._cond = threading.Condition()
         self._latest: Frame | None = None
@@ -371,9 +369,7 @@ class CameraSource:
                 time.sleep(0.01)
                 continue
             failures = 0
-            # BGR -> RGB (and the flip) in the one copy the frame needs anyway.
-            rgb = bgr[:, ::-1, ::-1] if self.mirror else bgr[..., ::-1]
-            frame = Frame(np.ascontiguousarray(rgb), None, None, time.perf_counter())
+            frame = Frame(np.ascontiguousarray(bgr[..., ::-1]), None, None, time.perf_counter())
             with self._cond:
                 if self._latest is not None and self._seq != self._taken_seq:
                     self.dropped += 1
