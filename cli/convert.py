@@ -142,6 +142,8 @@ def run(args) -> int:
     from vidstyle.pipeline import convert_video
 
     pairs = plan_outputs(args.inputs, args.output)
+    segment = segment_from_args(args)
+    controls = check_style_args(args)  # a typo is an error even when every output exists
     if args.skip_existing:
         skipped = [src for src, dst in pairs if dst.exists()]
         pairs = [(src, dst) for src, dst in pairs if not dst.exists()]
@@ -149,8 +151,6 @@ def run(args) -> int:
             print(f"vidstyle: skipping {len(skipped)} input(s) whose output exists", file=sys.stderr)
         if not pairs:
             return 0
-    segment = segment_from_args(args)
-    controls = check_style_args(args)
     stylizer, cache = build_stylizer(args)
     failures, reports = 0, []
     with Progress(len(pairs)) as progress:

@@ -49,8 +49,10 @@ def frames_rgb(n: int, w: int, h: int, seed: int = 0) -> np.ndarray:
 
 
 def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
-               audio: bool = True, pts_step: int = 1, keyframe_every: int | None = None) -> Path:
-    """An H.264 clip (optionally with AAC audio) made here, so tests need no files."""
+               audio: bool = True, pts_step: int = 1, keyframe_every: int | None = None,
+               bframes: int = 0) -> Path:
+    """An H.264 clip (optionally with AAC audio) made here, so tests need no files; the
+    container follows the suffix."""
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
@@ -58,6 +60,8 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
         if keyframe_every:
             v.options = {**v.options, "g": str(keyframe_every), "keyint_min": str(keyframe_every),
                          "sc_threshold": "0"}
+        if bframes:  # frames decoded out of display order, as most real H.264 files have
+            v.options = {**v.options, "bf": str(bframes)}
         a = None
         if audio:
             a = out.add_stream("aac", rate=22050)

@@ -672,6 +672,9 @@ def test_skip_existing_goes_on_with_a_stopped_batch(capsys, tmp_path, style_png)
     assert (out / "a.mp4").read_bytes() == b"done before" and (out / "b.mp4").stat().st_size > 1000
     code, stdout, err = run(capsys, "convert", a, b, "-s", style_png, "-o", out, "--skip-existing")
     assert code == 0 and "skipping 2 input(s)" in err and stdout == ""  # nothing left to do
+    code, stdout, err = run(capsys, "convert", a, b, "-s", tmp_path / "typo.png", "-o", out,
+                            "--skip-existing")
+    assert_one_line_error(code, err, "typo.png")  # still checked with nothing to do
 
 
 def test_skip_existing_and_overwrite_exclude_each_other(capsys, clip, style_png, tmp_path):

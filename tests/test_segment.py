@@ -58,6 +58,42 @@ def test_a_segment_yields_exactly_its_frames_with_timestamps_from_zero(long_clip
     assert abs(float(frames[0].pts * frames[0].time_base) - (first / FPS - start)) <= frames[0].time_base
 
 
+@pytest.fixture(scope="module", params=["mp4", "ts", "mkv"])
+def b_frame_clip(request, tmp_path_factory):
+    """3 s with B-frames and a keyframe every 12 frames; MPEG-TS seeks by decode time and
+    lands past the keyframe asked for, and its timestamps do not start at 0."""
+    path = tmp_path_factory.mktemp("bseg") / f"b.{request.param}"
+    return write_clip(path, n=72, fps=FPS, keyframe_every=12, bframes=2)
+
+
+@pytest.mark.parametrize("start", [1 / FPS, 0.5, 11 / FPS, 1.51, 2.9])
+def test_segments_of_files_with_b_frames_hold_exactly_their_frames(b_frame_clip, start):
+    with av.open(str(b_frame_clip)) as c:
+        assert c.streams.video[0].codec_context.has_b_frames or b_frame_clip.suffix != ".mp4"
+    every = all_frames(b_frame_clip)
+    origin = float(every[0].pts * every[0].time_base)
+    wanted = [f for f in every if start - 1e-6 <= float(f.pts * f.time_base) - origin < start + 0.5 - 1e-6]
+    with VideoFileSource(b_frame_clip, segment=Segment(start, 0.5)) as source:
+        got = list(source)
+    assert len(got) == len(wanted) > 0
+    assert all(np.array_equal(g.image, w.image) for g, w in zip(got, wanted))
+
+
+def test_a_segment_hands_on_each_of_its_audio_packets_once(b_frame_clip):
+    """Also where the seek is tried again further back (MPEG-TS): no packet twice."""
+    with av.open(str(b_frame_clip)) as c:
+        origin = float(c.streams.video[0].start_time * c.streams.video[0].time_base)
+    wanted = [(t - origin - 1.51, data) for t, data in audio_packets(b_frame_clip)
+              if 1.51 <= t - origin < 2.01]
+    got = []
+    source = VideoFileSource(b_frame_clip, segment=Segment(1.51, 0.5))
+    source.on_audio_packet = lambda p: got.append((float(p.pts * p.time_base), bytes(p)))
+    with source:
+        assert len(list(source)) == 12
+    assert [d for _, d in got] == [d for _, d in wanted] and len(got) > 5
+    assert np.allclose([t for t, _ in got], [t for t, _ in wanted], atol=1e-4)
+
+
 def test_converting_a_segment_cuts_video_and_audio_together(long_clip, tmp_path, stylizer, target):
     out = tmp_path / "part.mp4"
     seen = []

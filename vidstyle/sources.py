@@ -168,63 +168,96 @@ class VideoFileSource:
     def _run(self) -> None:
         import av
 
-        streams = [self.video_stream] + ([self.audio_stream] if self.audio_stream else [])
-        tb = self.video_stream.time_base
-        # One converter for the whole stream: frame.to_ndarray(format=...) builds a new
-        # swscale context per frame, which made the conversion 1.5-2.7x slower here.
-        to_rgb = av.video.reformatter.VideoReformatter()
-        colors = self.info.colors
-        window = _Window(self.segment, self.video_stream) if self.segment else None
         try:
-            if window:
-                window.seek(self._container, self.video_stream)
-            video_done = False  # a segment's end was reached; audio may still be due
-            for packet in self._container.demux(*streams):
-                if self._stop.is_set():
-                    break
-                if packet.stream.type == "audio":
-                    place = window.place_audio(packet) if window else None
-                    if place is _AFTER and video_done:
+            if self.segment is None:
+                self._decode(None)
+            else:
+                window = _Window(self.segment, self.video_stream)
+                # Demuxers that seek by decode time or land past the keyframe asked for
+                # (MPEG-TS, MPEG-PS, AVI with B-frames) put the first frame after the start:
+                # then seek further back, and at last decode from the beginning.
+                for margin in (*SEEK_MARGINS_S, None):
+                    from_beginning = window.seek(self._container, self.video_stream, margin)
+                    if self._decode(window, must_reach_start=not from_beginning):
                         break
-                    if place is None and packet.size and self.on_audio_packet:
-                        self.on_audio_packet(packet)
-                    continue
-                if video_done:  # demuxed on only for audio packets that come later in the file
-                    if self.audio_stream is None:
-                        break
-                    continue
-                t0 = time.perf_counter()
-                try:
-                    frames = packet.decode()
-                except av.error.InvalidDataError:
-                    # A damaged packet (a bad sector, a cut download): skip it and decode on
-                    # from the next one, as ffmpeg does, unless nothing decodes at all.
-                    self.damaged_packets += 1
-                    if self.damaged_packets >= _MAX_DAMAGED_BEFORE_A_FRAME and not self.decode_times:
-                        raise
-                    continue
-                for frame in frames:
-                    pts, frame_tb = frame.pts, frame.time_base or tb
-                    if window:
-                        place = window.place(pts, frame_tb)
-                        if place is _BEFORE:
-                            continue
-                        if place is _AFTER:
-                            video_done = True
-                            break
-                        pts = place
-                    image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
-                                            src_color_range=colors.range).to_ndarray()
-                    self.decode_times.append(time.perf_counter() - t0)
-                    if not self._put(Frame(image, pts, frame_tb, time.perf_counter())):
-                        return
-                    t0 = time.perf_counter()
         except av.error.FFmpegError as exc:
             self.error = VidstyleError(f"{self.path}: decoding failed ({exc.strerror or exc})")
         except BaseException as exc:  # surfaced to the consumer, never lost in the thread
             self.error = exc
         finally:
             self._put(_END)
+
+    def _decode(self, window: "_Window | None", must_reach_start: bool = False) -> bool:
+        """Demux and decode from where the container is, handing frames and audio on.
+
+        With `must_reach_start`, returns False, having handed nothing on, when the
+        first frame decoded comes after the segment's start (the seek landed too late).
+        """
+        import av
+
+        streams = [self.video_stream] + ([self.audio_stream] if self.audio_stream else [])
+        tb = self.video_stream.time_base
+        # One converter for the whole stream: frame.to_ndarray(format=...) builds a new
+        # swscale context per frame, which made the conversion 1.5-2.7x slower here.
+        to_rgb = av.video.reformatter.VideoReformatter()
+        colors = self.info.colors
+        held_audio: list | None = [] if must_reach_start else None  # until the first frame says
+        video_done = False  # a segment's end was reached; its audio may still be due
+        past_end = 0  # frames decoded after the end (timestamps may come out of order)
+        for packet in self._container.demux(*streams):
+            if self._stop.is_set():
+                return True
+            if packet.stream.type == "audio":
+                if held_audio is not None:
+                    held_audio.append(packet)
+                elif self._hand_on_audio(packet, window) is _AFTER and video_done:
+                    break
+                continue
+            if video_done:  # demuxed on only for the segment's audio, stored later in the file
+                if self.audio_stream is None or window.far_past_end(packet):
+                    break
+                continue
+            t0 = time.perf_counter()
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError:
+                # A damaged packet (a bad sector, a cut download): skip it and decode on
+                # from the next one, as ffmpeg does, unless nothing decodes at all.
+                self.damaged_packets += 1
+                if self.damaged_packets >= _MAX_DAMAGED_BEFORE_A_FRAME and not self.decode_times:
+                    raise
+                continue
+            for frame in frames:
+                pts, frame_tb = frame.pts, frame.time_base or tb
+                if window:
+                    if held_audio is not None:  # the first frame since the seek
+                        if window.after_start(pts, frame_tb):
+                            return False
+                        for held in held_audio:
+                            self._hand_on_audio(held, window)
+                        held_audio = None
+                    place = window.place(pts, frame_tb)
+                    if place is _BEFORE:
+                        continue
+                    if place is _AFTER:
+                        past_end += 1
+                        video_done = past_end >= _FRAMES_PAST_END
+                        continue
+                    pts = place
+                image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
+                                        src_color_range=colors.range).to_ndarray()
+                self.decode_times.append(time.perf_counter() - t0)
+                if not self._put(Frame(image, pts, frame_tb, time.perf_counter())):
+                    return True
+                t0 = time.perf_counter()
+        return held_audio is None  # no frame at all since the seek: it landed too late
+
+    def _hand_on_audio(self, packet, window: "_Window | None"):
+        """Give an audio packet to on_audio_packet if it belongs to the segment; its place."""
+        place = window.place_audio(packet) if window else None
+        if place is None and packet.size and self.on_audio_packet:
+            self.on_audio_packet(packet)
+        return place
 
     def __iter__(self) -> Iterator[Frame]:
         if self._thread is None:
@@ -251,6 +284,14 @@ class VideoFileSource:
 
 
 _BEFORE, _AFTER = object(), object()
+# Seconds before a segment's start that a seek aims at, tried in turn (then the beginning).
+SEEK_MARGINS_S = (1.0, 4.0, 16.0)
+# Frames looked at past a segment's end: B-frames can come out of the decoder with
+# timestamps out of order (H.264 in AVI), so the first one past the end is not the last.
+_FRAMES_PAST_END = 16
+# Seconds of demuxing past a segment's end for its audio, which a file may store later
+# than the video of the same time.
+_AUDIO_LAG_S = 3.0
 
 
 class _Window:
@@ -268,12 +309,38 @@ class _Window:
             self.end = self._origin + segment.end
         self._rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         self._untimed = 0  # frames without a timestamp: placed by their count since decoding began
+        self._sought = False  # whether the container has been sought or read since it opened
 
-    def seek(self, container, stream) -> None:
-        if self.start > self._origin and stream.time_base:
-            # backward=True lands on the keyframe at or before the start; frames before it
-            # are decoded and dropped, so the cut is frame-accurate.
-            container.seek(int(self.start / stream.time_base), stream=stream, backward=True)
+    def seek(self, container, stream, margin: float | None) -> bool:
+        """Seek to `margin` seconds before the start (None: the beginning); whether this
+        decodes from the beginning. Frames before the start are decoded and dropped, so
+        the cut is frame-accurate whatever keyframe the seek lands on."""
+        import av
+
+        target = None if margin is None else self.start - margin
+        if target is not None and target > self._origin and stream.time_base:
+            try:
+                container.seek(int(target / stream.time_base), stream=stream, backward=True)
+                self._sought = True
+                return False
+            except av.error.FFmpegError:
+                pass  # a file that cannot seek there: from the beginning
+        if self._sought:  # nothing was read before the first attempt, so no seek is needed then
+            container.seek(0, backward=True)
+        self._sought = True
+        self._untimed = 0
+        return True
+
+    def after_start(self, pts: int | None, time_base: Fraction) -> bool:
+        """Whether the first frame since a seek lies after the start. Frames without a
+        timestamp are placed by counting from the beginning, so for them it is as if."""
+        return pts is None or float(pts * time_base) > self.start + 5e-7
+
+    def far_past_end(self, packet) -> bool:
+        """Whether a video packet lies more than _AUDIO_LAG_S past the end."""
+        ts = packet.pts if packet.pts is not None else packet.dts
+        return ts is not None and bool(packet.time_base) and (
+            float(ts * packet.time_base) > self.end + _AUDIO_LAG_S)
 
     def place(self, pts: int | None, time_base: Fraction):
         """_BEFORE, _AFTER, or the frame's new timestamp (None stays None)."""
