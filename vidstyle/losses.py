@@ -44,7 +44,7 @@ def one_pass_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tenso
     """calc_mean_std's statistics from E[x] and E[x^2] (var = E[x^2] - E[x]^2), for training.
 
     Forward and backward through the style loss on bf16 taps of 8 128 px crops took
-    45 ms against 177 ms with calc_mean_std (medians, 2-core CPU, benchmarks/RESULTS.md).
+    54 ms against 236 ms with calc_mean_std (2-core CPU, benchmarks/style_loss_stats.py).
     The cancellation in E[x^2] - E[x]^2 is harmless for post-ReLU features, whose
     std is of the order of their mean; evaluation keeps the two-pass calc_mean_std.
     """
