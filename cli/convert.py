@@ -151,6 +151,10 @@ def run(args) -> int:
             print(f"vidstyle: skipping {len(skipped)} input(s) whose output exists", file=sys.stderr)
         if not pairs:
             return 0
+    if segment and len(pairs) == 1:  # a start past the end is refused before the model loads
+        from vidstyle.sources import VideoFileSource
+
+        VideoFileSource(pairs[0][0], segment=segment).close()
     stylizer, cache = build_stylizer(args)
     failures, reports = 0, []
     with Progress(len(pairs)) as progress:

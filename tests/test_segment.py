@@ -162,9 +162,15 @@ def test_cli_converts_the_part_asked_for(capsys, long_clip, style_png, tmp_path)
     (["--start", "2", "--end", "1"], "must be after --start"),
     (["--start", "9"], "not before its end"),
 ])
-def test_cli_refuses_an_impossible_part_in_one_line(capsys, long_clip, style_png, tmp_path, options,
-                                                    fragment):
+def test_cli_refuses_an_impossible_part_in_one_line(capsys, monkeypatch, long_clip, style_png, tmp_path,
+                                                    options, fragment):
+    import vidstyle.cli.convert
     from vidstyle.cli.main import main
+
+    def no_model(args):
+        raise AssertionError("the model loaded before the part was checked")
+
+    monkeypatch.setattr(vidstyle.cli.convert, "build_stylizer", no_model)
 
     code = main(["convert", str(long_clip), "-s", str(style_png), *options, "-o", str(tmp_path / "o.mp4")])
     err = capsys.readouterr().err
