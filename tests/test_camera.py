@@ -491,7 +491,7 @@ def half_dark_frame():
     return rgb
 
 
-def test_a_mirrored_preview_shows_the_picture_flipped_and_m_toggles_it(monkeypatch):
+def test_a_mirrored_preview_shows_the_picture_flipped_and_a_toggle_undoes_it(monkeypatch):
     import sys
 
     from vidstyle.live import Displays, PreviewWindow
