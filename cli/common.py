@@ -117,18 +117,19 @@ def unit_float(text: str) -> float:
 
 def time_value(text: str) -> float:
     """Seconds from "90", "90.5", "1:30" or "1:02:03.5" (as ffmpeg's -ss takes them)."""
+    bad = argparse.ArgumentTypeError(f"expected seconds or [h:]mm:ss, got {text!r}")
     parts = text.strip().split(":")
     if len(parts) > 3 or not all(parts):
-        raise argparse.ArgumentTypeError(f"expected seconds or [h:]mm:ss, got {text!r}")
+        raise bad
     seconds = 0.0
     for i, part in enumerate(parts):
         try:
             value = float(part)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected seconds or [h:]mm:ss, got {text!r}") from None
+            raise bad from None
         last = i == len(parts) - 1
         if not math.isfinite(value) or value < 0 or (i and value >= 60) or (not last and value != int(value)):
-            raise argparse.ArgumentTypeError(f"expected seconds or [h:]mm:ss, got {text!r}")
+            raise bad
         seconds = seconds * 60 + value
     return seconds
 

@@ -284,6 +284,8 @@ class VideoFileSource:
 
 
 _BEFORE, _AFTER = object(), object()
+# Half a microsecond: a frame at the start, in the stream's rounded units, is inside.
+_SLACK_S = 5e-7
 # Seconds before a segment's start that a seek aims at, tried in turn (then the beginning).
 SEEK_MARGINS_S = (1.0, 4.0, 16.0)
 # Frames looked at past a segment's end: B-frames can come out of the decoder with
@@ -304,9 +306,8 @@ class _Window:
     def __init__(self, segment: Segment, stream):
         self._origin = float(stream.start_time * stream.time_base) if (
             stream.start_time is not None and stream.time_base) else 0.0
-        self.start, self.end = self._origin + segment.start, None
-        if segment.end is not None:
-            self.end = self._origin + segment.end
+        self.start = self._origin + segment.start
+        self.end = None if segment.end is None else self._origin + segment.end
         self._rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         self._untimed = 0  # frames without a timestamp: placed by their count since decoding began
         self._sought = False  # whether the container has been sought or read since it opened
@@ -334,7 +335,7 @@ class _Window:
     def after_start(self, pts: int | None, time_base: Fraction) -> bool:
         """Whether the first frame since a seek lies after the start. Frames without a
         timestamp are placed by counting from the beginning, so for them it is as if."""
-        return pts is None or float(pts * time_base) > self.start + 5e-7
+        return pts is None or float(pts * time_base) > self.start + _SLACK_S
 
     def far_past_end(self, packet) -> bool:
         """Whether a video packet lies more than _AUDIO_LAG_S past the end."""
@@ -348,27 +349,32 @@ class _Window:
             t, self._untimed = self._origin + float(self._untimed / self._rate), self._untimed + 1
         else:
             t = float(pts * time_base)
-        # Half a microsecond of slack: a frame at the start, in rounded units, is inside.
-        if t < self.start - 5e-7:
-            return _BEFORE
-        if self.end is not None and t >= self.end - 5e-7:
-            return _AFTER
-        return None if pts is None else pts - round(self.start / time_base)
+        where = self._where(t)
+        if where is not None or pts is None:
+            return where
+        return pts - round(self.start / time_base)
 
     def place_audio(self, packet):
         """_BEFORE, _AFTER, or None: the packet starts inside the segment and its timestamps
         were moved back. Packets without a timestamp cannot be placed and count as _BEFORE."""
         if packet.pts is None or not packet.time_base:
             return _BEFORE
-        t = float(packet.pts * packet.time_base)
-        if t < self.start - 5e-7:
-            return _BEFORE
-        if self.end is not None and t >= self.end - 5e-7:
-            return _AFTER
+        where = self._where(float(packet.pts * packet.time_base))
+        if where is not None:
+            return where
         shift = round(self.start / packet.time_base)
         packet.pts -= shift
         if packet.dts is not None:
             packet.dts = max(0, packet.dts - shift)
+        return None
+
+
+    def _where(self, t: float):
+        """_BEFORE, _AFTER or None (inside) for a time in seconds."""
+        if t < self.start - _SLACK_S:
+            return _BEFORE
+        if self.end is not None and t >= self.end - _SLACK_S:
+            return _AFTER
         return None
 
 
