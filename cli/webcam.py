@@ -86,7 +86,7 @@ def run(args) -> int:
                                if blend.startswith("several") else "") + "leave out --transition")
     stack, controls = contextlib.ExitStack(), None
     # What the cleanup finishes, for a Ctrl-C or SIGTERM that arrives meanwhile.
-    held = InterruptsHeld(lambda: "finishing the recording" if controls and controls.recorder
+    held = InterruptsHeld(lambda: "finishing the recording" if controls and controls.finishing_recordings
                           else "closing the camera")
     try:
         # Camera, window and virtual camera open before the model loads: a missing one

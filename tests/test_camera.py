@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from conftest import FakeCapture, FakeDisplay
+from vidstyle.errors import VidstyleError
 from vidstyle.live import LiveControls, LiveRecorder, run_live
 from vidstyle.sources import CameraSource
 from vidstyle.style_cache import StyleCache
@@ -176,6 +177,8 @@ def test_live_controls_switch_style_alpha_snapshot_and_record(tmp_path, stylizer
     for _ in range(5):
         controls.on_frame(frame)
     controls.on_key(ord("r"))
+    controls.close()  # the recording is finished in the background: wait for it
+    assert controls.messages[-1].startswith("saved vidstyle-")
     recordings = list((tmp_path / "rec").glob("*.mp4"))
     assert len(recordings) == 1
     import av
@@ -263,6 +266,9 @@ def test_recordings_never_overwrite_each_other(tmp_path):
         paths.append(rec.finish())
     assert paths[0] != paths[1] and all(p.exists() for p in paths)
     assert LiveRecorder(tmp_path).finish() is None  # nothing written: nothing claimed
+    with pytest.raises(VidstyleError, match="too small"):
+        LiveRecorder(tmp_path / "small").write(np.zeros((1, 1, 3), np.uint8))
+    assert list((tmp_path / "small").iterdir()) == []  # the claimed name is let go
 
 
 def recording_window(on_tenth_frame):
@@ -354,6 +360,113 @@ def test_a_recording_interrupted_while_finishing_is_gone_and_finishes_only_once(
         rec.finish()
     assert list(tmp_path.iterdir()) == []  # no half-written file, hidden or not
     assert rec.finish() is None  # the cleanup calling it again finds nothing left to do
+
+
+def slow_sink_close(monkeypatch, release: threading.Event):
+    """VideoFileSink.close waits for `release` (or a cancel) first: an encoder still draining."""
+    import vidstyle.sinks
+
+    real_close = vidstyle.sinks.VideoFileSink.close
+
+    def close(sink):
+        deadline = time.monotonic() + 10  # a test that fails must not hang
+        while not (release.is_set() or sink._aborted.is_set()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        real_close(sink)
+
+    monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", close)
+
+
+def test_stopping_a_recording_does_not_stall_the_feed(tmp_path, stylizer, monkeypatch):
+    import av
+
+    release = threading.Event()
+    slow_sink_close(monkeypatch, release)
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, make_styles(tmp_path, n=1),
+                            recorder_factory=lambda: LiveRecorder(tmp_path / "rec", rate=30))
+    frame = np.zeros((32, 40, 3), np.uint8)
+    controls.on_key(ord("r"))
+    for _ in range(4):
+        controls.on_frame(frame)
+    controls.on_key(ord("r"))  # returns while the file is still being finished
+    assert controls.finishing_recordings and controls.recorder is None
+    assert any(line.startswith("saving vidstyle-") for line in controls.overlay())
+    controls.on_key(ord("r"))  # a new recording in the same second gets a name of its own
+    controls.on_frame(frame)
+    controls.on_key(ord("r"))
+    release.set()
+    controls.close()
+    assert not controls.finishing_recordings
+    assert not any(line.startswith("saving") for line in controls.overlay())
+    recordings = sorted((tmp_path / "rec").iterdir())
+    assert [p.suffix for p in recordings] == [".mp4", ".mp4"]  # and no hidden partial file
+    with av.open(str(recordings[0])) as c:
+        counts = [sum(1 for _ in c.decode(video=0))]
+    with av.open(str(recordings[1])) as c:
+        counts.append(sum(1 for _ in c.decode(video=0)))
+    assert sorted(counts) == [1, 4]
+
+
+def test_an_interrupted_close_gives_up_recordings_still_being_finished(tmp_path, stylizer, monkeypatch):
+    slow_sink_close(monkeypatch, threading.Event())  # never released: only a cancel ends it
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, make_styles(tmp_path, n=1),
+                            recorder_factory=lambda: LiveRecorder(tmp_path / "rec", rate=30))
+    controls.on_key(ord("r"))
+    controls.on_frame(np.zeros((32, 40, 3), np.uint8))
+    controls.on_key(ord("r"))
+    real_wait = LiveRecorder.wait
+    calls = []
+
+    def ctrl_c_while_waiting(recorder):  # the user gives up: Ctrl-C during close()'s wait
+        calls.append(recorder)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        real_wait(recorder)
+
+    monkeypatch.setattr(LiveRecorder, "wait", ctrl_c_while_waiting)
+    with pytest.raises(KeyboardInterrupt):
+        controls.close()
+    assert list((tmp_path / "rec").iterdir()) == []  # neither a final nor a hidden partial file
+    assert not controls.finishing_recordings
+
+
+@pytest.mark.frames(3000)
+def test_quitting_while_a_stopped_recording_is_saved_waits_for_it(capsys, monkeypatch, tmp_path, fake_camera,
+                                                                   style_png):
+    import vidstyle.live
+    from test_cli import run
+
+    shown = []
+
+    class Window(FakeDisplay):  # r on the 3rd frame, r on the 6th, then q at once
+        def __init__(self):
+            super().__init__(keys=[-1, -1, ord("r"), -1, -1, ord("r"), ord("q")])
+
+        def show(self, rgb, overlay):
+            shown.append(overlay)
+            key = super().show(rgb, overlay)
+            if key == ord("q"):
+                threading.Timer(0.3, release.set).start()  # the encoder drains on after q
+            return key
+
+    release = threading.Event()
+    slow_sink_close(monkeypatch, release)
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                         "--save-dir", tmp_path / "rec")
+    assert code == 0, err
+    assert any(line.startswith("saving vidstyle-") for line in shown[-1])  # the q frame: still saving
+    assert [f.suffix for f in (tmp_path / "rec").iterdir()] == [".mp4"]
+
+
+def test_a_name_whose_partial_file_exists_is_taken(tmp_path):
+    from vidstyle.live import unique_path
+    from vidstyle.outputs import partial_path
+
+    partial_path(tmp_path / "rec.mp4").touch()  # a recording being finished
+    assert unique_path(tmp_path, "rec", ".mp4") == tmp_path / "rec_2.mp4"
 
 
 def test_a_style_folder_watch_reports_new_images_once_they_hold_still(tmp_path):

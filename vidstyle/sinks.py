@@ -203,9 +203,14 @@ class VideoFileSink:
         if self.error:
             raise self.error
 
+    def cancel(self) -> None:
+        """Make the encoder thread stop without flushing, from any thread; a close() or
+        abort() running or still to come then closes the (unfinished) file."""
+        self._aborted.set()
+
     def abort(self) -> None:
         """Stop without flushing (the caller removes the partial file)."""
-        self._aborted.set()
+        self.cancel()
         self._thread.join()
         try:
             self._container.close()
