@@ -1,4 +1,5 @@
 """The command line: every bad input gives one clear line and a non-zero exit."""
+import sys
 from pathlib import Path
 
 import av
@@ -347,6 +348,11 @@ def test_bench_command_json(capsys, tmp_path):
     model, *_, e2e = json.loads((tmp_path / "c.json").read_text())["results"]
     assert model["steps"] >= 10 and model["steps"] / model["fps"] > 0.4
     assert e2e["frames"] == min(600, max(30, round(model["fps"] * 0.5)))
+    if sys.platform.startswith("linux"):  # where the CPU went, from /proc
+        assert model["cpu_ms_per_frame"] > 0 and " ms/frame" in out
+        roles = e2e["cpu_ms_per_frame"]
+        assert roles["model workers"] > 0 and {"encode thread", "decode thread"} <= set(roles)
+        assert 0 < e2e["cores_busy"] <= 1.05 and "cores busy" in out
     with pytest.raises(SystemExit) as exc:
         main(["bench", "--workers", "0"])
     assert exc.value.code == 2 and "expected a number >= 1" in capsys.readouterr().err
