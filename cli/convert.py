@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from vidstyle.sinks import X264_PRESETS  # no av or torch: cheap while building the parser
+from vidstyle.sinks import CODECS, X264_PRESETS  # no av or torch: cheap while building the parser
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
                      check_style_args, fail, names_a_folder, outputs_in_folder, time_value)
@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   vidstyle convert a.mp4 b.mp4 -s wave.jpg -s scream.jpg --weights 0.7 0.3 -o out/
   vidstyle convert clip.mp4 --style wave.jpg --steady 0.7 -o clip_wave.mp4   # less shimmer
   vidstyle convert clip.mp4 --style wave.jpg --start 1:30 --duration 5 -o try.mp4  # a preview
+  vidstyle convert clip.mp4 --style wave.jpg --codec prores -o clip_wave.mov   # for an editor
 """
 
 
@@ -47,17 +48,23 @@ def register(sub) -> None:
     end.add_argument("--duration", type=time_value, metavar="TIME",
                      help="convert this much of each input (e.g. a few seconds to try a style)")
     end.add_argument("--end", type=time_value, metavar="TIME", help="stop at this time of each input")
-    g = p.add_argument_group("encoding (H.264)")
-    g.add_argument("--crf", type=int, default=18, metavar="N",
-                   help="quality: 0 lossless .. 51 worst; 18 looks like the input (default 18)")
-    g.add_argument("--preset", default="veryfast", choices=X264_PRESETS,
-                   help="encoder speed: faster presets leave the model more CPU but make larger "
-                        "files (default veryfast)")
+    g = p.add_argument_group("encoding")
+    g.add_argument("--codec", default="h264", choices=list(CODECS),
+                   help="h264 (default; plays everywhere), h265 (smaller files, slower to encode) or "
+                        "prores (ProRes 422 HQ, 10-bit, for editing and grading; .mov or .mkv, "
+                        "the folder default .mov)")
+    g.add_argument("--crf", type=int, metavar="N",
+                   help="H.264/H.265 quality: 0 lossless .. 51 worst; 18 looks like the input "
+                        "(default 18)")
+    g.add_argument("--preset", choices=X264_PRESETS,
+                   help="H.264/H.265 encoder speed: faster presets leave the model more CPU but "
+                        "make larger files (default veryfast)")
     p.set_defaults(run=run)
 
 
-def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
-    """(input, output) pairs; several inputs or a folder input make OUTPUT a folder."""
+def plan_outputs(inputs: list[str], output: str, suffix: str = ".mp4") -> list[tuple[Path, Path]]:
+    """(input, output) pairs; several inputs or a folder input make OUTPUT a folder
+    (of `suffix` files)."""
     from vidstyle.errors import VidstyleError
     from vidstyle.inputs import expand_files
 
@@ -67,7 +74,7 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
         return [(files[0], out)]
     if out.exists() and not out.is_dir():
         raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
-    return list(zip(files, outputs_in_folder(files, out, ".mp4")))
+    return list(zip(files, outputs_in_folder(files, out, suffix)))
 
 
 def segment_from_args(args):
@@ -141,7 +148,12 @@ def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.pipeline import convert_video
 
-    pairs = plan_outputs(args.inputs, args.output)
+    from vidstyle.sinks import check_container, check_encoding
+
+    check_encoding(args.crf, args.preset, args.codec)
+    pairs = plan_outputs(args.inputs, args.output, ".mov" if args.codec == "prores" else ".mp4")
+    for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
+        check_container(dst, args.codec)  # (writes nothing, so an existing file is safe)
     segment = segment_from_args(args)
     controls = check_style_args(args)  # a typo is an error even when every output exists
     if args.skip_existing:
@@ -169,7 +181,7 @@ def run(args) -> int:
                                            size=args.size, overwrite=args.overwrite,
                                            on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
                                            preset=args.preset, workers=args.workers,
-                                           steady=args.steady, segment=segment)
+                                           steady=args.steady, segment=segment, codec=args.codec)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:

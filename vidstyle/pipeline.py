@@ -93,17 +93,19 @@ def _oom_hint(batch: int, info: VideoInfo) -> VidstyleError:
 def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Stylizer,
                   target: Target | Callable[[int, np.ndarray], Target], batch: int = 1,
                   size: int | None = None, overwrite: bool = False,
-                  on_progress: ProgressFn | None = None, crf: int = 18,
-                  preset: str = "veryfast", workers: int | None = None,
-                  steady: float = 0.0, segment: Segment | None = None) -> ConvertReport:
+                  on_progress: ProgressFn | None = None, crf: int | None = None,
+                  preset: str | None = None, workers: int | None = None,
+                  steady: float = 0.0, segment: Segment | None = None,
+                  codec: str = "h264") -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
     on any error or Ctrl-C it is removed, so no corrupt file ever carries the
     final name. `target` is a Target for every frame, or a function
     `(first frame index, frames) -> Target` called per batch, in order
-    (colour preservation, mask videos: see controls.target_source). `crf` and
-    `preset` are libx264's quality and speed settings for the output.
+    (colour preservation, mask videos: see controls.target_source). `codec` is one
+    of vidstyle.sinks.CODECS; `crf` and `preset` are libx264's (libx265's) quality and
+    speed settings (None: 18 and veryfast; ProRes takes neither).
     `workers` batches run at once (vidstyle.parallel.FrameWorkers; default:
     stylizer.default_workers). `steady` > 0 carries each output along the
     video's motion into the next (vidstyle.temporal.FlowBlend, in frame order).
@@ -126,7 +128,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
-                             audio_template=source.audio_stream, crf=crf, preset=preset, colors=info.colors)
+                             audio_template=source.audio_stream, crf=crf, preset=preset, colors=info.colors,
+                             codec=codec)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         try:

@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,17 +18,57 @@ from .video_colors import VideoColors
 
 log = logging.getLogger(__name__)
 _END = object()
-# libx264's presets, fastest first: slower ones make smaller files at the same quality.
+# libx264's presets (libx265 has the same), fastest first: slower ones make smaller files
+# at the same quality.
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow")
+DEFAULT_CRF, DEFAULT_PRESET = 18, "veryfast"
 
 
-def check_encoding(crf: int, preset: str) -> None:
-    """Refuse H.264 settings libx264 would reject, before the output file is opened."""
-    if not 0 <= crf <= 51:
+@dataclass(frozen=True)
+class VideoCodec:
+    """An output video codec: the FFmpeg encoder, its pixel format, and whether the
+    quality (crf) and speed (preset) settings apply."""
+    name: str
+    encoder: str
+    pix_fmt: str
+    label: str  # for messages
+    suffixes: str  # the containers to suggest when one cannot hold it
+    crf_and_preset: bool = True
+
+
+CODECS = {
+    "h264": VideoCodec("h264", "libx264", "yuv420p", "H.264", ".mp4, .mkv or .mov"),
+    # Smaller files at the same crf, slower to encode; tagged hvc1 in MP4/MOV for Apple players.
+    "h265": VideoCodec("h265", "libx265", "yuv420p", "H.265", ".mp4, .mkv or .mov"),
+    # ProRes 422 HQ, 10-bit 4:2:2: large files that editing software cuts and grades well.
+    "prores": VideoCodec("prores", "prores_ks", "yuv422p10le", "ProRes", ".mov or .mkv", False),
+}
+
+
+def check_encoding(crf: int | None, preset: str | None, codec: str = "h264") -> None:
+    """Refuse settings the encoder would reject, before the output file is opened
+    (None: the codec's default, or nothing for a codec without that setting)."""
+    if codec not in CODECS:
+        raise VidstyleError(f"unknown codec {codec!r} (use one of {', '.join(CODECS)})")
+    spec = CODECS[codec]
+    if not spec.crf_and_preset and (crf is not None or preset is not None):
+        raise VidstyleError(f"{spec.label} has no crf or preset: its quality is fixed "
+                            "(422 HQ); leave them out")
+    if crf is not None and not 0 <= crf <= 51:
         raise VidstyleError(f"crf must be between 0 (lossless) and 51, got {crf}")
-    if preset not in X264_PRESETS:
+    if preset is not None and preset not in X264_PRESETS:
         raise VidstyleError(f"unknown preset {preset!r} (use one of {', '.join(X264_PRESETS)})")
+
+
+def encoder_options(codec: str, crf: int | None, preset: str | None) -> dict[str, str]:
+    spec = CODECS[codec]
+    if not spec.crf_and_preset:
+        return {"profile": "3"}  # prores_ks's 422 HQ
+    options = {"crf": str(DEFAULT_CRF if crf is None else crf), "preset": preset or DEFAULT_PRESET}
+    if spec.encoder == "libx265":
+        options["x265-params"] = "log-level=error"  # not its banner and statistics on stderr
+    return options
 
 
 def even_size(width: int, height: int) -> tuple[int, int]:
@@ -35,8 +76,45 @@ def even_size(width: int, height: int) -> tuple[int, int]:
     return width - width % 2, height - height % 2
 
 
+def _open_output(path: Path, codec: str, rate: Fraction):
+    """(container, video stream, encoder name) for writing `codec` to `path`, or a
+    VidstyleError where that file type cannot be written or cannot hold the codec.
+    Nothing is written yet: the muxer creates the file at its first packet."""
+    import av
+
+    spec = CODECS[codec]
+    try:
+        container = av.open(str(path), mode="w")
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise VidstyleError(f"cannot write a video to {path.name} ({exc}); "
+                            "use a video extension such as .mp4, .mkv or .mov") from exc
+    try:
+        encoder = spec.encoder
+        if encoder not in av.codecs_available:
+            if codec != "h264":
+                raise VidstyleError(f"this PyAV build has no {encoder} encoder for {spec.label}")
+            encoder = "mpeg4"
+        try:
+            stream = container.add_stream(encoder, rate=rate)
+        except ValueError as exc:  # e.g. .gif: that container takes no H.264
+            raise VidstyleError(f"a {path.suffix} file cannot hold {spec.label} video; "
+                                f"use {spec.suffixes}") from exc
+    except Exception:
+        container.close()
+        raise
+    return container, stream, encoder
+
+
+def check_container(path: str | Path, codec: str = "h264") -> None:
+    """Refuse an output name whose file type cannot hold `codec`, before any work
+    starts; writes nothing."""
+    check_encoding(None, None, codec)
+    container, _, _ = _open_output(Path(path), codec, Fraction(30))
+    container.close()
+
+
 class VideoFileSink:
-    """Encodes RGB uint8 frames to H.264 (yuv420p) in a background thread.
+    """Encodes RGB uint8 frames to H.264 (yuv420p; or another of CODECS) in a background thread.
 
     Frames keep the timestamps they were given (same time base as the input),
     so variable frame rates survive. Audio packets handed to `add_audio_packet`
@@ -45,36 +123,29 @@ class VideoFileSink:
     """
 
     def __init__(self, path: str | Path, width: int, height: int, rate: Fraction,
-                 time_base: Fraction, audio_template: Any = None, crf: int = 18,
-                 preset: str = "veryfast", queue_size: int = 16, colors: VideoColors | None = None):
-        import av
-
-        check_encoding(crf, preset)
+                 time_base: Fraction, audio_template: Any = None, crf: int | None = None,
+                 preset: str | None = None, queue_size: int = 16, colors: VideoColors | None = None,
+                 codec: str = "h264"):
+        check_encoding(crf, preset, codec)
+        spec = CODECS[codec]
         self.path = Path(path)
         self.width, self.height = even_size(width, height)
         if self.width < 2 or self.height < 2:
             raise VidstyleError(f"frame size {width}x{height} is too small to encode")
+        self._container, self.stream, encoder = _open_output(self.path, codec, rate)
         try:
-            self._container = av.open(str(self.path), mode="w")
-        except (av.error.FFmpegError, ValueError) as exc:
-            raise VidstyleError(f"cannot write a video to {self.path.name} ({exc}); "
-                                "use a video extension such as .mp4, .mkv or .mov") from exc
-        try:
-            codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-            try:
-                self.stream = self._container.add_stream(codec, rate=rate)
-            except ValueError as exc:  # e.g. .gif: that container takes no H.264
-                raise VidstyleError(f"a {self.path.suffix} file cannot hold H.264 video; "
-                                    "use .mp4, .mkv or .mov") from exc
             self.stream.width, self.stream.height = self.width, self.height
-            self.stream.pix_fmt = "yuv420p"
+            self.stream.pix_fmt = spec.pix_fmt
+            self._pix_fmt = spec.pix_fmt
+            if encoder == "libx265" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
+                self.stream.codec_tag = "hvc1"  # what QuickTime and iOS play; FFmpeg's default is hev1
             self.stream.time_base = time_base
             # The input's colours (matrix and tags), else what players assume for this height.
             self.colors = (colors or VideoColors.for_height(self.height)).for_output()
             self.colors.tag(self.stream.codec_context)
             self.stream.codec_context.time_base = time_base
-            if codec == "libx264":
-                self.stream.options = {"crf": str(crf), "preset": preset}
+            if encoder != "mpeg4":
+                self.stream.options = encoder_options(codec, crf, preset)
             self.audio_stream = None
             self._audio_template = None
             self._resampler = None
@@ -175,7 +246,7 @@ class VideoFileSink:
                 self._next_index += 1
                 h, w = self.height, self.width
                 rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
-                frame = to_yuv.reformat(rgb, format="yuv420p", dst_colorspace=self.colors.sws_matrix,
+                frame = to_yuv.reformat(rgb, format=self._pix_fmt, dst_colorspace=self.colors.sws_matrix,
                                         dst_color_range=self.colors.range)
                 frame.pts = pts
                 frame.time_base = self._time_base
