@@ -42,8 +42,8 @@ def main() -> None:
             frames = max(30, round(model["fps"] * args.seconds))
             e2e = bench_file(stylizer, w, h, 1, frames, target=target, workers=args.workers)[-1]
             runs.append({"model": model, "end_to_end": e2e})
-        roles = sorted({role for r in runs for role in r["end_to_end"]["cpu_ms_per_frame"]})
-        e2e_cpu = [r["end_to_end"]["cpu_ms_per_frame"] for r in runs]
+        e2e_cpu = [r["end_to_end"]["cpu_ms_per_frame_by_role"] for r in runs]
+        roles = sorted({role for c in e2e_cpu for role in c})
         row = {"size": size, "model": args.model, "workers": runs[0]["end_to_end"]["workers"],
                "rounds": runs,
                "model_fps": statistics.median(r["model"]["fps"] for r in runs),

@@ -138,13 +138,12 @@ def _print_row(r: dict, out) -> None:
     work = f" at work size {r['work_size']}" if r.get("work_size") else ""
     mem = (f"  peak {r['peak_mem_mb']:.0f} MB" if "peak_mem_mb" in r
            else f"  peak RSS {r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "")
-    cpu = r.get("cpu_ms_per_frame")
-    cpu_total = f"  CPU {cpu:.1f} ms/frame" if isinstance(cpu, float) else ""
+    cpu_total = f"  CPU {r['cpu_ms_per_frame']:.1f} ms/frame" if "cpu_ms_per_frame" in r else ""
     print(f"{r['stage']:>17}  {r['width']:>4}x{r['height']:<4} batch {r['batch']:<2} "
           f"workers {r.get('workers', 1)} "
           f"{r['fps']:8.1f} FPS  {lat}{mem}{cpu_total}  [{r['model']}{work} {r['device']} {r['precision']}]",
           file=out, flush=True)
-    if isinstance(cpu, dict):  # where the CPU went during the conversion, largest first
-        parts = ", ".join(f"{role} {ms:.1f}" for role, ms in cpu.items())
+    if "cpu_ms_per_frame_by_role" in r:  # where the CPU went during the conversion, largest first
+        parts = ", ".join(f"{role} {ms:.1f}" for role, ms in r["cpu_ms_per_frame_by_role"].items())
         print(f"{'':>19}CPU ms/frame: {parts}; {r['cores_busy']:.0%} of {r['cores']} cores busy",
               file=out, flush=True)

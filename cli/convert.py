@@ -54,8 +54,8 @@ def register(sub) -> None:
                         "prores (ProRes 422 HQ, 10-bit, for editing and grading; .mov or .mkv, "
                         "the folder default .mov)")
     g.add_argument("--crf", type=int, metavar="N",
-                   help="H.264/H.265 quality: 0 lossless .. 51 worst; 18 looks like the input "
-                        "(default 18)")
+                   help="H.264/H.265 quality: 0 best (lossless for H.264) .. 51 worst; 18 looks "
+                        "like the input (default 18)")
     g.add_argument("--preset", choices=X264_PRESETS,
                    help="H.264/H.265 encoder speed: faster presets leave the model more CPU but "
                         "make larger files (default veryfast)")

@@ -138,6 +138,8 @@ def run(args) -> int:
         print(f"{virtual.frames_sent} frames sent to virtual camera {virtual.device}")
     for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
+    for path in controls.recordings if controls else []:
+        print(f"recording: {path}")
     return fail("terminated", 143) if terminated else 0  # what a service manager reads
 
 

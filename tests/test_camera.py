@@ -426,10 +426,66 @@ def test_an_interrupted_close_gives_up_recordings_still_being_finished(tmp_path,
         real_wait(recorder)
 
     monkeypatch.setattr(LiveRecorder, "wait", ctrl_c_while_waiting)
+    t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         controls.close()
+    assert time.monotonic() - t0 < 5  # the encoder was stopped, not waited for (10 s)
     assert list((tmp_path / "rec").iterdir()) == []  # neither a final nor a hidden partial file
     assert not controls.finishing_recordings
+
+
+def test_a_failed_save_is_raised_at_close_after_the_others_are_saved(tmp_path, stylizer, monkeypatch):
+    import vidstyle.sinks
+
+    real_close = vidstyle.sinks.VideoFileSink.close
+    closed = []
+
+    def first_fails(sink):  # the first recording's encoder fails (a full disk, say)
+        closed.append(sink)
+        if len(closed) == 1:
+            sink.abort()
+            raise VidstyleError("encoding failed: no space left on device")
+        real_close(sink)
+
+    monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", first_fails)
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, make_styles(tmp_path, n=1),
+                            recorder_factory=lambda: LiveRecorder(tmp_path / "rec", rate=30))
+    frame = np.zeros((32, 40, 3), np.uint8)
+    for _ in range(2):  # two recordings, both stopped with r
+        controls.on_key(ord("r"))
+        controls.on_frame(frame)
+        controls.on_key(ord("r"))
+    with pytest.raises(VidstyleError, match="no space left"):
+        controls.close()
+    assert [p.suffix for p in (tmp_path / "rec").iterdir()] == [".mp4"]  # the healthy one is kept
+    assert controls.recordings == list((tmp_path / "rec").iterdir())
+
+
+def test_an_unwritable_save_folder_is_a_message_not_the_end_of_the_feed(tmp_path, stylizer):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, make_styles(tmp_path, n=1), snapshot_dir=blocker / "shots",
+                            recorder_factory=lambda: LiveRecorder(blocker / "rec", rate=30))
+    controls.on_frame(np.zeros((32, 40, 3), np.uint8))
+    controls.on_key(ord("r"))
+    assert controls.recorder is None
+    assert controls.messages[-1].startswith("cannot record: cannot create folder")
+    controls.on_key(ord("s"))
+    assert controls.snapshots == [] and controls.messages[-1].startswith("cannot save a snapshot")
+    controls.close()
+
+
+def test_a_recording_whose_name_was_taken_meanwhile_moves_to_the_next_one(tmp_path):
+    rec = LiveRecorder(tmp_path, rate=30)
+    rec.write(np.zeros((16, 16, 3), np.uint8))
+    rec.path.write_bytes(b"another program's file")  # e.g. a second webcam session
+    taken = rec.path
+    saved = rec.finish()
+    assert saved != taken and saved.name.endswith("_2.mp4") and saved.exists()
+    assert taken.read_bytes() == b"another program's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([taken.name, saved.name])
 
 
 @pytest.mark.frames(3000)
@@ -458,7 +514,8 @@ def test_quitting_while_a_stopped_recording_is_saved_waits_for_it(capsys, monkey
                          "--save-dir", tmp_path / "rec")
     assert code == 0, err
     assert any(line.startswith("saving vidstyle-") for line in shown[-1])  # the q frame: still saving
-    assert [f.suffix for f in (tmp_path / "rec").iterdir()] == [".mp4"]
+    files = list((tmp_path / "rec").iterdir())
+    assert [f.suffix for f in files] == [".mp4"] and f"recording: {files[0]}" in out
 
 
 def test_a_name_whose_partial_file_exists_is_taken(tmp_path):

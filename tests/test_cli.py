@@ -350,7 +350,8 @@ def test_bench_command_json(capsys, tmp_path):
     assert e2e["frames"] == min(600, max(30, round(model["fps"] * 0.5)))
     if sys.platform.startswith("linux"):  # where the CPU went, from /proc
         assert model["cpu_ms_per_frame"] > 0 and " ms/frame" in out
-        roles = e2e["cpu_ms_per_frame"]
+        roles = e2e["cpu_ms_per_frame_by_role"]
+        assert e2e["cpu_ms_per_frame"] == pytest.approx(sum(roles.values()))
         assert roles["model workers"] > 0 and {"encode thread", "decode thread"} <= set(roles)
         assert 0 < e2e["cores_busy"] <= 1.05 and "cores busy" in out
     with pytest.raises(SystemExit) as exc:

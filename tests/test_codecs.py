@@ -52,10 +52,14 @@ def test_settings_a_codec_does_not_have_and_containers_that_cannot_hold_it(tmp_p
     with pytest.raises(VidstyleError, match="unknown codec"):
         check_encoding(None, None, "vp9")
     check_encoding(None, None, "h265")
-    with pytest.raises(VidstyleError, match=r"a \.mp4 file cannot hold ProRes video; use \.mov or \.mkv"):
+    with pytest.raises(VidstyleError, match=r"ProRes goes in \.mov or \.mkv files, not \.mp4"):
         check_container(tmp_path / "o.mp4", "prores")
-    with pytest.raises(VidstyleError, match=r"a \.webm file cannot hold H\.265"):
-        check_container(tmp_path / "o.webm", "h265")
+    for suffix in (".webm", ".mxf", ".mpg"):  # refused by the muxer, or accepted and broken later
+        with pytest.raises(VidstyleError, match=r"H\.265 goes in \.mp4, \.mkv or \.mov"):
+            check_container(tmp_path / f"o{suffix}", "h265")
+    with pytest.raises(VidstyleError, match=r"a \.webm file cannot hold H\.264 video"):
+        check_container(tmp_path / "o.webm", "h264")
+    check_container(tmp_path / "o.MKV", "h265")
     check_container(tmp_path / "o.mov", "prores")
     assert list(tmp_path.iterdir()) == []  # checking writes nothing
     existing = tmp_path / "kept.mp4"
@@ -72,7 +76,7 @@ def test_cli_refuses_a_codec_mismatch_before_the_model_loads(capsys, clip, style
 
     monkeypatch.setattr(vidstyle.stylizer, "load_stylizer", no_model)
     cases = [
-        (("--codec", "prores", "-o", tmp_path / "o.mp4"), ("cannot hold ProRes", ".mov or .mkv")),
+        (("--codec", "prores", "-o", tmp_path / "o.mp4"), ("ProRes goes in .mov or .mkv",)),
         (("--codec", "prores", "--crf", 10, "-o", tmp_path / "o.mov"), ("no crf or preset",)),
         (("--crf", 60, "-o", tmp_path / "o.mp4"), ("crf must be between 0",)),
         (("-o", tmp_path / "o.gif"), ("cannot hold H.264",)),

@@ -93,20 +93,21 @@ def bench_model(stylizer: Stylizer, width: int, height: int, batch: int, steps: 
     frames = batch * len(times)
     return {"stage": "model", "width": width, "height": height, "batch": batch, "workers": workers,
             "steps": len(times), "fps": frames / wall, **_percentiles(times),
-            **_cpu_fields(cpu, frames, wall, by_role=False), **stylizer.describe(),
+            **_cpu_fields(cpu, frames, by_role=False), **stylizer.describe(),
             **peak_memory(stylizer.device)}
 
 
-def _cpu_fields(cpu: ThreadCpu, frames: int, wall: float, by_role: bool) -> dict:
-    """This process's CPU-ms per frame (per thread role with `by_role`) and the share of
-    the cores it kept busy; nothing where threads' CPU time cannot be read (not Linux)."""
+def _cpu_fields(cpu: ThreadCpu, frames: int, by_role: bool) -> dict:
+    """This process's CPU-ms per frame (and per thread role, with `by_role`) and the
+    share of the cores it kept busy while sampled; nothing where threads' CPU time
+    cannot be read (not Linux)."""
     per_role = cpu.ms_per_frame(frames)
-    if not per_role:
+    if not per_role or not cpu.wall:
         return {}
     total = sum(per_role.values())
     cores = thread_cpu.cores()
-    return {"cpu_ms_per_frame": per_role if by_role else total, "cores": cores,
-            "cores_busy": total * frames / 1000 / (wall * cores)}
+    return {"cpu_ms_per_frame": total, **({"cpu_ms_per_frame_by_role": per_role} if by_role else {}),
+            "cores": cores, "cores_busy": total * frames / 1000 / (cpu.wall * cores)}
 
 
 def make_clip(path: Path, frames: int, width: int, height: int, fps: int = 30) -> Path:
@@ -158,7 +159,7 @@ def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: 
             {**_stage("model in pipeline", report.model_times, per=batch, parallel=report.workers), **common},
             {**_stage("encode", report.encode_times), **common},
             {"stage": "end-to-end", "fps": report.fps, **_percentiles(report.latencies), **common,
-             **_cpu_fields(cpu, report.frames, report.wall_seconds, by_role=True),
+             **_cpu_fields(cpu, report.frames, by_role=True),
              **peak_memory(stylizer.device)},
         ]
 

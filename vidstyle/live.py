@@ -299,6 +299,8 @@ class LiveControls:
         self._last_luminance = False
         self._fade: tuple | None = None  # (statistics faded from, start time)
         self._saving: list[LiveRecorder] = []  # recordings being finished in the background
+        self._save_errors: list[Exception] = []  # why background finishes failed, for close()
+        self.recordings: list = []  # the recordings saved so far
         self._watch = watch
         self._scan: threading.Thread | None = None  # the folder scan runs off the frame loop
         self._found: deque = deque()  # new style files from the last scan, for the frame loop
@@ -398,7 +400,7 @@ class LiveControls:
     def on_frame(self, rgb: np.ndarray) -> None:
         self._last_frame = rgb
         if self.recorder is not None:
-            self.recorder.write(rgb)
+            self._record(rgb)
         if self._watch is not None:
             self._watch_styles()
 
@@ -433,7 +435,10 @@ class LiveControls:
         elif ch in ("-", "_"):
             self.alpha = max(0.0, round(self.alpha - self.alpha_step, 3))
         elif ch == "s" and self._last_frame is not None:
-            self.snapshots.append(self._save_snapshot(self._last_frame))
+            try:
+                self.snapshots.append(self._save_snapshot(self._last_frame))
+            except (OSError, VidstyleError) as exc:  # an unwritable --save-dir: say so, go on
+                self.messages.append(f"cannot save a snapshot: {getattr(exc, 'strerror', None) or exc}")
         elif ch == "r":
             self.toggle_recording()
         elif ch == "c":
@@ -458,7 +463,11 @@ class LiveControls:
             if self._recorder_factory is None:
                 self.messages.append("recording is not available")
                 return
-            self.recorder = self._recorder_factory()
+            try:
+                self.recorder = self._recorder_factory()
+            except VidstyleError as exc:  # e.g. a save folder that cannot be made: the feed goes on
+                self.messages.append(f"cannot record: {exc}")
+                return
             self.messages.append(f"recording {self.recorder.path.name}")
         else:
             # Finished in the background: draining the encoder took 0.27 s at 720p on an
@@ -469,11 +478,23 @@ class LiveControls:
                 self._saving.append(recorder)
             recorder.finish_in_background(self._saved)
 
+    def _record(self, rgb: np.ndarray) -> None:
+        try:
+            self.recorder.write(rgb)
+        except VidstyleError as exc:  # the file cannot be written: give it up, keep the feed
+            recorder, self.recorder = self.recorder, None
+            recorder.abandon()
+            self.messages.append(f"recording stopped: {exc}")
+
     def _saved(self, recorder: "LiveRecorder") -> None:
         """Called in the saving thread when a recording is finished (or failed)."""
         with self._lock:
             self._saving.remove(recorder)
-        if recorder.error is not None:
+            if recorder.saved is not None:
+                self.recordings.append(recorder.saved)
+            elif isinstance(recorder.error, Exception):  # not a give-up (KeyboardInterrupt)
+                self._save_errors.append(recorder.error)
+        if isinstance(recorder.error, Exception):
             self.messages.append(f"recording failed: {recorder.error}")
         else:
             self.messages.append(f"saved {recorder.saved.name}" if recorder.saved else "nothing recorded")
@@ -484,30 +505,59 @@ class LiveControls:
         return self.recorder is not None or bool(self._saving)
 
     def close(self) -> None:
-        """Finish the open recording and wait for those finishing in the background. An
-        interruption (Ctrl-C) meanwhile gives up every unfinished one: no partial file stays."""
+        """Finish the open recording and wait for those finishing in the background; then
+        raise the first failure among them. An interruption (Ctrl-C) meanwhile gives up
+        every unfinished one: no partial file stays."""
         recorder, self.recorder = self.recorder, None
+        errors = []
         try:
             if recorder is not None:
-                recorder.finish()
+                try:
+                    path = recorder.finish()
+                except Exception as exc:  # reported once the others are saved
+                    errors.append(exc)
+                else:
+                    if path is not None:
+                        self.recordings.append(path)
             for saving in list(self._saving):
                 saving.wait()
-        except BaseException:
-            for saving in list(self._saving):
-                saving.discard()
+        except KeyboardInterrupt:
+            self._give_up_saving()
             raise
+        errors += self._save_errors
+        if errors:
+            raise errors[0]
+
+    def _give_up_saving(self) -> None:
+        saving = list(self._saving)
+        for recorder in saving:  # stop every encoder first, then wait for them
+            recorder.discard()
+        try:
+            for recorder in saving:
+                recorder.wait()
+        finally:  # even if yet another Ctrl-C cuts the wait short
+            for recorder in saving:
+                recorder.remove_partial()
 
 
 class LiveRecorder:
-    """Records shown frames to a video file (wall-clock timestamps, ms time base)."""
+    """Records shown frames to a video file (wall-clock timestamps, ms time base).
+
+    The file is written under a hidden partial name and moved to `path` (or, where
+    another program took that name meanwhile, the next free one) when finished.
+    """
 
     def __init__(self, folder, rate: float = 30.0):
         from fractions import Fraction
         from pathlib import Path
 
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = unique_path(folder, time.strftime("vidstyle-%Y%m%d-%H%M%S"), ".mp4")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VidstyleError(f"cannot create folder {folder}: {exc.strerror}") from exc
+        self._stem = time.strftime("vidstyle-%Y%m%d-%H%M%S")
+        self.path = unique_path(folder, self._stem, ".mp4")
         self._rate = Fraction(rate).limit_denominator(1000)
         self._sink = None
         self._t0 = None
@@ -518,21 +568,29 @@ class LiveRecorder:
         self._discarded = False
         self._lock = threading.Lock()
 
+    @property
+    def _partial(self):
+        from .outputs import partial_path
+
+        return partial_path(self.path)
+
     def write(self, rgb: np.ndarray) -> None:
         from fractions import Fraction
 
-        from .outputs import partial_path
         from .sinks import VideoFileSink
 
         if self._sink is None:
             h, w = rgb.shape[:2]
             # Claim the name now (the muxer creates the file only at its first packet), so
             # that the next recording, started while this one finishes, picks another.
-            partial_path(self.path).touch()
             try:
-                self._sink = VideoFileSink(partial_path(self.path), w, h, self._rate, Fraction(1, 1000))
+                self._partial.touch()
+            except OSError as exc:
+                raise VidstyleError(f"cannot write to {self.path.parent}: {exc.strerror}") from exc
+            try:
+                self._sink = VideoFileSink(self._partial, w, h, self._rate, Fraction(1, 1000))
             except BaseException:
-                partial_path(self.path).unlink(missing_ok=True)
+                self._partial.unlink(missing_ok=True)
                 raise
             self._t0 = time.perf_counter()
             self._last_pts = -1
@@ -543,27 +601,51 @@ class LiveRecorder:
 
     def finish(self):
         """Close the file; returns its path, or None when no frame was recorded."""
-        from .outputs import partial_path
-
         sink, self._sink = self._sink, None  # finished once, however it ends
         if sink is None:
             return None
         self._closing = sink
+        if self._discarded:  # given up before this thread got here
+            sink.cancel()
         try:
             sink.close()
         except BaseException:  # Ctrl-C while finishing, or a failed encoder: no half-written file left
             try:
                 sink.abort()
             finally:
-                partial_path(self.path).unlink(missing_ok=True)
+                self._partial.unlink(missing_ok=True)
             raise
-        with self._lock:  # discard() from another thread decides before the rename or not at all
+        with self._lock:  # discard() from another thread decides before the move or not at all
             if self._discarded:
-                partial_path(self.path).unlink(missing_ok=True)
+                self._partial.unlink(missing_ok=True)
                 return None
-            partial_path(self.path).replace(self.path)
+            try:
+                self.path = self._move_into_place()
+            except OSError as exc:
+                self._partial.unlink(missing_ok=True)
+                raise VidstyleError(f"cannot save {self.path.name}: {exc.strerror}") from exc
         self.saved = self.path
         return self.path
+
+    def _move_into_place(self):
+        """The partial file moved to `path`, or to the next free name if another program
+        took `path` meanwhile (a hard link fails rather than replace a file)."""
+        import os
+
+        partial, path = self._partial, self.path
+        while True:
+            try:
+                os.link(partial, path)
+            except FileExistsError:
+                path = unique_path(path.parent, self._stem, path.suffix)
+                continue
+            except OSError:  # a file system without hard links (FAT): look, then rename
+                while path.exists():
+                    path = unique_path(path.parent, self._stem, path.suffix)
+                partial.replace(path)
+                return path
+            partial.unlink()
+            return path
 
     def finish_in_background(self, on_done: Callable[["LiveRecorder"], None] | None = None) -> None:
         """finish() in a thread of its own, so the feed goes on meanwhile; `saved` or
@@ -576,6 +658,7 @@ class LiveRecorder:
             if on_done is not None:
                 on_done(self)
 
+        self._closing = self._sink  # so that a discard() right away can stop its encoder
         self._saver = threading.Thread(target=run, name="vidstyle-recording", daemon=True)
         self._saver.start()
 
@@ -585,10 +668,25 @@ class LiveRecorder:
             self._saver.join(timeout=0.1)
 
     def discard(self) -> None:
-        """Give up a background finish that has not yet renamed its file: the encoder
-        stops without flushing and the partial file is removed (a finished file stays)."""
+        """Give up a background finish that has not yet moved its file into place: its
+        encoder stops without flushing, and finish() removes the partial file (a finished
+        file stays). Returns at once; wait() for it."""
         with self._lock:
             self._discarded = True
-        if self._closing is not None:
-            self._closing.cancel()
-        self.wait()
+            closing = self._closing
+        if closing is not None:
+            closing.cancel()
+
+    def remove_partial(self) -> None:
+        """Remove the partial file of a discarded recording (its thread may not get to it)."""
+        if self._discarded:
+            self._partial.unlink(missing_ok=True)
+
+    def abandon(self) -> None:
+        """Give up a recording that cannot go on (its file failed): nothing is kept."""
+        sink, self._sink = self._sink, None
+        try:
+            if sink is not None:
+                sink.abort()
+        finally:
+            self._partial.unlink(missing_ok=True)

@@ -35,14 +35,20 @@ class VideoCodec:
     label: str  # for messages
     suffixes: str  # the containers to suggest when one cannot hold it
     crf_and_preset: bool = True
+    # The only file types taken (lower case), or None: whatever FFmpeg's muxer accepts.
+    # Some muxers accept a codec and then fail at the first packet (H.265 in .mxf) or
+    # write files nothing decodes (ProRes in .mpg), so the rarer codecs get a list.
+    only_in: tuple[str, ...] | None = None
 
 
 CODECS = {
     "h264": VideoCodec("h264", "libx264", "yuv420p", "H.264", ".mp4, .mkv or .mov"),
     # Smaller files at the same crf, slower to encode; tagged hvc1 in MP4/MOV for Apple players.
-    "h265": VideoCodec("h265", "libx265", "yuv420p", "H.265", ".mp4, .mkv or .mov"),
+    "h265": VideoCodec("h265", "libx265", "yuv420p", "H.265", ".mp4, .mkv or .mov",
+                       only_in=(".mp4", ".mkv", ".mov")),
     # ProRes 422 HQ, 10-bit 4:2:2: large files that editing software cuts and grades well.
-    "prores": VideoCodec("prores", "prores_ks", "yuv422p10le", "ProRes", ".mov or .mkv", False),
+    "prores": VideoCodec("prores", "prores_ks", "yuv422p10le", "ProRes", ".mov or .mkv", False,
+                         only_in=(".mov", ".mkv")),
 }
 
 
@@ -56,7 +62,7 @@ def check_encoding(crf: int | None, preset: str | None, codec: str = "h264") -> 
         raise VidstyleError(f"{spec.label} has no crf or preset: its quality is fixed "
                             "(422 HQ); leave them out")
     if crf is not None and not 0 <= crf <= 51:
-        raise VidstyleError(f"crf must be between 0 (lossless) and 51, got {crf}")
+        raise VidstyleError(f"crf must be between 0 and 51, got {crf}")
     if preset is not None and preset not in X264_PRESETS:
         raise VidstyleError(f"unknown preset {preset!r} (use one of {', '.join(X264_PRESETS)})")
 
@@ -83,6 +89,9 @@ def _open_output(path: Path, codec: str, rate: Fraction):
     import av
 
     spec = CODECS[codec]
+    if spec.only_in is not None and path.suffix.lower() not in spec.only_in:
+        raise VidstyleError(f"{spec.label} goes in {spec.suffixes} files, "
+                            f"not {path.suffix or 'a file without a suffix'}")
     try:
         container = av.open(str(path), mode="w")
     except (av.error.FFmpegError, ValueError) as exc:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 _TASKS = "/proc/self/task"
 # Python thread names (see pipeline, sources, sinks, parallel) -> the role reported.
 _ROLES = {"vidstyle-decode": "decode thread", "vidstyle-encode": "encode thread", "MainThread": "main thread"}
 MODEL = "model workers"
+MODEL_IN_MAIN = "main thread (model, batching)"  # one worker: the main thread runs the model too
 FFMPEG = "FFmpeg decoder threads"
 NATIVE = "native threads"  # libx264's; torch's OpenMP threads where a worker has several
 
@@ -59,8 +61,9 @@ def _native_name(tid: int) -> str:
 class ThreadCpu:
     """Use as a context manager around the work; then `by_role()` gives CPU seconds per role.
 
-    `model_in_main`: the main thread runs the model (one worker), so its time counts as
-    the model's. Without /proc (not Linux) it measures nothing and `by_role()` is empty.
+    `model_in_main`: the main thread runs the model (one worker), so its time is
+    reported as MODEL_IN_MAIN. `wall` is the seconds it was entered. Without /proc
+    (not Linux) it measures nothing and `by_role()` is empty.
     """
 
     def __init__(self, interval: float = 0.05, model_in_main: bool = False):
@@ -71,6 +74,7 @@ class ThreadCpu:
         self._names: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vidstyle-cpu-sampler", daemon=True)
+        self.wall = 0.0
 
     def _sample(self) -> None:
         for t in threading.enumerate():
@@ -91,6 +95,7 @@ class ThreadCpu:
             self._start = _cpu_ns()
             self._last = dict(self._start)
             self._thread.start()
+        self._t0 = time.perf_counter()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -98,6 +103,7 @@ class ThreadCpu:
             self._stop.set()
             self._thread.join()
             self._sample()
+        self.wall = time.perf_counter() - self._t0
 
     def _role(self, tid: int) -> str | None:
         name = self._names.get(tid)
@@ -107,8 +113,10 @@ class ThreadCpu:
             return FFMPEG
         if name == self._thread.name:
             return None  # the sampler's own time is not the work's
-        if name.startswith("vidstyle-model") or (name == "MainThread" and self.model_in_main):
+        if name.startswith("vidstyle-model"):
             return MODEL
+        if name == "MainThread" and self.model_in_main:
+            return MODEL_IN_MAIN
         return _ROLES.get(name, "other threads")
 
     def by_role(self) -> dict[str, float]:
