@@ -17,8 +17,11 @@ EXAMPLES = """examples:
   vidstyle webcam --style styles/ --virtual-cam   # also a camera for OBS, Zoom, Meet, browsers
   vidstyle webcam --style starry.jpg --virtual-cam /dev/video10 --no-preview  # no window; Ctrl-C stops
 
+  vidstyle webcam --style styles/ --fullscreen --no-overlay   # a projector's picture, no text
+
 keys: q/Esc quit, n/p next/previous style, 1-9 style by number, +/- alpha,
-      c colour preservation on/off, m mirror on/off, s snapshot, r start/stop recording
+      c colour preservation on/off, m mirror on/off, f fullscreen on/off,
+      h overlay text on/off, s snapshot, r start/stop recording
 """
 
 
@@ -32,6 +35,12 @@ def register(sub) -> None:
     p.add_argument("--mirror", action="store_true",
                    help="show the preview flipped left to right, as a mirror (the m key toggles "
                         "it); recordings, snapshots and the virtual camera keep the camera's view")
+    p.add_argument("--fullscreen", action="store_true",
+                   help="start with the preview filling the screen, the picture's shape kept "
+                        "(the f key toggles it): e.g. a projector or a second screen")
+    p.add_argument("--no-overlay", action="store_true",
+                   help="start without the FPS and status text on the preview (the h key "
+                        "toggles it); recordings and the virtual camera never have it")
     # A live feed wants a modest size, and on a CPU the lite model (real time there).
     add_model_args(p, default_size=360, default_model="auto")
     add_steady_arg(p)
@@ -75,6 +84,9 @@ def run(args) -> int:
     if args.compile and args.fps:
         raise VidstyleError("--fps changes the model's working size, and a compiled model compiles "
                             "again for every size: leave out --compile or --fps")
+    if args.no_preview and (args.fullscreen or args.no_overlay):
+        raise VidstyleError(f"--{'fullscreen' if args.fullscreen else 'no-overlay'} is for the preview "
+                            "window; leave out --no-preview")
     if args.no_preview and args.virtual_cam is None:
         raise VidstyleError("--no-preview needs --virtual-cam: nothing else would see the frames")
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
@@ -103,6 +115,9 @@ def run(args) -> int:
                 raise VidstyleError(f"{exc}; --no-preview runs without a window") from None
             stack.callback(displays[-1].close)
             displays[-1].mirror = args.mirror
+            displays[-1].show_overlay = not args.no_overlay
+            if args.fullscreen:
+                displays[-1].set_fullscreen(True)
             # Something to look at (and a window the desktop sees answering) while the model loads.
             displays[-1].show(np.zeros((360, 640, 3), np.uint8), ["loading the model..."])
         camera.start()

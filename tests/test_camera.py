@@ -629,16 +629,22 @@ class FakeCv2:
     """The few cv2 calls PreviewWindow makes, recording what imshow was given."""
 
     FONT_HERSHEY_SIMPLEX = LINE_AA = WINDOW_NORMAL = WND_PROP_VISIBLE = 0
+    WINDOW_KEEPRATIO, WND_PROP_FULLSCREEN, WINDOW_FULLSCREEN = 16, 17, 1
     error = RuntimeError
 
     def __init__(self):
         self.shown = []
+        self.texts = []
+        self.properties = []
 
     def namedWindow(self, *args):
         pass
 
-    def putText(self, *args):
-        pass
+    def putText(self, image, text, *args):
+        self.texts.append(text)
+
+    def setWindowProperty(self, title, prop, value):
+        self.properties.append((prop, value))
 
     def imshow(self, title, bgr):
         self.shown.append(bgr.copy())
@@ -684,26 +690,60 @@ def test_a_mirrored_preview_shows_the_picture_flipped_and_a_toggle_undoes_it(mon
     assert all(np.array_equal(f, rgb) for f in virtual.shown) and not window.mirror
 
 
+def test_fullscreen_and_the_overlay_toggle_in_the_preview_window(monkeypatch):
+    import sys
+
+    from vidstyle.live import Displays, PreviewWindow
+
+    cv2 = FakeCv2()
+    monkeypatch.setitem(sys.modules, "cv2", cv2)
+    monkeypatch.setenv("DISPLAY", ":0")
+    window = PreviewWindow()
+    displays = Displays(window, FakeDisplay())  # a virtual camera has neither: left alone
+    displays.show(half_dark_frame(), ["12.0 FPS", "REC"])
+    assert cv2.texts == ["12.0 FPS"] * 2 + ["REC"] * 2  # outlined: drawn twice
+    displays.toggle_overlay()
+    displays.toggle_fullscreen()
+    displays.show(half_dark_frame(), ["12.0 FPS", "REC"])
+    assert len(cv2.texts) == 4 and window.fullscreen  # no text this time
+    displays.toggle_fullscreen()
+    assert cv2.properties == [(cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN),
+                              (cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_NORMAL)] and not window.fullscreen
+
+
 class MirrorableDisplay(FakeDisplay):
     mirror = False
+    fullscreen = False
+    show_overlay = True
 
     def toggle_mirror(self):
         self.mirror = not self.mirror
 
+    def set_fullscreen(self, on):
+        self.fullscreen = on
 
-def test_the_m_key_mirrors_the_display_and_goes_no_further():
+    def toggle_fullscreen(self):
+        self.fullscreen = not self.fullscreen
+
+    def toggle_overlay(self):
+        self.show_overlay = not self.show_overlay
+
+
+def test_the_m_f_and_h_keys_go_to_the_display_and_no_further():
     cam = CameraSource(FakeCapture()).start()
-    display = MirrorableDisplay(keys=[-1, ord("m"), -1, ord("m"), ord("m"), ord("q")])
+    display = MirrorableDisplay(keys=[-1, ord("m"), -1, ord("m"), ord("m"), ord("f"), ord("h"), ord("x"),
+                                      ord("q")])
     keys = []
     try:
         run_live(cam, SlowIdentityStylizer(), lambda frames: None, display, warmup_frames=1,
                  on_key=lambda key: keys.append(key) or True)
     finally:
         cam.close()
-    assert display.mirror and keys == []
+    assert display.mirror and display.fullscreen and not display.show_overlay
+    assert keys == [ord("x")]  # the controls' keys still reach them
 
 
-def test_webcam_mirror_option_mirrors_the_preview(capsys, monkeypatch, fake_camera, style_png):
+def test_webcam_mirror_fullscreen_and_no_overlay_options(capsys, monkeypatch, fake_camera, style_png):
     import vidstyle.live
     from test_cli import run
 
@@ -718,3 +758,12 @@ def test_webcam_mirror_option_mirrors_the_preview(capsys, monkeypatch, fake_came
                          "--mirror")
     assert code == 0, err
     assert len(windows) == 1 and windows[0].mirror
+    assert not windows[0].fullscreen and windows[0].show_overlay
+    code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                         "--fullscreen", "--no-overlay")
+    assert code == 0, err
+    assert windows[-1].fullscreen and not windows[-1].show_overlay and not windows[-1].mirror
+    code, out, err = run(capsys, "webcam", "-s", style_png, "--fullscreen", "--no-preview", "--virtual-cam")
+    from test_cli import assert_one_line_error
+
+    assert_one_line_error(code, err, "--fullscreen is for the preview window")

@@ -24,6 +24,8 @@ from .work_size import WorkSizeController
 
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
 MIRROR_KEY = ord("m")  # flips the preview left to right (PreviewWindow.mirror)
+# Keys the display itself answers (PreviewWindow's methods; Displays passes them on).
+DISPLAY_KEYS = {MIRROR_KEY: "toggle_mirror", ord("f"): "toggle_fullscreen", ord("h"): "toggle_overlay"}
 
 
 class PreviewWindow:
@@ -32,7 +34,9 @@ class PreviewWindow:
     With `mirror` the picture is shown flipped left to right, the way people expect to
     see themselves; only the window: recordings, snapshots and a virtual camera get
     the camera's view (video-call apps mirror their own self-view, so a mirrored feed
-    would read back to front to everyone else).
+    would read back to front to everyone else). `fullscreen` fills the screen (keeping
+    the picture's shape) and `show_overlay` False leaves out the FPS and status text:
+    the two a projected or performed feed wants.
     """
 
     def __init__(self, title: str = "vidstyle"):
@@ -48,8 +52,10 @@ class PreviewWindow:
         self._cv2 = cv2
         self.title = title
         self.mirror = False
+        self.fullscreen = False
+        self.show_overlay = True
         try:
-            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)  # (KEEPRATIO: the default)
         except cv2.error as exc:
             raise VidstyleError(
                 "no display available for the preview window (is DISPLAY set? "
@@ -59,7 +65,7 @@ class PreviewWindow:
         cv2 = self._cv2
         # RGB -> BGR (and the flip) in the one copy the overlay needs anyway.
         bgr = np.ascontiguousarray(rgb[:, ::-1, ::-1] if self.mirror else rgb[..., ::-1])
-        for i, line in enumerate(overlay):
+        for i, line in enumerate(overlay if self.show_overlay else []):
             org = (10, 24 + 22 * i)
             cv2.putText(bgr, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
             cv2.putText(bgr, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
@@ -72,6 +78,18 @@ class PreviewWindow:
 
     def toggle_mirror(self) -> None:
         self.mirror = not self.mirror
+
+    def set_fullscreen(self, on: bool) -> None:
+        cv2 = self._cv2
+        cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN,
+                              cv2.WINDOW_FULLSCREEN if on else cv2.WINDOW_NORMAL)
+        self.fullscreen = on
+
+    def toggle_fullscreen(self) -> None:
+        self.set_fullscreen(not self.fullscreen)
+
+    def toggle_overlay(self) -> None:
+        self.show_overlay = not self.show_overlay
 
     def close(self) -> None:
         self._cv2.destroyWindow(self.title)
@@ -88,11 +106,21 @@ class Displays:
         keys = [d.show(rgb, overlay) for d in self.displays]
         return next((k for k in keys if k >= 0), -1)
 
+    def _each(self, method: str) -> None:
+        for d in self.displays:
+            if hasattr(d, method):
+                getattr(d, method)()
+
     def toggle_mirror(self) -> None:
         """Mirrors the displays that can be (the preview window, not a virtual camera)."""
-        for d in self.displays:
-            if hasattr(d, "toggle_mirror"):
-                d.toggle_mirror()
+        self._each("toggle_mirror")
+
+    def toggle_fullscreen(self) -> None:
+        self._each("toggle_fullscreen")
+
+    def toggle_overlay(self) -> None:
+        """The virtual camera never gets the overlay; this is for the preview window."""
+        self._each("toggle_overlay")
 
     def close(self) -> None:
         for d in self.displays:
@@ -133,8 +161,9 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     """Run until a quit key, Ctrl-C, the camera ends (unplugged), or max_frames.
 
     `target(frames)` is called per frame (a (1, H, W, 3) batch) so live
-    controls take effect at once. The `m` key mirrors the display (`toggle_mirror`,
-    where it has one); other keys go to `on_key`.
+    controls take effect at once. `m`, `f` and `h` mirror the display, make it fill the
+    screen and hide its overlay text (DISPLAY_KEYS, where it has those methods); other
+    keys go to `on_key`.
     `on_frame(stylized_rgb)` sees every shown frame (recording, snapshots).
     With `workers` > 1, that many frames are stylized at once (vidstyle.parallel):
     more FPS on a CPU, each frame's latency about one frame time longer.
@@ -215,8 +244,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                     stats.latencies.append(time.perf_counter() - frame.grabbed_at)
                 if key in QUIT_KEYS:
                     break
-                if key == MIRROR_KEY and hasattr(display, "toggle_mirror"):
-                    display.toggle_mirror()
+                if key in DISPLAY_KEYS and hasattr(display, DISPLAY_KEYS[key]):
+                    getattr(display, DISPLAY_KEYS[key])()
                 elif key >= 0 and on_key and not on_key(key):
                     break
                 if max_frames is not None and shown >= max_frames:
