@@ -6,7 +6,8 @@ get to model-only FPS: with the model using both cores for M ms per frame and IO
 costing D + E CPU-ms per frame, end-to-end is at most 2M / (2M + D + E) of
 model-only. Measured on `vidstyle bench`'s generated clip (smooth colour fields
 plus noise) and on a blurred copy of it (a stylized frame's detail lies between the
-two), for libx264 presets at crf 18, for the decoder's threading, and for converting
+two), for libx264 presets at crf 18 (with --codecs, libx265 at the same presets and
+ProRes 422 HQ too), for the decoder's threading, and for converting
 each decoded frame to RGB with a new swscale context (frame.to_ndarray) or one reused.
 
     python benchmarks/io_cpu.py --json benchmarks/results/io_cpu.json
@@ -25,7 +26,7 @@ import numpy as np
 
 from results_file import write_results
 from vidstyle.bench import make_clip, synthetic_frames
-from vidstyle.sinks import VideoFileSink
+from vidstyle.sinks import CODECS, VideoFileSink
 
 
 def cpu_seconds() -> float:
@@ -50,11 +51,11 @@ def decode_cost(clip: Path, thread_type: str, one_converter: bool = True) -> flo
     return (cpu_seconds() - start) / frames * 1000
 
 
-def encode_cost(frames: np.ndarray, path: Path, preset: str) -> float:
-    """CPU ms per frame for VideoFileSink (RGB -> yuv420p -> libx264, its own thread)."""
+def encode_cost(frames: np.ndarray, path: Path, preset: str | None, codec: str = "h264") -> float:
+    """CPU ms per frame for VideoFileSink (RGB -> YUV -> the encoder, its own thread)."""
     height, width = frames.shape[1:3]
     start = cpu_seconds()
-    sink = VideoFileSink(path, width, height, Fraction(30), Fraction(1, 30), preset=preset)
+    sink = VideoFileSink(path, width, height, Fraction(30), Fraction(1, 30), preset=preset, codec=codec)
     for i, image in enumerate(frames):
         sink.write(image, i)
     sink.close()
@@ -66,6 +67,9 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["256x256", "640x360"])
     ap.add_argument("--frames", type=int, default=90)
     ap.add_argument("--presets", nargs="+", default=["veryfast", "superfast", "ultrafast"])
+    ap.add_argument("--codecs", nargs="+", default=["h264"], choices=list(CODECS),
+                    help="h265 is measured at --presets too, prores once (it has no presets)")
+    ap.add_argument("--no-decode", action="store_true")
     ap.add_argument("--json")
     args = ap.parse_args()
 
@@ -74,18 +78,23 @@ def main() -> None:
         tmp = Path(tmp)
         for size in args.sizes:
             w, h = (int(v) for v in size.split("x"))
-            clip = make_clip(tmp / f"{size}.mp4", args.frames, w, h)
-            for thread_type in ("AUTO", "NONE"):
-                rows.append({"size": size, "stage": "decode", "setting": f"thread_type {thread_type}",
-                             "cpu_ms_per_frame": decode_cost(clip, thread_type)})
-            rows.append({"size": size, "stage": "decode", "setting": "AUTO, to_ndarray(rgb24)",
-                         "cpu_ms_per_frame": decode_cost(clip, "AUTO", one_converter=False)})
+            if not args.no_decode:
+                clip = make_clip(tmp / f"{size}.mp4", args.frames, w, h)
+                for thread_type in ("AUTO", "NONE"):
+                    rows.append({"size": size, "stage": "decode", "setting": f"thread_type {thread_type}",
+                                 "cpu_ms_per_frame": decode_cost(clip, thread_type)})
+                rows.append({"size": size, "stage": "decode", "setting": "AUTO, to_ndarray(rgb24)",
+                             "cpu_ms_per_frame": decode_cost(clip, "AUTO", one_converter=False)})
             noisy = synthetic_frames(args.frames, w, h)
             blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 2) for f in noisy])
             for content, frames in (("generated clip", noisy), ("blurred", blurred)):
-                for preset in args.presets:
-                    rows.append({"size": size, "stage": f"encode, {content}", "setting": f"preset {preset}",
-                                 "cpu_ms_per_frame": encode_cost(frames, tmp / "out.mp4", preset)})
+                for codec in args.codecs:
+                    presets = args.presets if CODECS[codec].crf_and_preset else [None]
+                    for preset in presets:
+                        out = tmp / ("out.mov" if codec == "prores" else "out.mp4")
+                        rows.append({"size": size, "stage": f"encode, {content}", "codec": codec,
+                                     "setting": f"{codec} preset {preset}" if preset else codec,
+                                     "cpu_ms_per_frame": encode_cost(frames, out, preset, codec)})
             for r in rows:
                 if r["size"] == size:
                     print(f"{size:>9}  {r['stage']:24} {r['setting']:24} "
