@@ -96,7 +96,7 @@ def run(args) -> int:
         raise VidstyleError(f"--transition fades in a style switched to, and {blend} stays fixed: "
                             + ("to switch between the styles, put them in a folder and name that, or "
                                if blend.startswith("several") else "") + "leave out --transition")
-    stack, controls = contextlib.ExitStack(), None
+    stack, controls, close_error = contextlib.ExitStack(), None, None
     # What the cleanup finishes, for a Ctrl-C or SIGTERM that arrives meanwhile.
     held = InterruptsHeld(lambda: "finishing the recording" if controls and controls.finishing_recordings
                           else "closing the camera")
@@ -137,7 +137,10 @@ def run(args) -> int:
                          fps=fps or None, steady=args.steady)
     finally:  # a recording is finished here, so a second Ctrl-C must not cut it off
         with held:
-            stack.close()
+            try:
+                stack.close()
+            except VidstyleError as exc:  # a recording failed: said after the summary
+                close_error = exc
     if stats.ended_by_camera:
         print("camera stopped sending frames (unplugged?); stopped cleanly")
     terminated = isinstance(stats.interruption, Terminated)
@@ -155,6 +158,8 @@ def run(args) -> int:
         print(f"snapshot: {path}")
     for path in controls.recordings if controls else []:
         print(f"recording: {path}")
+    if close_error is not None:
+        raise close_error
     return fail("terminated", 143) if terminated else 0  # what a service manager reads
 
 

@@ -462,6 +462,36 @@ def test_a_failed_save_is_raised_at_close_after_the_others_are_saved(tmp_path, s
     assert controls.recordings == list((tmp_path / "rec").iterdir())
 
 
+@pytest.mark.frames(3000)
+def test_webcam_lists_what_was_saved_and_then_the_failure(capsys, monkeypatch, tmp_path, fake_camera,
+                                                           style_png):
+    import vidstyle.live
+    import vidstyle.sinks
+    from test_cli import assert_one_line_error, run
+
+    real_close = vidstyle.sinks.VideoFileSink.close
+    closed = []
+
+    def second_fails(sink):  # the recording still open at q hits a full disk
+        closed.append(sink)
+        if len(closed) == 2:
+            sink.abort()
+            raise VidstyleError("encoding failed: no space left on device")
+        real_close(sink)
+
+    class Window(FakeDisplay):  # r, r (saved), r (open at q), q
+        def __init__(self):
+            super().__init__(keys=[-1, ord("r"), -1, ord("r"), -1, ord("r"), -1, ord("q")])
+
+    monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", second_fails)
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                         "--save-dir", tmp_path / "rec")
+    assert_one_line_error(code, err, "no space left on device")
+    saved = list((tmp_path / "rec").iterdir())
+    assert len(saved) == 1 and f"recording: {saved[0]}" in out and "frames," in out  # the summary too
+
+
 def test_an_unwritable_save_folder_is_a_message_not_the_end_of_the_feed(tmp_path, stylizer):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
@@ -474,7 +504,8 @@ def test_an_unwritable_save_folder_is_a_message_not_the_end_of_the_feed(tmp_path
     assert controls.messages[-1].startswith("cannot record: cannot create folder")
     controls.on_key(ord("s"))
     assert controls.snapshots == [] and controls.messages[-1].startswith("cannot save a snapshot")
-    controls.close()
+    with pytest.raises(VidstyleError, match="cannot create folder"):  # said again at the end
+        controls.close()
 
 
 def test_a_recording_whose_name_was_taken_meanwhile_moves_to_the_next_one(tmp_path):

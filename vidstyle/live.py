@@ -6,6 +6,8 @@ The display is anything with `show(rgb_image, overlay_lines) -> key or -1` and
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
 from collections import deque
@@ -22,6 +24,7 @@ from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 from .temporal import FlowBlend
 from .work_size import WorkSizeController
 
+log = logging.getLogger(__name__)
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
 MIRROR_KEY = ord("m")  # flips the preview left to right (PreviewWindow.mirror)
 # Keys the display itself answers (PreviewWindow's methods; Displays passes them on).
@@ -81,8 +84,12 @@ class PreviewWindow:
 
     def set_fullscreen(self, on: bool) -> None:
         cv2 = self._cv2
-        cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN,
-                              cv2.WINDOW_FULLSCREEN if on else cv2.WINDOW_NORMAL)
+        try:
+            cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN,
+                                  cv2.WINDOW_FULLSCREEN if on else cv2.WINDOW_NORMAL)
+        except cv2.error as exc:  # a window system without it (OpenCV's own Wayland backend)
+            log.warning("the preview window cannot go fullscreen here (%s)", exc)
+            return
         self.fullscreen = on
 
     def toggle_fullscreen(self) -> None:
@@ -495,7 +502,7 @@ class LiveControls:
             try:
                 self.recorder = self._recorder_factory()
             except VidstyleError as exc:  # e.g. a save folder that cannot be made: the feed goes on
-                self.messages.append(f"cannot record: {exc}")
+                self._record_failed(exc, "cannot record")
                 return
             self.messages.append(f"recording {self.recorder.path.name}")
         else:
@@ -513,7 +520,13 @@ class LiveControls:
         except VidstyleError as exc:  # the file cannot be written: give it up, keep the feed
             recorder, self.recorder = self.recorder, None
             recorder.abandon()
-            self.messages.append(f"recording stopped: {exc}")
+            self._record_failed(exc, "recording stopped")
+
+    def _record_failed(self, exc: VidstyleError, what: str) -> None:
+        """Said in the overlay now and raised by close() (the overlay may be hidden)."""
+        with self._lock:
+            self._save_errors.append(exc)
+        self.messages.append(f"{what}: {exc}")
 
     def _saved(self, recorder: "LiveRecorder") -> None:
         """Called in the saving thread when a recording is finished (or failed)."""
@@ -619,7 +632,7 @@ class LiveRecorder:
             try:
                 self._sink = VideoFileSink(self._partial, w, h, self._rate, Fraction(1, 1000))
             except BaseException:
-                self._partial.unlink(missing_ok=True)
+                self._remove_partial()
                 raise
             self._t0 = time.perf_counter()
             self._last_pts = -1
@@ -642,16 +655,16 @@ class LiveRecorder:
             try:
                 sink.abort()
             finally:
-                self._partial.unlink(missing_ok=True)
+                self._remove_partial()
             raise
         with self._lock:  # discard() from another thread decides before the move or not at all
             if self._discarded:
-                self._partial.unlink(missing_ok=True)
+                self._remove_partial()
                 return None
             try:
                 self.path = self._move_into_place()
             except OSError as exc:
-                self._partial.unlink(missing_ok=True)
+                self._remove_partial()
                 raise VidstyleError(f"cannot save {self.path.name}: {exc.strerror}") from exc
         self.saved = self.path
         return self.path
@@ -709,6 +722,10 @@ class LiveRecorder:
     def remove_partial(self) -> None:
         """Remove the partial file of a discarded recording (its thread may not get to it)."""
         if self._discarded:
+            self._remove_partial()
+
+    def _remove_partial(self) -> None:
+        with contextlib.suppress(OSError):  # cleanup on an error path: the error says more
             self._partial.unlink(missing_ok=True)
 
     def abandon(self) -> None:
@@ -718,4 +735,4 @@ class LiveRecorder:
             if sink is not None:
                 sink.abort()
         finally:
-            self._partial.unlink(missing_ok=True)
+            self._remove_partial()
