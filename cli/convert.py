@@ -9,7 +9,8 @@ from pathlib import Path
 from vidstyle.sinks import CODECS, X264_PRESETS  # no av or torch: cheap while building the parser
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
-                     check_style_args, fail, names_a_folder, outputs_in_folder, time_value)
+                     check_style_args, fail, names_a_folder, non_negative_float, outputs_in_folder,
+                     time_value)
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
@@ -22,6 +23,7 @@ EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style wave.jpg --steady 0.7 -o clip_wave.mp4   # less shimmer
   vidstyle convert clip.mp4 --style wave.jpg --start 1:30 --duration 5 -o try.mp4  # a preview
   vidstyle convert clip.mp4 --style wave.jpg --codec prores -o clip_wave.mov   # for an editor
+  vidstyle convert clip.mp4 --style wave.jpg --fade-in 2 --fade-out 2 -o clip_wave.mp4
 """
 
 
@@ -41,6 +43,13 @@ def register(sub) -> None:
     add_model_args(p)
     add_steady_arg(p)
     add_workers_arg(p)
+    g = p.add_argument_group("fades (of each output)")
+    g.add_argument("--fade-in", type=non_negative_float, default=0.0, metavar="SECONDS",
+                   help="start on the input picture and bring the style in over this many seconds "
+                        "(the strokes grow with alpha as the picture dissolves into them; default "
+                        "0: styled from the first frame)")
+    g.add_argument("--fade-out", type=non_negative_float, default=0.0, metavar="SECONDS",
+                   help="take the style out over the last SECONDS, ending on the input picture")
     g = p.add_argument_group("part of the input (seconds or [h:]mm:ss; audio is cut to match)")
     g.add_argument("--start", type=time_value, default=0.0, metavar="TIME",
                    help="begin at this time of each input (default: its beginning)")
@@ -181,7 +190,8 @@ def run(args) -> int:
                                            size=args.size, overwrite=args.overwrite,
                                            on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
                                            preset=args.preset, workers=args.workers,
-                                           steady=args.steady, segment=segment, codec=args.codec)
+                                           steady=args.steady, segment=segment, codec=args.codec,
+                                           fade_in=args.fade_in, fade_out=args.fade_out)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:

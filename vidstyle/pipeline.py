@@ -15,6 +15,7 @@ import torch
 
 from .devices import tune_convolutions
 from .errors import VidstyleError
+from .fades import Fades
 from .outputs import atomic_output, check_output
 from .parallel import FrameWorkers
 from .sinks import VideoFileSink, even_size
@@ -96,7 +97,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   on_progress: ProgressFn | None = None, crf: int | None = None,
                   preset: str | None = None, workers: int | None = None,
                   steady: float = 0.0, segment: Segment | None = None,
-                  codec: str = "h264") -> ConvertReport:
+                  codec: str = "h264", fade_in: float = 0.0, fade_out: float = 0.0) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -110,6 +111,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     stylizer.default_workers). `steady` > 0 carries each output along the
     video's motion into the next (vidstyle.temporal.FlowBlend, in frame order).
     `segment` converts only that part of the input (its audio too); the output starts at 0.
+    `fade_in` / `fade_out` seconds bring the style in from the input picture at the start
+    and take it out at the end (vidstyle.fades.Fades; of the segment, with one).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -125,6 +128,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             atomic_output(output_path, overwrite) as tmp:
         info = source.info
         expected = source.expected_frames
+        fades = Fades(fade_in, fade_out, info.rate, source.expected_seconds)
+        if fades:
+            target_for = fades.targets(target_for)
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
@@ -139,11 +145,13 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
                 for frames, out, seconds in pool.map(stylize, _jobs(source, batch, target_for, info)):
                     report.model_times.append(seconds)
-                    for frame, image in zip(frames, out):
+                    for i, (frame, image) in enumerate(zip(frames, out), start=report.frames):
                         if blend is not None:
                             t0 = time.perf_counter()
                             image = blend(frame.image, image)
                             report.steady_times.append(time.perf_counter() - t0)
+                        if fades:
+                            image = fades.mix(i, frame.image, image)
                         sink.write(image, frame.pts)
                         if frame.pts is not None:
                             first, last = first or frame, frame
