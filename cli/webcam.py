@@ -96,7 +96,7 @@ def run(args) -> int:
         raise VidstyleError(f"--transition fades in a style switched to, and {blend} stays fixed: "
                             + ("to switch between the styles, put them in a folder and name that, or "
                                if blend.startswith("several") else "") + "leave out --transition")
-    stack, controls, close_error = contextlib.ExitStack(), None, None
+    stack, controls = contextlib.ExitStack(), None
     # What the cleanup finishes, for a Ctrl-C or SIGTERM that arrives meanwhile.
     held = InterruptsHeld(lambda: "finishing the recording" if controls and controls.finishing_recordings
                           else "closing the camera")
@@ -135,12 +135,12 @@ def run(args) -> int:
                          on_key=controls.on_key if controls else None,
                          on_frame=controls.on_frame if controls else None, workers=args.workers,
                          fps=fps or None, steady=args.steady)
-    finally:  # a recording is finished here, so a second Ctrl-C must not cut it off
-        with held:
-            try:
-                stack.close()
-            except VidstyleError as exc:  # a recording failed: said after the summary
-                close_error = exc
+    except BaseException:  # the feed failed: finish what it recorded, then its error goes on
+        close_error = close_all(stack, held)
+        if close_error is not None:  # said too, or the first error would hide it
+            fail(str(close_error))
+        raise
+    close_error = close_all(stack, held)  # said after the summary
     if stats.ended_by_camera:
         print("camera stopped sending frames (unplugged?); stopped cleanly")
     terminated = isinstance(stats.interruption, Terminated)
@@ -159,8 +159,22 @@ def run(args) -> int:
     for path in controls.recordings if controls else []:
         print(f"recording: {path}")
     if close_error is not None:
-        raise close_error
+        fail(str(close_error))
+        return 143 if terminated else 1
     return fail("terminated", 143) if terminated else 0  # what a service manager reads
+
+
+def close_all(stack, held):
+    """Close the camera, windows and recordings; a recording is finished here, so a second
+    Ctrl-C must not cut it off (`held`). Returns a recording's failure instead of raising it."""
+    from vidstyle.errors import VidstyleError
+
+    with held:
+        try:
+            stack.close()
+        except VidstyleError as exc:
+            return exc
+    return None
 
 
 def open_virtual_camera(camera, args, fps: float):

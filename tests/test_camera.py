@@ -492,6 +492,32 @@ def test_webcam_lists_what_was_saved_and_then_the_failure(capsys, monkeypatch, t
     assert len(saved) == 1 and f"recording: {saved[0]}" in out and "frames," in out  # the summary too
 
 
+def test_a_feed_that_fails_still_says_that_its_recording_failed(capsys, monkeypatch, tmp_path, fake_camera,
+                                                                  style_png):
+    import vidstyle.live
+    import vidstyle.sinks
+    from test_cli import run
+
+    def feed_that_breaks(camera, stylizer, target, display, on_key=None, on_frame=None, **kwargs):
+        on_key(ord("r"))
+        on_frame(np.zeros((32, 32, 3), np.uint8))
+        raise VidstyleError("the model failed")
+
+    def full_disk(sink):
+        sink.abort()
+        raise VidstyleError("encoding failed: no space left on device")
+
+    monkeypatch.setattr(vidstyle.live, "run_live", feed_that_breaks)
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", FakeDisplay)
+    monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", full_disk)
+    code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                         "--save-dir", tmp_path / "rec")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 1 and len(lines) == 2 and "Traceback" not in err
+    assert "no space left on device" in lines[0] and "the model failed" in lines[1]
+    assert list((tmp_path / "rec").iterdir()) == []
+
+
 def test_an_unwritable_save_folder_is_a_message_not_the_end_of_the_feed(tmp_path, stylizer):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")

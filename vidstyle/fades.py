@@ -9,8 +9,9 @@ begin and end on the real picture.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -28,42 +29,56 @@ def fade_factor(t: float, fade_in: float, fade_out: float, total: float | None) 
     return factor
 
 
-@dataclass(frozen=True)
 class Fades:
     """Fade-in and fade-out seconds for a video of `total` seconds at `rate` frames per
-    second. Frame i stands for [i, i + 1) / rate; a variable frame rate moves a fade by
-    a frame or two at most, which over seconds does not show."""
-    fade_in: float
-    fade_out: float
-    rate: Fraction
-    total: float | None
+    second (nominal). A frame's time is its timestamp counted from the first frame's
+    (`timed()` notes them as the frames go by), so variable frame rates fade on time;
+    frames without one are placed by their count. Each frame stands for its time plus
+    half a nominal frame."""
 
-    def __post_init__(self):
-        for name, seconds in (("--fade-in", self.fade_in), ("--fade-out", self.fade_out)):
+    def __init__(self, fade_in: float, fade_out: float, rate: Fraction, total: float | None):
+        for name, seconds in (("--fade-in", fade_in), ("--fade-out", fade_out)):
             if seconds < 0:
                 raise VidstyleError(f"{name} must be 0 or more seconds, got {seconds:g}")
-        if self.fade_out and not self.total:
+        if fade_out and not total:
             raise VidstyleError("--fade-out needs the video's duration, and this file does not list it")
+        self.fade_in, self.fade_out, self.total = fade_in, fade_out, total
+        self._frame_s = 1 / float(rate)
+        self._times: dict[int, float] = {}  # frame index -> seconds, until its mix()
+        self._first: float | None = None
 
     def __bool__(self) -> bool:
         return bool(self.fade_in or self.fade_out)
 
-    def weight(self, index: float) -> float:
-        """The fade weight of frame `index` (taken at the middle of its time)."""
-        return fade_factor((index + 0.5) / float(self.rate), self.fade_in, self.fade_out, self.total)
+    def timed(self, frames: Iterable) -> Iterator:
+        """The frames (vidstyle.sources.Frame) passed on, each one's time noted."""
+        for index, frame in enumerate(frames):
+            if frame.pts is not None and frame.time_base:
+                t = float(frame.pts * frame.time_base)
+                self._first = t if self._first is None else self._first
+                self._times[index] = t - self._first
+            yield frame
+
+    def weight(self, index: int) -> float:
+        """The fade weight of frame `index`."""
+        t = self._times.get(index, index * self._frame_s) + self._frame_s / 2
+        return fade_factor(t, self.fade_in, self.fade_out, self.total)
 
     def targets(self, target_for):
-        """`target_for(index, frames) -> Target` with alpha scaled by the batch's middle
-        frame's weight."""
+        """`target_for(index, frames) -> Target` with one alpha per frame, scaled by each
+        frame's weight (a batch of 8 would otherwise step through a short fade)."""
         def faded(index: int, frames: np.ndarray) -> Target:
             target = target_for(index, frames)
-            return replace(target, alpha=target.alpha * self.weight(index + (len(frames) - 1) / 2))
+            alphas = tuple(target.alpha * self.weight(index + i) for i in range(len(frames)))
+            return replace(target, alpha=alphas)
 
         return faded
 
     def mix(self, index: int, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-        """Frame `index`'s output mixed with its input frame by the fade weight."""
+        """Frame `index`'s output mixed with its input frame by the fade weight (called once
+        per frame, in order, after its target)."""
         w = self.weight(index)
+        self._times.pop(index, None)
         if w >= 1.0:
             return stylized
         if original.shape != stylized.shape:  # --size: the input frame at the output's size

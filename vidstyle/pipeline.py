@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -128,9 +128,12 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             atomic_output(output_path, overwrite) as tmp:
         info = source.info
         expected = source.expected_frames
-        fades = Fades(fade_in, fade_out, info.rate, source.expected_seconds)
+        # The fade-out needs where the video really ends, not a duration that counts audio.
+        fades = Fades(fade_in, fade_out, info.rate, source.video_seconds() if fade_out else None)
+        frames_in = source
         if fades:
             target_for = fades.targets(target_for)
+            frames_in = fades.timed(source)
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
@@ -143,7 +146,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 return _stylize_batch(job, stylizer, size, info, batch)
 
             with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
-                for frames, out, seconds in pool.map(stylize, _jobs(source, batch, target_for, info)):
+                for frames, out, seconds in pool.map(stylize, _jobs(frames_in, batch, target_for, info)):
                     report.model_times.append(seconds)
                     for i, (frame, image) in enumerate(zip(frames, out), start=report.frames):
                         if blend is not None:
@@ -183,7 +186,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     return report
 
 
-def _jobs(source: VideoFileSource, batch: int, target_for, info: VideoInfo):
+def _jobs(source: Iterable[Frame], batch: int, target_for, info: VideoInfo):
     """(frames, stacked RGB, target) per batch, in order: target_for may keep state between calls."""
     expected = (info.height, info.width, 3)
     pending: list[Frame] = []
@@ -225,6 +228,8 @@ def _pad_batch(stacked: np.ndarray, target: Target, batch: int) -> tuple[np.ndar
     if mask is not None and mask.shape[0] > 1:
         mask = torch.cat([mask, mask[-1:].expand(extra, *mask.shape[1:])])
         target = replace(target, mask=mask)
+    if isinstance(target.alpha, tuple):  # one per frame (a fade)
+        target = replace(target, alpha=target.alpha + target.alpha[-1:] * extra)
     return stacked, target
 
 

@@ -92,6 +92,27 @@ def _open_input(path: Path):
     return container
 
 
+def _last_video_packet_end(path: Path, before_end_s: float = 5.0) -> float | None:
+    """Seconds from the video stream's first timestamp to the end of its last packet."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            if stream.time_base is None:
+                return None
+            start = stream.start_time or 0
+            if container.duration:  # microseconds; lands on a keyframe before that point
+                container.seek(max(0, container.duration - int(before_end_s * 1e6)))
+            end = None
+            for packet in container.demux(stream):
+                if packet.pts is not None:
+                    end = max(end or 0, packet.pts + (packet.duration or 0))
+            return float((end - start) * stream.time_base) if end is not None else None
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+
+
 class VideoFileSource:
     """Decodes a video file in a background thread into a bounded queue.
 
@@ -141,6 +162,20 @@ class VideoFileSource:
     def expected_seconds(self) -> float | None:
         """The seconds this source will yield: the segment's part of the video, or all of it."""
         return self.segment.length_in(self.info.duration) if self.segment else self.info.duration
+
+    def video_seconds(self) -> float | None:
+        """Like expected_seconds, but measured on the video stream itself: where a file
+        lists no video duration (Matroska, WebM), its duration can count audio that runs
+        on past the last frame, so the last video packets are read (demuxed, not
+        decoded; from a few seconds before the end)."""
+        vs = self.video_stream
+        if vs.duration and vs.time_base:
+            seconds = float(vs.duration * vs.time_base)
+        else:
+            seconds = _last_video_packet_end(self.path)
+            if seconds is None:
+                return self.expected_seconds
+        return self.segment.length_in(seconds) if self.segment else seconds
 
     @property
     def expected_frames(self) -> int:

@@ -73,13 +73,14 @@ def resolve_workers(workers: int | None, stylizer: "Stylizer") -> int:
 class Target:
     """What each frame is pushed towards, and how (the paper's run-time controls).
 
-    stats: style statistics (C,); alpha: content-style trade-off. With `mask`
+    stats: style statistics (C,); alpha: content-style trade-off, one for the batch or
+    a tuple with one per frame (a fade, vidstyle.fades). With `mask`
     ((1 or N, 1, H, W) in [0, 1], any size) white areas get `stats` and black
     areas `stats_b`. `luminance_only` stylizes luminance and keeps the chroma.
     """
 
     stats: StyleStats
-    alpha: float = 1.0
+    alpha: float | tuple[float, ...] = 1.0
     mask: torch.Tensor | None = None
     stats_b: StyleStats | None = None
     luminance_only: bool = False
@@ -212,13 +213,17 @@ class Stylizer:
             return yuv_to_rgb(torch.cat([y_out, yuv[:, 1:]], 1)).clamp_(0, 1)
         return self._run(x, mean, std, target.alpha, extra).clamp_(0, 1)
 
-    def _run(self, x: torch.Tensor, mean, std, alpha: float, extra: dict) -> torch.Tensor:
+    def _run(self, x: torch.Tensor, mean, std, alpha, extra: dict) -> torch.Tensor:
         """The network on x, at work_size if one is set, with the eager fallback."""
         h, w = x.shape[-2:]
         if min(h, w) < MIN_SIDE:
             raise VidstyleError(f"frames of {w}x{h} are too small for the model: it needs at least "
                                 f"{MIN_SIDE} pixels on each side")
-        if self.compiled:  # a tensor's value is not guarded: a new alpha must not recompile
+        if isinstance(alpha, tuple):  # one per frame, broadcast by adain as (N, 1, 1, 1)
+            if len(alpha) != x.shape[0]:
+                raise ValueError(f"{len(alpha)} alphas for {x.shape[0]} frames")
+            alpha = torch.tensor(alpha, dtype=torch.float32, device=self.device).view(-1, 1, 1, 1)
+        elif self.compiled:  # a tensor's value is not guarded: a new alpha must not recompile
             alpha = torch.full((), float(alpha), device=self.device)
         work_size = self.work_size  # read once: a live controller may change it meanwhile
         scaled = bool(work_size) and min(h, w) > work_size
