@@ -25,6 +25,21 @@ def test_the_fade_weight_rises_holds_and_falls():
     assert [fades.weight(i) for i in range(5)] == pytest.approx([0.125, 0.375, 0.625, 0.875, 1.0])
 
 
+def test_frames_without_timestamps_keep_the_time_scale():
+    from types import SimpleNamespace
+
+    def frame(pts):
+        return SimpleNamespace(pts=pts, time_base=Fraction(1, 24) if pts is not None else None)
+
+    fades = Fades(1.0, 0.0, Fraction(24), None)
+    # Two untimed frames, timed ones from pts 12 (0.5 s: a file whose video starts late),
+    # one untimed frame in between: the times go on rising by a frame each.
+    frames = [frame(None), frame(None), frame(12), frame(13), frame(None), frame(15)]
+    list(fades.timed(frames))
+    weights = [fades.weight(i) for i in range(6)]
+    assert weights == pytest.approx([(i + 0.5) / 24 for i in range(6)])
+
+
 def test_bad_fades_are_refused():
     with pytest.raises(VidstyleError, match="--fade-in must be 0 or more"):
         Fades(-1.0, 0.0, Fraction(24), 5.0)

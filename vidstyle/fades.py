@@ -45,18 +45,26 @@ class Fades:
         self.fade_in, self.fade_out, self.total = fade_in, fade_out, total
         self._frame_s = 1 / float(rate)
         self._times: dict[int, float] = {}  # frame index -> seconds, until its mix()
-        self._first: float | None = None
+        self._origin: float | None = None  # the timestamp that is 0 s
+        self._last: tuple[int, float] | None = None  # the last timed frame: (index, seconds)
 
     def __bool__(self) -> bool:
         return bool(self.fade_in or self.fade_out)
 
     def timed(self, frames: Iterable) -> Iterator:
-        """The frames (vidstyle.sources.Frame) passed on, each one's time noted."""
+        """The frames (vidstyle.sources.Frame) passed on, each one's time noted. A frame
+        without a timestamp follows the last timed one by its count, and frames before
+        the first timestamp keep their count's times, so the scale never restarts."""
         for index, frame in enumerate(frames):
             if frame.pts is not None and frame.time_base:
                 t = float(frame.pts * frame.time_base)
-                self._first = t if self._first is None else self._first
-                self._times[index] = t - self._first
+                if self._origin is None:
+                    self._origin = t - index * self._frame_s
+                self._last = (index, t - self._origin)
+                self._times[index] = t - self._origin
+            elif self._last is not None:
+                last_index, last_t = self._last
+                self._times[index] = last_t + (index - last_index) * self._frame_s
             yield frame
 
     def weight(self, index: int) -> float:

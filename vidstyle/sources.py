@@ -102,12 +102,14 @@ def _last_video_packet_end(path: Path, before_end_s: float = 5.0) -> float | Non
             if stream.time_base is None:
                 return None
             start = stream.start_time or 0
+            rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+            one_frame = max(1, round(1 / (rate * stream.time_base)))  # for packets without a duration
             if container.duration:  # microseconds; lands on a keyframe before that point
                 container.seek(max(0, container.duration - int(before_end_s * 1e6)))
-            end = None
+            end = None  # (a file that lists no duration is demuxed from its start: slower, still right)
             for packet in container.demux(stream):
                 if packet.pts is not None:
-                    end = max(end or 0, packet.pts + (packet.duration or 0))
+                    end = max(end or 0, packet.pts + (packet.duration or one_frame))
             return float((end - start) * stream.time_base) if end is not None else None
     except (av.error.FFmpegError, OSError, ValueError):
         return None
