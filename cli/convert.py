@@ -156,7 +156,6 @@ class SlowRunHint:
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.pipeline import convert_video
-
     from vidstyle.sinks import check_container, check_encoding
 
     check_encoding(args.crf, args.preset, args.codec)

@@ -271,8 +271,8 @@ def unique_path(folder, stem: str, suffix: str):
     """folder/stem.suffix, or stem_2, stem_3... if taken (never overwrite a recording).
 
     A name whose hidden partial file exists is taken too: a recording being finished
-    in the background moves from that name to the final one (an atomic rename), so
-    looking at the partial name first never misses it."""
+    in the background moves from that name to the final one (a hard link, then the
+    partial name goes), so looking at the partial name first never misses it."""
     from .outputs import partial_path
 
     path = folder / f"{stem}{suffix}"
