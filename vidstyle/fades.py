@@ -82,17 +82,13 @@ class Fades:
 
         return faded
 
-    def mix(self, index: int, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    def mix(self, index: int, original, stylized: np.ndarray) -> np.ndarray:
         """Frame `index`'s output mixed with its input frame by the fade weight (called once
-        per frame, in order, after its target)."""
+        per frame, in order, after its target). `original()` gives the input frame at the
+        output's size, asked for only where the weight is under 1."""
         w = self.weight(index)
         self._times.pop(index, None)
         if w >= 1.0:
             return stylized
-        if original.shape != stylized.shape:  # --size: the input frame at the output's size
-            import cv2
-
-            original = cv2.resize(original, (stylized.shape[1], stylized.shape[0]),
-                                  interpolation=cv2.INTER_AREA)
-        out = w * stylized.astype(np.float32) + (1.0 - w) * original.astype(np.float32)
+        out = w * stylized.astype(np.float32) + (1.0 - w) * original().astype(np.float32)
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)

@@ -58,7 +58,7 @@ class PreviewWindow:
         self.fullscreen = False
         self.show_overlay = True
         try:
-            cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)  # (KEEPRATIO: the default)
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL)  # resizable; keeps the picture's shape
         except cv2.error as exc:
             raise VidstyleError(
                 "no display available for the preview window (is DISPLAY set? "
@@ -671,23 +671,13 @@ class LiveRecorder:
 
     def _move_into_place(self):
         """The partial file moved to `path`, or to the next free name if another program
-        took `path` meanwhile (a hard link fails rather than replace a file)."""
-        import os
+        took `path` meanwhile (never replacing a file)."""
+        from .outputs import move_unless_taken
 
         partial, path = self._partial, self.path
-        while True:
-            try:
-                os.link(partial, path)
-            except FileExistsError:
-                path = unique_path(path.parent, self._stem, path.suffix)
-                continue
-            except OSError:  # a file system without hard links (FAT): look, then rename
-                while path.exists():
-                    path = unique_path(path.parent, self._stem, path.suffix)
-                partial.replace(path)
-                return path
-            partial.unlink()
-            return path
+        while not move_unless_taken(partial, path):
+            path = unique_path(path.parent, self._stem, path.suffix)
+        return path
 
     def finish_in_background(self, on_done: Callable[["LiveRecorder"], None] | None = None) -> None:
         """finish() in a thread of its own, so the feed goes on meanwhile; `saved` or

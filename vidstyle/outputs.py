@@ -28,22 +28,29 @@ def partial_path(output: Path) -> Path:
     return output.with_name(f".{output.stem}.{os.getpid()}.partial{output.suffix}")
 
 
+def move_unless_taken(tmp: Path, output: Path) -> bool:
+    """Move tmp to output unless output exists (True when moved; tmp is then gone).
+    A hard link fails if the name was taken meanwhile, e.g. by another run; on a file
+    system without hard links (FAT) it checks, then renames."""
+    try:
+        os.link(tmp, output)
+    except FileExistsError:
+        return False
+    except OSError:
+        if output.exists():
+            return False
+        tmp.replace(output)
+        return True
+    tmp.unlink()
+    return True
+
+
 def _move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
     if overwrite:
         tmp.replace(output)
         return
-    try:  # a hard link fails if the name was taken meanwhile (e.g. by another run)
-        os.link(tmp, output)
-        taken = False
-    except FileExistsError:
-        taken = True
-    except OSError:  # a file system without hard links: check, then rename
-        taken = output.exists()
-        if not taken:
-            tmp.replace(output)
-            return
-    tmp.unlink(missing_ok=True)
-    if taken:
+    if not move_unless_taken(tmp, output):
+        tmp.unlink(missing_ok=True)
         raise VidstyleError(f"output {output} appeared while this run was writing it; "
                             "pass --overwrite to replace it")
 

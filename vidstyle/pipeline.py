@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -153,8 +154,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                             t0 = time.perf_counter()
                             image = blend(frame.image, image)
                             report.steady_times.append(time.perf_counter() - t0)
-                        if fades:
-                            image = fades.mix(i, frame.image, image)
+                        if fades:  # the input frame at the output's size (--size), if needed
+                            image = fades.mix(i, partial(_fit, frame.image, image.shape), image)
                         sink.write(image, frame.pts)
                         if frame.pts is not None:
                             first, last = first or frame, frame
@@ -202,7 +203,7 @@ def _jobs(source: Iterable[Frame], batch: int, target_for, info: VideoInfo):
 
 
 def _job(frames: list[Frame], expected: tuple, index: int, target_for):
-    stacked = np.stack([f.image if f.image.shape == expected else _fit(f.image, expected) for f in frames])
+    stacked = np.stack([_fit(f.image, expected) for f in frames])
     return frames, stacked, target_for(index, stacked)
 
 
@@ -234,7 +235,10 @@ def _pad_batch(stacked: np.ndarray, target: Target, batch: int) -> tuple[np.ndar
 
 
 def _fit(image: np.ndarray, shape: tuple) -> np.ndarray:
-    """A frame whose size changed mid-stream is resized to the stream's declared size."""
+    """`image` resized to `shape`'s height and width (a frame whose size changed mid-stream,
+    an input frame at the output's --size); as it is when they match."""
+    if image.shape[:2] == tuple(shape[:2]):
+        return image
     import cv2
 
     return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)

@@ -405,7 +405,6 @@ class _Window:
             packet.dts = max(0, packet.dts - shift)
         return None
 
-
     def _where(self, t: float):
         """_BEFORE, _AFTER or None (inside) for a time in seconds."""
         if t < self.start - _SLACK_S:
