@@ -1,0 +1,87 @@
+"""Where the frame model's CPU time goes, op by op.
+
+Runs the network (encoder + AdaIN + decoder, one frame, the precision and layout
+the Stylizer picks) under torch.profiler and sums each aten op's self time over
+--calls calls per size, after warm-up calls. Ops are grouped into convolution,
+ReLU, padding, pooling, upsampling, layout copies and the rest, to check the
+claim that element-wise ops take a large share at 720p and to see what fusing
+them could save at most.
+
+    python benchmarks/op_profile.py --json benchmarks/results/op_profile.json
+"""
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from results_file import write_results
+from vidstyle.bench import random_target, synthetic_frames
+from vidstyle.stylizer import load_stylizer
+
+# aten op name fragment -> group; the first fragment that matches wins.
+GROUPS = [
+    ("convolution", "convolution"), ("conv2d", "convolution"),
+    ("relu", "relu"), ("clamp_min", "relu"),  # relu_ runs as clamp_min_
+    ("pad", "padding"),
+    ("max_pool", "pooling"),
+    ("upsample", "upsampling"),
+    ("copy_", "layout copies"), ("contiguous", "layout copies"), ("clone", "layout copies"),
+    ("to_copy", "layout copies"),
+]
+
+
+def group_of(op: str) -> str:
+    return next((group for fragment, group in GROUPS if fragment in op), "other")
+
+
+def profile_size(stylizer, w: int, h: int, calls: int, warmup: int) -> dict:
+    """Self CPU time per op (ms per frame) of `calls` frames of w x h."""
+    net = stylizer.net
+    mean, std = random_target(stylizer).stats.as_4d(stylizer.device)
+    frame = torch.from_numpy(synthetic_frames(1, w, h)).permute(0, 3, 1, 2).float() / 255
+    x = frame.to(stylizer.dtype).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        for _ in range(warmup):
+            net(x, mean, std)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(calls):
+                net(x, mean, std)
+    per_op = {e.key: e.self_cpu_time_total / 1000 / calls for e in prof.key_averages()
+              if e.key.startswith("aten::") and e.self_cpu_time_total > 0}
+    groups: dict = defaultdict(float)
+    for op, ms in per_op.items():
+        groups[group_of(op)] += ms
+    total = sum(per_op.values())
+    return {"size": f"{w}x{h}", "ms_per_frame": total,
+            "groups_ms": dict(sorted(groups.items(), key=lambda kv: -kv[1])),
+            "groups_share": {g: ms / total for g, ms in sorted(groups.items(), key=lambda kv: -kv[1])},
+            "top_ops_ms": dict(sorted(per_op.items(), key=lambda kv: -kv[1])[:12])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="full")
+    ap.add_argument("--sizes", nargs="+", default=["256x256", "640x360", "1280x720"])
+    ap.add_argument("--calls", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+
+    stylizer = load_stylizer(args.model, device="cpu")
+    rows = []
+    for size in args.sizes:
+        w, h = (int(v) for v in size.split("x"))
+        row = profile_size(stylizer, w, h, args.calls, args.warmup)
+        rows.append(row)
+        shares = ", ".join(f"{g} {s:.0%}" for g, s in row["groups_share"].items())
+        print(f"{args.model} {size:>9s} {row['ms_per_frame']:8.1f} ms/frame (op self time): {shares}",
+              flush=True)
+    write_results(args.json, model=args.model, precision=str(stylizer.dtype), rows=rows,
+                  method="torch.profiler self CPU time of aten ops, summed per op over --calls calls")
+
+
+if __name__ == "__main__":
+    main()
