@@ -67,27 +67,24 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         w, h = (int(v) for v in size.split("x"))
-        frame = torch.from_numpy(synthetic_frames(1, w, h)).permute(0, 3, 1, 2).float() / 255
-        x = frame.to(stylizer.dtype).contiguous(memory_format=torch.channels_last)
-        runs: dict = {False: [], True: []}
+        x = stylizer.to_device(synthetic_frames(1, w, h))  # model dtype, channels_last
+        runs: dict = {"default": [], "kept": []}
         with torch.no_grad():
             for _ in range(args.rounds):
-                for keep in (False, True):
-                    runs[keep].append(time_setting(stylizer.net, x, mean, std, keep, args.seconds))
+                for setting, rounds in runs.items():
+                    rounds.append(time_setting(stylizer.net, x, mean, std, setting == "kept", args.seconds))
         keep_freed_memory(False)
-        ratios = [kept[0] / default[0] for default, kept in zip(runs[False], runs[True])]
+        ratios = [kept[0] / default[0] for default, kept in zip(runs["default"], runs["kept"])]
         row = {"model": args.model, "size": size, "precision": str(stylizer.dtype),
-               "fps_default": statistics.median(r[0] for r in runs[False]),
-               "fps_kept": statistics.median(r[0] for r in runs[True]),
-               "faults_per_frame_default": statistics.median(r[1] for r in runs[False]),
-               "faults_per_frame_kept": statistics.median(r[1] for r in runs[True]),
+               "fps_default": statistics.median(r[0] for r in runs["default"]),
+               "fps_kept": statistics.median(r[0] for r in runs["kept"]),
+               "faults_per_frame_default": statistics.median(r[1] for r in runs["default"]),
+               "faults_per_frame_kept": statistics.median(r[1] for r in runs["kept"]),
                "ratio_kept_over_default": statistics.median(ratios), "rounds": runs}
         rows.append(row)
         print(f"{args.model} {size:>9s} default {row['fps_default']:.2f} FPS "
               f"({row['faults_per_frame_default']:.0f} faults/frame), kept {row['fps_kept']:.2f} FPS "
               f"({row['faults_per_frame_kept']:.0f}), ratio {row['ratio_kept_over_default']:.2f}", flush=True)
-    for row in rows:
-        row["rounds"] = {("kept" if k else "default"): v for k, v in row["rounds"].items()}
     write_results(args.json, rows=rows,
                   method="median of --rounds rounds; the two settings alternate in each round, main thread")
 

@@ -41,8 +41,7 @@ def profile_size(stylizer, w: int, h: int, calls: int, warmup: int) -> dict:
     """Self CPU time per op (ms per frame) of `calls` frames of w x h."""
     net = stylizer.net
     mean, std = random_target(stylizer).stats.as_4d(stylizer.device)
-    frame = torch.from_numpy(synthetic_frames(1, w, h)).permute(0, 3, 1, 2).float() / 255
-    x = frame.to(stylizer.dtype).contiguous(memory_format=torch.channels_last)
+    x = stylizer.to_device(synthetic_frames(1, w, h))  # model dtype, channels_last
     with torch.no_grad():
         for _ in range(warmup):
             net(x, mean, std)
@@ -55,9 +54,9 @@ def profile_size(stylizer, w: int, h: int, calls: int, warmup: int) -> dict:
     for op, ms in per_op.items():
         groups[group_of(op)] += ms
     total = sum(per_op.values())
-    return {"size": f"{w}x{h}", "ms_per_frame": total,
-            "groups_ms": dict(sorted(groups.items(), key=lambda kv: -kv[1])),
-            "groups_share": {g: ms / total for g, ms in sorted(groups.items(), key=lambda kv: -kv[1])},
+    groups_ms = dict(sorted(groups.items(), key=lambda kv: -kv[1]))
+    return {"size": f"{w}x{h}", "ms_per_frame": total, "groups_ms": groups_ms,
+            "groups_share": {g: ms / total for g, ms in groups_ms.items()},
             "top_ops_ms": dict(sorted(per_op.items(), key=lambda kv: -kv[1])[:12])}
 
 
