@@ -119,12 +119,14 @@ def _write(args, stylizer, results: list, interrupted: bool = False) -> None:
 
     import torch
 
+    from vidstyle.cpu_memory import freed_memory_kept
     from vidstyle.devices import describe_cpu
     from vidstyle.outputs import atomic_output
 
     doc = {"machine": describe_cpu(), "threads": torch.get_num_threads(),
            "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
            "gpu": torch.cuda.get_device_name() if stylizer.device.type == "cuda" else None,
+           "freed_memory_kept": freed_memory_kept(),
            **({"interrupted": True} if interrupted else {}), "results": results}
     if args.json == "-":
         print(json.dumps(doc, indent=2))

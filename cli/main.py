@@ -32,6 +32,18 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _keep_freed_memory() -> None:
+    """Process-wide, so the command line (which owns the process) sets it, before torch starts
+    any thread: each frame's feature maps then reuse memory instead of faulting it in anew
+    (vidstyle.cpu_memory). VIDSTYLE_KEEP_FREED_MEMORY=0 leaves the C library's defaults."""
+    import os
+
+    from vidstyle.cpu_memory import keep_freed_memory
+
+    kept = os.environ.get("VIDSTYLE_KEEP_FREED_MEMORY", "1") != "0" and keep_freed_memory()
+    logging.getLogger("vidstyle").debug("freed memory kept for reuse: %s", "yes" if kept else "no")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vidstyle",
@@ -55,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     handler.setFormatter(_LogFormat())
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
     logging.getLogger("PIL").setLevel(logging.INFO)  # its debug lines (every PNG chunk) drown ours
+    _keep_freed_memory()
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread (an embedding program): leave signals alone
