@@ -14,6 +14,7 @@ import argparse
 import statistics
 
 from results_file import write_results
+from vidstyle.cpu_memory import keep_freed_memory
 from vidstyle.bench import bench_file, bench_model, random_target
 from vidstyle.stylizer import load_stylizer
 
@@ -24,8 +25,11 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["lite"])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=4.0, help="about how long each measurement runs")
+    ap.add_argument("--glibc-defaults", action="store_true",
+                    help="leave glibc's malloc settings (the vidstyle command line keeps freed memory)")
     ap.add_argument("--json")
     args = ap.parse_args()
+    kept = not args.glibc_defaults and keep_freed_memory()  # as the command line does, before threads
 
     rows = []
     for model in args.models:
@@ -54,7 +58,7 @@ def main() -> None:
             one, two = (r for r in rows[-2:])
             print(f"      two workers / one: model-only {two['model_fps'] / one['model_fps']:.2f}x, "
                   f"end-to-end {two['e2e_fps'] / one['e2e_fps']:.2f}x", flush=True)
-    write_results(args.json, rows=rows,
+    write_results(args.json, freed_memory_kept=kept, rows=rows,
                   method="medians of --rounds rounds; workers 1 and 2 alternate within each round")
 
 

@@ -18,6 +18,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from results_file import write_results
+from vidstyle.cpu_memory import keep_freed_memory
 from vidstyle.bench import random_target, synthetic_frames
 from vidstyle.stylizer import load_stylizer
 
@@ -66,8 +67,11 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["256x256", "640x360", "1280x720"])
     ap.add_argument("--calls", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--glibc-defaults", action="store_true",
+                    help="leave glibc's malloc settings (the vidstyle command line keeps freed memory)")
     ap.add_argument("--json")
     args = ap.parse_args()
+    kept = not args.glibc_defaults and keep_freed_memory()  # as the command line does, before threads
 
     stylizer = load_stylizer(args.model, device="cpu")
     rows = []
@@ -78,7 +82,8 @@ def main() -> None:
         shares = ", ".join(f"{g} {s:.0%}" for g, s in row["groups_share"].items())
         print(f"{args.model} {size:>9s} {row['ms_per_frame']:8.1f} ms/frame (op self time): {shares}",
               flush=True)
-    write_results(args.json, model=args.model, precision=str(stylizer.dtype), rows=rows,
+    write_results(args.json, freed_memory_kept=kept, model=args.model, precision=str(stylizer.dtype),
+                  rows=rows,
                   method="torch.profiler self CPU time of aten ops, summed per op over --calls calls")
 
 

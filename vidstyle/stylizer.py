@@ -20,6 +20,7 @@ from torch import nn
 
 from .adain import StyleStats, adain, masked_adain
 from .color import rgb_to_yuv, yuv_to_rgb
+from .conv_relu import fuse_conv_relu
 from .decoder import Decoder
 from .devices import PRECISIONS, cpu_has_bf16, resolve_device, resolve_precision  # noqa: F401 (re-exported)
 from .encoder import Encoder
@@ -120,12 +121,14 @@ class Stylizer:
     `work_size` runs the model with the frame's shorter side at that many pixels
     and scales its output back to the frame's size (faster, softer detail);
     frames whose shorter side is already at most `work_size` run as they are.
+    On a CPU, each convolution and the ReLU after it run as one oneDNN call
+    (vidstyle.conv_relu; the same output); `fuse_relu=False` keeps them apart.
     """
 
     def __init__(self, decoder: nn.Module | None = None, device: str = "auto",
                  precision: str = "auto", encoder: Encoder | None = None, compile: bool = False,
                  frame_encoder: nn.Module | None = None, work_size: int | None = None,
-                 model_name: str | None = None):
+                 model_name: str | None = None, fuse_relu: bool = True):
         if work_size is not None and work_size < MIN_SIDE:
             raise VidstyleError(f"the work size must be at least {MIN_SIDE} pixels, got {work_size}")
         self.device = resolve_device(device)
@@ -141,6 +144,9 @@ class Stylizer:
         self._style_encoder = copy.deepcopy(encoder).float().to(self.device).eval()
         net = StyleNet(copy.deepcopy(frame_encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
+        # Compiling fuses by itself; on CUDA cuDNN picks its own kernels.
+        fuse = fuse_relu and self.device.type == "cpu" and not compile
+        self.relu_fused = fuse and fuse_conv_relu(self.net) > 0
         self._eager = self.net
         self.compiled = False
         if compile:
@@ -166,7 +172,7 @@ class Stylizer:
     def describe(self) -> dict:
         """What runs: the frame model, the size it runs at, the device and the precision."""
         return {"model": self.model_name, "work_size": self.work_size,
-                "device": str(self.device), "precision": self.precision}
+                "device": str(self.device), "precision": self.precision, "relu_fused": self.relu_fused}
 
     # -- styles ----------------------------------------------------------
     @torch.no_grad()
@@ -272,7 +278,7 @@ def load_stylizer(model: str = "full", weights: str | None = None, **options) ->
     """A Stylizer for the named frame model with its shipped weights (or the file `weights`).
 
     model: "full", "lite", "tiny" or "auto" (pick_model). options: device, precision,
-    compile, work_size, encoder (see Stylizer).
+    compile, work_size, encoder, fuse_relu (see Stylizer).
     """
     if model == "auto":
         model = pick_model(weights, options.get("device", "auto"))

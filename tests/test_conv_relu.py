@@ -1,0 +1,94 @@
+"""Convolution + ReLU fused on the CPU (vidstyle.conv_relu): the same output, parameters and
+training behaviour as the two ops."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import vidstyle.conv_relu as conv_relu
+from vidstyle.conv_relu import ConvReLU, fuse_conv_relu
+from vidstyle.layers import ReflectionPad
+from vidstyle.stylizer import Stylizer
+
+from conftest import frames_rgb
+
+needs_onednn = pytest.mark.skipif(conv_relu._POINTWISE is None, reason="torch built without oneDNN")
+
+
+def small_net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(ReflectionPad(), nn.Conv2d(3, 8, 3), nn.ReLU(inplace=True),
+                         nn.Sequential(nn.Conv2d(8, 8, 1), nn.ReLU()),  # nested, 1x1
+                         nn.Conv2d(8, 4, 3, padding=1), nn.Upsample(scale_factor=2),
+                         nn.Conv2d(4, 3, 3))  # last: no ReLU after it, stays a Conv2d
+
+
+@pytest.fixture
+def fused_calls(monkeypatch) -> list:
+    """Counts the fused oneDNN calls, so a test can tell they were made."""
+    calls = []
+    real = conv_relu._POINTWISE
+
+    def counting(*args):
+        calls.append(args[0].dtype)
+        return real(*args)
+    monkeypatch.setattr(conv_relu, "_POINTWISE", counting)
+    return calls
+
+
+def test_pairs_are_fused_in_place_and_parameters_keep_their_names():
+    net = small_net()
+    names = {k: v.clone() for k, v in net.state_dict().items()}
+    assert fuse_conv_relu(net) == 2
+    assert isinstance(net[1], ConvReLU) and isinstance(net[2], nn.Identity)
+    assert isinstance(net[3][0], ConvReLU) and type(net[4]) is nn.Conv2d and type(net[6]) is nn.Conv2d
+    assert {k: torch.equal(v, names[k]) for k, v in net.state_dict().items()} == {k: True for k in names}
+    assert fuse_conv_relu(net) == 0  # nothing left to fuse
+
+
+@needs_onednn
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float32, 1e-5), (torch.bfloat16, 0.02)])
+def test_fused_inference_matches_the_two_ops(dtype, tolerance, fused_calls):
+    ref = small_net().to(dtype, memory_format=torch.channels_last).eval()
+    fused = copy.deepcopy(ref)
+    fuse_conv_relu(fused)
+    x = torch.rand(2, 3, 20, 28).to(dtype).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected, got = ref(x), fused(x)
+    assert fused_calls == [dtype, dtype]  # both pairs went through oneDNN's fused call
+    assert got.dtype == dtype and got.shape == expected.shape
+    assert (got.float() - expected.float()).abs().max().item() <= tolerance
+
+
+def test_training_and_autocast_take_the_two_ops(fused_calls):
+    ref = small_net()
+    fused = copy.deepcopy(ref)
+    fuse_conv_relu(fused)
+    x = torch.rand(1, 3, 16, 16)
+    ref(x).square().sum().backward()
+    fused(x).square().sum().backward()  # gradients flow: the unfused path ran
+    assert fused_calls == []
+    for (name, p), q in zip(ref.named_parameters(), fused.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-5), name
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert fused(x).shape == ref(x).shape
+    assert fused_calls == []
+
+
+@needs_onednn
+def test_the_cpu_stylizer_fuses_and_stylizes_as_the_unfused_one(encoder, random_decoder, fused_calls):
+    from vidstyle.bench import random_target
+
+    fused = Stylizer(random_decoder, device="cpu", encoder=encoder)
+    plain = Stylizer(random_decoder, device="cpu", encoder=encoder, fuse_relu=False)
+    assert fused.relu_fused and not plain.relu_fused and fused.describe()["relu_fused"]
+    target = random_target(plain)
+    frames = frames_rgb(2, 48, 32)
+    expected = plain.stylize_frames(frames, target)
+    assert fused_calls == []
+    got = fused.stylize_frames(frames, target)
+    assert len(fused_calls) == 17  # every convolution with a ReLU after it: 9 encoder, 8 decoder
+    diff = np.abs(got.astype(int) - expected.astype(int))
+    assert diff.max() <= 2 and diff.mean() < 0.05

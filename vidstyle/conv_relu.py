@@ -1,0 +1,67 @@
+"""Convolution and ReLU in one oneDNN call on the CPU, for the frame model.
+
+Eager PyTorch runs a convolution, then ReLU as a second pass over the whole output;
+with freed memory kept (vidstyle.cpu_memory) that pass took 23-28% of the full model's
+time at 640x360 and 1280x720 on the AMX CPU (benchmarks/op_profile.py, RESULTS.md,
+session 15). oneDNN can apply the ReLU as the convolution writes its output (the
+"post-op" torch.compile also uses): the same numbers in one pass fewer.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _pointwise_op():
+    try:
+        return torch.ops.mkldnn._convolution_pointwise
+    except (AttributeError, RuntimeError):  # a torch built without oneDNN
+        return None
+
+
+_POINTWISE = _pointwise_op() if torch.backends.mkldnn.is_available() else None
+
+
+class ConvReLU(nn.Conv2d):
+    """A Conv2d followed by ReLU: one fused oneDNN call for CPU inference, else the two ops.
+
+    The fused call is taken for CPU tensors in fp32 or bf16 in the weights' dtype, with
+    no gradient wanted and autocast off; anything else (CUDA, training) runs conv2d then
+    ReLU, so the module stays correct wherever it goes.
+    """
+
+    @classmethod
+    def from_conv(cls, conv: nn.Conv2d) -> "ConvReLU":
+        fused = cls(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                    conv.dilation, conv.groups, conv.bias is not None, conv.padding_mode,
+                    device=conv.weight.device, dtype=conv.weight.dtype)
+        fused.weight, fused.bias = conv.weight, conv.bias  # the same parameters, not copies
+        return fused
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._fusable(x):
+            return _POINTWISE(x, self.weight, self.bias, list(self.padding), list(self.stride),
+                              list(self.dilation), self.groups, "relu", [], "")
+        return F.relu(super().forward(x))
+
+    def _fusable(self, x: torch.Tensor) -> bool:
+        return (_POINTWISE is not None and x.device.type == "cpu"
+                and x.dtype in (torch.float32, torch.bfloat16) and x.dtype == self.weight.dtype
+                and not (torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad))
+                and not torch.is_autocast_enabled("cpu")
+                and self.padding_mode == "zeros" and not isinstance(self.padding, str))
+
+
+def fuse_conv_relu(module: nn.Module) -> int:
+    """In place, every Conv2d followed by a ReLU within an nn.Sequential of `module` becomes
+    a ConvReLU and the ReLU an nn.Identity, so parameter names and indices are unchanged.
+    Returns how many pairs were fused."""
+    fused = 0
+    for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        for i in range(len(seq) - 1):
+            conv, relu = seq[i], seq[i + 1]
+            if type(conv) is nn.Conv2d and isinstance(relu, nn.ReLU):
+                seq[i], seq[i + 1] = ConvReLU.from_conv(conv), nn.Identity()
+                fused += 1
+    return fused
