@@ -1,11 +1,11 @@
 """Where the frame model's CPU time goes, op by op.
 
 Runs the network (encoder + AdaIN + decoder, one frame, the precision and layout
-the Stylizer picks) under torch.profiler and sums each aten op's self time over
---calls calls per size, after warm-up calls. Ops are grouped into convolution,
-ReLU, padding, pooling, upsampling, layout copies and the rest, to check the
-claim that element-wise ops take a large share at 720p and to see what fusing
-them could save at most.
+the Stylizer picks) under torch.profiler and sums each aten (and mkldnn: the fused
+convolution + ReLU, vidstyle.conv_relu) op's self time over --calls calls per size,
+after warm-up calls. Ops are grouped into convolution, ReLU, padding, pooling,
+upsampling, layout copies and the rest, to check the claim that element-wise ops
+take a large share at 720p and to see what fusing them could save at most.
 
     python benchmarks/op_profile.py --json benchmarks/results/op_profile.json
 """
@@ -50,7 +50,7 @@ def profile_size(stylizer, w: int, h: int, calls: int, warmup: int) -> dict:
             for _ in range(calls):
                 net(x, mean, std)
     per_op = {e.key: e.self_cpu_time_total / 1000 / calls for e in prof.key_averages()
-              if e.key.startswith("aten::") and e.self_cpu_time_total > 0}
+              if e.key.startswith(("aten::", "mkldnn::")) and e.self_cpu_time_total > 0}
     groups: dict = defaultdict(float)
     for op, ms in per_op.items():
         groups[group_of(op)] += ms
