@@ -92,3 +92,20 @@ def test_the_cpu_stylizer_fuses_and_stylizes_as_the_unfused_one(encoder, random_
     assert len(fused_calls) == 17  # every convolution with a ReLU after it: 9 encoder, 8 decoder
     diff = np.abs(got.astype(int) - expected.astype(int))
     assert diff.max() <= 2 and diff.mean() < 0.05
+
+
+def test_a_failing_fused_call_falls_back_to_the_two_ops_for_good(monkeypatch):
+    ref = small_net().eval()
+    fused = copy.deepcopy(ref)
+    fuse_conv_relu(fused)
+    calls = []
+
+    def unsupported(*args):
+        calls.append(1)
+        raise RuntimeError("mkldnn: this build has no such primitive")
+    monkeypatch.setattr(conv_relu, "_POINTWISE", unsupported)
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(fused(x), ref(x), atol=1e-6)
+        assert torch.allclose(fused(x), ref(x), atol=1e-6)
+    assert calls == [1] and conv_relu._POINTWISE is None  # tried once, then left alone

@@ -8,6 +8,8 @@ session 15). oneDNN can apply the ReLU as the convolution writes its output (the
 """
 from __future__ import annotations
 
+import logging
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -21,6 +23,7 @@ def _pointwise_op():
 
 
 _POINTWISE = _pointwise_op() if torch.backends.mkldnn.is_available() else None
+log = logging.getLogger(__name__)
 
 
 class ConvReLU(nn.Conv2d):
@@ -28,7 +31,8 @@ class ConvReLU(nn.Conv2d):
 
     The fused call is taken for CPU tensors in fp32 or bf16 in the weights' dtype, with
     no gradient wanted and autocast off; anything else (CUDA, training) runs conv2d then
-    ReLU, so the module stays correct wherever it goes.
+    ReLU, so the module stays correct wherever it goes. Should the fused call fail, the
+    process runs the two ops from then on.
     """
 
     @classmethod
@@ -40,9 +44,14 @@ class ConvReLU(nn.Conv2d):
         return fused
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        global _POINTWISE
         if self._fusable(x):
-            return _POINTWISE(x, self.weight, self.bias, list(self.padding), list(self.stride),
-                              list(self.dilation), self.groups, "relu", [], "")
+            try:
+                return _POINTWISE(x, self.weight, self.bias, list(self.padding), list(self.stride),
+                                  list(self.dilation), self.groups, "relu", [], "")
+            except RuntimeError as exc:  # a oneDNN build that lacks it (an ARM one, a dtype): never again
+                log.debug("fused convolution + ReLU unavailable (%s); running the two ops", exc)
+                _POINTWISE = None
         return F.relu(super().forward(x))
 
     def _fusable(self, x: torch.Tensor) -> bool:
