@@ -24,6 +24,7 @@ from vidstyle.stylizer import load_stylizer
 
 # aten op name fragment -> group; the first fragment that matches wins.
 GROUPS = [
+    ("_convolution_pointwise", "convolution + ReLU"),  # fused (vidstyle.conv_relu)
     ("convolution", "convolution"), ("conv2d", "convolution"),
     ("relu", "relu"), ("clamp_min", "relu"),  # relu_ runs as clamp_min_
     ("pad", "padding"),
@@ -84,7 +85,8 @@ def main() -> None:
               flush=True)
     write_results(args.json, freed_memory_kept=kept, model=args.model, precision=str(stylizer.dtype),
                   rows=rows,
-                  method="torch.profiler self CPU time of aten ops, summed per op over --calls calls")
+                  method="torch.profiler self CPU time of aten and mkldnn ops, summed per op over "
+                         "--calls calls")
 
 
 if __name__ == "__main__":

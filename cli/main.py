@@ -35,12 +35,15 @@ def _version() -> str:
 def _keep_freed_memory() -> None:
     """Process-wide, so the command line (which owns the process) sets it, before torch starts
     any thread: each frame's feature maps then reuse memory instead of faulting it in anew
-    (vidstyle.cpu_memory). VIDSTYLE_KEEP_FREED_MEMORY=0 leaves the C library's defaults."""
+    (vidstyle.cpu_memory). VIDSTYLE_KEEP_FREED_MEMORY=0 (or no/off/false) leaves the C
+    library's defaults."""
     import os
 
     from vidstyle.cpu_memory import keep_freed_memory
 
-    kept = os.environ.get("VIDSTYLE_KEEP_FREED_MEMORY", "1") != "0" and keep_freed_memory()
+    setting = os.environ.get("VIDSTYLE_KEEP_FREED_MEMORY", "1").strip().lower()
+    wanted = setting not in ("0", "no", "off", "false")
+    kept = wanted and keep_freed_memory()
     logging.getLogger("vidstyle").debug("freed memory kept for reuse: %s", "yes" if kept else "no")
 
 

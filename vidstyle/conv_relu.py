@@ -24,15 +24,34 @@ def _pointwise_op():
 
 _POINTWISE = _pointwise_op() if torch.backends.mkldnn.is_available() else None
 log = logging.getLogger(__name__)
+_works: dict[torch.dtype, bool] = {}
+
+
+def fusion_available(dtype: torch.dtype) -> bool:
+    """Whether this torch's oneDNN runs the fused call in `dtype` (tried once per dtype on a
+    tiny input: some builds, e.g. for ARM, lack it), so that frames never have to find out."""
+    if dtype not in _works:
+        ok = _POINTWISE is not None and dtype in (torch.float32, torch.bfloat16)
+        if ok:
+            x = torch.ones(1, 2, 3, 3, dtype=dtype).contiguous(memory_format=torch.channels_last)
+            w = torch.ones(2, 2, 1, 1, dtype=dtype)
+            try:
+                with torch.no_grad():
+                    ok = bool((_POINTWISE(x, w, None, [0, 0], [1, 1], [1, 1], 1, "relu", [], "") == 2).all())
+            except RuntimeError as exc:
+                log.debug("fused convolution + ReLU unavailable in %s (%s)", dtype, exc)
+                ok = False
+        _works[dtype] = ok
+    return _works[dtype]
 
 
 class ConvReLU(nn.Conv2d):
     """A Conv2d followed by ReLU: one fused oneDNN call for CPU inference, else the two ops.
 
-    The fused call is taken for CPU tensors in fp32 or bf16 in the weights' dtype, with
-    no gradient wanted and autocast off; anything else (CUDA, training) runs conv2d then
-    ReLU, so the module stays correct wherever it goes. Should the fused call fail, the
-    process runs the two ops from then on.
+    The fused call is taken for 4-d CPU tensors in fp32 or bf16 in the weights' dtype,
+    with no gradient wanted, autocast off and no tracing or compiling under way; anything
+    else (CUDA, training, ONNX export) runs conv2d then ReLU, so the module stays correct
+    wherever it goes. Use it where fusion_available(dtype) holds.
     """
 
     @classmethod
@@ -41,24 +60,21 @@ class ConvReLU(nn.Conv2d):
                     conv.dilation, conv.groups, conv.bias is not None, conv.padding_mode,
                     device=conv.weight.device, dtype=conv.weight.dtype)
         fused.weight, fused.bias = conv.weight, conv.bias  # the same parameters, not copies
-        return fused
+        return fused.train(conv.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        global _POINTWISE
         if self._fusable(x):
-            try:
-                return _POINTWISE(x, self.weight, self.bias, list(self.padding), list(self.stride),
-                                  list(self.dilation), self.groups, "relu", [], "")
-            except RuntimeError as exc:  # a oneDNN build that lacks it (an ARM one, a dtype): never again
-                log.debug("fused convolution + ReLU unavailable (%s); running the two ops", exc)
-                _POINTWISE = None
+            return _POINTWISE(x, self.weight, self.bias, list(self.padding), list(self.stride),
+                              list(self.dilation), self.groups, "relu", [], "")
         return F.relu(super().forward(x))
 
     def _fusable(self, x: torch.Tensor) -> bool:
-        return (_POINTWISE is not None and x.device.type == "cpu"
+        wants_grad = torch.is_grad_enabled() and (
+            x.requires_grad or any(p.requires_grad for p in (self.weight, self.bias) if p is not None))
+        return (_POINTWISE is not None and x.device.type == "cpu" and x.dim() == 4
                 and x.dtype in (torch.float32, torch.bfloat16) and x.dtype == self.weight.dtype
-                and not (torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad))
-                and not torch.is_autocast_enabled("cpu")
+                and not wants_grad and not torch.is_autocast_enabled("cpu")
+                and not (torch.jit.is_tracing() or torch.jit.is_scripting() or torch.compiler.is_compiling())
                 and self.padding_mode == "zeros" and not isinstance(self.padding, str))
 
 
@@ -71,6 +87,6 @@ def fuse_conv_relu(module: nn.Module) -> int:
         for i in range(len(seq) - 1):
             conv, relu = seq[i], seq[i + 1]
             if type(conv) is nn.Conv2d and isinstance(relu, nn.ReLU):
-                seq[i], seq[i + 1] = ConvReLU.from_conv(conv), nn.Identity()
+                seq[i], seq[i + 1] = ConvReLU.from_conv(conv), nn.Identity().train(relu.training)
                 fused += 1
     return fused

@@ -20,7 +20,7 @@ from torch import nn
 
 from .adain import StyleStats, adain, masked_adain
 from .color import rgb_to_yuv, yuv_to_rgb
-from .conv_relu import fuse_conv_relu
+from .conv_relu import fuse_conv_relu, fusion_available
 from .decoder import Decoder
 from .devices import PRECISIONS, cpu_has_bf16, resolve_device, resolve_precision  # noqa: F401 (re-exported)
 from .encoder import Encoder
@@ -145,7 +145,7 @@ class Stylizer:
         net = StyleNet(copy.deepcopy(frame_encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
         # Compiling fuses by itself; on CUDA cuDNN picks its own kernels.
-        fuse = fuse_relu and self.device.type == "cpu" and not compile
+        fuse = fuse_relu and self.device.type == "cpu" and not compile and fusion_available(self.dtype)
         self.relu_fused = fuse and fuse_conv_relu(self.net) > 0
         self._eager = self.net
         self.compiled = False
