@@ -81,8 +81,11 @@ def test_the_environments_own_malloc_settings_win():
 def test_the_command_line_keeps_freed_memory_unless_told_not_to(tmp_path):
     def bench(**env) -> dict:
         command = ("bench --model tiny --sizes 32x32 --steps 1 --seconds 0 --no-file --json -").split()
-        out = subprocess.run([sys.executable, "-m", "vidstyle.cli.main", *command],
-                             env={**_clean_environment(), **env}, check=True, capture_output=True, text=True)
+        # Run outside the checkout: there `vidstyle` would be the source folder, which has no cli/
+        # (the installed package maps cli/ to vidstyle.cli).
+        out = subprocess.run([sys.executable, "-m", "vidstyle.cli.main", *command], cwd=tmp_path,
+                             env={**_clean_environment(), **env}, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
     assert bench()["freed_memory_kept"] is True
