@@ -288,7 +288,8 @@ def recording_window(on_tenth_frame):
 
 @pytest.mark.frames(3000)  # more than the test needs: Ctrl-C ends it
 @pytest.mark.parametrize("signals", [["INT"], ["INT", "INT"], ["TERM"]])
-def test_signals_while_a_recording_finishes(capsys, monkeypatch, tmp_path, fake_camera, style_png, signals):
+def test_signals_while_a_recording_finishes(capsys, monkeypatch, request, tmp_path, fake_camera, style_png,
+                                            signals):
     import signal
 
     import av
@@ -311,6 +312,9 @@ def test_signals_while_a_recording_finishes(capsys, monkeypatch, tmp_path, fake_
 
     monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
     monkeypatch.setattr(vidstyle.sinks.VideoFileSink, "close", close_with_signals)
+    # Ctrl-C as in a terminal, even where the suite runs in the background (nohup ignores SIGINT)
+    sigint_before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, sigint_before))
     sigterm_before = signal.getsignal(signal.SIGTERM)
     code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
                          "--save-dir", tmp_path / "rec")
