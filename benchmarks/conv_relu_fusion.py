@@ -3,7 +3,8 @@
 For each model and size: model-only FPS (vidstyle.bench.bench_model, default workers)
 and end-to-end file conversion FPS (vidstyle.bench.bench_file on a generated clip)
 with the fused stylizer and with `fuse_relu=False`, alternating within each round;
-medians. Freed memory is kept, as the command line keeps it.
+medians. Both settings convert the same clip (its length from the first round's
+slower model-only FPS). Freed memory is kept, as the command line keeps it.
 
     python benchmarks/conv_relu_fusion.py --json benchmarks/results/conv_relu_fusion.json
 """
@@ -36,14 +37,17 @@ def main() -> None:
         for size in args.sizes:
             w, h = (int(v) for v in size.split("x"))
             runs: dict = {name: {"model": [], "end-to-end": []} for name in stylizers}
+            frames = None
             for _ in range(args.rounds):
                 for name, st in stylizers.items():
                     m = bench_model(st, w, h, 1, steps=4, target=target, min_seconds=args.seconds)
-                    frames = max(16, round(m["fps"] * args.seconds))
-                    e2e = bench_file(st, w, h, 1, frames, target=target)[-1]
                     runs[name]["model"].append(m["fps"])
+                if frames is None:  # one clip for both settings: about --seconds for the slower one
+                    frames = max(16, round(min(r["model"][0] for r in runs.values()) * args.seconds))
+                for name, st in stylizers.items():
+                    e2e = bench_file(st, w, h, 1, frames, target=target)[-1]
                     runs[name]["end-to-end"].append(e2e["fps"])
-            row = {"model": model, "size": size, "runs": runs,
+            row = {"model": model, "size": size, "clip frames": frames, "runs": runs,
                    **{f"{stage} fps {name}": statistics.median(runs[name][stage])
                       for name in stylizers for stage in ("model", "end-to-end")}}
             for stage in ("model", "end-to-end"):

@@ -90,3 +90,11 @@ def test_the_command_line_keeps_freed_memory_unless_told_not_to(tmp_path):
 
     assert bench()["freed_memory_kept"] is True
     assert bench(VIDSTYLE_KEEP_FREED_MEMORY="0")["freed_memory_kept"] is False
+
+
+def test_a_trim_threshold_beyond_a_c_int_is_refused():
+    from vidstyle.cpu_memory import keep_freed_memory
+
+    for bad in (-1, 1 << 31):
+        with pytest.raises(ValueError, match="trim_threshold"):
+            keep_freed_memory(trim_threshold=bad)

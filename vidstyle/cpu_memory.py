@@ -52,9 +52,13 @@ def keep_freed_memory(trim_threshold: int = 1 << 30) -> bool:
     theirs. The process's resident memory then stays near its peak until it exits.
 
     Returns whether it was applied: not off glibc (macOS, Windows, musl), and not when
-    the environment sets malloc's tunables itself (those are the user's choice).
+    the environment sets malloc's tunables itself (those are the user's choice). glibc
+    cannot report its current settings, so if one of them is refused the ones before it
+    stay applied; glibc refuses none of these values.
     """
     global _kept
+    if not 0 <= trim_threshold < 1 << 31:  # mallopt takes a C int
+        raise ValueError(f"trim_threshold must be between 0 and 2**31 - 1 bytes, not {trim_threshold}")
     libc = _glibc()
     if libc is None or malloc_set_by_environment():
         return False
