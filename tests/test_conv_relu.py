@@ -119,3 +119,24 @@ def test_tracing_and_unbatched_input_take_the_two_ops(fused_calls):
         fused_calls.clear()
         assert net[1](x[0]).shape == (8, 14, 14)  # (C, H, W) works as Conv2d does
     assert fused_calls == []
+
+
+@needs_onednn
+def test_the_eager_fallback_of_a_compiled_stylizer_is_fused(monkeypatch, encoder, random_decoder):
+    from vidstyle.bench import random_target
+
+    def no_compiler(*args, **kwargs):
+        raise RuntimeError("no C++ compiler")
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    unavailable = Stylizer(random_decoder, device="cpu", encoder=encoder, compile=True)
+    assert not unavailable.compiled and unavailable.relu_fused  # torch.compile unavailable
+
+    def failing_graph(*args, **kwargs):
+        raise RuntimeError("inductor: the compiled graph failed")
+    monkeypatch.setattr(torch, "compile", lambda module, **kwargs: failing_graph)
+    failing = Stylizer(random_decoder, device="cpu", encoder=encoder, compile=True)
+    assert failing.compiled and not failing.relu_fused  # compiling would fuse by itself
+    out = failing.stylize_frames(frames_rgb(1, 48, 32), random_target(failing))  # it fell back
+    assert out.shape == (1, 32, 48, 3)
+    assert not failing.compiled and failing.relu_fused and failing.net is failing._eager
+    assert any(isinstance(m, ConvReLU) for m in failing.net.modules())

@@ -145,9 +145,11 @@ class Stylizer:
         net = StyleNet(copy.deepcopy(frame_encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
         # Compiling fuses by itself; on CUDA cuDNN picks its own kernels.
-        fuse = fuse_relu and self.device.type == "cpu" and not compile and fusion_available(self.dtype)
-        self.relu_fused = fuse and fuse_conv_relu(self.net) > 0
+        self._fuse_relu = fuse_relu
+        self.relu_fused = False
         self._eager = self.net
+        if not compile:
+            self._fuse_eager()
         self.compiled = False
         if compile:
             self._compile()
@@ -163,7 +165,18 @@ class Stylizer:
             self.compiled = True
         except Exception as exc:  # an unsupported platform must not stop the user
             log.warning("torch.compile unavailable (%s); running eagerly", exc)
-            self.net = self._eager
+            self._fall_back_to_eager()
+
+    def _fuse_eager(self) -> None:
+        """Convolution + ReLU pairs fused on CPU where the build has the call (compiling fuses by
+        itself; on CUDA cuDNN picks its own kernels)."""
+        if self._fuse_relu and self.device.type == "cpu" and fusion_available(self.dtype):
+            self.relu_fused = fuse_conv_relu(self._eager) > 0 or self.relu_fused
+
+    def _fall_back_to_eager(self) -> None:
+        """Eager from now on, fused as an eager stylizer would have been."""
+        self.net, self.compiled = self._eager, False
+        self._fuse_eager()
 
     @property
     def precision(self) -> str:
@@ -244,7 +257,7 @@ class Stylizer:
             if not self.compiled:
                 raise
             log.warning("compiled model failed (%s); falling back to eager", exc)
-            self.net, self.compiled = self._eager, False
+            self._fall_back_to_eager()
             out = self.net(x, mean, std, alpha, **extra)
         if scaled:
             out = F.interpolate(out.float(), size=(h, w), mode="bilinear", align_corners=False)
