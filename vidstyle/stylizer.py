@@ -144,7 +144,6 @@ class Stylizer:
         self._style_encoder = copy.deepcopy(encoder).float().to(self.device).eval()
         net = StyleNet(copy.deepcopy(frame_encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
-        # Compiling fuses by itself; on CUDA cuDNN picks its own kernels.
         self._fuse_relu = fuse_relu
         self.relu_fused = False
         self._eager = self.net
