@@ -139,11 +139,13 @@ def run(args) -> int:
         close_error = close_all(stack, held)
         if close_error is not None:  # said too, or the first error would hide it
             fail(str(close_error))
+        if held.terminated:  # a SIGTERM while it was finished: the exit says so (143)
+            raise Terminated() from None
         raise
     close_error = close_all(stack, held)  # said after the summary
     if stats.ended_by_camera:
         print("camera stopped sending frames (unplugged?); stopped cleanly")
-    terminated = isinstance(stats.interruption, Terminated)
+    terminated = held.terminated or isinstance(stats.interruption, Terminated)
     if stats.interrupted:
         print("stopped (terminated)" if terminated else "stopped (Ctrl-C)")
     print(f"{stats.frames} frames, {stats.fps:.1f} FPS ({stylizer.model_name} model on {stylizer.device}), "
@@ -166,15 +168,20 @@ def run(args) -> int:
 
 def close_all(stack, held):
     """Close the camera, windows and recordings; a recording is finished here, so a second
-    Ctrl-C must not cut it off (`held`). Returns a recording's failure instead of raising it."""
+    Ctrl-C must not cut it off (`held`). Returns a recording's failure instead of raising it;
+    a SIGTERM meanwhile is left in `held.terminated`, so the summary still comes first."""
     from vidstyle.errors import VidstyleError
 
-    with held:
-        try:
-            stack.close()
-        except VidstyleError as exc:
-            return exc
-    return None
+    error = None
+    try:
+        with held:
+            try:
+                stack.close()
+            except VidstyleError as exc:
+                error = exc
+    except Terminated:
+        pass
+    return error
 
 
 def open_virtual_camera(camera, args, fps: float):

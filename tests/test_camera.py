@@ -329,6 +329,9 @@ def test_signals_while_a_recording_finishes(capsys, monkeypatch, request, tmp_pa
         assert len(files) == 1 and files[0].suffix == ".mp4"
         with av.open(str(files[0])) as c:
             assert sum(1 for _ in c.decode(video=0)) >= 5
+        assert " frames, " in out and f"recording: {files[0]}" in out  # the summary still comes
+        if signals == ["TERM"]:
+            assert "stopped (terminated)" in out and err.rstrip().endswith("error: terminated")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert signal.getsignal(signal.SIGTERM) is sigterm_before
 
