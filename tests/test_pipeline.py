@@ -171,32 +171,50 @@ def test_frame_rate_is_kept(clip, tmp_path, stylizer, target):
         assert a.streams.video[0].average_rate == b.streams.video[0].average_rate == Fraction(24)
 
 
-def test_audio_is_reencoded_when_the_container_cannot_copy_it(tmp_path, stylizer, target):
-    # pcm_u8 is fine in Matroska but MP4 cannot carry it.
-    src = tmp_path / "pcm.mkv"
-    with av.open(str(src), "w") as c:
+def clip_with_audio(path, codec: str, rate: int, layout: str):
+    """Six frames of H.264 and a quarter second of `codec` audio (a Matroska file holds any)."""
+    with av.open(str(path), "w") as c:
         v = c.add_stream("libx264", rate=24)
         v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
-        a = c.add_stream("pcm_u8", rate=8000)
-        a.layout = "mono"
+        a = c.add_stream(codec, rate=rate)
+        a.layout = layout
+        fmt = a.codec_context.codec.audio_formats[0].name
         for i in range(6):
             f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")
             f.pts, f.time_base = i, Fraction(1, 24)
             c.mux(v.encode(f))
         c.mux(v.encode(None))
-        for s in range(0, 2000, 500):
-            af = av.AudioFrame.from_ndarray(np.full((1, 500), 128 + (s % 7), np.uint8), format="u8",
-                                            layout="mono")
-            af.sample_rate, af.pts = 8000, s
-            c.mux(a.encode(af))
+        resample = av.AudioResampler(format=fmt, layout=layout, rate=rate)
+        tone = (0.3 * np.sin(np.arange(rate // 4) / 10)).astype(np.float32)[None]
+        frame = av.AudioFrame.from_ndarray(tone, format="flt", layout="mono")
+        frame.sample_rate = rate
+        for resampled in resample.resample(frame) + resample.resample(None):
+            resampled.pts = None
+            c.mux(a.encode(resampled))
         c.mux(a.encode(None))
-    out = tmp_path / "out.mp4"
+    return path
+
+
+@pytest.mark.parametrize("codec, rate, layout, suffix, copied", [
+    ("pcm_u8", 8000, "mono", ".mp4", False),  # not an MP4 codec at all
+    ("pcm_s16le", 8000, "stereo", ".mp4", False),  # listed for MP4; the muxer refuses stereo at the trailer
+    ("pcm_s16le", 8000, "mono", ".mp4", True),
+    ("libopus", 48000, "mono", ".mov", False),  # listed for MOV, refused at the first packet
+    ("pcm_s16le", 8000, "stereo", ".mov", True),
+    ("libopus", 48000, "mono", ".mp4", True),
+])
+def test_audio_is_reencoded_when_the_container_cannot_copy_it(tmp_path, stylizer, target, codec, rate,
+                                                              layout, suffix, copied):
+    src = clip_with_audio(tmp_path / "in.mkv", codec, rate, layout)
+    out = tmp_path / f"out{suffix}"
     report = convert_video(src, out, stylizer, target)
-    assert report.audio == "re-encoded to AAC"
+    assert report.audio == ("copied" if copied else "re-encoded to AAC")
     assert len(video_pts(out)[0]) == 6
+    with av.open(str(src)) as c:
+        name = c.streams.audio[0].codec_context.name
     with av.open(str(out)) as c:
-        assert c.streams.audio[0].codec_context.name == "aac"
-        assert sum(f.samples for f in c.decode(audio=0)) >= 1500
+        assert c.streams.audio[0].codec_context.name == (name if copied else "aac")
+        assert sum(f.samples for f in c.decode(audio=0)) >= rate // 5
 
 
 def test_a_failure_while_finishing_is_an_error_not_a_hang(clip, tmp_path, stylizer, target, monkeypatch):

@@ -122,6 +122,27 @@ def check_container(path: str | Path, codec: str = "h264") -> None:
     container.close()
 
 
+def _muxer_takes(fmt: str, add_stream, time_base: Fraction) -> bool:
+    """Whether FFmpeg's `fmt` muxer writes a file holding the stream `add_stream(container)`
+    adds: a packet of zeros is muxed in memory, trailer included (microseconds)."""
+    import io
+
+    import av
+
+    try:
+        with av.open(io.BytesIO(), "w", format=fmt) as out:
+            stream = add_stream(out)
+            packet = av.Packet(bytes(4096))
+            packet.pts = packet.dts = 0
+            packet.duration = 1024
+            packet.time_base = time_base
+            packet.stream = stream
+            out.mux(packet)
+    except (av.FFmpegError, ValueError):
+        return False
+    return True
+
+
 class VideoFileSink:
     """Encodes RGB uint8 frames to H.264 (yuv420p; or another of CODECS) in a background thread.
 
@@ -178,7 +199,14 @@ class VideoFileSink:
 
     def _add_audio(self, template) -> None:
         name = template.codec_context.name
-        if name in self._container.supported_codecs:
+        fmt = self._container.format.name
+        # FFmpeg lists PCM as an mp4 codec and Opus and FLAC as mov ones, then refuses them
+        # at the first packet or in the trailer, after every frame: so the muxer is tried on
+        # one packet first. Where it refuses AAC too, that try says nothing of this format
+        # (MXF wants whole video frames of audio): copy, as before.
+        if name in self._container.supported_codecs and (
+                _muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base)
+                or not _muxer_takes(fmt, lambda out: out.add_stream("aac", rate=48000), Fraction(1, 48000))):
             try:
                 self.audio_stream = self._container.add_stream_from_template(template)
                 return
