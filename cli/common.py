@@ -74,14 +74,22 @@ class InterruptsHeld:
             raise Terminated()
 
 
-def positive_int(text: str) -> int:
+def _whole_number(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected a number >= {least}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _whole_number(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    return _whole_number(text, 0)
 
 
 def _number(text: str) -> float:
@@ -199,13 +207,44 @@ def attach_default_color_mode(argv: list[str]) -> list[str]:
     return out
 
 
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
+def end_weights_at_a_path(argv: list[str]) -> list[str]:
+    """`--weights 0.7 0.3 clip.mp4` means two weights, then an input.
+
+    argparse gives `--weights W...` every word up to the next option, so an input after
+    the weights was refused as a weight. Each number is passed as `--weights=W` (the
+    option extends its list), so the first word that is not a number is left to the
+    positionals; a mistyped weight then shows up as an input that does not exist.
+    """
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--":
+            return out + argv[i:]
+        if argv[i] == "--weights" and i + 1 < len(argv) and _is_number(argv[i + 1]):
+            i += 1
+            while i < len(argv) and _is_number(argv[i]):
+                out.append(f"--weights={argv[i]}")
+                i += 1
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    default_size: int | None = None, default_model: str = "full") -> None:
     g = p.add_argument_group("style")
     g.add_argument("--style", "-s", action="append", required=styles_required, metavar="IMAGE",
                    help="style image; repeat to blend several styles (the webcam also takes a folder "
                         "of styles to switch between)")
-    g.add_argument("--weights", type=float, nargs="+", metavar="W",
+    g.add_argument("--weights", type=float, nargs="+", action="extend", metavar="W",
                    help="one weight per --style for blending (normalised to sum to 1)")
     g.add_argument("--alpha", type=unit_float, default=1.0,
                    help="content-style trade-off: 0 keeps the content, 1 full style (default 1)")
@@ -305,6 +344,34 @@ def outputs_in_folder(files: list, folder, suffix: str) -> list:
         taken.add(name.lower())
         outs.append(Path(folder) / f"{name}{suffix}")
     return outs
+
+
+def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str, what: str) -> list:
+    """(input, output) pairs for files and folders of files with `suffixes`: one input
+    gives OUTPUT itself; several inputs, or a folder, make OUTPUT a folder of `suffix`
+    files. Refused before any work: an output that would replace one of the inputs, and a
+    file name given where a folder is needed (`-o all.mp4` for several inputs)."""
+    from pathlib import Path
+
+    from vidstyle.inputs import expand_files
+    from vidstyle.outputs import refuse_inputs_as_outputs
+
+    out = Path(output)
+    if out.name.lower() in suffixes:
+        raise VidstyleError(f"-o {output} is only an extension; give a file name, e.g. out{out.name}")
+    files, folder_input = expand_files(inputs, suffixes, what, exclude=out)
+    if len(files) == 1 and not folder_input and not names_a_folder(output):
+        pairs = [(files[0], out)]
+    else:
+        many = f"{len(files)} inputs" if len(files) > 1 else f"the input {inputs[0]} is a folder"
+        if out.exists() and not out.is_dir():
+            raise VidstyleError(f"{out} is a file, but {many}: -o must be a folder")
+        if not names_a_folder(output):
+            raise VidstyleError(f"-o {output} looks like a file name, but {many}: -o must be a folder "
+                                f"(for a folder with a dot in its name, end it with a slash)")
+        pairs = list(zip(files, outputs_in_folder(files, out, suffix)))
+    refuse_inputs_as_outputs(pairs)
+    return pairs
 
 
 def fail(message: str, code: int = 1) -> int:

@@ -4,13 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from vidstyle.sinks import CODECS, X264_PRESETS  # no av or torch: cheap while building the parser
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
-                     check_style_args, fail, names_a_folder, non_negative_float, outputs_in_folder,
-                     time_value)
+                     check_style_args, fail, non_negative_float, plan_outputs, time_value)
 from .progress import Progress
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
@@ -69,21 +67,6 @@ def register(sub) -> None:
                    help="H.264/H.265 encoder speed: faster presets leave the model more CPU but "
                         "make larger files (default veryfast)")
     p.set_defaults(run=run)
-
-
-def plan_outputs(inputs: list[str], output: str, suffix: str = ".mp4") -> list[tuple[Path, Path]]:
-    """(input, output) pairs; several inputs or a folder input make OUTPUT a folder
-    (of `suffix` files)."""
-    from vidstyle.errors import VidstyleError
-    from vidstyle.inputs import expand_files
-
-    files, folder_input = expand_files(inputs, VIDEO_SUFFIXES, "input")
-    out = Path(output)
-    if len(files) == 1 and not folder_input and not names_a_folder(output):
-        return [(files[0], out)]
-    if out.exists() and not out.is_dir():
-        raise VidstyleError(f"{out} is a file; with several inputs, -o must be a folder")
-    return list(zip(files, outputs_in_folder(files, out, suffix)))
 
 
 def segment_from_args(args):
@@ -159,7 +142,8 @@ def run(args) -> int:
     from vidstyle.sinks import check_container, check_encoding
 
     check_encoding(args.crf, args.preset, args.codec)
-    pairs = plan_outputs(args.inputs, args.output, ".mov" if args.codec == "prores" else ".mp4")
+    pairs = plan_outputs(args.inputs, args.output, VIDEO_SUFFIXES,
+                         ".mov" if args.codec == "prores" else ".mp4", "input")
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
         check_container(dst, args.codec)  # (writes nothing, so an existing file is safe)
     segment = segment_from_args(args)

@@ -7,7 +7,7 @@ import signal
 import sys
 
 from . import bench, convert, distill, evaluate, image, train, webcam
-from .common import Terminated, attach_default_color_mode, fail
+from .common import Terminated, attach_default_color_mode, end_weights_at_a_path, fail
 
 COMMANDS = (convert, image, webcam, bench, train, distill, evaluate)
 
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(attach_default_color_mode(argv))
+    args = build_parser().parse_args(end_weights_at_a_path(attach_default_color_mode(argv)))
     handler = logging.StreamHandler()
     handler.setFormatter(_LogFormat())
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])

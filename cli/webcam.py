@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from .common import (InterruptsHeld, Terminated, add_model_args, add_steady_arg, add_workers_arg,
-                     build_stylizer, check_style_args, fail, non_negative_float)
+                     build_stylizer, check_style_args, fail, non_negative_float, non_negative_int)
 
 DEFAULT_FPS = 15.0
 EXAMPLES = """examples:
@@ -28,7 +28,8 @@ keys: q/Esc quit, n/p next/previous style, 1-9 style by number, +/- alpha,
 def register(sub) -> None:
     p = sub.add_parser("webcam", help="live stylized camera preview",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
+    # Not negative: OpenCV's VideoCapture(-1) crashed the process on a machine without cameras.
+    p.add_argument("--camera", type=non_negative_int, default=0, help="camera index (default 0)")
     p.add_argument("--capture-size", metavar="WxH", default="1280x720",
                    help="resolution asked of the camera (default 1280x720)")
     p.add_argument("--save-dir", default=".", help="where snapshots and recordings go (default: .)")
@@ -70,6 +71,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     import contextlib
+    from pathlib import Path
 
     import numpy as np
 
@@ -80,7 +82,11 @@ def run(args) -> int:
     try:
         cw, ch = (int(v) for v in args.capture_size.lower().split("x"))
     except ValueError:
+        cw = ch = 0
+    if cw < 1 or ch < 1:
         raise VidstyleError(f"--capture-size must look like 1280x720, got {args.capture_size!r}")
+    if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
+        raise VidstyleError(f"--save-dir {args.save_dir} is a file; snapshots and recordings need a folder")
     if args.compile and args.fps:
         raise VidstyleError("--fps changes the model's working size, and a compiled model compiles "
                             "again for every size: leave out --compile or --fps")

@@ -504,11 +504,12 @@ def test_verbose_goes_before_or_after_the_command(argv, verbose):
 
 
 def test_folders_of_videos_include_phone_and_camcorder_formats(tmp_path):
-    from vidstyle.cli.convert import plan_outputs
+    from vidstyle.cli.common import plan_outputs
+    from vidstyle.cli.convert import VIDEO_SUFFIXES
 
     for name in ("a.3gp", "b.MTS", "c.mp4", "notes.txt"):
         (tmp_path / name).write_bytes(b"")
-    pairs = plan_outputs([str(tmp_path)], str(tmp_path / "out"))
+    pairs = plan_outputs([str(tmp_path)], str(tmp_path / "out"), VIDEO_SUFFIXES, ".mp4", "input")
     assert sorted(src.name for src, _ in pairs) == ["a.3gp", "b.MTS", "c.mp4"]
 
 

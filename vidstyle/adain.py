@@ -123,10 +123,11 @@ class StyleStats:
         """
         if len(stats) != len(weights) or not stats:
             raise ValueError("need one weight per style")
-        w = torch.tensor([float(x) for x in weights])
-        if (w < 0).any() or w.sum() <= 0:
-            raise ValueError("style weights must be non-negative and not all zero")
-        w = w / w.sum()
+        w = torch.tensor([float(x) for x in weights], dtype=torch.float64)
+        if not torch.isfinite(w).all() or (w < 0).any() or not w.any():
+            raise ValueError("style weights must be finite, non-negative and not all zero")
+        w = w / w.max()  # before the sum, which could overflow
+        w = (w / w.sum()).float()
         mean = sum(wi * s.mean for wi, s in zip(w, stats))
         std = sum(wi * s.std for wi, s in zip(w, stats))
         return StyleStats(mean, std)

@@ -1,6 +1,7 @@
 """Reading and writing still images as tensors (RGB, float in [0, 1], (3, H, W))."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +23,17 @@ def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
     if not path.is_file():
         raise VidstyleError(f"image not found: {path}")
     try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            arr = _to_rgb_array(img)
+        with warnings.catch_warnings():
+            # Pillow warns (several lines) from 89 megapixels on, against files from the
+            # web; a camera's own 100 MP photo is a fair input here.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img = ImageOps.exif_transpose(img)
+                arr = _to_rgb_array(img)
+    except Image.DecompressionBombError as exc:
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise VidstyleError(f"image {path} is too large to read (over {limit:.0f} megapixels); "
+                            "scale it down first") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise VidstyleError(f"cannot read image {path}: {exc}") from exc
     if min(arr.shape[:2]) < min_side:
@@ -78,6 +87,17 @@ def resize_to(img: torch.Tensor, h: int, w: int) -> torch.Tensor:
     out = torch.nn.functional.interpolate(batched.float(), size=(h, w), mode="bilinear",
                                           antialias=True, align_corners=False)
     return out if img.dim() == 4 else out[0]
+
+
+def check_image_output(path: str | Path) -> None:
+    """Refuse an output name whose extension Pillow cannot write, before any work."""
+    suffix = Path(path).suffix.lower()
+    writers = {ext: fmt for ext, fmt in Image.registered_extensions().items() if fmt in Image.SAVE}
+    if suffix not in writers:
+        videos = (".mp4", ".mov", ".mkv", ".webm", ".avi")
+        video = " (for a video: vidstyle convert)" if suffix in videos else ""
+        raise VidstyleError(f"cannot write an image as {path}: give it an image extension such as "
+                            f".png or .jpg{video}")
 
 
 def save_image(img: torch.Tensor, path: str | Path) -> None:

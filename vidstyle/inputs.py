@@ -7,13 +7,28 @@ from typing import Sequence
 from .errors import VidstyleError
 
 
-def files_in(folder: Path, suffixes: set[str]) -> list[Path]:
-    """Files under `folder` (recursively) whose extension is in `suffixes`, sorted."""
-    return sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in suffixes)
+def _hidden(path: Path, folder: Path) -> bool:
+    """Hidden below `folder`: macOS's `._name` companions on USB drives, `.Trash`, and
+    vidstyle's own `.name.partial` files of a run still writing."""
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
-def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str) -> tuple[list[Path], bool]:
-    """Files named directly, plus the matching files of named folders (sorted).
+def files_in(folder: Path, suffixes: set[str], exclude: Path | None = None) -> list[Path]:
+    """Files under `folder` (recursively) whose extension is in `suffixes`, sorted; hidden
+    files and folders are left out, and so is everything under `exclude` (an output
+    folder inside the input folder: a second run must not stylize the first's outputs)."""
+    skip = exclude.resolve() if exclude is not None else None
+    if skip is not None and folder.resolve() not in skip.parents:  # `-o .` holds the input folder
+        skip = None
+    return sorted(f for f in folder.rglob("*")
+                  if f.suffix.lower() in suffixes and not _hidden(f, folder) and f.is_file()
+                  and not (skip is not None and skip in f.resolve().parents))
+
+
+def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
+                 exclude: Path | None = None) -> tuple[list[Path], bool]:
+    """Files named directly, plus the matching files of named folders (sorted; see files_in
+    for what a folder's scan leaves out, `exclude` included).
 
     Returns (files, whether any folder was named). `what` names the kind in errors.
     """
@@ -22,7 +37,7 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str) -> 
     for p in map(Path, paths):
         if p.is_dir():
             any_folder = True
-            found = files_in(p, suffixes)
+            found = files_in(p, suffixes, exclude)
             if not found:
                 raise VidstyleError(f"no {what} files in folder {p}")
             out.extend(found)

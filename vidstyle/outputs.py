@@ -22,6 +22,18 @@ def check_output(input_path: Path | None, output: Path, overwrite: bool) -> None
         raise VidstyleError(f"cannot create folder {output.parent}: {exc.strerror}") from exc
 
 
+def refuse_inputs_as_outputs(pairs) -> None:
+    """Refuse a plan of (input, output) pairs in which an output is one of the inputs
+    (`a.mp4 out/a.mp4 -o out/` would replace out/a.mp4 before stylizing it): the check
+    of each output against its own input does not see another input."""
+    inputs = {Path(src).resolve(): Path(src) for src, _ in pairs}
+    for src, dst in pairs:
+        taken = inputs.get(Path(dst).resolve())
+        if taken is not None:
+            which = "is the input" if taken == Path(src) else f"would replace the input {taken}"
+            raise VidstyleError(f"output {dst} {which}; choose another output name or folder")
+
+
 def partial_path(output: Path) -> Path:
     """A hidden sibling with the same extension (so the container format is inferred), named
     after this process so that two runs writing the same output do not share it."""

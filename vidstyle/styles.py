@@ -1,6 +1,7 @@
 """Finding the user's style images and checking blend weights."""
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -22,10 +23,12 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         return [1.0 / count] * count
     if len(weights) != count:
         raise VidstyleError(f"{len(weights)} weights given for {count} styles; give one per style")
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise VidstyleError("style weights must be non-negative and not all zero")
-    total = float(sum(weights))
-    return [w / total for w in weights]
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
+        raise VidstyleError("style weights must be non-negative numbers, not all zero "
+                            f"(got {' '.join(f'{w:g}' for w in weights)})")
+    largest = max(weights)  # scaled first: 1e308 + 1e308 would overflow to inf
+    scaled = [w / largest for w in weights]
+    return [w / sum(scaled) for w in scaled]
 
 
 class StyleFolderWatch:

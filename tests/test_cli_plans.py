@@ -1,0 +1,179 @@
+"""What the command line decides before the model loads: which files are inputs, where
+each output goes, and which option values make sense."""
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import write_clip
+from test_cli import assert_one_line_error, run
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    import vidstyle.stylizer
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the plan was checked")
+
+    monkeypatch.setattr(vidstyle.stylizer, "load_stylizer", refuse)
+
+
+def image_file(path, seed=0, size=(40, 48)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (*size, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_an_output_that_is_another_input_is_refused_and_no_input_is_touched(capsys, tmp_path, style_png,
+                                                                          no_model):
+    a = write_clip(tmp_path / "a.mp4", n=2, audio=False)
+    (tmp_path / "out").mkdir()
+    inner = write_clip(tmp_path / "out" / "a.mp4", n=3, audio=False)
+    before = inner.read_bytes()
+    code, _, err = run(capsys, "convert", a, inner, "-s", style_png, "-o", tmp_path / "out", "--overwrite")
+    assert_one_line_error(code, err, f"would replace the input {inner}")
+    # The folder as its own output: every output would be its input.
+    code, _, err = run(capsys, "convert", tmp_path / "out", "-s", style_png, "-o", tmp_path / "out")
+    assert_one_line_error(code, err, "is the input")
+    photo = image_file(tmp_path / "a.png")
+    inner_photo = image_file(tmp_path / "imgs" / "a.png", seed=1)
+    photo_before = inner_photo.read_bytes()
+    code, _, err = run(capsys, "image", photo, inner_photo, "-s", style_png, "-o", tmp_path / "imgs",
+                       "--overwrite")
+    assert_one_line_error(code, err, "would replace the input")
+    assert inner.read_bytes() == before and inner_photo.read_bytes() == photo_before
+
+
+def test_a_folder_scan_leaves_out_its_output_folder_and_hidden_files(capsys, tmp_path, style_png):
+    vids = tmp_path / "vids"
+    vids.mkdir()
+    write_clip(vids / "a.mp4", n=2, audio=False)
+    (vids / "._a.mp4").write_bytes(b"\0\5\26\7 macOS resource fork")  # from a USB drive
+    (vids / ".a.4242.partial.mp4").write_bytes(b"a run still writing")
+    code, stdout, err = run(capsys, "convert", vids, "-s", style_png, "-o", vids / "styled")
+    assert code == 0, err
+    assert [p.name for p in (vids / "styled").iterdir()] == ["a.mp4"]
+    # Going on with --skip-existing must not take the first run's output for an input.
+    code, stdout, err = run(capsys, "convert", vids, "-s", style_png, "-o", vids / "styled", "--skip-existing")
+    assert code == 0 and "skipping 1 input(s)" in err and stdout == ""
+    assert sorted(p.name for p in (vids / "styled").iterdir()) == ["a.mp4"]
+
+
+def test_a_file_name_where_several_outputs_need_a_folder_is_refused(capsys, tmp_path, style_png, no_model):
+    a = write_clip(tmp_path / "a.mp4", n=2, audio=False)
+    b = write_clip(tmp_path / "b.mp4", n=2, audio=False)
+    code, _, err = run(capsys, "convert", a, b, "-s", style_png, "-o", tmp_path / "both.mp4")
+    assert_one_line_error(code, err, "looks like a file name, but 2 inputs", "end it with a slash")
+    code, _, err = run(capsys, "convert", tmp_path / "c", "-s", style_png, "-o", tmp_path / "c.mp4")
+    assert_one_line_error(code, err, "input not found")
+    (tmp_path / "c").mkdir()
+    write_clip(tmp_path / "c" / "x.mp4", n=2, audio=False)
+    code, _, err = run(capsys, "convert", tmp_path / "c", "-s", style_png, "-o", tmp_path / "c.mp4")
+    assert_one_line_error(code, err, "is a folder: -o must be a folder")
+    code, _, err = run(capsys, "convert", a, "-s", style_png, "-o", tmp_path / ".mp4")
+    assert_one_line_error(code, err, "only an extension")
+    assert not (tmp_path / "both.mp4").exists() and not (tmp_path / "c.mp4").exists()
+    assert not (tmp_path / ".mp4").exists()
+
+
+def test_a_folder_with_a_dot_in_its_name_takes_a_trailing_slash(capsys, tmp_path, style_png):
+    a = write_clip(tmp_path / "a.mp4", n=2, audio=False)
+    b = write_clip(tmp_path / "b.mp4", n=2, audio=False)
+    code, _, err = run(capsys, "convert", a, b, "-s", style_png, "-o", f"{tmp_path / 'take.2'}/")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "take.2").iterdir()) == ["a.mp4", "b.mp4"]
+
+
+def test_image_takes_folders_and_goes_on_past_a_bad_image(capsys, tmp_path, style_png):
+    photos = tmp_path / "photos"
+    image_file(photos / "a.png")
+    image_file(photos / "sub" / "b.jpg", seed=1)
+    (photos / "c.png").write_bytes(b"not a png")
+    code, stdout, err = run(capsys, "image", photos, "-s", style_png, "-o", tmp_path / "out")
+    assert code == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+    assert "cannot read image" in err and "c.png" in err and "1 of 3 images failed" in err
+    assert "Traceback" not in err
+
+
+def test_image_refuses_bad_names_before_the_model_loads(capsys, tmp_path, style_png, no_model):
+    photo = image_file(tmp_path / "a.png")
+    for output, message in (("p.xyz", "give it an image extension"), ("p.mp4", "vidstyle convert")):
+        code, _, err = run(capsys, "image", photo, "-s", style_png, "-o", tmp_path / output)
+        assert_one_line_error(code, err, message)
+    code, _, err = run(capsys, "image", photo, tmp_path / "missing.png", "-s", style_png,
+                       "-o", tmp_path / "out")
+    assert_one_line_error(code, err, "image not found", "missing.png")
+    assert not (tmp_path / "out").exists()
+
+
+def test_images_over_pillows_limit_are_one_line_and_large_photos_no_warning(monkeypatch, tmp_path):
+    from vidstyle.errors import VidstyleError
+    from vidstyle.images import load_image
+
+    path = image_file(tmp_path / "a.png", size=(40, 40))  # 1,600 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow warns above 1,000, refuses above 2,000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_image(path).shape == (3, 40, 40)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
+    with pytest.raises(VidstyleError, match="too large to read .over 0 megapixels.; scale it down"):
+        load_image(path)
+
+
+def test_weights_must_be_finite_and_huge_ones_still_blend(capsys, clip, style_png, tmp_path, no_model):
+    import torch
+
+    from vidstyle.adain import StyleStats
+    from vidstyle.styles import normalise_weights
+
+    out = tmp_path / "o.mp4"
+    for bad in ("nan", "inf"):
+        code, _, err = run(capsys, "convert", clip, "-s", style_png, "-s", style_png, "--weights", bad, 1,
+                           "-o", out)
+        assert_one_line_error(code, err, "non-negative numbers, not all zero", bad)
+    assert normalise_weights([1e308, 1e308], 2) == [0.5, 0.5]
+    a, b = StyleStats(torch.zeros(4), torch.ones(4)), StyleStats(torch.ones(4), torch.ones(4))
+    assert torch.allclose(StyleStats.combine([a, b], [1e308, 3e307]).mean, torch.full((4,), 3 / 13))
+    with pytest.raises(ValueError, match="finite"):
+        StyleStats.combine([a, b], [float("nan"), 1])
+
+
+def test_an_input_after_the_weights_is_an_input(capsys, clip, style_png, tmp_path):
+    from vidstyle.cli.common import end_weights_at_a_path
+    from vidstyle.cli.main import build_parser
+
+    argv = ["convert", "-s", "a.png", "-s", "b.png", "--weights", "0.7", "0.3", "clip.mp4", "-o", "o.mp4"]
+    args = build_parser().parse_args(end_weights_at_a_path(argv))
+    assert args.inputs == ["clip.mp4"] and args.weights == [0.7, 0.3]
+    assert end_weights_at_a_path(["--", "--weights", "1"]) == ["--", "--weights", "1"]
+    code, stdout, err = run(capsys, "convert", "-s", style_png, "-s", style_png, "--weights", 0.5, 0.5, clip,
+                            "-o", tmp_path / "o.mp4")
+    assert code == 0, err
+    assert "12 frames" in stdout
+
+
+def test_webcam_refuses_a_negative_camera_a_zero_size_and_a_file_for_its_folder(capsys, style_png,
+                                                                              tmp_path, no_model):
+    with pytest.raises(SystemExit) as exc:
+        run(capsys, "webcam", "-s", style_png, "--camera", -1)
+    assert exc.value.code == 2 and "--camera: expected a number >= 0, got -1" in capsys.readouterr().err
+    code, _, err = run(capsys, "webcam", "-s", style_png, "--capture-size", "0x0")
+    assert_one_line_error(code, err, "--capture-size must look like 1280x720")
+    taken = tmp_path / "notes.txt"
+    taken.write_text("a file")
+    code, _, err = run(capsys, "webcam", "-s", style_png, "--save-dir", taken)
+    assert_one_line_error(code, err, "is a file; snapshots and recordings need a folder")
+
+
+def test_an_output_folder_around_the_input_folder_leaves_the_inputs_alone(tmp_path, monkeypatch):
+    from vidstyle.cli.common import plan_outputs
+    from vidstyle.cli.convert import VIDEO_SUFFIXES
+
+    (tmp_path / "clips").mkdir()
+    write_clip(tmp_path / "clips" / "a.mp4", n=2, audio=False)
+    monkeypatch.chdir(tmp_path)
+    pairs = plan_outputs(["clips"], ".", VIDEO_SUFFIXES, ".mp4", "input")
+    assert [(str(src), str(dst)) for src, dst in pairs] == [("clips/a.mp4", "a.mp4")]
