@@ -354,7 +354,7 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
     from pathlib import Path
 
     from vidstyle.inputs import expand_files
-    from vidstyle.outputs import refuse_inputs_as_outputs
+    from vidstyle.outputs import check_writable, refuse_inputs_as_outputs
 
     out = Path(output)
     if out.name.lower() in suffixes:
@@ -371,6 +371,8 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
                                 f"(for a folder with a dot in its name, end it with a slash)")
         pairs = list(zip(files, outputs_in_folder(files, out, suffix)))
     refuse_inputs_as_outputs(pairs)
+    for dst in {dst.parent: dst for _, dst in pairs}.values():  # one test per output folder
+        check_writable(dst)
     return pairs
 
 

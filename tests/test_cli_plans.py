@@ -1,6 +1,7 @@
 """What the command line decides before the model loads: which files are inputs, where
 each output goes, and which option values make sense."""
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,7 +57,8 @@ def test_a_folder_scan_leaves_out_its_output_folder_and_hidden_files(capsys, tmp
     assert code == 0, err
     assert [p.name for p in (vids / "styled").iterdir()] == ["a.mp4"]
     # Going on with --skip-existing must not take the first run's output for an input.
-    code, stdout, err = run(capsys, "convert", vids, "-s", style_png, "-o", vids / "styled", "--skip-existing")
+    code, stdout, err = run(capsys, "convert", vids, "-s", style_png, "-o", vids / "styled",
+                            "--skip-existing")
     assert code == 0 and "skipping 1 input(s)" in err and stdout == ""
     assert sorted(p.name for p in (vids / "styled").iterdir()) == ["a.mp4"]
 
@@ -177,3 +179,9 @@ def test_an_output_folder_around_the_input_folder_leaves_the_inputs_alone(tmp_pa
     monkeypatch.chdir(tmp_path)
     pairs = plan_outputs(["clips"], ".", VIDEO_SUFFIXES, ".mp4", "input")
     assert [(str(src), str(dst)) for src, dst in pairs] == [("clips/a.mp4", "a.mp4")]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_folder_that_takes_no_files_is_refused_before_the_model_loads(capsys, clip, style_png, no_model):
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", "/proc/vidstyle-test/o.mp4")
+    assert_one_line_error(code, err, "cannot write /proc/vidstyle-test/o.mp4: /proc does not take new files")

@@ -20,6 +20,26 @@ def check_output(input_path: Path | None, output: Path, overwrite: bool) -> None
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise VidstyleError(f"cannot create folder {output.parent}: {exc.strerror}") from exc
+    check_writable(output)
+
+
+def check_writable(output: Path) -> None:
+    """Refuse an output whose folder (or, where it does not exist yet, the nearest folder
+    above it) cannot take a new file: a read-only disk, /proc, a folder of someone else's.
+    A test file is created there and removed at once; nothing stays."""
+    import tempfile
+
+    folder = output.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise VidstyleError(f"cannot create folder {output.parent}: {folder} is a file")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise VidstyleError(f"cannot write {output}: {folder} does not take new files "
+                            f"({exc.strerror})") from exc
 
 
 def refuse_inputs_as_outputs(pairs) -> None:
