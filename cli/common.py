@@ -245,7 +245,8 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    help="style image; repeat to blend several styles (the webcam also takes a folder "
                         "of styles to switch between)")
     g.add_argument("--weights", type=float, nargs="+", action="extend", metavar="W",
-                   help="one weight per --style for blending (normalised to sum to 1)")
+                   help="one weight per --style for blending (normalised to sum to 1; the numbers "
+                        "after --weights, up to the first word that is not one)")
     g.add_argument("--alpha", type=unit_float, default=1.0,
                    help="content-style trade-off: 0 keeps the content, 1 full style (default 1)")
     g.add_argument("--preserve-color", nargs="?", const="match", choices=COLOR_MODES,
@@ -356,14 +357,19 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
     from vidstyle.inputs import expand_files
     from vidstyle.outputs import check_writable, refuse_inputs_as_outputs
 
+    from vidstyle.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+
     out = Path(output)
-    if out.name.lower() in suffixes:
+    if out.name.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES and not output.endswith(("/", "\\")):
         raise VidstyleError(f"-o {output} is only an extension; give a file name, e.g. out{out.name}")
     files, folder_input = expand_files(inputs, suffixes, what, exclude=out)
     if len(files) == 1 and not folder_input and not names_a_folder(output):
         pairs = [(files[0], out)]
     else:
-        many = f"{len(files)} inputs" if len(files) > 1 else f"the input {inputs[0]} is a folder"
+        if len(files) > 1 or folder_input:
+            many = f"{len(files)} inputs" if len(files) > 1 else f"the input {inputs[0]} is a folder"
+        else:
+            many = "a name without an extension or with a trailing slash names a folder"
         if out.exists() and not out.is_dir():
             raise VidstyleError(f"{out} is a file, but {many}: -o must be a folder")
         if not names_a_folder(output):

@@ -5,14 +5,13 @@ import argparse
 import sys
 import time
 
+from vidstyle.inputs import VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS  # no av or torch: cheap while building the parser
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
                      check_style_args, fail, non_negative_float, plan_outputs, time_value)
 from .progress import Progress
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
-                  ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob"}
 EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360

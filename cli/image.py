@@ -27,8 +27,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.images import check_image_output
+    from vidstyle.inputs import IMAGE_SUFFIXES
     from vidstyle.stills import stylize_image_file
-    from vidstyle.train_data import IMAGE_SUFFIXES
 
     # Every input and output name is checked before the model loads.
     pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")

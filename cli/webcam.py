@@ -77,6 +77,7 @@ def run(args) -> int:
 
     from vidstyle.errors import VidstyleError
     from vidstyle.live import Displays, PreviewWindow, run_live
+    from vidstyle.outputs import check_writable
     from vidstyle.sources import CameraSource, open_camera
 
     try:
@@ -87,6 +88,7 @@ def run(args) -> int:
         raise VidstyleError(f"--capture-size must look like 1280x720, got {args.capture_size!r}")
     if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
         raise VidstyleError(f"--save-dir {args.save_dir} is a file; snapshots and recordings need a folder")
+    check_writable(Path(args.save_dir) / "snapshot.png")  # not only at the first snapshot
     if args.compile and args.fps:
         raise VidstyleError("--fps changes the model's working size, and a compiled model compiles "
                             "again for every size: leave out --compile or --fps")

@@ -74,10 +74,25 @@ def test_a_file_name_where_several_outputs_need_a_folder_is_refused(capsys, tmp_
     write_clip(tmp_path / "c" / "x.mp4", n=2, audio=False)
     code, _, err = run(capsys, "convert", tmp_path / "c", "-s", style_png, "-o", tmp_path / "c.mp4")
     assert_one_line_error(code, err, "is a folder: -o must be a folder")
-    code, _, err = run(capsys, "convert", a, "-s", style_png, "-o", tmp_path / ".mp4")
-    assert_one_line_error(code, err, "only an extension")
+    for only_an_extension in (".mp4", ".png"):
+        code, _, err = run(capsys, "convert", a, "-s", style_png, "-o", tmp_path / only_an_extension)
+        assert_one_line_error(code, err, "only an extension")
+    (tmp_path / "notes").write_text("a file")
+    code, _, err = run(capsys, "convert", a, "-s", style_png, "-o", tmp_path / "notes")
+    assert_one_line_error(code, err, "is a file, but a name without an extension", "names a folder")
     assert not (tmp_path / "both.mp4").exists() and not (tmp_path / "c.mp4").exists()
-    assert not (tmp_path / ".mp4").exists()
+    assert not (tmp_path / ".mp4").exists() and not (tmp_path / ".png").exists()
+
+
+def test_an_output_that_is_an_input_under_another_name_is_refused(capsys, tmp_path, style_png, no_model):
+    import os
+
+    a = write_clip(tmp_path / "a.mp4", n=2, audio=False)
+    b = write_clip(tmp_path / "b.mp4", n=2, audio=False)
+    (tmp_path / "out").mkdir()
+    os.link(a, tmp_path / "out" / "b.mp4")  # one file, two names (as B.MP4 and b.mp4 on macOS)
+    code, _, err = run(capsys, "convert", a, b, "-s", style_png, "-o", tmp_path / "out", "--overwrite")
+    assert_one_line_error(code, err, f"would replace the input {a}")
 
 
 def test_a_folder_with_a_dot_in_its_name_takes_a_trailing_slash(capsys, tmp_path, style_png):
@@ -86,6 +101,9 @@ def test_a_folder_with_a_dot_in_its_name_takes_a_trailing_slash(capsys, tmp_path
     code, _, err = run(capsys, "convert", a, b, "-s", style_png, "-o", f"{tmp_path / 'take.2'}/")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "take.2").iterdir()) == ["a.mp4", "b.mp4"]
+    code, _, err = run(capsys, "convert", a, "-s", style_png, "-o", f"{tmp_path / '.mp4'}/")
+    assert code == 0, err
+    assert (tmp_path / ".mp4" / "a.mp4").is_file()
 
 
 def test_image_takes_folders_and_goes_on_past_a_bad_image(capsys, tmp_path, style_png):
@@ -117,12 +135,16 @@ def test_images_over_pillows_limit_are_one_line_and_large_photos_no_warning(monk
 
     path = image_file(tmp_path / "a.png", size=(40, 40))  # 1,600 pixels
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow warns above 1,000, refuses above 2,000
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings.catch_warnings(record=True) as shown:  # the filters as vidstyle leaves them
         assert load_image(path).shape == (3, 40, 40)
+    assert not [w for w in shown if issubclass(w.category, Image.DecompressionBombWarning)]
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
-    with pytest.raises(VidstyleError, match="too large to read .over 0 megapixels.; scale it down"):
+    with pytest.raises(VidstyleError, match=r"too large to read \(over 0 megapixels\); scale it down"):
         load_image(path)
+    big = image_file(tmp_path / "big.png", size=(2000, 1600))  # 3.2 MP against a 1.5 MP limit
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 750_000)
+    with pytest.raises(VidstyleError, match=r"over 2 megapixels"):
+        load_image(big)
 
 
 def test_weights_must_be_finite_and_huge_ones_still_blend(capsys, clip, style_png, tmp_path, no_model):
@@ -139,7 +161,7 @@ def test_weights_must_be_finite_and_huge_ones_still_blend(capsys, clip, style_pn
     assert normalise_weights([1e308, 1e308], 2) == [0.5, 0.5]
     a, b = StyleStats(torch.zeros(4), torch.ones(4)), StyleStats(torch.ones(4), torch.ones(4))
     assert torch.allclose(StyleStats.combine([a, b], [1e308, 3e307]).mean, torch.full((4,), 3 / 13))
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="non-negative numbers"):
         StyleStats.combine([a, b], [float("nan"), 1])
 
 
@@ -168,9 +190,11 @@ def test_webcam_refuses_a_negative_camera_a_zero_size_and_a_file_for_its_folder(
     taken.write_text("a file")
     code, _, err = run(capsys, "webcam", "-s", style_png, "--save-dir", taken)
     assert_one_line_error(code, err, "is a file; snapshots and recordings need a folder")
+    code, _, err = run(capsys, "webcam", "-s", style_png, "--save-dir", taken / "snaps")
+    assert_one_line_error(code, err, "cannot create folder", "notes.txt is a file")
 
 
-def test_an_output_folder_around_the_input_folder_leaves_the_inputs_alone(tmp_path, monkeypatch):
+def test_an_output_folder_around_the_input_folder_does_not_exclude_its_inputs(tmp_path, monkeypatch):
     from vidstyle.cli.common import plan_outputs
     from vidstyle.cli.convert import VIDEO_SUFFIXES
 

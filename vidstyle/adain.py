@@ -5,6 +5,7 @@ Statistics are always computed and kept in fp32, whatever the feature dtype.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -82,6 +83,17 @@ def masked_adain(content: torch.Tensor, mask: torch.Tensor,
     return out.to(content.dtype)
 
 
+def blend_weights(weights: Sequence[float]) -> list[float]:
+    """Weights scaled to sum to 1; ValueError unless finite, non-negative and not all zero."""
+    weights = [float(w) for w in weights]
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
+        raise ValueError("style weights must be non-negative numbers, not all zero "
+                         f"(got {' '.join(f'{w:g}' for w in weights)})")
+    largest = max(weights)  # scaled first: 1e308 + 1e308 would overflow to inf
+    scaled = [w / largest for w in weights]
+    return [w / sum(scaled) for w in scaled]
+
+
 @dataclass(frozen=True)
 class StyleStats:
     """Channel mean and std of a style image's relu4_1 features, each shaped (C,), fp32."""
@@ -123,11 +135,7 @@ class StyleStats:
         """
         if len(stats) != len(weights) or not stats:
             raise ValueError("need one weight per style")
-        w = torch.tensor([float(x) for x in weights], dtype=torch.float64)
-        if not torch.isfinite(w).all() or (w < 0).any() or not w.any():
-            raise ValueError("style weights must be finite, non-negative and not all zero")
-        w = w / w.max()  # before the sum, which could overflow
-        w = (w / w.sum()).float()
+        w = torch.tensor(blend_weights(weights))
         mean = sum(wi * s.mean for wi, s in zip(w, stats))
         std = sum(wi * s.std for wi, s in zip(w, stats))
         return StyleStats(mean, std)

@@ -1,6 +1,7 @@
 """Reading and writing still images as tensors (RGB, float in [0, 1], (3, H, W))."""
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import VidstyleError
+from .inputs import VIDEO_SUFFIXES
 
 MIN_SIDE = 16  # smaller images carry no usable style/content statistics
 
@@ -22,14 +24,15 @@ def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
     path = Path(path)
     if not path.is_file():
         raise VidstyleError(f"image not found: {path}")
+    # Pillow warns (several lines) from 89 megapixels on, against files from the web; a
+    # camera's own 100 MP photo is a fair input here (its error, over 179 MP, stays). A
+    # filter, not catch_warnings, which swaps every filter and is not thread-safe; set at
+    # each load, as a program's (or pytest's) catch_warnings may have dropped it since.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     try:
-        with warnings.catch_warnings():
-            # Pillow warns (several lines) from 89 megapixels on, against files from the
-            # web; a camera's own 100 MP photo is a fair input here.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                img = ImageOps.exif_transpose(img)
-                arr = _to_rgb_array(img)
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            arr = _to_rgb_array(img)
     except Image.DecompressionBombError as exc:
         limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
         raise VidstyleError(f"image {path} is too large to read (over {limit:.0f} megapixels); "
@@ -90,14 +93,19 @@ def resize_to(img: torch.Tensor, h: int, w: int) -> torch.Tensor:
 
 
 def check_image_output(path: str | Path) -> None:
-    """Refuse an output name whose extension Pillow cannot write, before any work."""
+    """Refuse an output name whose extension Pillow cannot write as RGB, before any work:
+    one pixel is saved in memory (Pillow registers writers, e.g. .h5 and .grib, that need
+    plugins or other modes)."""
     suffix = Path(path).suffix.lower()
-    writers = {ext: fmt for ext, fmt in Image.registered_extensions().items() if fmt in Image.SAVE}
-    if suffix not in writers:
-        videos = (".mp4", ".mov", ".mkv", ".webm", ".avi")
-        video = " (for a video: vidstyle convert)" if suffix in videos else ""
-        raise VidstyleError(f"cannot write an image as {path}: give it an image extension such as "
-                            f".png or .jpg{video}")
+    fmt = Image.registered_extensions().get(suffix)
+    try:
+        Image.new("RGB", (1, 1)).save(io.BytesIO(), format=fmt)
+        return
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    video = " (for a video: vidstyle convert)" if suffix in VIDEO_SUFFIXES else ""
+    raise VidstyleError(f"cannot write an image as {path}: give it an image extension such as "
+                        f".png or .jpg{video}")
 
 
 def save_image(img: torch.Tensor, path: str | Path) -> None:

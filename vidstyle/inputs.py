@@ -6,6 +6,11 @@ from typing import Sequence
 
 from .errors import VidstyleError
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+# What a folder of videos is scanned for: the common containers and phone/camcorder ones.
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
+                  ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob"}
+
 
 def _hidden(path: Path, folder: Path) -> bool:
     """Hidden below `folder`: macOS's `._name` companions on USB drives, `.Trash`, and

@@ -9,8 +9,19 @@ from typing import Iterator
 from .errors import VidstyleError
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """One file under both names: the same path resolved, or (where the output exists)
+    the same file on disk, which also catches B.PNG and b.png on a case-insensitive disk."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
+
+
 def check_output(input_path: Path | None, output: Path, overwrite: bool) -> None:
-    if input_path is not None and output.resolve() == input_path.resolve():
+    if input_path is not None and same_file(output, input_path):
         raise VidstyleError(f"output {output} is the input; choose another name")
     if output.is_dir():
         raise VidstyleError(f"output {output} is a folder; give a file name")
@@ -46,9 +57,17 @@ def refuse_inputs_as_outputs(pairs) -> None:
     """Refuse a plan of (input, output) pairs in which an output is one of the inputs
     (`a.mp4 out/a.mp4 -o out/` would replace out/a.mp4 before stylizing it): the check
     of each output against its own input does not see another input."""
-    inputs = {Path(src).resolve(): Path(src) for src, _ in pairs}
+    by_path, by_inode = {}, {}  # the same file under another spelling: by device and inode
+    for src, _ in pairs:
+        by_path[Path(src).resolve()] = Path(src)
+        st = Path(src).stat()
+        by_inode[st.st_dev, st.st_ino] = Path(src)
     for src, dst in pairs:
-        taken = inputs.get(Path(dst).resolve())
+        dst = Path(dst)
+        taken = by_path.get(dst.resolve())
+        if taken is None and dst.exists():
+            st = dst.stat()
+            taken = by_inode.get((st.st_dev, st.st_ino))
         if taken is not None:
             which = "is the input" if taken == Path(src) else f"would replace the input {taken}"
             raise VidstyleError(f"output {dst} {which}; choose another output name or folder")

@@ -8,7 +8,7 @@ import numpy as np
 
 import torch
 
-from .images import load_image, save_image
+from .images import check_image_output, load_image, save_image
 from .outputs import atomic_output, check_output
 from .stylizer import Stylizer, Target
 
@@ -25,6 +25,7 @@ def stylize_image_file(content: str | Path, output: str | Path, stylizer: Styliz
                        size: int | None = None, overwrite: bool = False) -> Path:
     """`target` may be a function of the image (colour preservation, see controls)."""
     content, output = Path(content), Path(output)
+    check_image_output(output)
     check_output(content, output, overwrite)
     image = load_image(content)
     if callable(target):

@@ -1,14 +1,13 @@
 """Finding the user's style images and checking blend weights."""
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .adain import blend_weights
 from .errors import VidstyleError
-from .inputs import expand_files, files_in
-from .train_data import IMAGE_SUFFIXES
+from .inputs import IMAGE_SUFFIXES, expand_files, files_in
 
 WATCH_EVERY_S = 2.0  # how often a live feed looks for new style images
 
@@ -23,12 +22,10 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         return [1.0 / count] * count
     if len(weights) != count:
         raise VidstyleError(f"{len(weights)} weights given for {count} styles; give one per style")
-    if not all(math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
-        raise VidstyleError("style weights must be non-negative numbers, not all zero "
-                            f"(got {' '.join(f'{w:g}' for w in weights)})")
-    largest = max(weights)  # scaled first: 1e308 + 1e308 would overflow to inf
-    scaled = [w / largest for w in weights]
-    return [w / sum(scaled) for w in scaled]
+    try:
+        return blend_weights(weights)
+    except ValueError as exc:
+        raise VidstyleError(str(exc)) from None
 
 
 class StyleFolderWatch:

@@ -10,10 +10,9 @@ import torchvision.transforms.v2.functional as TF
 
 from .errors import VidstyleError
 from .images import load_image, resize_shorter
-from .inputs import files_in
+from .inputs import IMAGE_SUFFIXES, files_in
 
 log = logging.getLogger(__name__)
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def list_images(folder: str | Path) -> list[Path]:
