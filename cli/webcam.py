@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 from .common import (InterruptsHeld, Terminated, add_model_args, add_steady_arg, add_workers_arg,
                      build_stylizer, check_style_args, fail, non_negative_float, non_negative_int)
 
+log = logging.getLogger("vidstyle.webcam")
 DEFAULT_FPS = 15.0
 EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg
@@ -32,7 +34,7 @@ def register(sub) -> None:
     p.add_argument("--camera", type=non_negative_int, default=0, help="camera index (default 0)")
     p.add_argument("--capture-size", metavar="WxH", default="1280x720",
                    help="resolution asked of the camera (default 1280x720)")
-    p.add_argument("--save-dir", default=".", help="where snapshots and recordings go (default: .)")
+    p.add_argument("--save-dir", help="where snapshots and recordings go (default: the current folder)")
     p.add_argument("--mirror", action="store_true",
                    help="show the preview flipped left to right, as a mirror (the m key toggles "
                         "it); recordings, snapshots and the virtual camera keep the camera's view")
@@ -86,9 +88,17 @@ def run(args) -> int:
         cw = ch = 0
     if cw < 1 or ch < 1:
         raise VidstyleError(f"--capture-size must look like 1280x720, got {args.capture_size!r}")
-    if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
-        raise VidstyleError(f"--save-dir {args.save_dir} is a file; snapshots and recordings need a folder")
-    check_writable(Path(args.save_dir) / "snapshot.png")  # not only at the first snapshot
+    if args.save_dir is None:  # the current folder: a read-only one only matters at a snapshot
+        args.save_dir = "."
+        try:
+            check_writable(Path("snapshot.png"))
+        except VidstyleError as exc:
+            log.warning("%s: snapshots and recordings need --save-dir", exc)
+    else:
+        if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
+            raise VidstyleError(f"--save-dir {args.save_dir} is a file; snapshots and recordings "
+                                "need a folder")
+        check_writable(Path(args.save_dir) / "snapshot.png")  # refused now, not at the first snapshot
     if args.compile and args.fps:
         raise VidstyleError("--fps changes the model's working size, and a compiled model compiles "
                             "again for every size: leave out --compile or --fps")

@@ -209,3 +209,12 @@ def test_an_output_folder_around_the_input_folder_does_not_exclude_its_inputs(tm
 def test_a_folder_that_takes_no_files_is_refused_before_the_model_loads(capsys, clip, style_png, no_model):
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", "/proc/vidstyle-test/o.mp4")
     assert_one_line_error(code, err, "cannot write /proc/vidstyle-test/o.mp4: /proc does not take new files")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_webcam_in_a_folder_that_takes_no_files_only_warns_without_save_dir(capsys, caplog, style_png,
+                                                                            monkeypatch):
+    monkeypatch.chdir("/proc")  # a folder nothing can be written to, even by root
+    code, _, err = run(capsys, "webcam", "-s", style_png, "--camera", 97)
+    assert code != 0 and "no camera at index 97" in err  # it got as far as the camera
+    assert "cannot write snapshot.png" in caplog.text and "need --save-dir" in caplog.text
