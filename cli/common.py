@@ -227,7 +227,8 @@ def end_weights_at_a_path(argv: list[str]) -> list[str]:
     while i < len(argv):
         if argv[i] == "--":
             return out + argv[i:]
-        if argv[i] == "--weights" and i + 1 < len(argv) and _is_number(argv[i + 1]):
+        weights = argv[i].startswith("--we") and "--weights".startswith(argv[i])  # argparse takes --weig
+        if weights and i + 1 < len(argv) and _is_number(argv[i + 1]):
             i += 1
             while i < len(argv) and _is_number(argv[i]):
                 out.append(f"--weights={argv[i]}")

@@ -173,6 +173,7 @@ def test_an_input_after_the_weights_is_an_input(capsys, clip, style_png, tmp_pat
     args = build_parser().parse_args(end_weights_at_a_path(argv))
     assert args.inputs == ["clip.mp4"] and args.weights == [0.7, 0.3]
     assert end_weights_at_a_path(["--", "--weights", "1"]) == ["--", "--weights", "1"]
+    assert end_weights_at_a_path(["--weig", "1", "2", "a.mp4"]) == ["--weights=1", "--weights=2", "a.mp4"]
     code, stdout, err = run(capsys, "convert", "-s", style_png, "-s", style_png, "--weights", 0.5, 0.5, clip,
                             "-o", tmp_path / "o.mp4")
     assert code == 0, err
