@@ -355,10 +355,8 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
     file name given where a folder is needed (`-o all.mp4` for several inputs)."""
     from pathlib import Path
 
-    from vidstyle.inputs import expand_files
+    from vidstyle.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES, expand_files
     from vidstyle.outputs import check_writable, refuse_inputs_as_outputs
-
-    from vidstyle.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
     out = Path(output)
     if out.name.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES and not output.endswith(("/", "\\")):
