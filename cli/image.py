@@ -32,7 +32,7 @@ def run(args) -> int:
 
     # Every input and output name is checked before the model loads.
     pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
-    for _, dst in pairs:
+    for dst in {dst.suffix.lower(): dst for _, dst in pairs}.values():  # one per file type
         check_image_output(dst)
     controls = check_style_args(args)
     stylizer, cache = build_stylizer(args)

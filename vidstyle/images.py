@@ -15,6 +15,17 @@ from .inputs import VIDEO_SUFFIXES
 MIN_SIDE = 16  # smaller images carry no usable style/content statistics
 
 
+def _ignore_large_photo_warning() -> None:
+    """Pillow warns (several lines) from 89 megapixels on, against files from the web; a
+    camera's own 100 MP photo is a fair input here (its error, over 179 MP, stays). A
+    filter, not catch_warnings, which swaps every filter and is not thread-safe; checked at
+    each load, as a program's (or pytest's) catch_warnings may have dropped it since, and
+    added only when missing: adding one resets every warning registry."""
+    if not any(action == "ignore" and category is Image.DecompressionBombWarning
+               for action, _, category, _, _ in warnings.filters):
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
 def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
     """Load any common image as RGB float (3, H, W) in [0, 1].
 
@@ -24,11 +35,7 @@ def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
     path = Path(path)
     if not path.is_file():
         raise VidstyleError(f"image not found: {path}")
-    # Pillow warns (several lines) from 89 megapixels on, against files from the web; a
-    # camera's own 100 MP photo is a fair input here (its error, over 179 MP, stays). A
-    # filter, not catch_warnings, which swaps every filter and is not thread-safe; set at
-    # each load, as a program's (or pytest's) catch_warnings may have dropped it since.
-    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    _ignore_large_photo_warning()
     try:
         with Image.open(path) as img:
             img = ImageOps.exif_transpose(img)
