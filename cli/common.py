@@ -361,7 +361,7 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
     out = Path(output)
     if out.name.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES and not output.endswith(("/", "\\")):
         raise VidstyleError(f"-o {output} is only an extension; give a file name, e.g. out{out.name}")
-    files, folder_input = expand_files(inputs, suffixes, what, exclude=out)
+    files, folder_input = expand_files(inputs, suffixes, what, exclude=out, once=True)
     if len(files) == 1 and not folder_input and not names_a_folder(output):
         pairs = [(files[0], out)]
     else:

@@ -47,6 +47,25 @@ def _keep_freed_memory() -> None:
     logging.getLogger("vidstyle").debug("freed memory kept for reuse: %s", "yes" if kept else "no")
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser that takes inputs between options (`convert a.mp4 -s x.png b.mp4`).
+
+    argparse stops filling a positional at the first option, so inputs after one were refused
+    as unrecognized; parse_known_intermixed_args collects the positionals from anywhere. It calls
+    parse_known_args itself, hence the guard."""
+
+    _intermixing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vidstyle",
@@ -54,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'vidstyle COMMAND --help' for a command's options and examples.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
     parser.add_argument("--version", action="version", version=f"vidstyle {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=_CommandParser)
     for module in COMMANDS:
         module.register(sub)
     for command in sub.choices.values():  # -v after the command too; SUPPRESS keeps one given before

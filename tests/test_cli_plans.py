@@ -219,3 +219,51 @@ def test_webcam_in_a_folder_that_takes_no_files_only_warns_without_save_dir(caps
     code, _, err = run(capsys, "webcam", "-s", style_png, "--camera", 97)
     assert code != 0 and "no camera at index 97" in err  # it got as far as the camera
     assert "cannot write snapshot.png" in caplog.text and "need --save-dir" in caplog.text
+
+
+def test_inputs_may_come_after_options(capsys, tmp_path, style_png):
+    a = write_clip(tmp_path / "a.mp4", n=2, audio=False)
+    b = write_clip(tmp_path / "b.mp4", n=2, audio=False)
+    code, _, err = run(capsys, "convert", a, "-s", style_png, b, "-o", tmp_path / "out")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "b.mp4"]
+    photo = image_file(tmp_path / "p.png")
+    code, _, err = run(capsys, "image", "-s", style_png, "-o", tmp_path / "p_styled.png", photo)
+    assert code == 0, err
+    assert (tmp_path / "p_styled.png").is_file()
+
+
+def test_weights_then_an_input_between_options_parse_as_meant():
+    from cli.main import build_parser
+    from cli.common import end_weights_at_a_path
+
+    argv = ["convert", "a.mp4", "-s", "x.png", "-s", "y.png", "--weights", "0.7", "0.3", "b.mp4",
+            "-o", "out", "c.mp4"]
+    args = build_parser().parse_args(end_weights_at_a_path(argv))
+    assert args.inputs == ["a.mp4", "b.mp4", "c.mp4"]
+    assert args.weights == [0.7, 0.3] and args.style == ["x.png", "y.png"]
+
+
+def test_an_input_named_twice_is_converted_once(capsys, tmp_path, style_png):
+    vids = tmp_path / "vids"
+    vids.mkdir()
+    a = write_clip(vids / "a.mp4", n=2, audio=False)
+    (tmp_path / "link.mp4").symlink_to(a)
+    # One file, however it is named, so -o may name a file.
+    code, _, err = run(capsys, "convert", a, vids / ".." / "vids" / "a.mp4", tmp_path / "link.mp4",
+                       "-s", style_png, "-o", tmp_path / "one.mp4")
+    assert code == 0, err
+    assert (tmp_path / "one.mp4").is_file()
+    # Directly and through its folder: one output, not a.mp4 and a_mp4.mp4.
+    write_clip(vids / "b.mp4", n=2, audio=False)
+    code, _, err = run(capsys, "convert", a, vids, "-s", style_png, "-o", tmp_path / "out")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "b.mp4"]
+
+
+def test_a_style_named_twice_keeps_both_entries_for_their_weights():
+    from vidstyle.inputs import IMAGE_SUFFIXES, expand_files
+
+    here = Path(__file__).parent.parent / "samples" / "styles" / "waves.png"
+    files, _ = expand_files([here, here], IMAGE_SUFFIXES, "style image")
+    assert files == [here, here]

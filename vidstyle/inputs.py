@@ -31,13 +31,17 @@ def files_in(folder: Path, suffixes: set[str], exclude: Path | None = None) -> l
 
 
 def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
-                 exclude: Path | None = None) -> tuple[list[Path], bool]:
+                 exclude: Path | None = None, once: bool = False) -> tuple[list[Path], bool]:
     """Files named directly, plus the matching files of named folders (sorted; see files_in
     for what a folder's scan leaves out, `exclude` included).
 
+    With `once`, a file named twice (also through a link, or directly and through its
+    folder) is kept once: inputs to convert, where a second pass would only write the same
+    output under another name. Styles keep repeats, as each takes its own --weights entry.
     Returns (files, whether any folder was named). `what` names the kind in errors.
     """
     out: list[Path] = []
+    seen: set[Path] = set()
     any_folder = False
     for p in map(Path, paths):
         if p.is_dir():
@@ -45,9 +49,12 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
             found = files_in(p, suffixes, exclude)
             if not found:
                 raise VidstyleError(f"no {what} files in folder {p}")
-            out.extend(found)
         elif p.is_file():
-            out.append(p)
+            found = [p]
         else:
             raise VidstyleError(f"{what} not found: {p}")
+        for f in found:
+            if not once or f.resolve() not in seen:
+                seen.add(f.resolve())
+                out.append(f)
     return out, any_folder
