@@ -115,6 +115,30 @@ def _last_video_packet_end(path: Path, before_end_s: float = 5.0) -> float | Non
         return None
 
 
+def _display_quarter_turns(path: Path, max_packets: int = 64) -> int:
+    """Counter-clockwise quarter turns that show the video upright (np.rot90's k).
+
+    Phones store portrait video as landscape frames with a display matrix that players
+    apply; a stylized copy written without it would play sideways, and its strokes would
+    lie sideways too. FFmpeg hands the matrix on with each decoded frame, so the first
+    frame is decoded once here (in a container of its own). Angles that are not a
+    multiple of 90 degrees and mirroring are left alone, as most players do."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            for i, packet in enumerate(container.demux(stream)):
+                for frame in packet.decode():
+                    rotation = frame.rotation or 0
+                    return (round(rotation / 90) % 4) if rotation % 90 == 0 else 0
+                if i >= max_packets:
+                    break
+    except (av.error.FFmpegError, OSError, ValueError):
+        pass  # the decode thread reports what is wrong with the file
+    return 0
+
+
 class VideoFileSource:
     """Decodes a video file in a background thread into a bounded queue.
 
@@ -152,7 +176,9 @@ class VideoFileSource:
         if not cc.width or not cc.height:
             self.close()
             raise VidstyleError(f"{self.path}: the video stream has no frame size")
-        self.info = VideoInfo(cc.width, cc.height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
+        self.quarter_turns = _display_quarter_turns(self.path)
+        width, height = (cc.height, cc.width) if self.quarter_turns % 2 else (cc.width, cc.height)
+        self.info = VideoInfo(width, height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
                               int(vs.frames or 0), duration, self.audio_stream is not None, cc.name,
                               VideoColors.of_stream(cc))
         if self.segment and duration and self.segment.start >= duration:
@@ -283,6 +309,8 @@ class VideoFileSource:
                     pts = place
                 image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
                                         src_color_range=colors.range).to_ndarray()
+                if self.quarter_turns:  # upright, as players show it
+                    image = np.ascontiguousarray(np.rot90(image, self.quarter_turns))
                 self.decode_times.append(time.perf_counter() - t0)
                 if not self._put(Frame(image, pts, frame_tb, time.perf_counter())):
                     return True

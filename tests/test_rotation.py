@@ -1,0 +1,59 @@
+"""Portrait phone video: frames stored landscape with a display matrix are shown upright."""
+import av
+import numpy as np
+import pytest
+
+from vidstyle.pipeline import convert_video
+from vidstyle.sources import VideoFileSource
+from vidstyle.stylizer import Target
+
+
+def rotated_clip(path, degrees: int, n: int = 3, w: int = 64, h: int = 48):
+    """Stored frames w x h, black with a white block in the stored top-left corner, and a
+    display matrix turning them `degrees` counter-clockwise."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.set_display_rotation(degrees)
+        for _ in range(n):
+            img = np.zeros((h, w, 3), np.uint8)
+            img[:12, :16] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+# Where the stored top-left corner is seen after the turn (a counter-clockwise quarter
+# turn takes the top-left corner to the bottom-left).
+CORNERS = {0: ("top", "left"), 90: ("bottom", "left"), 180: ("bottom", "right"), -90: ("top", "right")}
+
+
+@pytest.mark.parametrize("degrees", sorted(CORNERS))
+def test_frames_come_out_upright_with_the_shown_size(tmp_path, degrees):
+    path = rotated_clip(tmp_path / f"r{degrees}.mp4", degrees)
+    with VideoFileSource(path) as source:
+        frames = [f.image for f in source]
+    shown = (48, 64) if degrees in (0, 180) else (64, 48)  # (height, width)
+    assert (source.info.height, source.info.width) == shown
+    assert all(f.shape == (*shown, 3) for f in frames)
+    vertical, horizontal = CORNERS[degrees]
+    img = frames[0].astype(float)
+    rows = slice(0, 8) if vertical == "top" else slice(-8, None)
+    cols = slice(0, 8) if horizontal == "left" else slice(-8, None)
+    assert img[rows, cols].mean() > 200  # the block is in that corner
+    assert img.mean() < 60  # and nowhere much else
+
+
+def test_a_converted_portrait_clip_is_written_upright_without_a_turn(tmp_path, stylizer):
+    import torch
+
+    target = Target(stylizer.style_stats(torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(0))))
+    src = rotated_clip(tmp_path / "portrait.mp4", -90)  # as a phone held upright stores it
+    out = tmp_path / "out.mp4"
+    convert_video(src, out, stylizer, target)
+    with av.open(str(out)) as c:
+        frame = next(c.decode(video=0))
+        assert (frame.width, frame.height) == (48, 64)
+        assert frame.rotation == 0  # players must not turn it again
