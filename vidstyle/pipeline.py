@@ -139,7 +139,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         report.width, report.height = width, height
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
                              audio_template=source.audio_stream, crf=crf, preset=preset, colors=info.colors,
-                             codec=codec)
+                             codec=codec, pixel_aspect=info.pixel_aspect)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         try:

@@ -155,7 +155,7 @@ class VideoFileSink:
     def __init__(self, path: str | Path, width: int, height: int, rate: Fraction,
                  time_base: Fraction, audio_template: Any = None, crf: int | None = None,
                  preset: str | None = None, queue_size: int = 16, colors: VideoColors | None = None,
-                 codec: str = "h264"):
+                 codec: str = "h264", pixel_aspect: Fraction = Fraction(1)):
         check_encoding(crf, preset, codec)
         spec = CODECS[codec]
         self.path = Path(path)
@@ -174,6 +174,8 @@ class VideoFileSink:
             self.colors = (colors or VideoColors.for_height(self.height)).for_output()
             self.colors.tag(self.stream.codec_context)
             self.stream.codec_context.time_base = time_base
+            if pixel_aspect != 1:  # else players would show non-square pixels squeezed
+                self.stream.codec_context.sample_aspect_ratio = pixel_aspect
             if encoder != "mpeg4":
                 self.stream.options = encoder_options(codec, crf, preset)
             self.audio_stream = None

@@ -67,6 +67,7 @@ class VideoInfo:
     has_audio: bool
     codec: str
     colors: VideoColors  # YUV matrix, range and colour tags
+    pixel_aspect: Fraction = Fraction(1)  # a pixel's width / height (DV, anamorphic DVD: not 1)
 
 
 def _open_input(path: Path):
@@ -113,6 +114,14 @@ def _last_video_packet_end(path: Path, before_end_s: float = 5.0) -> float | Non
             return float((end - start) * stream.time_base) if end is not None else None
     except (av.error.FFmpegError, OSError, ValueError):
         return None
+
+
+def _pixel_aspect(stream, quarter_turns: int) -> Fraction:
+    """Shape of a pixel as shown (1 where the file does not say); turned with the picture."""
+    sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+    if not sar or sar <= 0:
+        return Fraction(1)
+    return 1 / Fraction(sar) if quarter_turns % 2 else Fraction(sar)
 
 
 def _display_quarter_turns(path: Path, max_packets: int = 64) -> int:
@@ -180,7 +189,7 @@ class VideoFileSource:
         width, height = (cc.height, cc.width) if self.quarter_turns % 2 else (cc.width, cc.height)
         self.info = VideoInfo(width, height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
                               int(vs.frames or 0), duration, self.audio_stream is not None, cc.name,
-                              VideoColors.of_stream(cc))
+                              VideoColors.of_stream(cc), _pixel_aspect(vs, self.quarter_turns))
         if self.segment and duration and self.segment.start >= duration:
             self.close()
             raise VidstyleError(f"{self.path}: the start ({self.segment.start:g} s) is not before its end "

@@ -1,4 +1,7 @@
-"""Portrait phone video: frames stored landscape with a display matrix are shown upright."""
+"""Video shown otherwise than stored: portrait phone clips (landscape frames and a display
+matrix) come out upright, and non-square pixels (DV, anamorphic DVD) keep their shape."""
+from fractions import Fraction
+
 import av
 import numpy as np
 import pytest
@@ -8,13 +11,16 @@ from vidstyle.sources import VideoFileSource
 from vidstyle.stylizer import Target
 
 
-def rotated_clip(path, degrees: int, n: int = 3, w: int = 64, h: int = 48):
+def rotated_clip(path, degrees: int, n: int = 3, w: int = 64, h: int = 48, pixel_aspect=None):
     """Stored frames w x h, black with a white block in the stored top-left corner, and a
     display matrix turning them `degrees` counter-clockwise."""
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=24)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.set_display_rotation(degrees)
+        if degrees:
+            stream.set_display_rotation(degrees)
+        if pixel_aspect:
+            stream.codec_context.sample_aspect_ratio = pixel_aspect
         for _ in range(n):
             img = np.zeros((h, w, 3), np.uint8)
             img[:12, :16] = 255
@@ -47,13 +53,38 @@ def test_frames_come_out_upright_with_the_shown_size(tmp_path, degrees):
 
 
 def test_a_converted_portrait_clip_is_written_upright_without_a_turn(tmp_path, stylizer):
-    import torch
-
-    target = Target(stylizer.style_stats(torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(0))))
     src = rotated_clip(tmp_path / "portrait.mp4", -90)  # as a phone held upright stores it
     out = tmp_path / "out.mp4"
-    convert_video(src, out, stylizer, target)
+    stylize_to_file(src, out, stylizer)
     with av.open(str(out)) as c:
         frame = next(c.decode(video=0))
         assert (frame.width, frame.height) == (48, 64)
         assert frame.rotation == 0  # players must not turn it again
+
+
+def stylize_to_file(src, out, stylizer):
+    import torch
+
+    target = Target(stylizer.style_stats(torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(0))))
+    return convert_video(src, out, stylizer, target)
+
+
+@pytest.mark.parametrize("degrees, shown", [(0, Fraction(32, 27)), (90, Fraction(27, 32))])
+def test_non_square_pixels_keep_their_shape(tmp_path, stylizer, degrees, shown):
+    src = rotated_clip(tmp_path / "dvd.mp4", degrees, pixel_aspect=Fraction(32, 27))
+    with VideoFileSource(src) as source:
+        assert source.info.pixel_aspect == shown  # a turned picture turns its pixels too
+    out = tmp_path / "out.mp4"
+    stylize_to_file(src, out, stylizer)
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].sample_aspect_ratio == shown
+
+
+def test_square_pixels_stay_untagged(tmp_path, stylizer):
+    src = rotated_clip(tmp_path / "plain.mp4", 0)
+    with VideoFileSource(src) as source:
+        assert source.info.pixel_aspect == 1
+    out = tmp_path / "out.mp4"
+    stylize_to_file(src, out, stylizer)
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].sample_aspect_ratio in (None, 0, Fraction(1))
