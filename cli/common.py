@@ -240,7 +240,10 @@ def end_weights_at_a_path(argv: list[str]) -> list[str]:
 
 
 def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
-                   default_size: int | None = None, default_model: str = "full") -> None:
+                   default_size: int | None = None, default_model: str = "full",
+                   batch: bool = False) -> None:
+    """The style and model options; `batch` adds --batch (only file conversion batches
+    frames: stills differ in size, and the webcam runs its newest frame)."""
     g = p.add_argument_group("style")
     g.add_argument("--style", "-s", action="append", required=styles_required, metavar="IMAGE",
                    help="style image; repeat to blend several styles (the webcam also takes a folder "
@@ -259,8 +262,9 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    help="resize so the shorter side is N pixels (default: "
                         + (f"{default_size})" if default_size else "keep the input size)"))
     add_network_args(p, default_model=default_model)
-    p.add_argument("--batch", type=positive_int, metavar="B",
-                   help="frames per model step (default: 1 on CPU, 8 on CUDA)")
+    if batch:
+        p.add_argument("--batch", type=positive_int, metavar="B",
+                       help="frames per model step (default: 1 on CPU, 8 on CUDA)")
 
 
 WORKERS_HELP = ("batches the model runs at once, each on its share of the CPU threads "
@@ -308,7 +312,7 @@ def build_stylizer(args):
     from vidstyle.stylizer import default_batch
 
     stylizer = stylizer_from_args(args)
-    if args.batch is None:
+    if getattr(args, "batch", 0) is None:
         args.batch = default_batch(stylizer.device)
     return stylizer, StyleCache(stylizer.style_stats)
 

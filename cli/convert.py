@@ -37,7 +37,7 @@ def register(sub) -> None:
     existing.add_argument("--skip-existing", action="store_true",
                           help="leave inputs whose output exists alone (to go on with a batch "
                                "that was stopped: outputs appear only when complete)")
-    add_model_args(p)
+    add_model_args(p, batch=True)
     add_steady_arg(p)
     add_workers_arg(p)
     g = p.add_argument_group("fades (of each output)")

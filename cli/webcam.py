@@ -63,7 +63,7 @@ def register(sub) -> None:
                      help="also send the stylized feed (without the overlay) to a virtual camera "
                           "that OBS, Zoom, Meet or a browser can pick; DEVICE names one (e.g. "
                           "/dev/video10; default: the first free one). Needs pyvirtualcam "
-                          "(pip install 'vidstyle[virtualcam]') and v4l2loopback on Linux or OBS "
+                          "(pip install pyvirtualcam) and v4l2loopback on Linux or OBS "
                           "Studio on Windows/macOS")
     out.add_argument("--no-preview", action="store_true",
                      help="no preview window (with --virtual-cam, e.g. on a machine with no "

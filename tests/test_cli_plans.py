@@ -267,3 +267,14 @@ def test_a_style_named_twice_keeps_both_entries_for_their_weights():
     here = Path(__file__).parent.parent / "samples" / "styles" / "waves.png"
     files, _ = expand_files([here, here], IMAGE_SUFFIXES, "style image")
     assert files == [here, here]
+
+
+def test_only_convert_offers_batch():
+    """Stills differ in size and the webcam runs its newest frame: --batch would be ignored there."""
+    from cli.main import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["convert", "a.mp4", "-s", "x.png", "-o", "o.mp4", "--batch", "4"]).batch == 4
+    for argv in (["image", "a.png", "-s", "x.png", "-o", "o.png"], ["webcam", "-s", "x.png"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args([*argv, "--batch", "4"])

@@ -1,8 +1,8 @@
 """The live feed as a camera other programs can open (OBS, Zoom, Meet, a browser).
 
 pyvirtualcam does the work: v4l2loopback on Linux, OBS's virtual camera on Windows
-and macOS. It is an optional dependency (`pip install 'vidstyle[virtualcam]'`), so it
-is imported only here, when a virtual camera is asked for.
+and macOS. It is an optional dependency (`pip install pyvirtualcam`, or the
+`virtualcam` extra), so it is imported only here, when a virtual camera is asked for.
 
 `VirtualCamera` has the live loop's display interface (`show(rgb, overlay) -> key`,
 `close()`), so it can stand in for the preview window.
@@ -42,7 +42,7 @@ class VirtualCamera:
             import pyvirtualcam
         except ImportError:
             raise VidstyleError("--virtual-cam needs the pyvirtualcam package: "
-                                "pip install 'vidstyle[virtualcam]'") from None
+                                "pip install pyvirtualcam") from None
         self.width, self.height = even_size(width, height)
         try:
             self._camera = pyvirtualcam.Camera(self.width, self.height, fps, device=device)
