@@ -15,14 +15,15 @@ EXAMPLES = """examples:
 def register(sub) -> None:
     p = sub.add_parser("eval", help="score stylization quality on content x style pairs",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--content", required=True, metavar="DIR")
-    p.add_argument("--style", required=True, metavar="DIR")
+    p.add_argument("--content", required=True, metavar="DIR", help="folder of content photos")
+    p.add_argument("--style", required=True, metavar="DIR",
+                   help="folder of style images (every content is scored with every style)")
     p.add_argument("--size", type=positive_int, default=512, metavar="N",
                    help="resize so the LONGER side is N pixels (convert's and image's --size is the "
                         "shorter side; the recorded eval scores use 512 here) (default 512)")
     p.add_argument("-o", "--output", metavar="PNG", help="write the result grid here")
     p.add_argument("--json", metavar="FILE", help="write per-pair and mean scores as JSON")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing grid or JSON file")
     add_network_args(p)
     p.set_defaults(run=run)
 

@@ -25,10 +25,13 @@ def add_training_args(p: argparse.ArgumentParser, out: str, schedule_help: str, 
     p.add_argument("--schedule", default=None, metavar="CROP:STEPS,...", help=schedule_help)
     p.add_argument("--batch", type=positive_int, default=8, help="pairs per step (default 8)")
     p.add_argument("--lr", type=float, default=lr, help=f"Adam learning rate (default {lr:g})")
-    p.add_argument("--checkpoint-every", type=positive_int, default=250, metavar="N")
-    p.add_argument("--sample-every", type=positive_int, default=sample_every, metavar="N")
+    p.add_argument("--checkpoint-every", type=positive_int, default=250, metavar="N",
+                   help="save a checkpoint for --resume every N steps (default 250)")
+    p.add_argument("--sample-every", type=positive_int, default=sample_every, metavar="N",
+                   help=f"write a sample grid every N steps (default {sample_every})")
     p.add_argument("--sample-styles", metavar="DIR", help="styles for the sample grids (default --style)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed for the data order and crops (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     p.add_argument("--init", metavar="FILE", help=init_help)
     p.add_argument("--max-minutes", type=positive_float, metavar="M",
