@@ -31,7 +31,7 @@ def add_training_args(p: argparse.ArgumentParser, out: str, schedule_help: str, 
                    help=f"write a sample grid every N steps (default {sample_every})")
     p.add_argument("--sample-styles", metavar="DIR", help="styles for the sample grids (default --style)")
     p.add_argument("--seed", type=int, default=0,
-                   help="random seed for the data order and crops (default 0)")
+                   help="random seed: the model's start, the data order and crops (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     p.add_argument("--init", metavar="FILE", help=init_help)
     p.add_argument("--max-minutes", type=positive_float, metavar="M",
