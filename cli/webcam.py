@@ -149,9 +149,8 @@ def run(args) -> int:
         stylizer, cache = build_stylizer(args)
         controls, target = live_targets(args, fixed, stylizer, cache, stack)
         stats = run_live(camera, stylizer, target, Displays(*displays), size=args.size,
-                         overlay=controls.overlay if controls else None,
-                         on_key=controls.on_key if controls else None,
-                         on_frame=controls.on_frame if controls else None, workers=args.workers,
+                         overlay=controls.overlay, on_key=controls.on_key,
+                         on_frame=controls.on_frame, workers=args.workers,
                          fps=fps or None, steady=args.steady)
     except BaseException:  # the feed failed: finish what it recorded, then its error goes on
         close_error = close_all(stack, held)
@@ -216,23 +215,24 @@ def open_virtual_camera(camera, args, fps: float):
 
 
 def live_targets(args, fixed, stylizer, cache, stack):
-    """(LiveControls or None, target function): live style cycling and keys, or, for fixed
-    blends and masks, every control of the file mode without cycling."""
+    """(LiveControls, target function): live style cycling and keys, or, for fixed blends
+    and masks, the file mode's controls with only snapshots and recording on the keys."""
     from vidstyle.live import LiveControls, LiveRecorder
     from vidstyle.styles import StyleFolderWatch
 
     styles = fixed.styles
-    if fixed_blend(args, styles):
+    blend = fixed_blend(args, styles)
+    if blend:
         from .common import build_targets
 
         target_for, close_targets = build_targets(fixed, stylizer, cache)
         stack.callback(close_targets)
-        return None, lambda frames: target_for(0, frames)
+        mode = dict(fixed=(lambda frames: target_for(0, frames), blend))
+    else:
+        mode = dict(encode=stylizer.style_stats, color=args.preserve_color, transition=args.transition,
+                    watch=StyleFolderWatch(args.style, styles, ignore=[args.save_dir]))
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
-                            recorder_factory=lambda: LiveRecorder(args.save_dir),
-                            encode=stylizer.style_stats, color=args.preserve_color,
-                            transition=args.transition,
-                            watch=StyleFolderWatch(args.style, styles, ignore=[args.save_dir]))
+                            recorder_factory=lambda: LiveRecorder(args.save_dir), **mode)
     stack.callback(controls.close)
     return controls, controls.target
 

@@ -7,10 +7,12 @@ import pytest
 import torch
 
 from conftest import FakeCapture, FakeDisplay
+from vidstyle.adain import StyleStats
 from vidstyle.errors import VidstyleError
 from vidstyle.live import LiveControls, LiveRecorder, run_live
 from vidstyle.sources import CameraSource
 from vidstyle.style_cache import StyleCache
+from vidstyle.stylizer import Target
 
 
 def test_camera_source_keeps_only_the_newest_frame():
@@ -831,3 +833,49 @@ def test_webcam_mirror_fullscreen_and_no_overlay_options(capsys, monkeypatch, fa
     from test_cli import assert_one_line_error
 
     assert_one_line_error(code, err, "--fullscreen is for the preview window")
+
+
+def test_a_fixed_blend_still_takes_snapshots_and_records_and_says_why_style_keys_do_nothing(tmp_path,
+                                                                                             stylizer):
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    styles = make_styles(tmp_path, n=2)
+    blend = StyleStats.combine([cache.stats_for_path(p) for p in styles], [0.7, 0.3])
+    fixed_target = Target(blend, 0.8)
+    controls = LiveControls(cache, styles, alpha=0.8, snapshot_dir=tmp_path / "shots",
+                            recorder_factory=lambda: LiveRecorder(tmp_path / "rec", rate=30),
+                            fixed=(lambda frames: fixed_target, "a blend by --weights"))
+    for key in "n3+c":
+        controls.on_key(ord(key))
+        assert controls.target() is fixed_target
+        assert controls.messages[-1].startswith("a blend by --weights stays as given")
+    assert controls.overlay()[0] == "style0 + style1  alpha 0.8"
+    frame = np.zeros((32, 40, 3), np.uint8)
+    controls.on_frame(frame)
+    controls.on_key(ord("s"))
+    assert len(controls.snapshots) == 1 and controls.snapshots[0].exists()
+    controls.on_key(ord("r"))
+    for _ in range(3):
+        controls.on_frame(frame)
+    controls.on_key(ord("r"))
+    controls.close()
+    assert len(list((tmp_path / "rec").glob("*.mp4"))) == 1
+
+
+@pytest.mark.frames(3000)  # more than the test needs: q ends it
+def test_webcam_with_a_weighted_blend_records_and_snapshots(capsys, monkeypatch, tmp_path, fake_camera,
+                                                           style_png):
+    import vidstyle.live
+    from test_cli import run
+
+    other = make_styles(tmp_path, n=1)[0]
+
+    class Window(FakeDisplay):  # n (does nothing: a fixed blend), s, r, r, q
+        def __init__(self):
+            super().__init__(keys=[-1, ord("n"), ord("s"), ord("r"), -1, -1, ord("r"), -1, ord("q")])
+
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    code, out, err = run(capsys, "webcam", "-s", style_png, "-s", other, "--weights", 0.6, 0.4,
+                         "--model", "tiny", "--size", 32, "--fps", 0, "--save-dir", tmp_path / "rec")
+    assert code == 0, err
+    saved = sorted(p.suffix for p in (tmp_path / "rec").glob("*"))
+    assert saved == [".mp4", ".png"], out + err

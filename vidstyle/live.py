@@ -300,9 +300,12 @@ class LiveControls:
     def __init__(self, cache, styles: list, alpha: float = 1.0, alpha_step: float = 0.1,
                  snapshot_dir=None, recorder_factory=None, encode=None, color: str | None = None,
                  transition: float = 0.0, clock: Callable[[], float] = time.perf_counter,
-                 watch=None):
+                 watch=None, fixed: tuple[Callable[[np.ndarray | None], Target], str] | None = None):
         """color: None, "match" or "luminance" (see color.py); `c` toggles it (match by default).
-        watch: a styles.StyleFolderWatch whose new images join the styles while the feed runs."""
+        watch: a styles.StyleFolderWatch whose new images join the styles while the feed runs.
+        fixed: (target function, what makes it fixed) for a blend or mask that stays as
+        given: snapshots and recording still work; the style, alpha and colour keys say why
+        they do nothing."""
         from pathlib import Path
 
         if not styles:
@@ -317,7 +320,8 @@ class LiveControls:
         self.recorder = None
         self.snapshots: list = []
         self.messages: deque = deque(maxlen=1)
-        self._stats = {0: cache.stats_for_path(self.styles[0])}
+        self._fixed = fixed
+        self._stats = {} if fixed else {0: cache.stats_for_path(self.styles[0])}
         self._shown = 0
         self._encode = encode  # Stylizer.style_stats, needed for colour preservation
         self.color_mode = color or "match"
@@ -341,7 +345,8 @@ class LiveControls:
         self._scan: threading.Thread | None = None  # the folder scan runs off the frame loop
         self._found: deque = deque()  # new style files from the last scan, for the frame loop
         # Warm the cache for the other styles without blocking the first frame.
-        self._worker = threading.Thread(target=self._prepare, args=(range(1, len(self.styles)),),
+        self._worker = threading.Thread(target=self._prepare,
+                                        args=(range(0 if fixed else 1, 0 if fixed else len(self.styles)),),
                                         daemon=True, name="vidstyle-styles")
         self._worker.start()
 
@@ -358,6 +363,8 @@ class LiveControls:
                 self._stats[i] = stats
 
     def target(self, frames: np.ndarray | None = None) -> Target:
+        if self._fixed:
+            return self._fixed[0](frames)
         with self._lock:
             colour = self.color and frames is not None
             if self.index != self._shown and self.index in self._stats:
@@ -421,9 +428,12 @@ class LiveControls:
         self._color_job.start()
 
     def overlay(self) -> list[str]:
-        colour = f"  colours kept ({self.color_mode})" if self.color else ""
-        number = f"{self._shown + 1}/{len(self.styles)} " if len(self.styles) > 1 else ""  # for keys 1-9
-        lines = [f"{number}{self.styles[self._shown].stem}  alpha {self.alpha:.1f}{colour}"]
+        if self._fixed:
+            lines = [" + ".join(p.stem for p in self.styles) + f"  alpha {self.alpha:.1f}"]
+        else:
+            colour = f"  colours kept ({self.color_mode})" if self.color else ""
+            number = f"{self._shown + 1}/{len(self.styles)} " if len(self.styles) > 1 else ""  # keys 1-9
+            lines = [f"{number}{self.styles[self._shown].stem}  alpha {self.alpha:.1f}{colour}"]
         if self._shown != self.index:
             state = "cannot load" if self.index in self._failed else "loading"
             lines.append(f"{state} {self.styles[self.index].stem}...")
@@ -462,7 +472,9 @@ class LiveControls:
 
     def on_key(self, key: int) -> bool:
         ch = chr(key) if 0 <= key < 256 else ""
-        if ch in ("n", "p"):
+        if self._fixed and ch and ch in "np123456789+=-_c":
+            self.messages.append(f"{self._fixed[1]} stays as given (name a folder to switch styles)")
+        elif ch in ("n", "p"):
             self.index = (self.index + (1 if ch == "n" else -1)) % len(self.styles)
         elif "1" <= ch <= "9" and int(ch) <= len(self.styles):
             self.index = int(ch) - 1
