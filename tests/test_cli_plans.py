@@ -234,8 +234,8 @@ def test_inputs_may_come_after_options(capsys, tmp_path, style_png):
 
 
 def test_weights_then_an_input_between_options_parse_as_meant():
-    from cli.main import build_parser
-    from cli.common import end_weights_at_a_path
+    from vidstyle.cli.main import build_parser
+    from vidstyle.cli.common import end_weights_at_a_path
 
     argv = ["convert", "a.mp4", "-s", "x.png", "-s", "y.png", "--weights", "0.7", "0.3", "b.mp4",
             "-o", "out", "c.mp4"]
@@ -271,7 +271,7 @@ def test_a_style_named_twice_keeps_both_entries_for_their_weights():
 
 def test_only_convert_offers_batch():
     """Stills differ in size and the webcam runs its newest frame: --batch would be ignored there."""
-    from cli.main import build_parser
+    from vidstyle.cli.main import build_parser
 
     parser = build_parser()
     assert parser.parse_args(["convert", "a.mp4", "-s", "x.png", "-o", "o.mp4", "--batch", "4"]).batch == 4
