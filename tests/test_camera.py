@@ -151,6 +151,20 @@ def make_styles(tmp_path, n=3):
     return paths
 
 
+def snapshot_and_record(controls, folder, frames: int) -> list:
+    """Press s after a frame, then r, `frames` frames, r; close. The recordings in `folder`."""
+    frame = np.zeros((32, 40, 3), np.uint8)
+    controls.on_frame(frame)
+    controls.on_key(ord("s"))
+    assert len(controls.snapshots) == 1 and controls.snapshots[0].exists()
+    controls.on_key(ord("r"))
+    for _ in range(frames):
+        controls.on_frame(frame)
+    controls.on_key(ord("r"))
+    controls.close()  # the recording is finished in the background: wait for it
+    return list(folder.glob("*.mp4"))
+
+
 def test_live_controls_switch_style_alpha_snapshot_and_record(tmp_path, stylizer):
     cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
     styles = make_styles(tmp_path)
@@ -171,17 +185,8 @@ def test_live_controls_switch_style_alpha_snapshot_and_record(tmp_path, stylizer
     for _ in range(20):
         controls.on_key(ord("+"))
     assert controls.target().alpha == 1.0
-    frame = np.zeros((32, 40, 3), np.uint8)
-    controls.on_frame(frame)
-    controls.on_key(ord("s"))
-    assert len(controls.snapshots) == 1 and controls.snapshots[0].exists()
-    controls.on_key(ord("r"))
-    for _ in range(5):
-        controls.on_frame(frame)
-    controls.on_key(ord("r"))
-    controls.close()  # the recording is finished in the background: wait for it
+    recordings = snapshot_and_record(controls, tmp_path / "rec", frames=5)
     assert controls.messages[-1].startswith("saved vidstyle-")
-    recordings = list((tmp_path / "rec").glob("*.mp4"))
     assert len(recordings) == 1
     import av
 
@@ -849,16 +854,7 @@ def test_a_fixed_blend_still_takes_snapshots_and_records_and_says_why_style_keys
         assert controls.target() is fixed_target
         assert controls.messages[-1].startswith("a blend by --weights stays as given")
     assert controls.overlay()[0] == "style0 + style1  alpha 0.8"
-    frame = np.zeros((32, 40, 3), np.uint8)
-    controls.on_frame(frame)
-    controls.on_key(ord("s"))
-    assert len(controls.snapshots) == 1 and controls.snapshots[0].exists()
-    controls.on_key(ord("r"))
-    for _ in range(3):
-        controls.on_frame(frame)
-    controls.on_key(ord("r"))
-    controls.close()
-    assert len(list((tmp_path / "rec").glob("*.mp4"))) == 1
+    assert len(snapshot_and_record(controls, tmp_path / "rec", frames=3)) == 1
 
 
 @pytest.mark.frames(3000)  # more than the test needs: q ends it
