@@ -345,8 +345,8 @@ class LiveControls:
         self._scan: threading.Thread | None = None  # the folder scan runs off the frame loop
         self._found: deque = deque()  # new style files from the last scan, for the frame loop
         # Warm the cache for the other styles without blocking the first frame.
-        self._worker = threading.Thread(target=self._prepare,
-                                        args=(range(0 if fixed else 1, 0 if fixed else len(self.styles)),),
+        others = range(0) if fixed else range(1, len(self.styles))  # a fixed blend has its own
+        self._worker = threading.Thread(target=self._prepare, args=(others,),
                                         daemon=True, name="vidstyle-styles")
         self._worker.start()
 
