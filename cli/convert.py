@@ -5,6 +5,7 @@ import argparse
 import sys
 import time
 
+from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
 from vidstyle.inputs import VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS  # no av or torch: cheap while building the parser
 
@@ -54,6 +55,11 @@ def register(sub) -> None:
     end.add_argument("--duration", type=time_value, metavar="TIME",
                      help="convert this much of each input (e.g. a few seconds to try a style)")
     end.add_argument("--end", type=time_value, metavar="TIME", help="stop at this time of each input")
+    p.add_argument("--deinterlace", choices=list(DEINTERLACE_MODES), default="auto",
+                   help="rebuild interlaced frames (TV, DV, camcorder footage) before stylizing, "
+                        "so moving edges are not painted as combs of lines: auto (default) does the "
+                        "frames flagged interlaced, on does every frame (for footage flagged wrong), "
+                        "off none")
     g = p.add_argument_group("encoding")
     g.add_argument("--codec", default="h264", choices=list(CODECS),
                    help="h264 (default; plays everywhere), h265 (smaller files, slower to encode) or "
@@ -173,7 +179,8 @@ def run(args) -> int:
                                            on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
                                            preset=args.preset, workers=args.workers,
                                            steady=args.steady, segment=segment, codec=args.codec,
-                                           fade_in=args.fade_in, fade_out=args.fade_out)
+                                           fade_in=args.fade_in, fade_out=args.fade_out,
+                                           deinterlace=args.deinterlace)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:
@@ -187,7 +194,8 @@ def run(args) -> int:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
         steady = f", --steady {1000 * sum(r.steady_times) / r.frames:.1f} ms/frame" if r.steady_times else ""
-        print(f"{r.output}: {count} {r.width}x{r.height}, {r.fps:.1f} FPS "
+        deinterlaced = " deinterlaced" if r.deinterlaced_frames else ""
+        print(f"{r.output}: {count} {r.width}x{r.height}{deinterlaced}, {r.fps:.1f} FPS "
               f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}")
         damage = damage_warning(r)
         if damage:

@@ -42,6 +42,7 @@ class ConvertReport:
     steady_times: list = field(default_factory=list, repr=False)  # seconds per frame of --steady
     listed_frames: int = 0  # the container's frame count; 0 when it gives none
     damaged_packets: int = 0  # input packets the decoder refused, skipped
+    deinterlaced_frames: int = 0  # interlaced input frames rebuilt before stylizing
     listed_seconds: float | None = None  # the video's duration by the container
     decoded_seconds: float = 0.0  # first frame's start to the last frame's end, by timestamps
 
@@ -98,7 +99,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   on_progress: ProgressFn | None = None, crf: int | None = None,
                   preset: str | None = None, workers: int | None = None,
                   steady: float = 0.0, segment: Segment | None = None,
-                  codec: str = "h264", fade_in: float = 0.0, fade_out: float = 0.0) -> ConvertReport:
+                  codec: str = "h264", fade_in: float = 0.0, fade_out: float = 0.0,
+                  deinterlace: str = "auto") -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -114,6 +116,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     `segment` converts only that part of the input (its audio too); the output starts at 0.
     `fade_in` / `fade_out` seconds bring the style in from the input picture at the start
     and take it out at the end (vidstyle.fades.Fades; of the segment, with one).
+    `deinterlace` ("auto": the frames flagged interlaced, "on": all, "off") rebuilds
+    interlaced frames before they are stylized (vidstyle.deinterlace).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -125,7 +129,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     blend = FlowBlend(steady) if steady else None  # raises on a strength outside 0..1
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
-    with VideoFileSource(input_path, segment=segment) as source, \
+    with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace) as source, \
             atomic_output(output_path, overwrite) as tmp:
         info = source.info
         expected = source.expected_frames
@@ -176,6 +180,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         # A segment's frame count is an estimate: only its duration is checked.
         report.listed_frames = 0 if source.segment else info.frames
         report.damaged_packets = source.damaged_packets
+        report.deinterlaced_frames = source.deinterlaced_frames
         report.listed_seconds = source.expected_seconds
         if first is not None:
             report.decoded_seconds = float(last.pts * last.time_base - first.pts * first.time_base

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .deinterlace import Deinterlacer
 from .errors import VidstyleError
 from .video_colors import VideoColors
 
@@ -160,10 +161,17 @@ class VideoFileSource:
     With a `segment`, only the frames and audio packets that start inside it are
     yielded, their timestamps moved back by the segment's start (the output of a
     trimmed clip starts at 0); decoding seeks to the keyframe before the start.
+
+    `deinterlace` ("auto", "on", "off": vidstyle.deinterlace.Deinterlacer) rebuilds
+    interlaced frames before they are yielded; `deinterlaced_frames` counts them.
     """
 
-    def __init__(self, path: str | Path, queue_size: int = 16, segment: Segment | None = None):
+    def __init__(self, path: str | Path, queue_size: int = 16, segment: Segment | None = None,
+                 deinterlace: str = "auto"):
         self.path = Path(path)
+        Deinterlacer(None, deinterlace)  # a bad mode fails here, before any thread starts
+        self.deinterlace = deinterlace
+        self.deinterlaced_frames = 0
         self.segment = segment if segment is not None and segment != Segment() else None
         self._container = _open_input(self.path)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
@@ -274,6 +282,8 @@ class VideoFileSource:
         to_rgb = av.video.reformatter.VideoReformatter()
         colors = self.info.colors
         held_audio: list | None = [] if must_reach_start else None  # until the first frame says
+        # A fresh filter per pass: after a seek that landed too late, its held frame is stale.
+        deinterlacer = Deinterlacer(self.video_stream, self.deinterlace)
         video_done = False  # a segment's end was reached; its audio may still be due
         past_end = 0  # frames decoded after the end (timestamps may come out of order)
         for packet in self._container.demux(*streams):
@@ -299,6 +309,11 @@ class VideoFileSource:
                 if self.damaged_packets >= _MAX_DAMAGED_BEFORE_A_FRAME and not self.decode_times:
                     raise
                 continue
+            before = deinterlacer.deinterlaced
+            frames = deinterlacer.feed(frames)
+            if packet.size == 0:  # the flush packet at the end: the filter gives its last frame
+                frames += deinterlacer.flush()
+            self.deinterlaced_frames += deinterlacer.deinterlaced - before
             for frame in frames:
                 pts, frame_tb = frame.pts, frame.time_base or tb
                 if window:
