@@ -103,6 +103,15 @@ def damage_warning(report) -> str | None:
     return "; ".join(parts) or None
 
 
+def hdr_warning(report) -> str | None:
+    """What becomes of an HDR input, which is not tone-mapped; None for SDR."""
+    if not report.hdr:
+        return None
+    return (f"HDR video ({report.hdr}) is stylized in its HDR coding, without tone mapping, from "
+            "8-bit frames, and tagged HDR like the input: on an HDR screen its colours will not "
+            "match the painting's")
+
+
 SLOW_HINT_AFTER_S = 15.0  # seconds into a file: its rate has settled
 SLOW_HINT_LEFT_S = 600.0  # a file with more than this to go at that rate gets the hint
 
@@ -197,9 +206,9 @@ def run(args) -> int:
         deinterlaced = " deinterlaced" if r.deinterlaced_frames else ""
         print(f"{r.output}: {count} {r.width}x{r.height}{deinterlaced}, {r.fps:.1f} FPS "
               f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}")
-        damage = damage_warning(r)
-        if damage:
-            print(f"vidstyle: warning: {r.input}: {damage}", file=sys.stderr)
+        for warning in (damage_warning(r), hdr_warning(r)):
+            if warning:
+                print(f"vidstyle: warning: {r.input}: {warning}", file=sys.stderr)
     if len(pairs) > 1:
         frames = sum(r.frames for r in reports)
         seconds = sum(r.wall_seconds for r in reports)

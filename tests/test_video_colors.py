@@ -4,10 +4,13 @@ from types import SimpleNamespace
 
 import av
 import numpy as np
+import pytest
 
+from test_cli import run as run_cli
 from vidstyle.sinks import VideoFileSink
 from vidstyle.sources import VideoFileSource
-from vidstyle.video_colors import BT470BG, BT709, RANGE_FULL, RANGE_LIMITED, SMPTE170M, VideoColors
+from vidstyle.video_colors import (ARIB_STD_B67, BT470BG, BT709, BT2020_NCL, RANGE_FULL, RANGE_LIMITED,
+                                   SMPTE170M, SMPTE2084, VideoColors)
 
 BARS = np.array([(200, 40, 40), (40, 200, 40), (40, 40, 200)], np.uint8)
 
@@ -117,3 +120,22 @@ def test_untagged_hd_input_is_decoded_as_bt709(tmp_path):
     assert stream_tags(path)[0] == 2
     with VideoFileSource(path) as src:
         assert np.abs(bar_centres(next(iter(src)).image) - BARS).max() <= 3
+
+
+@pytest.mark.parametrize("transfer, name", [(SMPTE2084, "PQ"), (ARIB_STD_B67, "HLG")])
+def test_hdr_input_keeps_its_tags_and_the_summary_says_it_was_not_tone_mapped(
+        capsys, tmp_path, style_png, transfer, name):
+    hdr = VideoColors(BT2020_NCL, RANGE_LIMITED, BT2020_NCL, transfer)
+    src = write_bars(tmp_path / "hdr.mp4", 64, 48, colors=hdr)
+    with av.open(str(src)) as c:
+        assert VideoColors.of_stream(c.streams.video[0].codec_context).hdr == name
+    code, _, err = run_cli(capsys, "convert", src, "-s", style_png, "-o", tmp_path / "out.mp4")
+    assert code == 0, err
+    assert f"vidstyle: warning: {src}: HDR video ({name}) is stylized in its HDR coding, without tone" in err
+    assert stream_tags(tmp_path / "out.mp4") == (BT2020_NCL, RANGE_LIMITED, BT2020_NCL, transfer)
+
+
+def test_sdr_input_gets_no_hdr_warning(capsys, tmp_path, style_png):
+    src = write_bars(tmp_path / "sdr.mp4", 64, 48)
+    code, _, err = run_cli(capsys, "convert", src, "-s", style_png, "-o", tmp_path / "out.mp4")
+    assert code == 0 and "HDR" not in err, err

@@ -43,6 +43,7 @@ class ConvertReport:
     listed_frames: int = 0  # the container's frame count; 0 when it gives none
     damaged_packets: int = 0  # input packets the decoder refused, skipped
     deinterlaced_frames: int = 0  # interlaced input frames rebuilt before stylizing
+    hdr: str | None = None  # the input's HDR transfer ("PQ", "HLG"); None for SDR
     listed_seconds: float | None = None  # the video's duration by the container
     decoded_seconds: float = 0.0  # first frame's start to the last frame's end, by timestamps
 
@@ -141,6 +142,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             frames_in = fades.timed(source)
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
+        report.hdr = info.colors.hdr
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
                              audio_template=source.audio_stream, crf=crf, preset=preset, colors=info.colors,
                              codec=codec, pixel_aspect=info.pixel_aspect)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 UNSPECIFIED = 2
 BT709, BT470BG, SMPTE170M, SMPTE240M, FCC, BT2020_NCL, BT2020_CL = 1, 5, 6, 7, 4, 9, 10
 RANGE_LIMITED, RANGE_FULL = 1, 2
+SMPTE2084, ARIB_STD_B67 = 16, 18  # the HDR transfers: PQ (HDR10, Dolby Vision) and HLG (phones, TV)
+_HDR_NAMES = {SMPTE2084: "PQ", ARIB_STD_B67: "HLG"}
 FULL_RANGE_FORMATS = ("yuvj420p", "yuvj422p", "yuvj444p")  # full range without saying so
 # swscale's matrix for each AVColorSpace it knows (its own SWS_CS_* numbering).
 _SWS_MATRIX = {BT709: 1, BT470BG: 5, SMPTE170M: 5, SMPTE240M: 7, FCC: 4, BT2020_NCL: 9, BT2020_CL: 9}
@@ -47,6 +49,11 @@ class VideoColors:
     def for_output(self) -> "VideoColors":
         """The same colours in limited range, which every player reads right."""
         return VideoColors(self.matrix, RANGE_LIMITED, self.primaries, self.transfer)
+
+    @property
+    def hdr(self) -> str | None:
+        """The HDR transfer's name ("PQ", "HLG"), or None for SDR video."""
+        return _HDR_NAMES.get(self.transfer)
 
     @property
     def sws_matrix(self) -> int:
