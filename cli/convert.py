@@ -7,7 +7,7 @@ import time
 
 from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
 from vidstyle.inputs import VIDEO_SUFFIXES
-from vidstyle.sinks import CODECS, X264_PRESETS  # no av or torch: cheap while building the parser
+from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or torch: cheap to import
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
                      check_style_args, fail, non_negative_float, plan_outputs, time_value)
@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style wave.jpg --steady 0.7 -o clip_wave.mp4   # less shimmer
   vidstyle convert clip.mp4 --style wave.jpg --start 1:30 --duration 5 -o try.mp4  # a preview
   vidstyle convert clip.mp4 --style wave.jpg --codec prores -o clip_wave.mov   # for an editor
+  vidstyle convert clip.mp4 --style wave.jpg -o clip_wave.webm   # VP9 and Opus, for the web
   vidstyle convert clip.mp4 --style wave.jpg --fade-in 2 --fade-out 2 -o clip_wave.mp4
 """
 
@@ -61,16 +62,17 @@ def register(sub) -> None:
                         "frames flagged interlaced, on does every frame (for footage flagged wrong), "
                         "off none")
     g = p.add_argument_group("encoding")
-    g.add_argument("--codec", default="h264", choices=list(CODECS),
-                   help="h264 (default; plays everywhere), h265 (smaller files, slower to encode) or "
-                        "prores (ProRes 422 HQ, 10-bit, for editing and grading; .mov or .mkv, "
-                        "the folder default .mov)")
+    g.add_argument("--codec", choices=list(CODECS),
+                   help="h264 (the default, except for .webm outputs; plays everywhere), h265 (smaller "
+                        "files, slower to encode), prores (ProRes 422 HQ, 10-bit, for editing and "
+                        "grading; .mov or .mkv, the folder default .mov) or vp9 (the default for "
+                        ".webm; for the web, audio as Opus; .webm or .mkv, the folder default .webm)")
     g.add_argument("--crf", type=int, metavar="N",
-                   help="H.264/H.265 quality: 0 best (lossless for H.264) .. 51 worst; 18 looks "
-                        "like the input (default 18)")
+                   help="quality: 0 best (lossless for H.264) .. 51 worst (63 for VP9); 18 looks like "
+                        "the input (default 18; VP9 31, about the same size and quality)")
     g.add_argument("--preset", choices=X264_PRESETS,
-                   help="H.264/H.265 encoder speed: faster presets leave the model more CPU but "
-                        "make larger files (default veryfast)")
+                   help="encoder speed (H.264, H.265; VP9's deadline and cpu-used in the same order): "
+                        "faster presets leave the model more CPU but make larger files (default veryfast)")
     p.set_defaults(run=run)
 
 
@@ -155,11 +157,14 @@ def run(args) -> int:
     from vidstyle.pipeline import convert_video
     from vidstyle.sinks import check_container, check_encoding
 
-    check_encoding(args.crf, args.preset, args.codec)
+    if args.codec:
+        check_encoding(args.crf, args.preset, args.codec)
     pairs = plan_outputs(args.inputs, args.output, VIDEO_SUFFIXES,
-                         ".mov" if args.codec == "prores" else ".mp4", "input")
+                         CODECS[args.codec or "h264"].default_suffix, "input")
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
-        check_container(dst, args.codec)  # (writes nothing, so an existing file is safe)
+        codec = codec_for_output(dst, args.codec)
+        check_encoding(args.crf, args.preset, codec)
+        check_container(dst, codec)  # (writes nothing, so an existing file is safe)
     segment = segment_from_args(args)
     controls = check_style_args(args)  # a typo is an error even when every output exists
     if args.skip_existing:
@@ -187,7 +192,8 @@ def run(args) -> int:
                                            size=args.size, overwrite=args.overwrite,
                                            on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
                                            preset=args.preset, workers=args.workers,
-                                           steady=args.steady, segment=segment, codec=args.codec,
+                                           steady=args.steady, segment=segment,
+                                           codec=codec_for_output(dst, args.codec),
                                            fade_in=args.fade_in, fade_out=args.fade_out,
                                            deinterlace=args.deinterlace)
                 reports.append(report)

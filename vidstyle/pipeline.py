@@ -37,7 +37,7 @@ class ConvertReport:
     workers: int = 1  # batches the model ran at once
     width: int = 0
     height: int = 0
-    audio: str = "none"  # "copied", "re-encoded to AAC" or "none"
+    audio: str = "none"  # "copied", "re-encoded to AAC" (or Opus) or "none"
     latencies: list = field(default_factory=list, repr=False)
     steady_times: list = field(default_factory=list, repr=False)  # seconds per frame of --steady
     listed_frames: int = 0  # the container's frame count; 0 when it gives none
@@ -177,7 +177,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             sink.abort()
             raise
         if sink.audio_stream is not None:
-            report.audio = "re-encoded to AAC" if sink.audio_reencoded else "copied"
+            report.audio = f"re-encoded to {sink.audio_reencoded}" if sink.audio_reencoded else "copied"
         report.decode_times = source.decode_times
         # A segment's frame count is an estimate: only its duration is checked.
         report.listed_frames = 0 if source.segment else info.frames

@@ -23,6 +23,7 @@ _END = object()
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow")
 DEFAULT_CRF, DEFAULT_PRESET = 18, "veryfast"
+VP9_DEFAULT_CRF = 31  # libx264 crf 18's file size and PSNR on stylized frames (benchmarks/vp9_crf.py)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class VideoCodec:
     # Some muxers accept a codec and then fail at the first packet (H.265 in .mxf) or
     # write files nothing decodes (ProRes in .mpg), so the rarer codecs get a list.
     only_in: tuple[str, ...] | None = None
+    crf_range: tuple[int, int] = (0, 51)
+    default_crf: int = DEFAULT_CRF
+    default_suffix: str = ".mp4"  # of an output named by its folder
 
 
 CODECS = {
@@ -48,8 +52,24 @@ CODECS = {
                        only_in=(".mp4", ".mkv", ".mov")),
     # ProRes 422 HQ, 10-bit 4:2:2: large files that editing software cuts and grades well.
     "prores": VideoCodec("prores", "prores_ks", "yuv422p10le", "ProRes", ".mov or .mkv", False,
-                         only_in=(".mov", ".mkv")),
+                         only_in=(".mov", ".mkv"), default_suffix=".mov"),
+    # VP9 in WebM, for the web; libvpx's crf scale is 0-63. Audio goes in as Opus.
+    "vp9": VideoCodec("vp9", "libvpx-vp9", "yuv420p", "VP9", ".webm or .mkv", only_in=(".webm", ".mkv"),
+                      crf_range=(0, 63), default_crf=VP9_DEFAULT_CRF, default_suffix=".webm"),
 }
+# The presets' speeds for libvpx-vp9 (its deadline and cpu-used), fastest first like x264's.
+# veryfast (realtime, 6) encoded stylized 384x216 frames about as fast as libx264 veryfast,
+# at a similar size and PSNR with crf 31 (benchmarks/vp9_crf.py); ("good", 5) was 6x slower.
+VP9_SPEEDS = dict(zip(X264_PRESETS, [("realtime", 8), ("realtime", 7), ("realtime", 6), ("realtime", 5),
+                                     ("good", 5), ("good", 4), ("good", 3), ("good", 2), ("good", 0)]))
+
+
+def codec_for_output(path: str | Path, codec: str | None) -> str:
+    """The codec asked for, or by default the one an output's file type calls for:
+    VP9 for .webm (which cannot hold H.264), else H.264."""
+    if codec is not None:
+        return codec
+    return "vp9" if Path(path).suffix.lower() == ".webm" else "h264"
 
 
 def check_encoding(crf: int | None, preset: str | None, codec: str = "h264") -> None:
@@ -61,8 +81,9 @@ def check_encoding(crf: int | None, preset: str | None, codec: str = "h264") -> 
     if not spec.crf_and_preset and (crf is not None or preset is not None):
         raise VidstyleError(f"{spec.label} has no crf or preset: its quality is fixed "
                             "(422 HQ); leave them out")
-    if crf is not None and not 0 <= crf <= 51:
-        raise VidstyleError(f"crf must be between 0 and 51, got {crf}")
+    low, high = spec.crf_range
+    if crf is not None and not low <= crf <= high:
+        raise VidstyleError(f"crf must be between {low} and {high} for {spec.label}, got {crf}")
     if preset is not None and preset not in X264_PRESETS:
         raise VidstyleError(f"unknown preset {preset!r} (use one of {', '.join(X264_PRESETS)})")
 
@@ -71,7 +92,12 @@ def encoder_options(codec: str, crf: int | None, preset: str | None) -> dict[str
     spec = CODECS[codec]
     if not spec.crf_and_preset:
         return {"profile": "3"}  # prores_ks's 422 HQ
-    options = {"crf": str(DEFAULT_CRF if crf is None else crf), "preset": preset or DEFAULT_PRESET}
+    crf = str(spec.default_crf if crf is None else crf)
+    if spec.encoder == "libvpx-vp9":
+        deadline, speed = VP9_SPEEDS[preset or DEFAULT_PRESET]
+        # b=0: constant quality; row-mt: rows of tiles in parallel (libvpx's default is off).
+        return {"crf": crf, "b": "0", "deadline": deadline, "cpu-used": str(speed), "row-mt": "1"}
+    options = {"crf": crf, "preset": preset or DEFAULT_PRESET}
     if spec.encoder == "libx265":
         options["x265-params"] = "log-level=error"  # not its banner and statistics on stderr
     return options
@@ -149,7 +175,7 @@ class VideoFileSink:
     Frames keep the timestamps they were given (same time base as the input),
     so variable frame rates survive. Audio packets handed to `add_audio_packet`
     are muxed without re-encoding; if the container cannot hold that codec, the
-    audio is re-encoded to AAC and `audio_reencoded` says so.
+    audio is re-encoded (to Opus in WebM, else to AAC) and `audio_reencoded` names the codec.
     """
 
     def __init__(self, path: str | Path, width: int, height: int, rate: Fraction,
@@ -181,7 +207,7 @@ class VideoFileSink:
             self.audio_stream = None
             self._audio_template = None
             self._resampler = None
-            self.audio_reencoded = False
+            self.audio_reencoded: str | None = None  # "AAC" or "Opus" where re-encoded
             if audio_template is not None:
                 self._add_audio(audio_template)
         except Exception:
@@ -206,9 +232,13 @@ class VideoFileSink:
         # at the first packet or in the trailer, after every frame: so the muxer is tried on
         # one packet first. Where it refuses AAC too, that try says nothing of this format
         # (MXF wants whole video frames of audio): copy, as before.
+        # WebM holds only Opus and Vorbis; elsewhere AAC plays everywhere.
+        encoder, label, sample_format = ("libopus", "Opus", "flt") if fmt == "webm" else \
+            ("aac", "AAC", "fltp")
         if name in self._container.supported_codecs and (
                 _muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base)
-                or not _muxer_takes(fmt, lambda out: out.add_stream("aac", rate=48000), Fraction(1, 48000))):
+                or not _muxer_takes(fmt, lambda out: out.add_stream(encoder, rate=48000),
+                                    Fraction(1, 48000))):
             try:
                 self.audio_stream = self._container.add_stream_from_template(template)
                 return
@@ -216,13 +246,17 @@ class VideoFileSink:
                 pass
         import av
 
-        log.warning("audio codec %s cannot be copied into %s; re-encoding it to AAC",
-                    name, self.path.suffix)
-        rate = template.rate or 48000
-        self.audio_stream = self._container.add_stream("aac", rate=rate)
+        log.warning("audio codec %s cannot be copied into %s; re-encoding it to %s",
+                    name, self.path.suffix, label)
+        # Opus takes 48 kHz and a few lower rates only; 48 kHz holds any input.
+        rate = 48000 if encoder == "libopus" else template.rate or 48000
+        self.audio_stream = self._container.add_stream(encoder, rate=rate)
+        if encoder == "libopus":
+            self.audio_stream.layout = "stereo" if template.layout.nb_channels > 1 else "mono"
         self._audio_template = template
-        self._resampler = av.AudioResampler(format="fltp", layout=template.layout.name, rate=rate)
-        self.audio_reencoded = True
+        layout = self.audio_stream.layout.name if encoder == "libopus" else template.layout.name
+        self._resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
+        self.audio_reencoded = label
 
     # -- producer side ------------------------------------------------------
     def write(self, image: np.ndarray, pts: int | None) -> None:
