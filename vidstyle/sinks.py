@@ -58,8 +58,8 @@ CODECS = {
                       crf_range=(0, 63), default_crf=VP9_DEFAULT_CRF, default_suffix=".webm"),
 }
 # The presets' speeds for libvpx-vp9 (its deadline and cpu-used), fastest first like x264's.
-# veryfast (realtime, 6) encoded stylized 384x216 frames about as fast as libx264 veryfast,
-# at a similar size and PSNR with crf 31 (benchmarks/vp9_crf.py); ("good", 5) was 6x slower.
+# veryfast (realtime, 6) with crf 31 encoded stylized 384x216 frames at about libx264
+# veryfast's size and PSNR, 1.6x slower (benchmarks/vp9_crf.py); ("good", 5) was 6x slower still.
 VP9_SPEEDS = dict(zip(X264_PRESETS, [("realtime", 8), ("realtime", 7), ("realtime", 6), ("realtime", 5),
                                      ("good", 5), ("good", 4), ("good", 3), ("good", 2), ("good", 0)]))
 
