@@ -8,6 +8,7 @@ import time
 from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
 from vidstyle.inputs import VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or torch: cheap to import
+from vidstyle.tone_map import HDR_MODES
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
                      check_style_args, fail, non_negative_float, plan_outputs, time_value)
@@ -61,6 +62,10 @@ def register(sub) -> None:
                         "so moving edges are not painted as combs of lines: auto (default) does the "
                         "frames flagged interlaced, on does every frame (for footage flagged wrong), "
                         "off none")
+    p.add_argument("--hdr", choices=list(HDR_MODES), default="sdr",
+                   help="HDR video (PQ, HLG: phones, HDR10): sdr (default) tone-maps it to SDR BT.709, "
+                        "so the painting's colours come out as they look; keep stylizes it in its HDR "
+                        "coding and keeps its HDR tags")
     g = p.add_argument_group("encoding")
     g.add_argument("--codec", choices=list(CODECS),
                    help="h264 (the default, except for .webm outputs; plays everywhere), h265 (smaller "
@@ -106,8 +111,8 @@ def damage_warning(report) -> str | None:
 
 
 def hdr_warning(report) -> str | None:
-    """What becomes of an HDR input, which is not tone-mapped; None for SDR."""
-    if not report.hdr:
+    """What becomes of an HDR input kept in its HDR coding (--hdr keep); None otherwise."""
+    if not report.hdr or report.tone_mapped_from_nits:
         return None
     return (f"HDR video ({report.hdr}) is stylized in its HDR coding, without tone mapping, from "
             "8-bit frames, and tagged HDR like the input: on an HDR screen its colours will not "
@@ -195,7 +200,7 @@ def run(args) -> int:
                                            steady=args.steady, segment=segment,
                                            codec=codec_for_output(dst, args.codec),
                                            fade_in=args.fade_in, fade_out=args.fade_out,
-                                           deinterlace=args.deinterlace)
+                                           deinterlace=args.deinterlace, hdr=args.hdr)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:
@@ -210,6 +215,8 @@ def run(args) -> int:
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
         steady = f", --steady {1000 * sum(r.steady_times) / r.frames:.1f} ms/frame" if r.steady_times else ""
         deinterlaced = " deinterlaced" if r.deinterlaced_frames else ""
+        if r.tone_mapped_from_nits:
+            deinterlaced += f" tone-mapped from {r.hdr} ({r.tone_mapped_from_nits:g} nits) to SDR"
         print(f"{r.output}: {count} {r.width}x{r.height}{deinterlaced}, {r.fps:.1f} FPS "
               f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}")
         for warning in (damage_warning(r), hdr_warning(r)):

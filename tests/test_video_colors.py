@@ -123,13 +123,14 @@ def test_untagged_hd_input_is_decoded_as_bt709(tmp_path):
 
 
 @pytest.mark.parametrize("transfer, name", [(SMPTE2084, "PQ"), (ARIB_STD_B67, "HLG")])
-def test_hdr_input_keeps_its_tags_and_the_summary_says_it_was_not_tone_mapped(
+def test_hdr_kept_keeps_its_tags_and_the_summary_says_it_was_not_tone_mapped(
         capsys, tmp_path, style_png, transfer, name):
     hdr = VideoColors(BT2020_NCL, RANGE_LIMITED, BT2020_NCL, transfer)
     src = write_bars(tmp_path / "hdr.mp4", 64, 48, colors=hdr)
     with av.open(str(src)) as c:
         assert VideoColors.of_stream(c.streams.video[0].codec_context).hdr == name
-    code, _, err = run_cli(capsys, "convert", src, "-s", style_png, "-o", tmp_path / "out.mp4")
+    code, _, err = run_cli(capsys, "convert", src, "-s", style_png, "-o", tmp_path / "out.mp4",
+                           "--hdr", "keep")
     assert code == 0, err
     assert f"vidstyle: warning: {src}: HDR video ({name}) is stylized in its HDR coding, without tone" in err
     assert stream_tags(tmp_path / "out.mp4") == (BT2020_NCL, RANGE_LIMITED, BT2020_NCL, transfer)

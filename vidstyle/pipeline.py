@@ -44,6 +44,7 @@ class ConvertReport:
     damaged_packets: int = 0  # input packets the decoder refused, skipped
     deinterlaced_frames: int = 0  # interlaced input frames rebuilt before stylizing
     hdr: str | None = None  # the input's HDR transfer ("PQ", "HLG"); None for SDR
+    tone_mapped_from_nits: float | None = None  # HDR tone-mapped to SDR: the light mapped to white
     listed_seconds: float | None = None  # the video's duration by the container
     decoded_seconds: float = 0.0  # first frame's start to the last frame's end, by timestamps
 
@@ -101,7 +102,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   preset: str | None = None, workers: int | None = None,
                   steady: float = 0.0, segment: Segment | None = None,
                   codec: str = "h264", fade_in: float = 0.0, fade_out: float = 0.0,
-                  deinterlace: str = "auto") -> ConvertReport:
+                  deinterlace: str = "auto", hdr: str = "sdr") -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -119,6 +120,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     and take it out at the end (vidstyle.fades.Fades; of the segment, with one).
     `deinterlace` ("auto": the frames flagged interlaced, "on": all, "off") rebuilds
     interlaced frames before they are stylized (vidstyle.deinterlace).
+    `hdr` ("sdr": tone-mapped to SDR BT.709, vidstyle.tone_map; "keep": stylized and
+    tagged in its HDR coding) says what becomes of HDR (PQ, HLG) input.
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -130,7 +133,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     blend = FlowBlend(steady) if steady else None  # raises on a strength outside 0..1
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
-    with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace) as source, \
+    with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace, hdr=hdr) as source, \
             atomic_output(output_path, overwrite) as tmp:
         info = source.info
         expected = source.expected_frames
@@ -144,7 +147,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         report.width, report.height = width, height
         report.hdr = info.colors.hdr
         sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
-                             audio_template=source.audio_stream, crf=crf, preset=preset, colors=info.colors,
+                             audio_template=source.audio_stream, crf=crf, preset=preset,
+                             colors=source.frame_colors,
                              codec=codec, pixel_aspect=info.pixel_aspect)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
@@ -183,6 +187,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         report.listed_frames = 0 if source.segment else info.frames
         report.damaged_packets = source.damaged_packets
         report.deinterlaced_frames = source.deinterlaced_frames
+        report.tone_mapped_from_nits = source.peak_nits
         report.listed_seconds = source.expected_seconds
         if first is not None:
             report.decoded_seconds = float(last.pts * last.time_base - first.pts * first.time_base

@@ -18,7 +18,8 @@ import numpy as np
 
 from .deinterlace import Deinterlacer
 from .errors import VidstyleError
-from .video_colors import VideoColors
+from .tone_map import HDR_MODES, ToneMapper, max_content_light
+from .video_colors import SDR_BT709, VideoColors
 
 _END = object()
 # Damaged packets tolerated before the first good frame: more means the stream
@@ -164,12 +165,18 @@ class VideoFileSource:
 
     `deinterlace` ("auto", "on", "off": vidstyle.deinterlace.Deinterlacer) rebuilds
     interlaced frames before they are yielded; `deinterlaced_frames` counts them.
+
+    `hdr` says what becomes of HDR (PQ, HLG) video: "sdr" tone-maps its frames to
+    SDR BT.709 (vidstyle.tone_map), "keep" yields them in their HDR coding.
+    `frame_colors` are the colours of the frames yielded, for the output's tags.
     """
 
     def __init__(self, path: str | Path, queue_size: int = 16, segment: Segment | None = None,
-                 deinterlace: str = "auto"):
+                 deinterlace: str = "auto", hdr: str = "sdr"):
         self.path = Path(path)
         Deinterlacer(None, deinterlace)  # a bad mode fails here, before any thread starts
+        if hdr not in HDR_MODES:
+            raise VidstyleError(f"hdr must be one of {', '.join(HDR_MODES)}, not {hdr!r}")
         self.deinterlace = deinterlace
         self.deinterlaced_frames = 0
         self.segment = segment if segment is not None and segment != Segment() else None
@@ -198,10 +205,17 @@ class VideoFileSource:
         self.info = VideoInfo(width, height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
                               int(vs.frames or 0), duration, self.audio_stream is not None, cc.name,
                               VideoColors.of_stream(cc), _pixel_aspect(vs, self.quarter_turns))
+        self.tone_maps = hdr == "sdr" and self.info.colors.hdr is not None
+        self.peak_nits: float | None = None  # the HDR light tone-mapped to white (set at the first frame)
         if self.segment and duration and self.segment.start >= duration:
             self.close()
             raise VidstyleError(f"{self.path}: the start ({self.segment.start:g} s) is not before its end "
                                 f"({duration:.2f} s)")
+
+    @property
+    def frame_colors(self) -> VideoColors:
+        """The colours of the RGB frames this source yields (SDR BT.709 once tone-mapped)."""
+        return SDR_BT709 if self.tone_maps else self.info.colors
 
     @property
     def expected_seconds(self) -> float | None:
@@ -284,6 +298,7 @@ class VideoFileSource:
         held_audio: list | None = [] if must_reach_start else None  # until the first frame says
         # A fresh filter per pass: after a seek that landed too late, its held frame is stale.
         deinterlacer = Deinterlacer(self.video_stream, self.deinterlace)
+        to_sdr = None  # the tone mapper, made at the first frame (it reads the frame's light level)
         video_done = False  # a segment's end was reached; its audio may still be due
         past_end = 0  # frames decoded after the end (timestamps may come out of order)
         for packet in self._container.demux(*streams):
@@ -331,8 +346,14 @@ class VideoFileSource:
                         video_done = past_end >= _FRAMES_PAST_END
                         continue
                     pts = place
-                image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
-                                        src_color_range=colors.range).to_ndarray()
+                if self.tone_maps:  # 16 bits per channel in, for the tone curve's darks and highlights
+                    if to_sdr is None:
+                        to_sdr = self._tone_mapper(frame)
+                    image = to_sdr(to_rgb.reformat(frame, format="rgb48le", src_colorspace=colors.sws_matrix,
+                                                   src_color_range=colors.range).to_ndarray())
+                else:
+                    image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
+                                            src_color_range=colors.range).to_ndarray()
                 if self.quarter_turns:  # upright, as players show it
                     image = np.ascontiguousarray(np.rot90(image, self.quarter_turns))
                 self.decode_times.append(time.perf_counter() - t0)
@@ -340,6 +361,15 @@ class VideoFileSource:
                     return True
                 t0 = time.perf_counter()
         return held_audio is None  # no frame at all since the seek: it landed too late
+
+    def _tone_mapper(self, frame) -> ToneMapper:
+        """A tone mapper for this stream, up to the brightest light the first frame's
+        metadata names (PQ's MaxCLL), else the transfer's default peak."""
+        colors = self.info.colors
+        mapper = ToneMapper(colors.transfer, colors.primaries,
+                            max_content_light(frame) if colors.hdr == "PQ" else None)
+        self.peak_nits = mapper.peak_nits
+        return mapper
 
     def _hand_on_audio(self, packet, window: "_Window | None"):
         """Give an audio packet to on_audio_packet if it belongs to the segment; its place."""

@@ -65,3 +65,6 @@ class VideoColors:
         codec_context.color_range = self.range
         codec_context.color_primaries = self.primaries
         codec_context.color_trc = self.transfer
+
+
+SDR_BT709 = VideoColors(BT709, RANGE_LIMITED, BT709, BT709)  # what tone-mapped HDR frames are in
