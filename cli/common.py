@@ -343,20 +343,25 @@ def outputs_in_folder(files: list, folder, suffix: str) -> list:
 
     taken: set[str] = set()
     outs = []
+    from vidstyle.sequences import is_sequence, sequence_stem
+
     for f in files:
         f = Path(f)
-        candidates = [f.stem, f"{f.stem}_{f.suffix.lstrip('.')}"] + [f"{f.stem}_{n}" for n in range(2, 10**6)]
+        stem = sequence_stem(f) if is_sequence(f) else f.stem  # shot_%04d.png -> shot
+        candidates = [stem, f"{stem}_{f.suffix.lstrip('.')}"] + [f"{stem}_{n}" for n in range(2, 10**6)]
         name = next(c for c in candidates if c.lower() not in taken)
         taken.add(name.lower())
         outs.append(Path(folder) / f"{name}{suffix}")
     return outs
 
 
-def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str, what: str) -> list:
+def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str, what: str,
+                 sequences: bool = False) -> list:
     """(input, output) pairs for files and folders of files with `suffixes`: one input
     gives OUTPUT itself; several inputs, or a folder, make OUTPUT a folder of `suffix`
     files. Refused before any work: an output that would replace one of the inputs, and a
-    file name given where a folder is needed (`-o all.mp4` for several inputs)."""
+    file name given where a folder is needed (`-o all.mp4` for several inputs).
+    With `sequences`, inputs like `frames/shot_%04d.png` are image sequences (one input each)."""
     from pathlib import Path
 
     from vidstyle.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES, expand_files
@@ -365,7 +370,7 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
     out = Path(output)
     if out.name.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES and not output.endswith(("/", "\\")):
         raise VidstyleError(f"-o {output} is only an extension; give a file name, e.g. out{out.name}")
-    files, folder_input = expand_files(inputs, suffixes, what, exclude=out, once=True)
+    files, folder_input = expand_files(inputs, suffixes, what, exclude=out, once=True, sequences=sequences)
     if len(files) == 1 and not folder_input and not names_a_folder(output):
         pairs = [(files[0], out)]
     else:

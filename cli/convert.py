@@ -8,6 +8,7 @@ import time
 from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
 from vidstyle.inputs import VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or torch: cheap to import
+from vidstyle.sequences import is_sequence, parse_frame_rate
 from vidstyle.tone_map import HDR_MODES
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
@@ -24,7 +25,16 @@ EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style wave.jpg --codec prores -o clip_wave.mov   # for an editor
   vidstyle convert clip.mp4 --style wave.jpg -o clip_wave.webm   # VP9 and Opus, for the web
   vidstyle convert clip.mp4 --style wave.jpg --fade-in 2 --fade-out 2 -o clip_wave.mp4
+  vidstyle convert renders/shot_%04d.png --frame-rate 24 --style wave.jpg -o shot_wave.mp4
 """
+
+
+def frame_rate_value(text: str):
+    try:
+        return parse_frame_rate(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a frame rate: {text!r} (e.g. 24, 29.97 or 30000/1001)") \
+            from None
 
 
 def register(sub) -> None:
@@ -32,7 +42,9 @@ def register(sub) -> None:
                        description="Stylize one or more video files; every frame, timestamp and "
                                    "the audio track are kept.",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files or folders of videos")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="video files, folders of videos, or numbered image sequences named the way "
+                        "ffmpeg names them (renders/shot_%%04d.png for shot_0001.png, ...)")
     p.add_argument("-o", "--output", required=True,
                    help="output file (one input) or folder (several inputs or a folder)")
     existing = p.add_mutually_exclusive_group()
@@ -62,6 +74,8 @@ def register(sub) -> None:
                         "so moving edges are not painted as combs of lines: auto (default) does the "
                         "frames flagged interlaced, on does every frame (for footage flagged wrong), "
                         "off none")
+    p.add_argument("--frame-rate", type=frame_rate_value, metavar="FPS",
+                   help="frame rate of image-sequence inputs: 24, 29.97 or 30000/1001 (default 25)")
     p.add_argument("--hdr", choices=list(HDR_MODES), default="sdr",
                    help="HDR video (PQ, HLG: phones, HDR10): sdr (default) tone-maps it to SDR BT.709, "
                         "so the painting's colours come out as they look; keep stylizes it in its HDR "
@@ -165,7 +179,10 @@ def run(args) -> int:
     if args.codec:
         check_encoding(args.crf, args.preset, args.codec)
     pairs = plan_outputs(args.inputs, args.output, VIDEO_SUFFIXES,
-                         CODECS[args.codec or "h264"].default_suffix, "input")
+                         CODECS[args.codec or "h264"].default_suffix, "input", sequences=True)
+    if args.frame_rate is not None and not any(is_sequence(src) for src, _ in pairs):
+        raise VidstyleError("--frame-rate is for image-sequence inputs (frames/shot_%04d.png); "
+                            "video files keep their own")
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
         codec = codec_for_output(dst, args.codec)
         check_encoding(args.crf, args.preset, codec)
@@ -182,7 +199,7 @@ def run(args) -> int:
     if segment and len(pairs) == 1:  # a start past the end is refused before the model loads
         from vidstyle.sources import VideoFileSource
 
-        VideoFileSource(pairs[0][0], segment=segment).close()
+        VideoFileSource(pairs[0][0], segment=segment, frame_rate=args.frame_rate).close()
     stylizer, cache = build_stylizer(args)
     failures, reports = 0, []
     with Progress(len(pairs)) as progress:
@@ -200,7 +217,8 @@ def run(args) -> int:
                                            steady=args.steady, segment=segment,
                                            codec=codec_for_output(dst, args.codec),
                                            fade_in=args.fade_in, fade_out=args.fade_out,
-                                           deinterlace=args.deinterlace, hdr=args.hdr)
+                                           deinterlace=args.deinterlace, hdr=args.hdr,
+                                           frame_rate=args.frame_rate)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:

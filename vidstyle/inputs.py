@@ -31,15 +31,19 @@ def files_in(folder: Path, suffixes: set[str], exclude: Path | None = None) -> l
 
 
 def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
-                 exclude: Path | None = None, once: bool = False) -> tuple[list[Path], bool]:
+                 exclude: Path | None = None, once: bool = False,
+                 sequences: bool = False) -> tuple[list[Path], bool]:
     """Files named directly, plus the matching files of named folders (sorted; see files_in
     for what a folder's scan leaves out, `exclude` included).
 
     With `once`, a file named twice (also through a link, or directly and through its
     folder) is kept once: inputs to convert, where a second pass would only write the same
     output under another name. Styles keep repeats, as each takes its own --weights entry.
+    With `sequences`, a path like `frames/shot_%04d.png` names an image sequence
+    (vidstyle.sequences), checked here and kept as one input.
     Returns (files, whether any folder was named). `what` names the kind in errors.
     """
+    from .sequences import ImageSequence, is_sequence, pattern_for
     out: list[Path] = []
     seen: set[Path] = set()
     any_folder = False
@@ -47,9 +51,16 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
         if p.is_dir():
             any_folder = True
             found = files_in(p, suffixes, exclude)
+            images = [] if found or not sequences else files_in(p, IMAGE_SUFFIXES, exclude)
+            if images:
+                raise VidstyleError(f"no {what} files in folder {p}, only images: for an image sequence, "
+                                    f"name it as {pattern_for(images[0])}")
             if not found:
                 raise VidstyleError(f"no {what} files in folder {p}")
         elif p.is_file():
+            found = [p]
+        elif sequences and is_sequence(p):
+            ImageSequence.find(p)  # none there, or a gap: said now, before any work
             found = [p]
         else:
             raise VidstyleError(f"{what} not found: {p}")

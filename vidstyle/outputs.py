@@ -60,8 +60,9 @@ def refuse_inputs_as_outputs(pairs) -> None:
     by_path, by_inode = {}, {}  # the same file under another spelling: by device and inode
     for src, _ in pairs:
         by_path[Path(src).resolve()] = Path(src)
-        st = Path(src).stat()
-        by_inode[st.st_dev, st.st_ino] = Path(src)
+        if Path(src).exists():  # (an image sequence's pattern names no file)
+            st = Path(src).stat()
+            by_inode[st.st_dev, st.st_ino] = Path(src)
     for src, dst in pairs:
         dst = Path(dst)
         taken = by_path.get(dst.resolve())

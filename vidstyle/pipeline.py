@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
@@ -102,7 +103,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   preset: str | None = None, workers: int | None = None,
                   steady: float = 0.0, segment: Segment | None = None,
                   codec: str = "h264", fade_in: float = 0.0, fade_out: float = 0.0,
-                  deinterlace: str = "auto", hdr: str = "sdr") -> ConvertReport:
+                  deinterlace: str = "auto", hdr: str = "sdr",
+                  frame_rate: Fraction | None = None) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -122,6 +124,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     interlaced frames before they are stylized (vidstyle.deinterlace).
     `hdr` ("sdr": tone-mapped to SDR BT.709, vidstyle.tone_map; "keep": stylized and
     tagged in its HDR coding) says what becomes of HDR (PQ, HLG) input.
+    `input_path` may be an image sequence (`frames/shot_%04d.png`, vidstyle.sequences)
+    read at `frame_rate` (default 25).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -133,7 +137,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     blend = FlowBlend(steady) if steady else None  # raises on a strength outside 0..1
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
-    with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace, hdr=hdr) as source, \
+    with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace, hdr=hdr,
+                         frame_rate=frame_rate) as source, \
             atomic_output(output_path, overwrite) as tmp:
         info = source.info
         expected = source.expected_frames

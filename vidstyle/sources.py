@@ -18,6 +18,7 @@ import numpy as np
 
 from .deinterlace import Deinterlacer
 from .errors import VidstyleError
+from .sequences import DEFAULT_FRAME_RATE, ImageSequence, is_sequence
 from .tone_map import HDR_MODES, ToneMapper, max_content_light
 from .video_colors import SDR_BT709, VideoColors
 
@@ -72,15 +73,22 @@ class VideoInfo:
     pixel_aspect: Fraction = Fraction(1)  # a pixel's width / height (DV, anamorphic DVD: not 1)
 
 
-def _open_input(path: Path):
+def _open_input(path: Path, frame_rate: Fraction | None = None):
+    """The container of a video file, or of an image sequence (vidstyle.sequences) read
+    at `frame_rate` (default 25), and the sequence (None for a video file)."""
     import av
 
-    if not path.exists():
+    sequence = ImageSequence.find(path) if is_sequence(path) else None
+    if sequence is None and not path.exists():
         raise VidstyleError(f"input not found: {path}")
     if path.is_dir():
         raise VidstyleError(f"input is a folder, not a video: {path}")
     try:
-        container = av.open(str(path))
+        if sequence is not None:
+            container = av.open(str(path), format="image2",
+                                options=sequence.demuxer_options(frame_rate or DEFAULT_FRAME_RATE))
+        else:
+            container = av.open(str(path))
     except av.error.FFmpegError as exc:
         raise VidstyleError(f"cannot read {path} as a video ({exc.strerror or exc})") from exc
     except PermissionError as exc:
@@ -89,10 +97,11 @@ def _open_input(path: Path):
     if not container.streams.video:
         container.close()
         raise VidstyleError(f"{path} has no video stream")
-    if fmt == "image2" or fmt.endswith("_pipe"):  # FFmpeg reads stills as 1-frame videos
+    if sequence is None and (fmt == "image2" or fmt.endswith("_pipe")):  # stills read as 1-frame videos
         container.close()
-        raise VidstyleError(f"{path} is an image, not a video (use 'vidstyle image')")
-    return container
+        raise VidstyleError(f"{path} is an image, not a video (use 'vidstyle image', or name an image "
+                            "sequence like frames/frame_%04d.png)")
+    return container, sequence
 
 
 def _last_video_packet_end(path: Path, before_end_s: float = 5.0) -> float | None:
@@ -169,10 +178,13 @@ class VideoFileSource:
     `hdr` says what becomes of HDR (PQ, HLG) video: "sdr" tone-maps its frames to
     SDR BT.709 (vidstyle.tone_map), "keep" yields them in their HDR coding.
     `frame_colors` are the colours of the frames yielded, for the output's tags.
+
+    `path` may name an image sequence (`frames/shot_%04d.png`, vidstyle.sequences),
+    read at `frame_rate` (default 25; video files keep their own rate).
     """
 
     def __init__(self, path: str | Path, queue_size: int = 16, segment: Segment | None = None,
-                 deinterlace: str = "auto", hdr: str = "sdr"):
+                 deinterlace: str = "auto", hdr: str = "sdr", frame_rate: Fraction | None = None):
         self.path = Path(path)
         Deinterlacer(None, deinterlace)  # a bad mode fails here, before any thread starts
         if hdr not in HDR_MODES:
@@ -180,7 +192,7 @@ class VideoFileSource:
         self.deinterlace = deinterlace
         self.deinterlaced_frames = 0
         self.segment = segment if segment is not None and segment != Segment() else None
-        self._container = _open_input(self.path)
+        self._container, self.sequence = _open_input(self.path, frame_rate)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -200,10 +212,11 @@ class VideoFileSource:
         if not cc.width or not cc.height:
             self.close()
             raise VidstyleError(f"{self.path}: the video stream has no frame size")
-        self.quarter_turns = _display_quarter_turns(self.path)
+        self.quarter_turns = 0 if self.sequence else _display_quarter_turns(self.path)
         width, height = (cc.height, cc.width) if self.quarter_turns % 2 else (cc.width, cc.height)
+        frames = self.sequence.count if self.sequence else int(vs.frames or 0)
         self.info = VideoInfo(width, height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
-                              int(vs.frames or 0), duration, self.audio_stream is not None, cc.name,
+                              frames, duration, self.audio_stream is not None, cc.name,
                               VideoColors.of_stream(cc), _pixel_aspect(vs, self.quarter_turns))
         self.tone_maps = hdr == "sdr" and self.info.colors.hdr is not None
         self.peak_nits: float | None = None  # the HDR light tone-mapped to white (set at the first frame)
