@@ -8,7 +8,7 @@ import time
 from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
 from vidstyle.inputs import VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or torch: cheap to import
-from vidstyle.sequences import is_sequence, parse_frame_rate
+from vidstyle.sequences import is_sequence, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
@@ -26,7 +26,13 @@ EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style wave.jpg -o clip_wave.webm   # VP9 and Opus, for the web
   vidstyle convert clip.mp4 --style wave.jpg --fade-in 2 --fade-out 2 -o clip_wave.mp4
   vidstyle convert renders/shot_%04d.png --frame-rate 24 --style wave.jpg -o shot_wave.mp4
+  vidstyle convert clip.mp4 --style wave.jpg -o frames/wave_%04d.png   # an image sequence out
 """
+
+
+def output_exists(dst) -> bool:
+    """A finished output is there (a sequence's frames only appear once all are written)."""
+    return bool(sequence_files(dst)) if is_sequence(dst) else dst.exists()
 
 
 def frame_rate_value(text: str):
@@ -46,7 +52,8 @@ def register(sub) -> None:
                    help="video files, folders of videos, or numbered image sequences named the way "
                         "ffmpeg names them (renders/shot_%%04d.png for shot_0001.png, ...)")
     p.add_argument("-o", "--output", required=True,
-                   help="output file (one input) or folder (several inputs or a folder)")
+                   help="output file (one input) or folder (several inputs or a folder); a name like "
+                        "out/shot_%%04d.png writes an image sequence (PNG, JPEG, TIFF, WebP or BMP)")
     existing = p.add_mutually_exclusive_group()
     existing.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     existing.add_argument("--skip-existing", action="store_true",
@@ -174,6 +181,7 @@ class SlowRunHint:
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.pipeline import convert_video
+    from vidstyle.sequence_sink import check_sequence_output
     from vidstyle.sinks import check_container, check_encoding
 
     if args.codec:
@@ -184,14 +192,20 @@ def run(args) -> int:
         raise VidstyleError("--frame-rate is for image-sequence inputs (frames/shot_%04d.png); "
                             "video files keep their own")
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
+        if is_sequence(dst):
+            if args.codec or args.crf is not None or args.preset:
+                raise VidstyleError(f"--codec, --crf and --preset are for video outputs; {dst} is an "
+                                    "image sequence (its file type sets the format)")
+            check_sequence_output(dst, args.overwrite or args.skip_existing)
+            continue
         codec = codec_for_output(dst, args.codec)
         check_encoding(args.crf, args.preset, codec)
         check_container(dst, codec)  # (writes nothing, so an existing file is safe)
     segment = segment_from_args(args)
     controls = check_style_args(args)  # a typo is an error even when every output exists
     if args.skip_existing:
-        skipped = [src for src, dst in pairs if dst.exists()]
-        pairs = [(src, dst) for src, dst in pairs if not dst.exists()]
+        skipped = [src for src, dst in pairs if output_exists(dst)]
+        pairs = [(src, dst) for src, dst in pairs if not output_exists(dst)]
         if skipped:
             print(f"vidstyle: skipping {len(skipped)} input(s) whose output exists", file=sys.stderr)
         if not pairs:

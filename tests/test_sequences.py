@@ -98,3 +98,69 @@ def test_sequence_mistakes_are_one_line_each(capsys, tmp_path, style_png, clip):
     with pytest.raises(SystemExit):
         run_cli(capsys, "convert", renders / "shot_%04d.png", "-s", style_png, "-o", out, "--frame-rate", "0")
     assert "not a frame rate: '0'" in capsys.readouterr().err
+
+
+def test_a_sequence_out_keeps_the_inputs_numbers_and_leaves_nothing_hidden(capsys, tmp_path, style_png):
+    pattern = write_sequence(tmp_path / "renders", first=1001, count=6) / "shot_%04d.png"
+    out = tmp_path / "styled" / "wave_%04d.png"
+    code, text, err = run_cli(capsys, "convert", pattern, "-s", style_png, "-o", out)
+    assert code == 0, err
+    assert f"{out}: 6 frames 48x32" in text
+    assert sorted(p.name for p in out.parent.iterdir()) == [f"wave_{n}.png" for n in range(1001, 1007)]
+    assert np.asarray(Image.open(out.parent / "wave_1001.png")).shape == (32, 48, 3)
+
+
+def test_a_video_into_a_sequence_starts_at_one_and_says_the_audio_is_left_out(capsys, tmp_path, style_png):
+    from conftest import write_clip
+
+    clip = write_clip(tmp_path / "a.mp4", n=5, audio=True)
+    out = tmp_path / "frames" / "f_%03d.jpg"
+    code, text, err = run_cli(capsys, "convert", clip, "-s", style_png, "-o", out)
+    assert code == 0, err
+    assert "audio left out (an image sequence holds none)" in text
+    assert sorted(p.name for p in out.parent.iterdir()) == [f"f_{n:03d}.jpg" for n in range(1, 6)]
+
+
+def test_an_existing_sequence_is_kept_unless_overwrite_which_replaces_it_whole(capsys, tmp_path, style_png):
+    out = tmp_path / "frames" / "f_%02d.png"
+    write_sequence(out.parent, first=1, count=9, name="f_{:02d}.png")
+    renders = write_sequence(tmp_path / "renders", first=1, count=4) / "shot_%04d.png"
+    code, _, err = run_cli(capsys, "convert", renders, "-s", style_png, "-o", out)
+    assert_one_line_error(code, err, "exists (9 files, f_01.png first); pass --overwrite")
+    code, _, err = run_cli(capsys, "convert", renders, "-s", style_png, "-o", out, "--skip-existing")
+    assert code == 0 and "skipping 1 input(s)" in err
+    assert int(np.asarray(Image.open(out.parent / "f_01.png"))[0, 0, 0]) == 5  # untouched
+    code, _, err = run_cli(capsys, "convert", renders, "-s", style_png, "-o", out, "--overwrite")
+    assert code == 0, err
+    assert sorted(p.name for p in out.parent.iterdir()) == ["f_01.png", "f_02.png", "f_03.png", "f_04.png"]
+    code, _, err = run_cli(capsys, "convert", renders, "-s", style_png, "-o", out, "--overwrite",
+                           "--crf", "20")
+    assert_one_line_error(code, err, "--codec, --crf and --preset are for video outputs")
+
+
+def test_a_failed_or_stopped_sequence_leaves_no_frames(tmp_path, monkeypatch):
+    import cv2
+
+    from vidstyle import sequence_sink
+    from vidstyle.sequence_sink import ImageSequenceSink
+
+    frame = np.zeros((16, 16, 3), np.uint8)
+    sink = ImageSequenceSink(tmp_path / "a_%03d.png")
+    for i in range(3):
+        sink.write(frame, i)
+    sink.abort()  # Ctrl-C
+    assert list(tmp_path.iterdir()) == []
+    calls, imwrite = [], cv2.imwrite
+
+    def full_disk(path, image, params):
+        calls.append(path)
+        return len(calls) < 3 and imwrite(path, image, params)
+
+    monkeypatch.setattr(sequence_sink.cv2, "imwrite", full_disk)
+    sink = ImageSequenceSink(tmp_path / "b_%03d.png")
+    with pytest.raises(VidstyleError, match="writing b_003.png failed"):
+        for i in range(5):
+            sink.write(frame, i)
+        sink.close()
+    sink.abort()
+    assert list(tmp_path.iterdir()) == []

@@ -6,6 +6,7 @@ its timestamp, and the audio is copied through.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import partial
@@ -20,6 +21,8 @@ from .errors import VidstyleError
 from .fades import Fades
 from .outputs import atomic_output, check_output
 from .parallel import FrameWorkers
+from .sequence_sink import ImageSequenceSink
+from .sequences import is_sequence
 from .sinks import VideoFileSink, even_size
 from .sources import Frame, Segment, VideoFileSource, VideoInfo
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
@@ -125,7 +128,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     `hdr` ("sdr": tone-mapped to SDR BT.709, vidstyle.tone_map; "keep": stylized and
     tagged in its HDR coding) says what becomes of HDR (PQ, HLG) input.
     `input_path` may be an image sequence (`frames/shot_%04d.png`, vidstyle.sequences)
-    read at `frame_rate` (default 25).
+    read at `frame_rate` (default 25), and `output_path` one too
+    (vidstyle.sequence_sink: PNG, JPEG, TIFF, WebP or BMP files; no audio; `codec`,
+    `crf` and `preset` unused).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -137,9 +142,10 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     blend = FlowBlend(steady) if steady else None  # raises on a strength outside 0..1
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
+    to_sequence = is_sequence(output_path)  # frames as numbered images (they move into place themselves)
     with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace, hdr=hdr,
                          frame_rate=frame_rate) as source, \
-            atomic_output(output_path, overwrite) as tmp:
+            (nullcontext(output_path) if to_sequence else atomic_output(output_path, overwrite)) as tmp:
         info = source.info
         expected = source.expected_frames
         # The fade-out needs where the video really ends, not a duration that counts audio.
@@ -151,10 +157,13 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         report.hdr = info.colors.hdr
-        sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
-                             audio_template=source.audio_stream, crf=crf, preset=preset,
-                             colors=source.frame_colors,
-                             codec=codec, pixel_aspect=info.pixel_aspect)
+        if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)
+            start_number = source.sequence.first if source.sequence and not source.segment else 1
+            sink = ImageSequenceSink(output_path, start_number=start_number, overwrite=overwrite)
+        else:
+            sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
+                                 audio_template=source.audio_stream, crf=crf, preset=preset,
+                                 colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         try:
@@ -187,6 +196,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             raise
         if sink.audio_stream is not None:
             report.audio = f"re-encoded to {sink.audio_reencoded}" if sink.audio_reencoded else "copied"
+        elif to_sequence and source.audio_stream is not None:
+            report.audio = "left out (an image sequence holds none)"
         report.decode_times = source.decode_times
         # A segment's frame count is an estimate: only its duration is checked.
         report.listed_frames = 0 if source.segment else info.frames

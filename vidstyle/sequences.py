@@ -36,13 +36,9 @@ class ImageSequence:
     def find(cls, pattern: str | Path) -> "ImageSequence":
         """The sequence's files on disk; an error where there are none or a number is missing."""
         pattern = Path(pattern)
-        folder = pattern.parent
-        if not folder.is_dir():
-            raise VidstyleError(f"image sequence not found: no folder {folder}")
-        head, tail = _NUMBER.split(pattern.name, maxsplit=1)[0::2]
-        numbered = re.compile(re.escape(head) + r"(\d+)" + re.escape(tail) + r"\Z")
-        numbers = sorted(int(m.group(1)) for f in folder.iterdir()
-                         if (m := numbered.match(f.name)) and f.name == pattern.name % int(m.group(1)))
+        if not pattern.parent.is_dir():
+            raise VidstyleError(f"image sequence not found: no folder {pattern.parent}")
+        numbers = [number for number, _ in _numbered_files(pattern)]
         if not numbers:
             raise VidstyleError(f"no files match the image sequence {pattern}")
         missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
@@ -55,6 +51,22 @@ class ImageSequence:
     def demuxer_options(self, frame_rate: Fraction) -> dict[str, str]:
         """The image2 demuxer's options for this sequence at `frame_rate`."""
         return {"framerate": str(frame_rate), "start_number": str(self.first)}
+
+
+def _numbered_files(pattern: Path) -> list[tuple[int, Path]]:
+    """(number, file) of the files the pattern names, by number (`%04d` takes shot_0007.png,
+    not shot_7.png)."""
+    if not pattern.parent.is_dir():
+        return []
+    head, tail = _NUMBER.split(pattern.name, maxsplit=1)[0::2]
+    numbered = re.compile(re.escape(head) + r"(\d+)" + re.escape(tail) + r"\Z")
+    return sorted((int(m.group(1)), f) for f in pattern.parent.iterdir()
+                  if (m := numbered.match(f.name)) and f.name == pattern.name % int(m.group(1)))
+
+
+def sequence_files(pattern: str | Path) -> list[Path]:
+    """The files on disk that the pattern names, by number."""
+    return [f for _, f in _numbered_files(Path(pattern))]
 
 
 def sequence_stem(pattern: str | Path) -> str:

@@ -1,0 +1,159 @@
+"""Writing stylized frames as a numbered image sequence (out/shot_%04d.png), safely.
+
+For compositing and editing software, which take image sequences. The frames are
+written by a thread into a hidden folder beside the output and moved into place only
+when every frame is written: an error or Ctrl-C leaves no part of a sequence under
+the output's names. An existing sequence under those names is replaced only with
+`overwrite`, and then as a whole (its frames past the new last one are removed, so no
+stale frames of an older, longer run stay mixed in).
+"""
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import VidstyleError
+from .outputs import move_unless_taken
+from .sequences import sequence_files, sequence_stem
+
+_END = object()
+# cv2.imwrite settings per file type: PNG's fast zlib level (level 9 took several times
+# as long for a few percent), JPEG and WebP at a quality meant for further work.
+_WRITE_PARAMS = {".png": [cv2.IMWRITE_PNG_COMPRESSION, 3], ".jpg": [cv2.IMWRITE_JPEG_QUALITY, 95],
+                 ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, 95], ".webp": [cv2.IMWRITE_WEBP_QUALITY, 95],
+                 ".tif": [], ".tiff": [], ".bmp": []}
+SEQUENCE_SUFFIXES = tuple(_WRITE_PARAMS)
+
+
+def check_sequence_output(pattern: str | Path, overwrite: bool) -> list[Path]:
+    """Refuse a sequence output of a file type we cannot write, or one that exists
+    without `overwrite`; returns the files it has now."""
+    pattern = Path(pattern)
+    if pattern.suffix.lower() not in _WRITE_PARAMS:
+        raise VidstyleError(f"cannot write an image sequence as {pattern.suffix or 'suffix-less'} files; "
+                            f"use one of {', '.join(SEQUENCE_SUFFIXES)}")
+    existing = sequence_files(pattern)
+    if existing and not overwrite:
+        raise VidstyleError(f"output {pattern} exists ({len(existing)} files, {existing[0].name} first); "
+                            "pass --overwrite to replace it")
+    return existing
+
+
+class ImageSequenceSink:
+    """The same calls as vidstyle.sinks.VideoFileSink (write, close, abort), for image files.
+
+    Frames are numbered from `start_number` in the order written (timestamps are not
+    kept: a sequence has none; the frame rate travels with the user). Audio packets
+    are dropped (`audio_dropped` says whether there were any).
+    """
+
+    audio_stream = None
+    audio_reencoded = None
+
+    def __init__(self, pattern: str | Path, start_number: int = 1, overwrite: bool = False,
+                 queue_size: int = 16):
+        self.pattern = Path(pattern)
+        self._existing = check_sequence_output(self.pattern, overwrite)
+        self._params = _WRITE_PARAMS[self.pattern.suffix.lower()]
+        self._overwrite = overwrite
+        self.start_number = start_number
+        self._folder = self.pattern.parent / f".{sequence_stem(self.pattern)}.{os.getpid()}.partial"
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self._names: list[str] = []
+        self.audio_dropped = False
+        self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
+        self.frames_written = 0
+        self.error: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._aborted = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vidstyle-write-frames", daemon=True)
+        self._thread.start()
+
+    def write(self, image: np.ndarray, pts: int | None) -> None:
+        """Queue one RGB uint8 frame (blocks when the writer is behind)."""
+        while True:
+            if self.error:
+                raise self.error
+            try:
+                self._queue.put(image, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def add_audio_packet(self, packet) -> None:
+        self.audio_dropped = True
+
+    def _run(self) -> None:
+        try:
+            while not self._aborted.is_set():
+                try:
+                    image = self._queue.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if image is _END:
+                    return
+                t0 = time.perf_counter()
+                name = self.pattern.name % (self.start_number + self.frames_written)
+                bgr = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
+                if not cv2.imwrite(str(self._folder / name), bgr, self._params):
+                    raise VidstyleError(f"writing {name} failed (is the disk full?)")
+                self._names.append(name)
+                self.frames_written += 1
+                self.encode_times.append(time.perf_counter() - t0)
+        except BaseException as exc:  # reported to the producer by write()/close()
+            self.error = exc if isinstance(exc, VidstyleError) else VidstyleError(
+                f"writing {self.pattern.name} failed: {exc}")
+
+    def close(self) -> None:
+        """Write the last frames and move the sequence into place; raises VidstyleError if
+        writing failed (nothing is then left under the output's names)."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(_END, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        if self.error:
+            self._remove_partial()
+            raise self.error
+        self._move_into_place()
+
+    def _move_into_place(self) -> None:
+        folder = self.pattern.parent
+        if not self._overwrite:
+            taken = [name for name in self._names if (folder / name).exists()]
+            if taken:  # another run wrote there meanwhile: keep its files, drop ours
+                self._remove_partial()
+                raise VidstyleError(f"output {self.pattern} appeared while this run was writing it "
+                                    f"({taken[0]}); pass --overwrite to replace it")
+        for name in self._names:
+            if self._overwrite:
+                (self._folder / name).replace(folder / name)
+            elif not move_unless_taken(self._folder / name, folder / name):
+                raise VidstyleError(f"output {folder / name} appeared while this run was writing it; "
+                                    "pass --overwrite to replace it")
+        written = set(self._names)
+        for old in self._existing:  # an older, longer run's frames past the new end
+            if old.name not in written:
+                old.unlink(missing_ok=True)
+        self._remove_partial()
+
+    def _remove_partial(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def cancel(self) -> None:
+        self._aborted.set()
+
+    def abort(self) -> None:
+        """Stop without finishing; the frames written so far are removed."""
+        self.cancel()
+        self._thread.join()
+        self._remove_partial()
