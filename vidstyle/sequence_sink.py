@@ -10,9 +10,7 @@ stale frames of an older, longer run stay mixed in).
 from __future__ import annotations
 
 import os
-import queue
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -22,8 +20,8 @@ import numpy as np
 from .errors import VidstyleError
 from .outputs import move_unless_taken
 from .sequences import sequence_files, sequence_stem
+from .writer_thread import END, QueuedWriter
 
-_END = object()
 # cv2.imwrite settings per file type: PNG's fast zlib level (level 9 took several times
 # as long for a few percent), JPEG and WebP at a quality meant for further work.
 _WRITE_PARAMS = {".png": [cv2.IMWRITE_PNG_COMPRESSION, 3], ".jpg": [cv2.IMWRITE_JPEG_QUALITY, 95],
@@ -46,7 +44,7 @@ def check_sequence_output(pattern: str | Path, overwrite: bool) -> list[Path]:
     return existing
 
 
-class ImageSequenceSink:
+class ImageSequenceSink(QueuedWriter):
     """The same calls as vidstyle.sinks.VideoFileSink (write, close, abort), for image files.
 
     Frames are numbered from `start_number` in the order written (timestamps are not
@@ -70,34 +68,19 @@ class ImageSequenceSink:
         self.audio_dropped = False
         self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
         self.frames_written = 0
-        self.error: BaseException | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
-        self._aborted = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="vidstyle-write-frames", daemon=True)
-        self._thread.start()
+        self._start_writer(queue_size, "vidstyle-write-frames")
 
     def write(self, image: np.ndarray, pts: int | None) -> None:
         """Queue one RGB uint8 frame (blocks when the writer is behind)."""
-        while True:
-            if self.error:
-                raise self.error
-            try:
-                self._queue.put(image, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        self._put(image)
 
     def add_audio_packet(self, packet) -> None:
         self.audio_dropped = True
 
     def _run(self) -> None:
         try:
-            while not self._aborted.is_set():
-                try:
-                    image = self._queue.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                if image is _END:
+            while (image := self._next_item()) is not None:
+                if image is END:
                     return
                 t0 = time.perf_counter()
                 name = self.pattern.name % (self.start_number + self.frames_written)
@@ -114,13 +97,7 @@ class ImageSequenceSink:
     def close(self) -> None:
         """Write the last frames and move the sequence into place; raises VidstyleError if
         writing failed (nothing is then left under the output's names)."""
-        while self._thread.is_alive():
-            try:
-                self._queue.put(_END, timeout=0.1)
-                break
-            except queue.Full:
-                continue
-        self._thread.join()
+        self._finish_writer()
         if self.error:
             self._remove_partial()
             raise self.error
@@ -148,9 +125,6 @@ class ImageSequenceSink:
 
     def _remove_partial(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
-
-    def cancel(self) -> None:
-        self._aborted.set()
 
     def abort(self) -> None:
         """Stop without finishing; the frames written so far are removed."""

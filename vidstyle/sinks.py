@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import queue
-import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -15,9 +13,9 @@ import numpy as np
 
 from .errors import VidstyleError
 from .video_colors import VideoColors
+from .writer_thread import END, QueuedWriter
 
 log = logging.getLogger(__name__)
-_END = object()
 # libx264's presets (libx265 has the same), fastest first: slower ones make smaller files
 # at the same quality.
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
@@ -169,7 +167,7 @@ def _muxer_takes(fmt: str, add_stream, time_base: Fraction) -> bool:
     return True
 
 
-class VideoFileSink:
+class VideoFileSink(QueuedWriter):
     """Encodes RGB uint8 frames to H.264 (yuv420p; or another of CODECS) in a background thread.
 
     Frames keep the timestamps they were given (same time base as the input),
@@ -215,15 +213,11 @@ class VideoFileSink:
             raise
         self._rate = rate
         self._time_base = time_base
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._audio: collections.deque = collections.deque()
-        self._aborted = threading.Event()
-        self.error: BaseException | None = None
         self.frames_written = 0
         self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
         self._next_index = 0
-        self._thread = threading.Thread(target=self._run, name="vidstyle-encode", daemon=True)
-        self._thread.start()
+        self._start_writer(queue_size, "vidstyle-encode")
 
     def _add_audio(self, template) -> None:
         name = template.codec_context.name
@@ -261,14 +255,7 @@ class VideoFileSink:
     # -- producer side ------------------------------------------------------
     def write(self, image: np.ndarray, pts: int | None) -> None:
         """Queue one RGB uint8 frame (blocks when the encoder is behind)."""
-        while True:
-            if self.error:
-                raise self.error
-            try:
-                self._queue.put((image, pts), timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        self._put((image, pts))
 
     def add_audio_packet(self, packet) -> None:
         # Unbounded on purpose: audio is demuxed at the video's pace, so it runs
@@ -304,12 +291,8 @@ class VideoFileSink:
 
         to_yuv = av.video.reformatter.VideoReformatter()
         try:
-            while not self._aborted.is_set():
-                try:
-                    item = self._queue.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                if item is _END:
+            while (item := self._next_item()) is not None:
+                if item is END:
                     self._flush()
                     return
                 image, pts = item
@@ -333,24 +316,13 @@ class VideoFileSink:
 
     def close(self) -> None:
         """Flush everything and close the file; raises VidstyleError if encoding failed."""
-        while self._thread.is_alive():
-            try:
-                self._queue.put(_END, timeout=0.1)
-                break
-            except queue.Full:
-                continue
-        self._thread.join()
+        self._finish_writer()
         try:
             self._container.close()
         except Exception as exc:  # e.g. disk full while writing the trailer
             self.error = self.error or VidstyleError(f"finishing {self.path.name} failed: {exc}")
         if self.error:
             raise self.error
-
-    def cancel(self) -> None:
-        """Make the encoder thread stop without flushing, from any thread; a close() or
-        abort() running or still to come then closes the (unfinished) file."""
-        self._aborted.set()
 
     def abort(self) -> None:
         """Stop without flushing (the caller removes the partial file)."""
