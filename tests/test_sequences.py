@@ -95,6 +95,8 @@ def test_sequence_mistakes_are_one_line_each(capsys, tmp_path, style_png, clip):
     code, _, err = run_cli(capsys, "convert", clip, "-s", style_png, "-o", out, "--frame-rate", "24")
     assert_one_line_error(code, err, "--frame-rate is for image-sequence inputs")
     assert not out.exists()
+    code, _, err = run_cli(capsys, "image", renders / "shot_%04d.png", "-s", style_png, "-o", tmp_path / "o/")
+    assert_one_line_error(code, err, "not found", "image sequence, which 'vidstyle convert' takes")
     with pytest.raises(SystemExit):
         run_cli(capsys, "convert", renders / "shot_%04d.png", "-s", style_png, "-o", out, "--frame-rate", "0")
     assert "not a frame rate: '0'" in capsys.readouterr().err

@@ -59,7 +59,10 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
                 raise VidstyleError(f"no {what} files in folder {p}")
         elif p.is_file():
             found = [p]
-        elif sequences and is_sequence(p):
+        elif is_sequence(p):
+            if not sequences:
+                raise VidstyleError(f"{what} not found: {p} (a name like this stands for an image "
+                                    "sequence, which 'vidstyle convert' takes)")
             ImageSequence.find(p)  # none there, or a gap: said now, before any work
             found = [p]
         else:
