@@ -181,6 +181,7 @@ class SlowRunHint:
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.pipeline import convert_video
+    from vidstyle.gif_sink import is_gif
     from vidstyle.sequence_sink import check_sequence_output
     from vidstyle.sinks import check_container, check_encoding
 
@@ -192,11 +193,13 @@ def run(args) -> int:
         raise VidstyleError("--frame-rate is for image-sequence inputs (frames/shot_%04d.png); "
                             "video files keep their own")
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
-        if is_sequence(dst):
+        if is_sequence(dst) or is_gif(dst):
             if args.codec or args.crf is not None or args.preset:
-                raise VidstyleError(f"--codec, --crf and --preset are for video outputs; {dst} is an "
-                                    "image sequence (its file type sets the format)")
-            check_sequence_output(dst, args.overwrite or args.skip_existing)
+                kind = ("an animated GIF" if is_gif(dst) else
+                        "an image sequence (its file type sets the format)")
+                raise VidstyleError(f"--codec, --crf and --preset are for video outputs; {dst} is {kind}")
+            if is_sequence(dst):
+                check_sequence_output(dst, args.overwrite or args.skip_existing)
             continue
         codec = codec_for_output(dst, args.codec)
         check_encoding(args.crf, args.preset, codec)

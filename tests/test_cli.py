@@ -360,7 +360,7 @@ def test_bench_command_json(capsys, tmp_path):
 
 
 def test_frames_too_small_and_containers_without_h264(capsys, clip, style_png, content_png, tmp_path):
-    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.gif")
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.apng")
     assert_one_line_error(code, err, "cannot hold H.264", ".mp4")
     code, _, err = run(capsys, "image", content_png, "-s", style_png, "-o", tmp_path / "o.png", "--size", 8)
     assert_one_line_error(code, err, "too small for the model", "at least 16")

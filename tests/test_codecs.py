@@ -87,7 +87,7 @@ def test_cli_refuses_a_codec_mismatch_before_the_model_loads(capsys, clip, style
         (("--codec", "prores", "-o", tmp_path / "o.mp4"), ("ProRes goes in .mov or .mkv",)),
         (("--codec", "prores", "--crf", 10, "-o", tmp_path / "o.mov"), ("no crf or preset",)),
         (("--crf", 60, "-o", tmp_path / "o.mp4"), ("crf must be between 0",)),
-        (("-o", tmp_path / "o.gif"), ("cannot hold H.264",)),
+        (("-o", tmp_path / "o.apng"), ("cannot hold H.264",)),
         (("--codec", "h264", "-o", tmp_path / "o.webm"), ("a .webm file cannot hold H.264",)),
         (("--codec", "vp9", "-o", tmp_path / "o.mp4"), ("VP9 goes in .webm or .mkv",)),
         (("--crf", 64, "-o", tmp_path / "o.webm"), ("crf must be between 0 and 63 for VP9",)),

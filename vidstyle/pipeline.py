@@ -21,6 +21,7 @@ from .errors import VidstyleError
 from .fades import Fades
 from .outputs import atomic_output, check_output
 from .parallel import FrameWorkers
+from .gif_sink import GifSink, is_gif
 from .sequence_sink import ImageSequenceSink
 from .sequences import is_sequence
 from .sinks import VideoFileSink, even_size
@@ -130,7 +131,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     `input_path` may be an image sequence (`frames/shot_%04d.png`, vidstyle.sequences)
     read at `frame_rate` (default 25), and `output_path` one too
     (vidstyle.sequence_sink: PNG, JPEG, TIFF, WebP or BMP files; no audio; `codec`,
-    `crf` and `preset` unused).
+    `crf` and `preset` unused). A `.gif` output is an animated GIF (vidstyle.gif_sink;
+    no audio, `codec`, `crf` and `preset` unused).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -160,6 +162,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)
             start_number = source.sequence.first if source.sequence and not source.segment else 1
             sink = ImageSequenceSink(output_path, start_number=start_number, overwrite=overwrite)
+        elif is_gif(output_path):
+            sink = GifSink(tmp, width, height, info.rate, info.time_base)
         else:
             sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
                                  audio_template=source.audio_stream, crf=crf, preset=preset,
@@ -196,8 +200,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             raise
         if sink.audio_stream is not None:
             report.audio = f"re-encoded to {sink.audio_reencoded}" if sink.audio_reencoded else "copied"
-        elif to_sequence and source.audio_stream is not None:
-            report.audio = "left out (an image sequence holds none)"
+        elif source.audio_stream is not None and getattr(sink, "leaves_out_audio", None):
+            report.audio = f"left out ({sink.leaves_out_audio})"
         report.decode_times = source.decode_times
         # A segment's frame count is an estimate: only its duration is checked.
         report.listed_frames = 0 if source.segment else info.frames

@@ -54,6 +54,7 @@ class ImageSequenceSink(QueuedWriter):
 
     audio_stream = None
     audio_reencoded = None
+    leaves_out_audio = "an image sequence holds none"
 
     def __init__(self, pattern: str | Path, start_number: int = 1, overwrite: bool = False,
                  queue_size: int = 16):

@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import VidstyleError
 from .video_colors import VideoColors
-from .writer_thread import END, QueuedWriter
+from .writer_thread import END, ContainerWriter
 
 log = logging.getLogger(__name__)
 # libx264's presets (libx265 has the same), fastest first: slower ones make smaller files
@@ -129,7 +129,7 @@ def _open_output(path: Path, codec: str, rate: Fraction):
             encoder = "mpeg4"
         try:
             stream = container.add_stream(encoder, rate=rate)
-        except ValueError as exc:  # e.g. .gif: that container takes no H.264
+        except ValueError as exc:  # e.g. .apng: that container takes no H.264
             raise VidstyleError(f"a {path.suffix} file cannot hold {spec.label} video; "
                                 f"use {spec.suffixes}") from exc
     except Exception:
@@ -167,7 +167,7 @@ def _muxer_takes(fmt: str, add_stream, time_base: Fraction) -> bool:
     return True
 
 
-class VideoFileSink(QueuedWriter):
+class VideoFileSink(ContainerWriter):
     """Encodes RGB uint8 frames to H.264 (yuv420p; or another of CODECS) in a background thread.
 
     Frames keep the timestamps they were given (same time base as the input),
@@ -313,22 +313,3 @@ class VideoFileSink(QueuedWriter):
         except BaseException as exc:  # reported to the producer by write()/close()
             self.error = exc if isinstance(exc, VidstyleError) else VidstyleError(
                 f"encoding {self.path.name} failed: {exc}")
-
-    def close(self) -> None:
-        """Flush everything and close the file; raises VidstyleError if encoding failed."""
-        self._finish_writer()
-        try:
-            self._container.close()
-        except Exception as exc:  # e.g. disk full while writing the trailer
-            self.error = self.error or VidstyleError(f"finishing {self.path.name} failed: {exc}")
-        if self.error:
-            raise self.error
-
-    def abort(self) -> None:
-        """Stop without flushing (the caller removes the partial file)."""
-        self.cancel()
-        self._thread.join()
-        try:
-            self._container.close()
-        except Exception:  # the file is about to be deleted; nothing to save
-            pass

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import queue
 import threading
+from pathlib import Path
+
+from .errors import VidstyleError
 
 END = object()  # the producer's last item
 _POLL_S = 0.1  # how often a blocked put or get looks for an error or a cancel
@@ -62,3 +65,29 @@ class QueuedWriter:
     def cancel(self) -> None:
         """Make the writer thread stop without finishing, from any thread."""
         self._aborted.set()
+
+
+class ContainerWriter(QueuedWriter):
+    """A QueuedWriter whose thread writes into a PyAV output container, `self._container`
+    (for `self.path`): closing it finishes the file, aborting leaves it to be removed."""
+
+    path: Path
+
+    def close(self) -> None:
+        """Flush everything and close the file; raises VidstyleError if encoding failed."""
+        self._finish_writer()
+        try:
+            self._container.close()
+        except Exception as exc:  # e.g. disk full while writing the trailer
+            self.error = self.error or VidstyleError(f"finishing {self.path.name} failed: {exc}")
+        if self.error:
+            raise self.error
+
+    def abort(self) -> None:
+        """Stop without flushing (the caller removes the partial file)."""
+        self.cancel()
+        self._thread.join()
+        try:
+            self._container.close()
+        except Exception:  # the file is about to be deleted; nothing to save
+            pass
