@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from results_file import write_results
+from vidstyle.gif_sink import palette_graph
 
 SETTINGS = {  # name: (palettegen options, paletteuse options)
     "per-frame palette, sierra2_4a dither (FFmpeg's default)": ("stats_mode=single", "new=1"),
@@ -33,16 +34,7 @@ def encode(frames, path, palettegen: str, paletteuse: str, rate=Fraction(25)) ->
     out = av.open(path, "w", format="gif")
     stream = out.add_stream("gif", rate=rate)
     stream.width, stream.height, stream.pix_fmt, stream.time_base = w, h, "pal8", tb
-    graph = av.filter.Graph()
-    src = graph.add_buffer(width=w, height=h, format="rgb24", time_base=tb)
-    split, gen, use, sink = (graph.add("split"), graph.add("palettegen", palettegen),
-                             graph.add("paletteuse", paletteuse), graph.add("buffersink"))
-    src.link_to(split)
-    split.link_to(gen, 0, 0)
-    split.link_to(use, 1, 0)
-    gen.link_to(use, 0, 1)
-    use.link_to(sink)
-    graph.configure()
+    graph, src, sink = palette_graph(w, h, palettegen, paletteuse)
     start = time.process_time()
 
     def drain():

@@ -48,7 +48,7 @@ class GifSink(ContainerWriter):
             # The encoder counts in centiseconds too: in its default 1/rate, frames closer
             # than one tick apart collided and the muxer refused them.
             self._stream.time_base = self._stream.codec_context.time_base = _GIF_TIME_BASE
-            self._graph, self._source, self._sink = _palette_graph(width, height)
+            self._graph, self._source, self._sink = palette_graph(width, height)
         except Exception:
             self._container.close()
             raise
@@ -108,15 +108,19 @@ class GifSink(ContainerWriter):
                 f"encoding {self.path.name} failed: {exc}")
 
 
-def _palette_graph(width: int, height: int):
+PALETTEGEN = "stats_mode=single"  # a palette per frame
+PALETTEUSE = "new=1:dither=bayer:bayer_scale=3"
+
+
+def palette_graph(width: int, height: int, palettegen: str = PALETTEGEN, paletteuse: str = PALETTEUSE):
     """rgb24 frames -> a palette of their own -> pal8 frames: (graph, source, sink)."""
     import av
 
     graph = av.filter.Graph()
     source = graph.add_buffer(width=width, height=height, format="rgb24", time_base=_GIF_TIME_BASE)
     split = graph.add("split")
-    palette = graph.add("palettegen", "stats_mode=single")
-    use = graph.add("paletteuse", "new=1:dither=bayer:bayer_scale=3")
+    palette = graph.add("palettegen", palettegen)
+    use = graph.add("paletteuse", paletteuse)
     sink = graph.add("buffersink")
     source.link_to(split)
     split.link_to(palette, 0, 0)
