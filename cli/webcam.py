@@ -1,4 +1,4 @@
-"""`vidstyle webcam`: live stylized preview of a camera."""
+"""`vidstyle webcam`: live stylized preview of a camera (or of a video file played live)."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from .common import (InterruptsHeld, Terminated, add_model_args, add_steady_arg,
 
 log = logging.getLogger("vidstyle.webcam")
 DEFAULT_FPS = 15.0
+DEFAULT_CAPTURE_SIZE = "1280x720"
 EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg
   vidstyle webcam --style styles/ --size 360 --camera 1   # images added to styles/ join in
@@ -20,6 +21,7 @@ EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg --virtual-cam /dev/video10 --no-preview  # no window; Ctrl-C stops
 
   vidstyle webcam --style styles/ --fullscreen --no-overlay   # a projector's picture, no text
+  vidstyle webcam --camera loop.mp4 --loop --style styles/     # a clip played live, over and over
 
 keys: q/Esc quit, n/p next/previous style, 1-9 style by number, +/- alpha,
       c colour preservation on/off, m mirror on/off, f fullscreen on/off,
@@ -31,9 +33,14 @@ def register(sub) -> None:
     p = sub.add_parser("webcam", help="live stylized camera preview",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     # Not negative: OpenCV's VideoCapture(-1) crashed the process on a machine without cameras.
-    p.add_argument("--camera", type=non_negative_int, default=0, help="camera index (default 0)")
-    p.add_argument("--capture-size", metavar="WxH", default="1280x720",
-                   help="resolution asked of the camera (default 1280x720)")
+    p.add_argument("--camera", type=camera_arg, default=0, metavar="N|FILE",
+                   help="camera index (default 0), a camera's device file (/dev/video2), or a video "
+                        "file or image sequence played as a live feed at its own speed (frames the "
+                        "model has no time for are skipped, as with a camera; no sound)")
+    p.add_argument("--loop", action="store_true",
+                   help="with --camera FILE: start the clip again at its end (until q or Ctrl-C)")
+    p.add_argument("--capture-size", metavar="WxH", default=None,
+                   help=f"resolution asked of the camera (default {DEFAULT_CAPTURE_SIZE})")
     p.add_argument("--save-dir", help="where snapshots and recordings go (default: the current folder)")
     p.add_argument("--mirror", action="store_true",
                    help="show the preview flipped left to right, as a mirror (the m key toggles "
@@ -80,14 +87,21 @@ def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.live import Displays, PreviewWindow, run_live
     from vidstyle.outputs import check_writable
-    from vidstyle.sources import CameraSource, open_camera
+    from vidstyle.sources import CameraSource
 
+    plays_file = is_video_file(args.camera)
+    if plays_file and args.capture_size is not None:
+        raise VidstyleError("--capture-size is what a camera is asked for; a video file plays at its "
+                            "own size (--size sets the stylized size)")
+    if args.loop and not plays_file:
+        raise VidstyleError("--loop starts a video file again at its end: name one with --camera FILE")
+    capture_size = args.capture_size or DEFAULT_CAPTURE_SIZE
     try:
-        cw, ch = (int(v) for v in args.capture_size.lower().split("x"))
+        cw, ch = (int(v) for v in capture_size.lower().split("x"))
     except ValueError:
         cw = ch = 0
     if cw < 1 or ch < 1:
-        raise VidstyleError(f"--capture-size must look like 1280x720, got {args.capture_size!r}")
+        raise VidstyleError(f"--capture-size must look like 1280x720, got {capture_size!r}")
     if args.save_dir is None:  # the current folder: a read-only one only matters at a snapshot
         args.save_dir = "."
         try:
@@ -121,7 +135,8 @@ def run(args) -> int:
     try:
         # Camera, window and virtual camera open before the model loads: a missing one
         # costs no wait. The camera is released last (callbacks run in reverse).
-        camera = CameraSource(open_camera(args.camera, cw, ch))
+        capture = open_capture(args.camera, cw, ch, loop=args.loop)
+        camera = CameraSource(capture)
         stack.callback(camera.close)
         displays = []
         if not args.no_preview:
@@ -161,13 +176,15 @@ def run(args) -> int:
         raise
     close_error = close_all(stack, held)  # said after the summary
     if stats.ended_by_camera:
-        print("camera stopped sending frames (unplugged?); stopped cleanly")
+        print(f"{Path(args.camera).name} ended; stopped cleanly" if plays_file
+              else "camera stopped sending frames (unplugged?); stopped cleanly")
     terminated = held.terminated or isinstance(stats.interruption, Terminated)
     if stats.interrupted:
         print("stopped (terminated)" if terminated else "stopped (Ctrl-C)")
     print(f"{stats.frames} frames, {stats.fps:.1f} FPS ({stylizer.model_name} model on {stylizer.device}), "
           f"latency p50 {stats.latency_ms(50):.0f} ms p95 {stats.latency_ms(95):.0f} ms, "
-          f"{stats.dropped} camera frames skipped")
+          f"{stats.dropped} {'frames of the clip' if plays_file else 'camera frames'} skipped"
+          + (f", played {capture.loops + 1} times" if plays_file and capture.loops else ""))
     if stats.work_sizes and min(stats.work_sizes) < max(stats.work_sizes):
         print(f"model working size {min(stats.work_sizes)}-{max(stats.work_sizes)} px "
               f"(last {stats.work_sizes[-1]} px) for --fps {fps:g}")
@@ -181,6 +198,26 @@ def run(args) -> int:
         fail(str(close_error))
         return 143 if terminated else 1
     return fail("terminated", 143) if terminated else 0  # what a service manager reads
+
+
+def camera_arg(text: str) -> int | str:
+    """A camera index (digits) or a path: a camera's device file or a video file."""
+    return non_negative_int(text) if text.strip().lstrip("+-").isdigit() else text
+
+
+def is_video_file(camera: int | str) -> bool:
+    """Whether --camera names a file to play rather than a camera (an index or a device file)."""
+    return isinstance(camera, str) and not camera.startswith("/dev/")
+
+
+def open_capture(camera: int | str, width: int, height: int, loop: bool):
+    """The capture CameraSource reads: a camera by index or device file, or a video file played live."""
+    from vidstyle import sources
+    from vidstyle.playback import PlaybackCapture
+
+    if is_video_file(camera):
+        return PlaybackCapture(camera, loop=loop)
+    return sources.open_camera(camera, width, height)  # looked up here, so tests can fake it
 
 
 def close_all(stack, held):

@@ -7,6 +7,7 @@ frame, so a slow model never builds up lag.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -509,13 +510,18 @@ class _Window:
         return None
 
 
-def open_camera(index: int, width: int | None = None, height: int | None = None):
-    """An OpenCV capture for a camera index, asking for MJPG before the size (faster on USB)."""
+def open_camera(index: int | str, width: int | None = None, height: int | None = None):
+    """An OpenCV capture for a camera index or device file (/dev/video2), asking for MJPG
+    before the size (faster on USB)."""
     import cv2
 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # keep our error the only line
-    cap = cv2.VideoCapture(index)
+    # A device file through V4L2 itself: OpenCV would otherwise also try FFmpeg, which prints.
+    by_name = isinstance(index, str) and sys.platform.startswith("linux")
+    cap = cv2.VideoCapture(index, cv2.CAP_V4L2) if by_name else cv2.VideoCapture(index)
     if not cap.isOpened():
+        if isinstance(index, str):
+            raise VidstyleError(f"no camera at {index} (check the name and permissions)")
         other = 1 if index == 0 else 0
         raise VidstyleError(f"no camera at index {index} (try --camera {other}, or check permissions)")
     cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
@@ -530,12 +536,15 @@ class CameraSource:
     """Grabs frames in a background thread, keeping only the newest one.
 
     `capture` is anything with OpenCV's `read() -> (ok, BGR ndarray)` and
-    `release()`; tests pass a fake. After `max_failures` failed reads in a row
-    (camera unplugged) the source ends, and `read()` returns None.
+    `release()`; tests pass a fake, vidstyle.playback a video file (its `rgb` is True:
+    its frames are RGB already). After `max_failures` failed reads in a row (camera
+    unplugged), or a failed read once the capture says it is `finished` (a clip's
+    end), the source ends, and `read()` returns None.
     """
 
     def __init__(self, capture, max_failures: int = 30):
         self._cap = capture
+        self._rgb = getattr(capture, "rgb", False)
         self._max_failures = max_failures
         self._cond = threading.Condition()
         self._latest: Frame | None = None
@@ -565,15 +574,16 @@ class CameraSource:
     def _grab_loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
-            ok, bgr = self._cap.read()
-            if not ok or bgr is None:
+            ok, image = self._cap.read()
+            if not ok or image is None:
                 failures += 1
-                if failures >= self._max_failures:
+                if failures >= self._max_failures or getattr(self._cap, "finished", False):
                     break
                 time.sleep(0.01)
                 continue
             failures = 0
-            frame = Frame(np.ascontiguousarray(bgr[..., ::-1]), None, None, time.perf_counter())
+            rgb = image if self._rgb else np.ascontiguousarray(image[..., ::-1])
+            frame = Frame(rgb, None, None, time.perf_counter())
             with self._cond:
                 if self._latest is not None and self._seq != self._taken_seq:
                     self.dropped += 1
