@@ -131,6 +131,16 @@ def damage_warning(report) -> str | None:
     return "; ".join(parts) or None
 
 
+def size_change_warning(report) -> str | None:
+    """That the input's frame size changed midway, and what became of those frames."""
+    if not report.resized_frames:
+        return None
+    index, (w, h), (vw, vh) = report.first_resized
+    return (f"the frame size changed midway ({w}x{h} from frame {index + 1}, the video being "
+            f"{vw}x{vh}); {report.resized_frames} frame(s) were scaled to {vw}x{vh}, stretched "
+            "where their shape differs")
+
+
 def hdr_warning(report) -> str | None:
     """What becomes of an HDR input kept in its HDR coding (--hdr keep); None otherwise."""
     if not report.hdr or report.tone_mapped_from_nits:
@@ -254,7 +264,7 @@ def run(args) -> int:
             deinterlaced += f" tone-mapped from {r.hdr} ({r.tone_mapped_from_nits:g} nits) to SDR"
         print(f"{r.output}: {count} {r.width}x{r.height}{deinterlaced}, {r.fps:.1f} FPS "
               f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}")
-        for warning in (damage_warning(r), hdr_warning(r)):
+        for warning in (damage_warning(r), size_change_warning(r), hdr_warning(r)):
             if warning:
                 print(f"vidstyle: warning: {r.input}: {warning}", file=sys.stderr)
     if len(pairs) > 1:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import damage_packets, write_clip
+from conftest import damage_packets, frames_rgb, write_clip
 from vidstyle.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -690,3 +690,35 @@ def test_skip_existing_and_overwrite_exclude_each_other(capsys, clip, style_png,
         main(["convert", str(clip), "-s", str(style_png), "-o", str(tmp_path / "o.mp4"),
               "--overwrite", "--skip-existing"])
     assert exc.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
+def write_size_changing_h264(path, sizes=((48, 32), (64, 36)), n=6):
+    """A raw H.264 stream whose frame size changes midway (two streams back to back), as
+    recordings that change resolution and joined captures have."""
+    parts = []
+    for i, (w, h) in enumerate(sizes):
+        part = path.with_name(f"part{i}.h264")
+        with av.open(str(part), "w", format="h264") as out:
+            v = out.add_stream("libx264", rate=25)
+            v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+            for k, img in enumerate(frames_rgb(n, w, h, seed=i)):
+                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                frame.pts = k
+                out.mux(v.encode(frame))
+            out.mux(v.encode(None))
+        parts.append(part.read_bytes())
+    path.write_bytes(b"".join(parts))
+    return path
+
+
+def test_a_frame_size_change_midway_is_scaled_to_the_first_size_with_a_warning(capsys, style_png, tmp_path):
+    clip = write_size_changing_h264(tmp_path / "joined.h264")
+    out = tmp_path / "out.mp4"
+    code, stdout, err = run(capsys, "convert", clip, "-s", style_png, "--model", "tiny", "-o", out)
+    assert code == 0, err
+    assert "12 frames 48x32" in stdout
+    assert err.strip() == (f"vidstyle: warning: {clip}: the frame size changed midway (64x36 from frame 7, "
+                           "the video being 48x32); 6 frame(s) were scaled to 48x32, stretched where "
+                           "their shape differs")
+    with av.open(str(out)) as c:
+        assert {(f.width, f.height) for f in c.decode(video=0)} == {(48, 32)}

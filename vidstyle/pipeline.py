@@ -52,6 +52,8 @@ class ConvertReport:
     tone_mapped_from_nits: float | None = None  # HDR tone-mapped to SDR: the light mapped to white
     listed_seconds: float | None = None  # the video's duration by the container
     decoded_seconds: float = 0.0  # first frame's start to the last frame's end, by timestamps
+    resized_frames: int = 0  # frames of another size than the first (the stream changed size), scaled
+    first_resized: tuple | None = None  # (index, its (width, height), the video's) for the first of them
 
     @property
     def missing_frames(self) -> int:
@@ -175,7 +177,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 return _stylize_batch(job, stylizer, size, info, batch)
 
             with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
-                for frames, out, seconds in pool.map(stylize, _jobs(frames_in, batch, target_for, info)):
+                jobs = _jobs(frames_in, batch, target_for, info, report)
+                for frames, out, seconds in pool.map(stylize, jobs):
                     report.model_times.append(seconds)
                     for i, (frame, image) in enumerate(zip(frames, out), start=report.frames):
                         if blend is not None:
@@ -219,12 +222,19 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     return report
 
 
-def _jobs(source: Iterable[Frame], batch: int, target_for, info: VideoInfo):
-    """(frames, stacked RGB, target) per batch, in order: target_for may keep state between calls."""
+def _jobs(source: Iterable[Frame], batch: int, target_for, info: VideoInfo, report: ConvertReport):
+    """(frames, stacked RGB, target) per batch, in order: target_for may keep state between calls.
+    Frames of another size than the stream's first (its size changed midway) are counted in
+    `report`; _fit scales them to the first size, as ffmpeg does."""
     expected = (info.height, info.width, 3)
     pending: list[Frame] = []
     index = 0
     for frame in source:
+        if frame.image.shape != expected:
+            if report.first_resized is None:
+                h, w = frame.image.shape[:2]
+                report.first_resized = (index + len(pending), (w, h), (info.width, info.height))
+            report.resized_frames += 1
         pending.append(frame)
         if len(pending) == batch:
             yield _job(pending, expected, index, target_for)
