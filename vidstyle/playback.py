@@ -46,8 +46,8 @@ class PlaybackCapture:
         self._frames = iter(self._source)
         self._frame_time = 1 / float(self.info.rate)
         self._start_wall: float | None = None  # wall time at which the clip's time 0 is due
-        self._first_t: float | None = None  # the clip time of this pass's first frame
-        self._next_t = 0.0  # clip time of a frame without a timestamp
+        self._first_t: float | None = None  # the timestamp of this pass's first frame
+        self._next_t = 0.0  # clip time one frame after the latest frame (for frames without one)
         self._offset = 0.0  # clip time of the passes before this one
 
     def read(self) -> tuple[bool, np.ndarray | None]:
@@ -67,7 +67,7 @@ class PlaybackCapture:
         if self.finished:
             return None
         frame = next(self._frames, None)
-        if frame is None and self.loop and self._first_t is not None:
+        if frame is None and self.loop and self._next_t > self._offset:  # this pass had frames
             self._offset = self._next_t  # the next pass starts a frame time after the last frame
             self._first_t = None
             self._source.close()
@@ -87,8 +87,6 @@ class PlaybackCapture:
                 self._first_t = t
             t = self._offset + t - self._first_t
         else:
-            if self._first_t is None:
-                self._first_t = 0.0
             t = self._next_t
         self._next_t = max(self._next_t, t + self._frame_time)
         return t
