@@ -259,10 +259,12 @@ def run(args) -> int:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
         steady = f", --steady {1000 * sum(r.steady_times) / r.frames:.1f} ms/frame" if r.steady_times else ""
-        deinterlaced = " deinterlaced" if r.deinterlaced_frames else ""
+        notes = " deinterlaced" if r.deinterlaced_frames else ""
         if r.tone_mapped_from_nits:
-            deinterlaced += f" tone-mapped from {r.hdr} ({r.tone_mapped_from_nits:g} nits) to SDR"
-        print(f"{r.output}: {count} {r.width}x{r.height}{deinterlaced}, {r.fps:.1f} FPS "
+            notes += f" tone-mapped from {r.hdr} ({r.tone_mapped_from_nits:g} nits) to SDR"
+        if r.clock_restarts:
+            notes += f" from {r.clock_restarts + 1} parts joined end to end (their timestamps restart)"
+        print(f"{r.output}: {count} {r.width}x{r.height}{notes}, {r.fps:.1f} FPS "
               f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}")
         for warning in (damage_warning(r), size_change_warning(r), hdr_warning(r)):
             if warning:

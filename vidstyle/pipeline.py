@@ -48,6 +48,7 @@ class ConvertReport:
     listed_frames: int = 0  # the container's frame count; 0 when it gives none
     damaged_packets: int = 0  # input packets the decoder refused, skipped
     deinterlaced_frames: int = 0  # interlaced input frames rebuilt before stylizing
+    clock_restarts: int = 0  # joins where the input's timestamps started again (vidstyle.retime)
     hdr: str | None = None  # the input's HDR transfer ("PQ", "HLG"); None for SDR
     tone_mapped_from_nits: float | None = None  # HDR tone-mapped to SDR: the light mapped to white
     listed_seconds: float | None = None  # the video's duration by the container
@@ -210,6 +211,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         report.listed_frames = 0 if source.segment else info.frames
         report.damaged_packets = source.damaged_packets
         report.deinterlaced_frames = source.deinterlaced_frames
+        report.clock_restarts = source.clock_restarts
         report.tone_mapped_from_nits = source.peak_nits
         report.listed_seconds = source.expected_seconds
         if first is not None:

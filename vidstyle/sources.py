@@ -19,6 +19,7 @@ import numpy as np
 
 from .deinterlace import Deinterlacer
 from .errors import VidstyleError
+from .retime import Retimer, restarts_clock
 from .sequences import DEFAULT_FRAME_RATE, ImageSequence, is_sequence
 from .tone_map import HDR_MODES, ToneMapper, max_content_light
 from .video_colors import SDR_BT709, VideoColors
@@ -200,6 +201,9 @@ class VideoFileSource:
         self.error: BaseException | None = None
         self.decode_times: list[float] = []  # seconds per frame, for the stage statistics
         self.damaged_packets = 0  # video packets the decoder refused, skipped
+        # MPEG-TS/PS files joined end to end restart their clock at each join: one timeline
+        # (vidstyle.retime); `clock_restarts` counts the joins.
+        self._retimer = Retimer() if self.sequence is None and restarts_clock(self._container) else None
         self.on_audio_packet: Callable[[Any], None] | None = None
         self.video_stream = self._container.streams.video[0]
         self.video_stream.thread_type = "AUTO"
@@ -225,6 +229,11 @@ class VideoFileSource:
             self.close()
             raise VidstyleError(f"{self.path}: the start ({self.segment.start:g} s) is not before its end "
                                 f"({duration:.2f} s)")
+
+    @property
+    def clock_restarts(self) -> int:
+        """How many times the file's timestamps started again (parts joined end to end)."""
+        return self._retimer.jumps if self._retimer else 0
 
     @property
     def frame_colors(self) -> VideoColors:
@@ -315,9 +324,13 @@ class VideoFileSource:
         to_sdr = None  # the tone mapper, made at the first frame (it reads the frame's light level)
         video_done = False  # a segment's end was reached; its audio may still be due
         past_end = 0  # frames decoded after the end (timestamps may come out of order)
+        if self._retimer:
+            self._retimer.reset()  # a new pass starts where the last seek landed
         for packet in self._container.demux(*streams):
             if self._stop.is_set():
                 return True
+            if self._retimer:
+                self._retimer.fix(packet)
             if packet.stream.type == "audio":
                 if held_audio is not None:
                     held_audio.append(packet)
