@@ -27,6 +27,7 @@ EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style wave.jpg --fade-in 2 --fade-out 2 -o clip_wave.mp4
   vidstyle convert renders/shot_%04d.png --frame-rate 24 --style wave.jpg -o shot_wave.mp4
   vidstyle convert clip.mp4 --style wave.jpg -o frames/wave_%04d.png   # an image sequence out
+  vidstyle convert clip.mp4 -s wave.jpg --style-at 0:12 scream.jpg --transition 2 -o two.mp4
 """
 
 
@@ -69,6 +70,13 @@ def register(sub) -> None:
                         "0: styled from the first frame)")
     g.add_argument("--fade-out", type=non_negative_float, default=0.0, metavar="SECONDS",
                    help="take the style out over the last SECONDS, ending on the input picture")
+    g = p.add_argument_group("style cues (a new style at a time of each input)")
+    g.add_argument("--style-at", nargs=2, action="append", metavar=("TIME", "IMAGE"),
+                   help="switch to the style IMAGE at TIME (seconds or [h:]mm:ss of the input, also "
+                        "with --start); repeat for more; the one --style is the style until the "
+                        "first cue")
+    g.add_argument("--transition", type=non_negative_float, default=0.0, metavar="SECONDS",
+                   help="cross-fade into each cued style over this many seconds (default 0: a cut)")
     g = p.add_argument_group("part of the input (seconds or [h:]mm:ss; audio is cut to match)")
     g.add_argument("--start", type=time_value, default=0.0, metavar="TIME",
                    help="begin at this time of each input (default: its beginning)")
@@ -115,6 +123,43 @@ def segment_from_args(args):
     if not args.start and duration is None:
         return None
     return Segment(args.start, duration)
+
+
+def style_cues_from_args(args, controls) -> list:
+    """--style-at's cues as (seconds, image path), in order of time, refused now if bad:
+    before the model loads."""
+    from pathlib import Path
+
+    from vidstyle.controls import check_readable
+    from vidstyle.errors import VidstyleError
+
+    if not args.style_at:
+        if args.transition:
+            raise VidstyleError("--transition cross-fades into the styles of --style-at; "
+                                "without a --style-at there is nothing to fade into")
+        return []
+    if len(controls.styles) != 1 or controls.mask is not None or controls.color == "match":
+        raise VidstyleError("--style-at switches from one --style to the next, so it takes one --style "
+                            "and no --mask, --weights or --preserve-color match "
+                            "(--preserve-color luminance works)")
+    cues = []
+    for text, image in args.style_at:
+        try:
+            seconds = time_value(text)
+        except argparse.ArgumentTypeError as exc:
+            raise VidstyleError(f"--style-at {text} {image}: {exc}") from None
+        if seconds <= 0:
+            raise VidstyleError(f"--style-at {text} {image}: the --style is the style at 0; "
+                                "a cue's time must be later")
+        if Path(image).is_dir():
+            raise VidstyleError(f"--style-at {text} {image}: name a style image, not a folder")
+        cues.append((seconds, Path(image)))
+    cues.sort(key=lambda cue: cue[0])
+    for (a, _), (b, image) in zip(cues, cues[1:]):
+        if a == b:
+            raise VidstyleError(f"two --style-at cues at {a:g} s")
+    check_readable([image for _, image in cues])
+    return cues
 
 
 def damage_warning(report) -> str | None:
@@ -216,6 +261,7 @@ def run(args) -> int:
         check_container(dst, codec)  # (writes nothing, so an existing file is safe)
     segment = segment_from_args(args)
     controls = check_style_args(args)  # a typo is an error even when every output exists
+    cues = style_cues_from_args(args, controls)
     if args.skip_existing:
         skipped = [src for src, dst in pairs if output_exists(dst)]
         pairs = [(src, dst) for src, dst in pairs if not output_exists(dst)]
@@ -228,6 +274,12 @@ def run(args) -> int:
 
         VideoFileSource(pairs[0][0], segment=segment, frame_rate=args.frame_rate).close()
     stylizer, cache = build_stylizer(args)
+    schedule = None
+    if cues:
+        from vidstyle.style_schedule import StyleSchedule
+
+        schedule = StyleSchedule(cache.stats_for_path(controls.styles[0]),
+                                 [(t, cache.stats_for_path(path)) for t, path in cues], args.transition)
     failures, reports = 0, []
     with Progress(len(pairs)) as progress:
         hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
@@ -245,7 +297,7 @@ def run(args) -> int:
                                            codec=codec_for_output(dst, args.codec),
                                            fade_in=args.fade_in, fade_out=args.fade_out,
                                            deinterlace=args.deinterlace, hdr=args.hdr,
-                                           frame_rate=args.frame_rate)
+                                           frame_rate=args.frame_rate, style_schedule=schedule)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:

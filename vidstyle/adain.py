@@ -96,7 +96,8 @@ def blend_weights(weights: Sequence[float]) -> list[float]:
 
 @dataclass(frozen=True)
 class StyleStats:
-    """Channel mean and std of a style image's relu4_1 features, each shaped (C,), fp32."""
+    """Channel mean and std of a style image's relu4_1 features, each shaped (C,), fp32;
+    or (N, C): one style per frame of a batch (`stack`)."""
 
     mean: torch.Tensor
     std: torch.Tensor
@@ -111,12 +112,18 @@ class StyleStats:
         return cls(mean.flatten().cpu(), std.flatten().cpu())
 
     def as_4d(self, device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(1, C, 1, 1) fp32 tensors ready to broadcast in `adain`."""
+        """(1 or N, C, 1, 1) fp32 tensors ready to broadcast in `adain`."""
         key = str(device)
         if key not in self._on_device:
-            self._on_device[key] = (self.mean.view(1, -1, 1, 1).to(device, torch.float32),
-                                    self.std.view(1, -1, 1, 1).to(device, torch.float32))
+            c = self.mean.shape[-1]
+            self._on_device[key] = (self.mean.reshape(-1, c, 1, 1).to(device, torch.float32),
+                                    self.std.reshape(-1, c, 1, 1).to(device, torch.float32))
         return self._on_device[key]
+
+    @staticmethod
+    def stack(stats: Sequence["StyleStats"]) -> "StyleStats":
+        """One style per frame of a batch, in order: (N, C) statistics."""
+        return StyleStats(torch.stack([s.mean for s in stats]), torch.stack([s.std for s in stats]))
 
     def save(self, path: str | Path) -> None:
         save_file({"mean": self.mean.contiguous(), "std": self.std.contiguous()}, str(path))

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .errors import VidstyleError
+from .frame_clock import FrameClock
 from .stylizer import Target
 
 
@@ -31,10 +32,9 @@ def fade_factor(t: float, fade_in: float, fade_out: float, total: float | None) 
 
 class Fades:
     """Fade-in and fade-out seconds for a video of `total` seconds at `rate` frames per
-    second (nominal). A frame's time is its timestamp counted from the first frame's
-    (`timed()` notes them as the frames go by), so variable frame rates fade on time;
-    frames without one are placed by their count. Each frame stands for its time plus
-    half a nominal frame."""
+    second (nominal). A frame's time comes from its timestamp (vidstyle.frame_clock;
+    `timed()` notes them as the frames go by), so variable frame rates fade on time.
+    Each frame stands for its time plus half a nominal frame."""
 
     def __init__(self, fade_in: float, fade_out: float, rate: Fraction, total: float | None):
         for name, seconds in (("--fade-in", fade_in), ("--fade-out", fade_out)):
@@ -43,33 +43,18 @@ class Fades:
         if fade_out and not total:
             raise VidstyleError("--fade-out needs the video's duration, and this file does not list it")
         self.fade_in, self.fade_out, self.total = fade_in, fade_out, total
-        self._frame_s = 1 / float(rate)
-        self._times: dict[int, float] = {}  # frame index -> seconds, until its mix()
-        self._origin: float | None = None  # the timestamp that is 0 s
-        self._last: tuple[int, float] | None = None  # the last timed frame: (index, seconds)
+        self._clock = FrameClock(rate)
 
     def __bool__(self) -> bool:
         return bool(self.fade_in or self.fade_out)
 
     def timed(self, frames: Iterable) -> Iterator:
-        """The frames (vidstyle.sources.Frame) passed on, each one's time noted. A frame
-        without a timestamp follows the last timed one by its count, and frames before
-        the first timestamp keep their count's times, so the scale never restarts."""
-        for index, frame in enumerate(frames):
-            if frame.pts is not None and frame.time_base:
-                t = float(frame.pts * frame.time_base)
-                if self._origin is None:
-                    self._origin = t - index * self._frame_s
-                self._last = (index, t - self._origin)
-                self._times[index] = t - self._origin
-            elif self._last is not None:
-                last_index, last_t = self._last
-                self._times[index] = last_t + (index - last_index) * self._frame_s
-            yield frame
+        """The frames passed on, each one's time noted (FrameClock.timed)."""
+        return self._clock.timed(frames)
 
     def weight(self, index: int) -> float:
         """The fade weight of frame `index`."""
-        t = self._times.get(index, index * self._frame_s) + self._frame_s / 2
+        t = self._clock.seconds(index) + self._clock.frame_s / 2
         return fade_factor(t, self.fade_in, self.fade_out, self.total)
 
     def targets(self, target_for):
@@ -87,7 +72,7 @@ class Fades:
         per frame, in order, after its target). `original()` gives the input frame at the
         output's size, asked for only where the weight is under 1."""
         w = self.weight(index)
-        self._times.pop(index, None)
+        self._clock.forget(index)
         if w >= 1.0:
             return stylized
         out = w * stylized.astype(np.float32) + (1.0 - w) * original().astype(np.float32)

@@ -19,6 +19,7 @@ import torch
 from .devices import tune_convolutions
 from .errors import VidstyleError
 from .fades import Fades
+from .frame_clock import FrameClock
 from .outputs import atomic_output, check_output
 from .parallel import FrameWorkers
 from .gif_sink import GifSink, is_gif
@@ -26,6 +27,7 @@ from .sequence_sink import ImageSequenceSink
 from .sequences import is_sequence
 from .sinks import VideoFileSink, even_size
 from .sources import Frame, Segment, VideoFileSource, VideoInfo
+from .style_schedule import StyleSchedule
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 from .temporal import FlowBlend
 
@@ -111,7 +113,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   steady: float = 0.0, segment: Segment | None = None,
                   codec: str = "h264", fade_in: float = 0.0, fade_out: float = 0.0,
                   deinterlace: str = "auto", hdr: str = "sdr",
-                  frame_rate: Fraction | None = None) -> ConvertReport:
+                  frame_rate: Fraction | None = None,
+                  style_schedule: StyleSchedule | None = None) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -136,6 +139,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     (vidstyle.sequence_sink: PNG, JPEG, TIFF, WebP or BMP files; no audio; `codec`,
     `crf` and `preset` unused). A `.gif` output is an animated GIF (vidstyle.gif_sink;
     no audio, `codec`, `crf` and `preset` unused).
+    `style_schedule` (vidstyle.style_schedule) switches styles at times of the input (its
+    own times, also with a `segment`): each frame's statistics come from it.
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -159,6 +164,17 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         if fades:
             target_for = fades.targets(target_for)
             frames_in = fades.timed(source)
+        if style_schedule is not None:
+            clock = FrameClock(info.rate)
+            frames_in = clock.timed(frames_in)
+            offset = source.segment.start if source.segment else 0.0
+
+            def input_seconds(index: int) -> float:  # asked once per frame, in order
+                seconds = clock.seconds(index) + offset
+                clock.forget(index)
+                return seconds
+
+            target_for = style_schedule.targets(target_for, input_seconds)
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         report.hdr = info.colors.hdr

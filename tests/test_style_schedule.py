@@ -1,0 +1,184 @@
+"""Style cues: a new style at a time of the input, cut or cross-faded (`--style-at`)."""
+import av
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import write_clip
+from test_cli import assert_one_line_error, run
+from test_cli_plans import no_model  # noqa: F401 (a fixture)
+from vidstyle.adain import StyleStats
+from vidstyle.errors import VidstyleError
+from vidstyle.pipeline import convert_video
+from vidstyle.sources import Segment
+from vidstyle.style_schedule import StyleSchedule
+from vidstyle.stylizer import Target
+
+FPS = 24
+C = 8
+
+
+def stats(value: float) -> StyleStats:
+    return StyleStats(torch.full((C,), value), torch.full((C,), 1 + value))
+
+
+A, B, D = stats(0.0), stats(1.0), stats(3.0)
+
+
+def mean_of(s: StyleStats) -> float:
+    return float(s.mean[0])
+
+
+def test_a_cue_cuts_to_its_style_at_its_time():
+    schedule = StyleSchedule(A, [(2.0, B), (5.0, D)])
+    assert schedule.stats_at(0.0) is A and schedule.stats_at(1.999) is A
+    assert schedule.stats_at(2.0) is B and schedule.stats_at(4.9) is B
+    assert schedule.stats_at(5.0) is D and schedule.stats_at(1e6) is D
+
+
+def test_a_transition_cross_fades_the_statistics():
+    schedule = StyleSchedule(A, [(2.0, B)], transition=1.0)
+    assert schedule.stats_at(1.0) is A
+    assert mean_of(schedule.stats_at(2.25)) == pytest.approx(0.25)
+    assert float(schedule.stats_at(2.5).std[0]) == pytest.approx(1.5)
+    assert schedule.stats_at(3.0) is B
+
+
+def test_a_cue_during_a_fade_fades_on_from_where_it_had_got_to():
+    schedule = StyleSchedule(A, [(2.0, B), (2.5, D)], transition=1.0)
+    assert mean_of(schedule.stats_at(2.5)) == pytest.approx(0.5)  # half way to B when D is cued
+    assert mean_of(schedule.stats_at(3.0)) == pytest.approx(0.5 * 0.5 + 0.5 * 3.0)
+    assert schedule.stats_at(3.5) is D
+
+
+def test_each_frame_of_a_batch_gets_its_own_statistics():
+    schedule = StyleSchedule(A, [(1.0, B)], transition=1.0)
+    assert schedule.stats_for([0.0, 0.5]) is A  # nothing moving: the shared object (one device copy)
+    batch = schedule.stats_for([0.5, 1.0, 1.5, 2.0])
+    assert batch.mean.shape == (4, C)
+    assert batch.mean[:, 0].tolist() == pytest.approx([0.0, 0.0, 0.5, 1.0])
+    mean, std = batch.as_4d("cpu")
+    assert mean.shape == std.shape == (4, C, 1, 1)
+
+
+@pytest.mark.parametrize("cues, transition", [
+    ([(0.0, B)], 0.0),                # at the start: that is the --style's place
+    ([(3.0, B), (2.0, D)], 0.0),      # out of order
+    ([(2.0, B), (2.0, D)], 0.0),      # twice the same time
+    ([(2.0, B)], -1.0),
+    ([(float("nan"), B)], 0.0),
+])
+def test_impossible_schedules_are_refused(cues, transition):
+    with pytest.raises(VidstyleError):
+        StyleSchedule(A, cues, transition)
+
+
+def test_a_batch_with_a_style_per_frame_matches_each_frame_stylized_alone(stylizer):
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (3, 32, 40, 3), dtype=np.uint8)
+    styles = [stylizer.style_stats(torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(s)))
+              for s in range(3)]
+    together = stylizer.stylize_frames(frames, Target(StyleStats.stack(styles)))
+    for frame, style, out in zip(frames, styles, together):
+        alone = stylizer.stylize_frames(frame[None], Target(style))[0]
+        assert np.abs(alone.astype(int) - out.astype(int)).max() <= 1
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return write_clip(tmp_path_factory.mktemp("cues") / "clip.mp4", n=12, fps=FPS)
+
+
+def decoded(path):
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24").astype(np.float32) for f in c.decode(video=0)]
+
+
+def styled_like(frames, a, b):
+    """Per frame: "a" or "b", whichever of the two conversions the frame is closer to."""
+    return ["a" if np.abs(f - x).mean() < np.abs(f - y).mean() else "b" for f, x, y in zip(frames, a, b)]
+
+
+@pytest.fixture(scope="module")
+def two_styles(trained_stylizer, clip, tmp_path_factory):
+    """Two styles and the clip converted with each alone (the shipped decoder: a random one
+    paints every style alike)."""
+    stylizer = trained_stylizer
+    folder = tmp_path_factory.mktemp("alone")
+    pair = [stylizer.style_stats(torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(s)))
+            for s in (1, 2)]
+    outs = []
+    for i, s in enumerate(pair):
+        convert_video(clip, folder / f"{i}.mp4", stylizer, Target(s))
+        outs.append(decoded(folder / f"{i}.mp4"))
+    return pair, outs
+
+
+@pytest.mark.parametrize("batch", [1, 4])  # 4: the cue falls inside a batch
+def test_converting_with_a_cue_switches_at_its_frame(trained_stylizer, clip, two_styles, tmp_path, batch):
+    (a, b), (out_a, out_b) = two_styles
+    out = tmp_path / "cued.mp4"
+    report = convert_video(clip, out, trained_stylizer, Target(a), batch=batch,
+                           style_schedule=StyleSchedule(a, [(7 / FPS, b)]))
+    assert report.frames == 12
+    assert styled_like(decoded(out), out_a, out_b) == ["a"] * 7 + ["b"] * 5
+
+
+def test_cue_times_are_the_inputs_also_in_a_part_of_it(trained_stylizer, clip, two_styles, tmp_path):
+    (a, b), (out_a, out_b) = two_styles
+    out = tmp_path / "part.mp4"
+    convert_video(clip, out, trained_stylizer, Target(a), segment=Segment(3 / FPS),
+                  style_schedule=StyleSchedule(a, [(7 / FPS, b)]))
+    assert styled_like(decoded(out), out_a[3:], out_b[3:]) == ["a"] * 4 + ["b"] * 5
+
+
+def test_a_transition_moves_from_one_style_to_the_other_over_its_frames(trained_stylizer, clip, two_styles,
+                                                                        tmp_path):
+    (a, b), (out_a, out_b) = two_styles
+    out = tmp_path / "fade.mp4"
+    convert_video(clip, out, trained_stylizer, Target(a), batch=4,
+                  style_schedule=StyleSchedule(a, [(2 / FPS, b)], transition=8 / FPS))
+    frames = decoded(out)
+    # how far along from A's frame to B's each frame is (0: A's, 1: B's)
+    to_b = [np.abs(f - x).mean() / (np.abs(f - x).mean() + np.abs(f - y).mean())
+            for f, x, y in zip(frames, out_a, out_b)]
+    assert max(to_b[:2]) < 0.2 and min(to_b[10:]) > 0.8  # A before, B once the fade is over
+    assert all(later > earlier for earlier, later in zip(to_b[2:10], to_b[3:11]))  # steadily closer to B
+
+
+@pytest.fixture
+def styles(tmp_path):
+    paths = []
+    for seed in (1, 2):
+        rng = np.random.default_rng(seed)
+        path = tmp_path / f"style{seed}.png"
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
+def test_cli_converts_with_cues(capsys, clip, styles, tmp_path):
+    out = tmp_path / "o.mp4"
+    code, stdout, err = run(capsys, "convert", clip, "-s", styles[0], "--style-at", "0.2", styles[1],
+                            "--transition", "0.1", "--model", "tiny", "-o", out)
+    assert code == 0, err
+    assert "12 frames" in stdout and out.exists()
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (["--transition", "1"], "without a --style-at"),
+    (["--style-at", "1", "{b}", "-s", "{b}"], "takes one --style"),
+    (["--style-at", "1", "{b}", "--preserve-color", "match"], "takes one --style"),
+    (["--style-at", "soon", "{b}"], "expected seconds"),
+    (["--style-at", "0", "{b}"], "must be later"),
+    (["--style-at", "1", "{b}", "--style-at", "0:01", "{b}"], "two --style-at cues at 1 s"),
+    (["--style-at", "1", "{missing}"], "missing.png"),
+])
+def test_cli_refuses_bad_cues_in_one_line_before_the_model_loads(capsys, no_model, clip, styles, tmp_path,  # noqa: F811
+                                                                 options, fragment):
+    names = {"b": styles[1], "missing": tmp_path / "missing.png"}
+    options = [o.format(**names) if o.startswith("{") else o for o in options]
+    code, _, err = run(capsys, "convert", clip, "-s", styles[0], *options, "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, fragment)
+    assert not (tmp_path / "o.mp4").exists()
