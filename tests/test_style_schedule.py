@@ -62,6 +62,16 @@ def test_each_frame_of_a_batch_gets_its_own_statistics():
     assert mean.shape == std.shape == (4, C, 1, 1)
 
 
+def test_a_short_last_batch_filled_up_for_a_compiled_model_keeps_a_style_per_frame():
+    from vidstyle.pipeline import _pad_batch
+
+    frames = np.zeros((2, 8, 8, 3), np.uint8)
+    filled, target = _pad_batch(frames, Target(StyleStats.stack([A, B]), alpha=(1.0, 0.5)), 4)
+    assert len(filled) == 4 and target.alpha == (1.0, 0.5, 0.5, 0.5)
+    assert target.stats.mean[:, 0].tolist() == [0.0, 1.0, 1.0, 1.0]
+    assert target.stats.as_4d("cpu")[1].shape == (4, C, 1, 1)
+
+
 @pytest.mark.parametrize("cues, transition", [
     ([(0.0, B)], 0.0),                # at the start: that is the --style's place
     ([(3.0, B), (2.0, D)], 0.0),      # out of order

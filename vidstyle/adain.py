@@ -125,6 +125,10 @@ class StyleStats:
         """One style per frame of a batch, in order: (N, C) statistics."""
         return StyleStats(torch.stack([s.mean for s in stats]), torch.stack([s.std for s in stats]))
 
+    def unstack(self) -> list["StyleStats"]:
+        """`stack`'s styles, one per frame."""
+        return [StyleStats(m, s) for m, s in zip(self.mean, self.std)]
+
     def save(self, path: str | Path) -> None:
         save_file({"mean": self.mean.contiguous(), "std": self.std.contiguous()}, str(path))
 

@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
+from .adain import StyleStats
 from .devices import tune_convolutions
 from .errors import VidstyleError
 from .fades import Fades
@@ -291,6 +292,9 @@ def _pad_batch(stacked: np.ndarray, target: Target, batch: int) -> tuple[np.ndar
         target = replace(target, mask=mask)
     if isinstance(target.alpha, tuple):  # one per frame (a fade)
         target = replace(target, alpha=target.alpha + target.alpha[-1:] * extra)
+    if target.stats.mean.dim() > 1:  # one style per frame (a style cue's cross-fade)
+        per_frame = target.stats.unstack()
+        target = replace(target, stats=StyleStats.stack(per_frame + per_frame[-1:] * extra))
     return stacked, target
 
 
