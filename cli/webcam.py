@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from vidstyle.stream_capture import is_stream_url  # no av or torch: cheap to import
+
 from .common import (InterruptsHeld, Terminated, add_model_args, add_steady_arg, add_workers_arg,
                      build_stylizer, check_style_args, fail, non_negative_float, non_negative_int)
 
@@ -22,6 +24,8 @@ EXAMPLES = """examples:
 
   vidstyle webcam --style styles/ --fullscreen --no-overlay   # a projector's picture, no text
   vidstyle webcam --camera loop.mp4 --loop --style styles/     # a clip played live, over and over
+  vidstyle webcam --camera rtsp://192.168.1.20:554/stream1 --style styles/   # an IP camera
+  vidstyle webcam --camera http://192.168.1.30:8080/video --style styles/    # a phone camera app
 
 keys: q/Esc quit, n/p next/previous style, 1-9 style by number, +/- alpha,
       c colour preservation on/off, m mirror on/off, f fullscreen on/off,
@@ -33,10 +37,12 @@ def register(sub) -> None:
     p = sub.add_parser("webcam", help="live stylized camera preview",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     # Not negative: OpenCV's VideoCapture(-1) crashed the process on a machine without cameras.
-    p.add_argument("--camera", type=camera_arg, default=0, metavar="N|FILE",
-                   help="camera index (default 0), a camera's device file (/dev/video2), or a video "
+    p.add_argument("--camera", type=camera_arg, default=0, metavar="N|FILE|URL",
+                   help="camera index (default 0), a camera's device file (/dev/video2), a video "
                         "file or image sequence played as a live feed at its own speed (frames the "
-                        "model has no time for are skipped, as with a camera; no sound)")
+                        "model has no time for are skipped, as with a camera; no sound), or a "
+                        "network stream: rtsp:// (IP cameras), http:// (phone camera apps), "
+                        "rtmp://, udp://, tcp:// (OBS, ffmpeg), anything FFmpeg opens")
     p.add_argument("--loop", action="store_true",
                    help="with --camera FILE: start the clip again at its end (until q or Ctrl-C)")
     p.add_argument("--capture-size", metavar="WxH", default=None,
@@ -90,9 +96,11 @@ def run(args) -> int:
     from vidstyle.sources import CameraSource
 
     plays_file = is_video_file(args.camera)
-    if plays_file and args.capture_size is not None:
-        raise VidstyleError("--capture-size is what a camera is asked for; a video file plays at its "
-                            "own size (--size sets the stylized size)")
+    stream = is_stream_url(args.camera)
+    if (plays_file or stream) and args.capture_size is not None:
+        raise VidstyleError("--capture-size is what a camera is asked for; a "
+                            + ("stream comes at its sender's size" if stream else "video file plays at its "
+                               "own size") + " (--size sets the stylized size)")
     if args.loop and not plays_file:
         raise VidstyleError("--loop starts a video file again at its end: name one with --camera FILE")
     capture_size = args.capture_size or DEFAULT_CAPTURE_SIZE
@@ -176,14 +184,19 @@ def run(args) -> int:
         raise
     close_error = close_all(stack, held)  # said after the summary
     if stats.ended_by_camera:
-        print(f"{Path(args.camera).name} ended; stopped cleanly" if plays_file
-              else "camera stopped sending frames (unplugged?); stopped cleanly")
+        if stream:
+            why = f" ({capture.error})" if capture.error else ""
+            print(f"the stream {capture.name} ended{why}; stopped cleanly")
+        else:
+            print(f"{Path(args.camera).name} ended; stopped cleanly" if plays_file
+                  else "camera stopped sending frames (unplugged?); stopped cleanly")
     terminated = held.terminated or isinstance(stats.interruption, Terminated)
     if stats.interrupted:
         print("stopped (terminated)" if terminated else "stopped (Ctrl-C)")
+    skipped = "frames of the clip" if plays_file else "stream frames" if stream else "camera frames"
     print(f"{stats.frames} frames, {stats.fps:.1f} FPS ({stylizer.model_name} model on {stylizer.device}), "
           f"latency p50 {stats.latency_ms(50):.0f} ms p95 {stats.latency_ms(95):.0f} ms, "
-          f"{stats.dropped} {'frames of the clip' if plays_file else 'camera frames'} skipped"
+          f"{stats.dropped} {skipped} skipped"
           + (f", played {capture.loops + 1} times" if plays_file and capture.loops else ""))
     if stats.work_sizes and min(stats.work_sizes) < max(stats.work_sizes):
         print(f"model working size {min(stats.work_sizes)}-{max(stats.work_sizes)} px "
@@ -206,15 +219,20 @@ def camera_arg(text: str) -> int | str:
 
 
 def is_video_file(camera: int | str) -> bool:
-    """Whether --camera names a file to play rather than a camera (an index or a device file)."""
-    return isinstance(camera, str) and not camera.startswith("/dev/")
+    """Whether --camera names a file to play rather than a camera (an index or a device file)
+    or a network stream."""
+    return isinstance(camera, str) and not camera.startswith("/dev/") and not is_stream_url(camera)
 
 
 def open_capture(camera: int | str, width: int, height: int, loop: bool):
-    """The capture CameraSource reads: a camera by index or device file, or a video file played live."""
+    """The capture CameraSource reads: a camera by index or device file, a video file played
+    live, or a network stream."""
     from vidstyle import sources
     from vidstyle.playback import PlaybackCapture
+    from vidstyle.stream_capture import StreamCapture
 
+    if is_stream_url(camera):
+        return StreamCapture(camera)
     if is_video_file(camera):
         return PlaybackCapture(camera, loop=loop)
     return sources.open_camera(camera, width, height)  # looked up here, so tests can fake it
