@@ -23,6 +23,7 @@ EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg --virtual-cam /dev/video10 --no-preview  # no window; Ctrl-C stops
 
   vidstyle webcam --style styles/ --fullscreen --no-overlay   # a projector's picture, no text
+  vidstyle webcam --style styles/ --osc 9000   # styles and alpha from an OSC controller
   vidstyle webcam --camera loop.mp4 --loop --style styles/     # a clip played live, over and over
   vidstyle webcam --camera rtsp://192.168.1.20:554/stream1 --style styles/   # an IP camera
   vidstyle webcam --camera http://192.168.1.30:8080/video --style styles/    # a phone camera app
@@ -71,6 +72,11 @@ def register(sub) -> None:
                    help="a style switched to (n, p, 1-9; --style naming a folder) or the colour "
                         "toggle fades in over this many seconds (default 0: a cut; not with blends or "
                         "masks, which stay fixed)")
+    p.add_argument("--osc", metavar="[HOST:]PORT",
+                   help="take remote control over OSC on this UDP port (e.g. 9000; all network "
+                        "interfaces unless HOST is given): /vidstyle/style N, /vidstyle/alpha A, "
+                        "/vidstyle/next, /prev, /color, /mirror, /fullscreen, /overlay, /snapshot, "
+                        "/record, /quit (from TouchOSC, Open Stage Control, Resolume, Max, ...)")
     out = p.add_argument_group("virtual camera")
     out.add_argument("--virtual-cam", nargs="?", const="", default=None, metavar="DEVICE",
                      help="also send the stylized feed (without the overlay) to a virtual camera "
@@ -130,6 +136,11 @@ def run(args) -> int:
     if args.no_preview and args.virtual_cam is None:
         raise VidstyleError("--no-preview needs --virtual-cam: nothing else would see the frames")
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
+    osc_address = None
+    if args.osc is not None:
+        from vidstyle.osc_control import parse_listen_address
+
+        osc_address = parse_listen_address(args.osc)
     fixed = check_style_args(args, folders=True)
     blend = fixed_blend(args, fixed.styles)
     if args.transition and blend:
@@ -169,9 +180,21 @@ def run(args) -> int:
             displays.append(virtual)
             print(f"virtual camera {virtual.device}: {virtual.width}x{virtual.height}"
                   + ("; Ctrl-C stops" if args.no_preview else ""))
+        remote = None
+        if osc_address is not None:  # a port in use is refused before the model loads
+            from vidstyle.osc_control import OscRemote
+
+            remote = OscRemote(*osc_address)
+            stack.callback(remote.close)
+            print(f"listening for OSC on {remote.host}:{remote.port} (/vidstyle/...)")
         stylizer, cache = build_stylizer(args)
         controls, target = live_targets(args, fixed, stylizer, cache, stack)
-        stats = run_live(camera, stylizer, target, Displays(*displays), size=args.size,
+        display = Displays(*displays)
+        if remote is not None:
+            from vidstyle.osc_control import RemoteKeys
+
+            display = RemoteKeys(display, remote, controls)
+        stats = run_live(camera, stylizer, target, display, size=args.size,
                          overlay=controls.overlay, on_key=controls.on_key,
                          on_frame=controls.on_frame, workers=args.workers,
                          fps=fps or None, steady=args.steady)
@@ -203,6 +226,8 @@ def run(args) -> int:
               f"(last {stats.work_sizes[-1]} px) for --fps {fps:g}")
     if virtual is not None:
         print(f"{virtual.frames_sent} frames sent to virtual camera {virtual.device}")
+    if remote is not None:
+        print(f"{remote.received} OSC message{'s' if remote.received != 1 else ''} received")
     for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
     for path in controls.recordings if controls else []:

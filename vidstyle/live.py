@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -495,6 +496,23 @@ class LiveControls:
             else:
                 self.color = not self.color
         return True
+
+    def select(self, index: int) -> None:
+        """Switch to style `index` (0-based), as the number keys do, for any number of styles
+        (a remote control)."""
+        if self._fixed:
+            self.messages.append(f"{self._fixed[1]} stays as given (name a folder to switch styles)")
+        elif 0 <= index < len(self.styles):
+            self.index = index
+        else:
+            self.messages.append(f"there is no style {index + 1} (1-{len(self.styles)})")
+
+    def set_alpha(self, alpha: float) -> None:
+        """Set the content-style trade-off, held to 0..1 (a remote fader)."""
+        if self._fixed:
+            self.messages.append(f"{self._fixed[1]} stays as given (name a folder to switch styles)")
+        elif math.isfinite(alpha):
+            self.alpha = round(min(1.0, max(0.0, alpha)), 3)
 
     def _save_snapshot(self, rgb: np.ndarray):
         from .images import save_image

@@ -1,0 +1,126 @@
+"""Remote control of the live loop over OSC (Open Sound Control), the protocol VJ
+software, lighting desks and tablet controllers (TouchOSC, Open Stage Control,
+Resolume, Max, QLab) speak.
+
+Messages arrive on a UDP server thread and are queued; the frame loop carries
+them out between frames (`RemoteKeys`), so the live controls are only ever
+changed by one thread. Addresses (all under /vidstyle):
+
+    /style N     style number N (1 = the first, as the overlay counts)
+    /next /prev  the next or previous style
+    /alpha A     content-style trade-off, 0..1 (a fader)
+    /color /mirror /fullscreen /overlay /snapshot /record /quit
+                 what the keys c, m, f, h, s, r and q do
+
+Buttons send 1 when pressed and 0 when released: a 0 (or False) is ignored, so a
+press acts once. An argument-less message acts too.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any
+
+import numpy as np
+
+from .errors import VidstyleError
+
+PREFIX = "/vidstyle/"
+KEYS = {"next": "n", "prev": "p", "color": "c", "mirror": "m", "fullscreen": "f", "overlay": "h",
+        "snapshot": "s", "record": "r", "quit": "q"}
+ADDRESSES = ("style", "alpha", *KEYS)
+
+
+def parse_listen_address(text: str) -> tuple[str, int]:
+    """'9000' -> ('0.0.0.0', 9000) (every network interface); '127.0.0.1:9000' -> as given."""
+    host, _, port = text.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not 0 < number < 65536:
+        raise VidstyleError(f"--osc takes a port (9000) or HOST:PORT (127.0.0.1:9000), got {text!r}")
+    return host or "0.0.0.0", number
+
+
+class OscRemote:
+    """A UDP server for /vidstyle/... messages; `take()` hands their actions to the frame
+    loop in order: ("key", char) or ("style", number) or ("alpha", value) or
+    ("note", text) for a message that could not be used."""
+
+    def __init__(self, host: str = "0.0.0.0", port: int = 9000):
+        from pythonosc.dispatcher import Dispatcher
+        from pythonosc.osc_server import ThreadingOSCUDPServer
+
+        self._actions: collections.deque = collections.deque(maxlen=256)
+        dispatcher = Dispatcher()
+        dispatcher.set_default_handler(self._on_message)
+        try:
+            self._server = ThreadingOSCUDPServer((host, port), dispatcher)
+        except OSError as exc:
+            raise VidstyleError(f"cannot listen for OSC on {host}:{port}: {exc.strerror or exc}") from None
+        self.host, self.port = host, self._server.server_address[1]
+        self.received = 0
+        self._thread = threading.Thread(target=self._server.serve_forever, name="vidstyle-osc", daemon=True)
+        self._thread.start()
+
+    def _on_message(self, address: str, *args: Any) -> None:
+        self.received += 1
+        name = address[len(PREFIX):] if address.startswith(PREFIX) else None
+        if name not in ADDRESSES:
+            self._actions.append(("note", f"OSC: unknown address {address}"))
+            return
+        if name in KEYS:
+            if not args or _pressed(args[0]):
+                self._actions.append(("key", KEYS[name]))
+            return
+        value = args[0] if args else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self._actions.append(("note", f"OSC: {address} needs a number"))
+            return
+        self._actions.append((name, value))
+
+    def take(self) -> list:
+        """The actions received since the last call, oldest first."""
+        out = []
+        while self._actions:
+            out.append(self._actions.popleft())
+        return out
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _pressed(value) -> bool:
+    """A button's press (1, True, any non-zero number, a string) rather than its release (0)."""
+    return not isinstance(value, (bool, int, float)) or bool(value)
+
+
+class RemoteKeys:
+    """The live loop's display, with OSC messages turned into the keys and settings they
+    stand for: `show()` applies queued style and alpha settings to `controls`
+    (vidstyle.live.LiveControls) and, when no key was pressed, returns the next queued
+    key. Everything else goes to the display as it is."""
+
+    def __init__(self, display, remote: OscRemote, controls):
+        self._display, self._remote, self._controls = display, remote, controls
+        self._keys: collections.deque = collections.deque()
+
+    def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
+        for kind, value in self._remote.take():
+            if kind == "key":
+                self._keys.append(ord(value))
+            elif kind == "style":
+                self._controls.select(int(value) - 1)
+            elif kind == "alpha":
+                self._controls.set_alpha(float(value))
+            else:
+                self._controls.messages.append(value)
+        key = self._display.show(rgb, overlay)
+        if key < 0 and self._keys:
+            key = self._keys.popleft()
+        return key
+
+    def __getattr__(self, name):  # toggle_mirror, toggle_fullscreen, toggle_overlay, close
+        return getattr(self._display, name)
