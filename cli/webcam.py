@@ -24,6 +24,7 @@ EXAMPLES = """examples:
 
   vidstyle webcam --style styles/ --fullscreen --no-overlay   # a projector's picture, no text
   vidstyle webcam --style styles/ --osc 9000   # styles and alpha from an OSC controller
+  vidstyle webcam --style styles/ --cycle 30 --transition 3   # a new style every 30 s, by itself
   vidstyle webcam --camera loop.mp4 --loop --style styles/     # a clip played live, over and over
   vidstyle webcam --camera rtsp://192.168.1.20:554/stream1 --style styles/   # an IP camera
   vidstyle webcam --camera http://192.168.1.30:8080/video --style styles/    # a phone camera app
@@ -72,6 +73,10 @@ def register(sub) -> None:
                    help="a style switched to (n, p, 1-9; --style naming a folder) or the colour "
                         "toggle fades in over this many seconds (default 0: a cut; not with blends or "
                         "masks, which stay fixed)")
+    p.add_argument("--cycle", type=non_negative_float, default=0.0, metavar="SECONDS",
+                   help="bring on the next style of the folder by itself every SECONDS (an installation "
+                        "left running; with --transition it fades); switching by hand starts the wait "
+                        "again (default 0: only by hand)")
     p.add_argument("--osc", metavar="[HOST:]PORT",
                    help="take remote control over OSC on this UDP port (e.g. 9000; all network "
                         "interfaces unless HOST is given): /vidstyle/style N, /vidstyle/alpha A, "
@@ -143,6 +148,9 @@ def run(args) -> int:
         osc_address = parse_listen_address(args.osc)
     fixed = check_style_args(args, folders=True)
     blend = fixed_blend(args, fixed.styles)
+    if args.cycle and (blend or (len(fixed.styles) == 1 and not Path(args.style[0]).is_dir())):
+        raise VidstyleError("--cycle switches between the styles of a folder: name a folder of styles "
+                            "with --style" + (f" ({blend} stays fixed)" if blend else ""))
     if args.transition and blend:
         raise VidstyleError(f"--transition fades in a style switched to, and {blend} stays fixed: "
                             + ("to switch between the styles, put them in a folder and name that, or "
@@ -310,6 +318,7 @@ def live_targets(args, fixed, stylizer, cache, stack):
         mode = dict(fixed=(lambda frames: target_for(0, frames), blend))
     else:
         mode = dict(encode=stylizer.style_stats, color=args.preserve_color, transition=args.transition,
+                    cycle=args.cycle,
                     watch=StyleFolderWatch(args.style, styles, ignore=[args.save_dir]))
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
                             recorder_factory=lambda: LiveRecorder(args.save_dir), **mode)

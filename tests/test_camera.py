@@ -875,3 +875,63 @@ def test_webcam_with_a_weighted_blend_records_and_snapshots(capsys, monkeypatch,
     assert code == 0, err
     saved = sorted(p.suffix for p in (tmp_path / "rec").glob("*"))
     assert saved == [".mp4", ".png"], out + err
+
+
+def test_cycle_brings_on_the_next_style_by_itself_and_a_hand_switch_restarts_the_wait(tmp_path, stylizer):
+    now = [0.0]
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, make_styles(tmp_path), cycle=10.0, clock=lambda: now[0])
+    frame = np.zeros((8, 8, 3), np.uint8)
+    seen = []
+    for t in (0.0, 9.9, 10.0, 12.0):
+        now[0] = t
+        controls.on_frame(frame)
+        seen.append(controls.index)
+    assert seen == [0, 0, 1, 1]
+    controls.on_key(ord("n"))  # by hand at 12 s: the next change comes 10 s later
+    for t in (12.0, 21.9, 22.0, 32.0):
+        now[0] = t
+        controls.on_frame(frame)
+        seen.append(controls.index)
+    assert seen[4:] == [2, 2, 0, 1]  # and round again from the last to the first
+    controls.close()
+
+
+@pytest.mark.parametrize("styles, fragment", [
+    (["{0}"], "name a folder of styles"),
+    (["{0}", "{1}"], "several style files (a blend) stays fixed"),
+])
+def test_cycle_needs_a_folder_of_styles(capsys, monkeypatch, tmp_path, fake_camera, styles, fragment):
+    import vidstyle.cli.webcam
+    from test_cli import assert_one_line_error, run
+
+    monkeypatch.setattr(vidstyle.cli.webcam, "build_stylizer", lambda args: pytest.fail("model loaded"))
+    paths = make_styles(tmp_path, 2)
+    argv = [a for s in styles for a in ("-s", s.format(*paths))]
+    code, _, err = run(capsys, "webcam", *argv, "--cycle", "5")
+    assert_one_line_error(code, err, fragment)
+
+
+@pytest.mark.frames(100000)
+def test_webcam_cycles_through_a_style_folder(capsys, monkeypatch, tmp_path, fake_camera):
+    import vidstyle.live
+    from test_cli import run
+
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    make_styles(folder, n=3)
+
+    class Window(FakeDisplay):
+        def show(self, rgb, overlay):
+            super().show(rgb, overlay)
+            seen = {o[1].split()[1] for o in self.overlays if len(o) > 1 and "/3 " in o[1]}
+            if len(seen) == 3:
+                return ord("q")
+            if len(self.shown) > 3000:
+                raise AssertionError(f"the styles shown were only {seen}")
+            return -1
+
+    monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
+    code, out, err = run(capsys, "webcam", "-s", folder, "--model", "tiny", "--size", 32, "--fps", 0,
+                         "--cycle", "0.05")
+    assert code == 0, err

@@ -301,12 +301,15 @@ class LiveControls:
     def __init__(self, cache, styles: list, alpha: float = 1.0, alpha_step: float = 0.1,
                  snapshot_dir=None, recorder_factory=None, encode=None, color: str | None = None,
                  transition: float = 0.0, clock: Callable[[], float] = time.perf_counter,
-                 watch=None, fixed: tuple[Callable[[np.ndarray | None], Target], str] | None = None):
+                 watch=None, fixed: tuple[Callable[[np.ndarray | None], Target], str] | None = None,
+                 cycle: float = 0.0):
         """color: None, "match" or "luminance" (see color.py); `c` toggles it (match by default).
         watch: a styles.StyleFolderWatch whose new images join the styles while the feed runs.
         fixed: (target function, what makes it fixed) for a blend or mask that stays as
         given: snapshots and recording still work; the style, alpha and colour keys say why
-        they do nothing."""
+        they do nothing.
+        cycle: seconds after which the next style comes on by itself (0: never), for an
+        installation left running; switching by hand starts the wait again."""
         from pathlib import Path
 
         if not styles:
@@ -335,6 +338,8 @@ class LiveControls:
         self._lock = threading.Lock()
         self.transition = transition
         self._clock = clock
+        self.cycle = cycle
+        self._cycled_at: float | None = None  # when the style last changed (the cycle's start)
         self._destination: StyleStats | None = None  # the statistics the last frame was heading for
         self._on_screen: StyleStats | None = None  # what it got (mid-fade: a mix)
         self._last_luminance = False
@@ -446,10 +451,20 @@ class LiveControls:
 
     def on_frame(self, rgb: np.ndarray) -> None:
         self._last_frame = rgb
+        if self.cycle > 0 and not self._fixed:
+            self._cycle_styles()
         if self.recorder is not None:
             self._record(rgb)
         if self._watch is not None:
             self._watch_styles()
+
+    def _cycle_styles(self) -> None:
+        now = self._clock()
+        if self._cycled_at is None:
+            self._cycled_at = now
+        elif now - self._cycled_at >= self.cycle and len(self.styles) > 1:
+            self.index = (self.index + 1) % len(self.styles)
+            self._cycled_at = now
 
     def _watch_styles(self) -> None:
         """Scan the style folders in the background when due; add what the last scan found.
@@ -477,8 +492,10 @@ class LiveControls:
             self.messages.append(f"{self._fixed[1]} stays as given (name a folder to switch styles)")
         elif ch in ("n", "p"):
             self.index = (self.index + (1 if ch == "n" else -1)) % len(self.styles)
+            self._cycled_at = None
         elif "1" <= ch <= "9" and int(ch) <= len(self.styles):
             self.index = int(ch) - 1
+            self._cycled_at = None
         elif ch in ("+", "="):
             self.alpha = min(1.0, round(self.alpha + self.alpha_step, 3))
         elif ch in ("-", "_"):
@@ -504,6 +521,7 @@ class LiveControls:
             self.messages.append(f"{self._fixed[1]} stays as given (name a folder to switch styles)")
         elif 0 <= index < len(self.styles):
             self.index = index
+            self._cycled_at = None
         else:
             self.messages.append(f"there is no style {index + 1} (1-{len(self.styles)})")
 
