@@ -26,7 +26,7 @@ EXAMPLES = """examples:
   vidstyle webcam --style styles/ --osc 9000   # styles and alpha from an OSC controller
   vidstyle webcam --style styles/ --cycle 30 --transition 3   # a new style every 30 s, by itself
   vidstyle webcam --camera loop.mp4 --loop --style styles/     # a clip played live, over and over
-  vidstyle webcam --camera rtsp://192.168.1.20:554/stream1 --style styles/   # an IP camera
+  vidstyle webcam --camera rtsp://192.168.1.20:554/stream1 --style styles/ --reconnect  # an IP camera
   vidstyle webcam --camera http://192.168.1.30:8080/video --style styles/    # a phone camera app
 
 keys: q/Esc quit, n/p next/previous style, 1-9 style by number, +/- alpha,
@@ -45,6 +45,9 @@ def register(sub) -> None:
                         "model has no time for are skipped, as with a camera; no sound), or a "
                         "network stream: rtsp:// (IP cameras), http:// (phone camera apps), "
                         "rtmp://, udp://, tcp:// (OBS, ffmpeg), anything FFmpeg opens")
+    p.add_argument("--reconnect", action="store_true",
+                   help="with --camera URL: when the stream drops or ends, hold the last picture and "
+                        "open it again every 2 s until it is back (q or Ctrl-C stops)")
     p.add_argument("--loop", action="store_true",
                    help="with --camera FILE: start the clip again at its end (until q or Ctrl-C)")
     p.add_argument("--capture-size", metavar="WxH", default=None,
@@ -112,6 +115,9 @@ def run(args) -> int:
         raise VidstyleError("--capture-size is what a camera is asked for; a "
                             + ("stream comes at its sender's size" if stream else "video file plays at its "
                                "own size") + " (--size sets the stylized size)")
+    if args.reconnect and not stream:
+        raise VidstyleError("--reconnect opens a network stream again when it drops: name one with "
+                            "--camera URL (rtsp://, http://, udp://, ...)")
     if args.loop and not plays_file:
         raise VidstyleError("--loop starts a video file again at its end: name one with --camera FILE")
     capture_size = args.capture_size or DEFAULT_CAPTURE_SIZE
@@ -162,7 +168,7 @@ def run(args) -> int:
     try:
         # Camera, window and virtual camera open before the model loads: a missing one
         # costs no wait. The camera is released last (callbacks run in reverse).
-        capture = open_capture(args.camera, cw, ch, loop=args.loop)
+        capture = open_capture(args.camera, cw, ch, loop=args.loop, reconnect=args.reconnect)
         camera = CameraSource(capture)
         stack.callback(camera.close)
         displays = []
@@ -228,7 +234,8 @@ def run(args) -> int:
     print(f"{stats.frames} frames, {stats.fps:.1f} FPS ({stylizer.model_name} model on {stylizer.device}), "
           f"latency p50 {stats.latency_ms(50):.0f} ms p95 {stats.latency_ms(95):.0f} ms, "
           f"{stats.dropped} {skipped} skipped"
-          + (f", played {capture.loops + 1} times" if plays_file and capture.loops else ""))
+          + (f", played {capture.loops + 1} times" if plays_file and capture.loops else "")
+          + (f", reconnected {capture.reconnects} time(s)" if stream and capture.reconnects else ""))
     if stats.work_sizes and min(stats.work_sizes) < max(stats.work_sizes):
         print(f"model working size {min(stats.work_sizes)}-{max(stats.work_sizes)} px "
               f"(last {stats.work_sizes[-1]} px) for --fps {fps:g}")
@@ -257,7 +264,7 @@ def is_video_file(camera: int | str) -> bool:
     return isinstance(camera, str) and not camera.startswith("/dev/") and not is_stream_url(camera)
 
 
-def open_capture(camera: int | str, width: int, height: int, loop: bool):
+def open_capture(camera: int | str, width: int, height: int, loop: bool, reconnect: bool = False):
     """The capture CameraSource reads: a camera by index or device file, a video file played
     live, or a network stream."""
     from vidstyle import sources
@@ -265,7 +272,7 @@ def open_capture(camera: int | str, width: int, height: int, loop: bool):
     from vidstyle.stream_capture import StreamCapture
 
     if is_stream_url(camera):
-        return StreamCapture(camera)
+        return StreamCapture(camera, reconnect=reconnect)
     if is_video_file(camera):
         return PlaybackCapture(camera, loop=loop)
     return sources.open_camera(camera, width, height)  # looked up here, so tests can fake it

@@ -4,10 +4,12 @@ import http.server
 import socket
 import threading
 import time
+from types import SimpleNamespace
 
 import av
 import numpy as np
 import pytest
+import torch
 
 from conftest import write_clip
 from test_cli import assert_one_line_error
@@ -25,6 +27,11 @@ class StallingHandler(http.server.SimpleHTTPRequestHandler):
     """Serves files; /stall/NAME sends the first half of NAME, then nothing (a sender that hangs)."""
 
     def do_GET(self):
+        if self.path.startswith("/flaky/"):  # served, then refused twice, then served again
+            self.server.flaky_requests += 1
+            if self.server.flaky_requests in (2, 3):
+                return self.send_error(503)
+            self.path = self.path[len("/flaky"):]
         if not self.path.startswith("/stall/"):
             return super().do_GET()
         data = (self.server.folder / self.path[len("/stall/"):]).read_bytes()
@@ -52,15 +59,16 @@ def server(tmp_path_factory):
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(StallingHandler, directory=str(folder)))
     httpd.folder = folder
+    httpd.flaky_requests = 0
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", folder
+    yield SimpleNamespace(url=f"http://127.0.0.1:{httpd.server_address[1]}", folder=folder, httpd=httpd)
     httpd.shutdown()
 
 
 def test_a_stream_gives_every_frame_it_sends_then_ends_cleanly(server):
-    url, folder = server
+    url, folder = server.url, server.folder
     capture = StreamCapture(f"{url}/clip.ts")
     images = []
     while (got := capture.read())[0]:
@@ -73,12 +81,48 @@ def test_a_stream_gives_every_frame_it_sends_then_ends_cleanly(server):
 
 
 def test_a_sender_that_hangs_ends_the_feed_after_the_timeout(server):
-    url, _ = server
+    url = server.url
     capture = StreamCapture(f"{url}/stall/clip.ts", timeout=0.5)
     t0 = time.monotonic()
     while capture.read()[0]:
         pass
     assert capture.finished and capture.error and time.monotonic() - t0 < 2.5
+
+
+def read_frames(capture, n):
+    images = []
+    while len(images) < n and (got := capture.read())[0]:
+        images.append(got[1])
+    return images
+
+
+def test_a_stream_that_drops_is_opened_again_until_it_is_back(server):
+    url = server.url
+    capture = StreamCapture(f"{url}/flaky/clip.ts", reconnect=True, retry_s=0.05)
+    first = read_frames(capture, N)
+    again = read_frames(capture, N)  # the stream ended: two refused tries, then it plays again
+    assert len(first) == len(again) == N and np.array_equal(first[0], again[0])
+    assert capture.reconnects == 1 and not capture.reconnecting and capture.status is None
+    assert server.httpd.flaky_requests == 4
+    capture.release()
+
+
+def test_release_stops_a_reconnecting_read_at_once(server):
+    url = server.url
+    capture = StreamCapture(f"{url}/clip.ts", reconnect=True, retry_s=30)
+    read_frames(capture, N)
+    capture.url = f"{url}/gone.ts"  # from now on every try fails (404)
+    result = []
+    reader = threading.Thread(target=lambda: result.append(capture.read()))
+    reader.start()
+    deadline = time.monotonic() + 5
+    while not (capture.status or "").endswith("try 2") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "stream lost" in capture.status and capture.reconnecting  # waiting 30 s for the next try
+    t0 = time.monotonic()
+    capture.release()
+    reader.join(timeout=5)
+    assert result == [(False, None)] and time.monotonic() - t0 < 1.0 and capture._container is None
 
 
 def free_port() -> int:
@@ -88,7 +132,7 @@ def free_port() -> int:
 
 
 def test_streams_that_cannot_be_opened_are_one_clear_error(server):
-    url, _ = server
+    url = server.url
     with pytest.raises(VidstyleError, match="cannot open the stream rtsp://me:\\*\\*\\*@127.0.0.1"):
         StreamCapture(f"rtsp://me:secret@127.0.0.1:{free_port()}/live", timeout=2)
     with pytest.raises(VidstyleError, match="has no video"):
@@ -103,7 +147,7 @@ def test_stream_urls_and_their_passwords():
 
 
 def test_camera_source_keeps_the_newest_frame_of_a_stream(server):
-    url, _ = server
+    url = server.url
     with CameraSource(StreamCapture(f"{url}/clip.ts")) as source:
         while not source.ended:
             time.sleep(0.01)
@@ -111,7 +155,7 @@ def test_camera_source_keeps_the_newest_frame_of_a_stream(server):
 
 
 def test_webcam_stylizes_a_stream_and_says_when_it_ended(capsys, fake_backend, server, style_png):
-    url, _ = server
+    url = server.url
     code, out, err = webcam(capsys, "--camera", f"{url}/clip.ts", "-s", style_png, "--model", "tiny",
                             "--size", 32, "--fps", 0, "--virtual-cam", "--no-preview")
     assert code == 0, err
@@ -132,7 +176,81 @@ def test_webcam_stream_options_that_do_not_apply_are_one_line(capsys, monkeypatc
         raise AssertionError("the model loaded before the error")
 
     monkeypatch.setattr(vidstyle.cli.webcam, "build_stylizer", no_model)
-    url, _ = server
+    url = server.url
     code, _, err = webcam(capsys, "--camera", f"{url}/clip.ts", *argv, "-s", style_png, "--virtual-cam",
                           "--no-preview")
     assert_one_line_error(code, err, message)
+
+
+class AwayCapture:
+    """A capture that sends a few frames, then goes away and keeps trying (as a stream
+    reconnecting does): its read waits until released."""
+
+    rgb, reconnect = True, True
+
+    def __init__(self, frames=3):
+        self.left, self.status = frames, None
+        self.released = threading.Event()
+
+    def read(self):
+        if self.left:
+            self.left -= 1
+            time.sleep(0.01)
+            return True, np.full((32, 40, 3), 50 * self.left, np.uint8)
+        self.status = "stream lost (ended): reconnecting, try 2"
+        self.released.wait()
+        return False, None
+
+    def release(self):
+        self.released.set()
+
+
+def test_the_live_loop_holds_the_last_picture_and_its_keys_while_a_stream_is_away(stylizer):
+    from conftest import FakeDisplay
+    from vidstyle.live import run_live
+    from vidstyle.stylizer import Target
+
+    class Display(FakeDisplay):
+        def show(self, rgb, overlay):
+            super().show(rgb, overlay)
+            return ord("q") if sum("reconnecting" in " ".join(o) for o in self.overlays) >= 3 else -1
+
+    display = Display()
+    target = Target(stylizer.style_stats(torch.rand(3, 32, 32)))
+    with CameraSource(AwayCapture()) as camera:
+        stats = run_live(camera, stylizer, lambda frames: target, display, warmup_frames=1)
+    assert not stats.ended_by_camera  # q ended it, not the wait
+    away = ["reconnecting" in " ".join(o) for o in display.overlays]
+    real = len(display.shown) - sum(away)  # the camera's frames (a slow model may skip some)
+    assert 1 <= real <= 3 and away == [False] * real + [True] * 3
+    assert all(rgb is display.shown[real - 1] for rgb in display.shown[real:])  # the last picture, again
+    assert stats.frames == real - 1  # only the camera's frames count (after one warm-up frame)
+
+
+def test_webcam_reconnects_a_stream_until_stopped(capsys, fake_backend, server, style_png):
+    from pythonosc.udp_client import SimpleUDPClient
+    from test_osc_control import free_port as free_udp_port
+
+    port, done = free_udp_port(), threading.Event()
+
+    def stop_later():  # the served clip ends every 10 frames; reconnecting replays it
+        time.sleep(1.5)
+        while not done.wait(0.2):
+            SimpleUDPClient("127.0.0.1", port).send_message("/vidstyle/quit", 1)
+
+    thread = threading.Thread(target=stop_later, daemon=True)
+    thread.start()
+    try:
+        code, out, err = webcam(capsys, "--camera", f"{server.url}/clip.ts", "--reconnect", "-s", style_png,
+                                "--model", "tiny", "--size", 32, "--fps", 0, "--virtual-cam", "--no-preview",
+                                "--osc", f"127.0.0.1:{port}")
+    finally:
+        done.set()
+        thread.join()
+    assert code == 0, err
+    assert "reconnected" in out and "ended; stopped cleanly" not in out
+
+
+def test_reconnect_is_for_streams(capsys, fake_backend, fake_camera, style_png):
+    code, _, err = webcam(capsys, "--reconnect", "-s", style_png, "--virtual-cam", "--no-preview")
+    assert_one_line_error(code, err, "--reconnect opens a network stream again")

@@ -27,6 +27,9 @@ from .work_size import WorkSizeController
 
 log = logging.getLogger(__name__)
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
+# Seconds a camera that keeps trying (a stream reconnecting) is waited for before the last
+# picture is shown again, so that the window and its keys stay alive meanwhile.
+_WAIT_S = 0.25
 MIRROR_KEY = ord("m")  # flips the preview left to right (PreviewWindow.mirror)
 # Keys the display itself answers (PreviewWindow's methods; Displays passes them on).
 DISPLAY_KEYS = {MIRROR_KEY: "toggle_mirror", ord("f"): "toggle_fullscreen", ord("h"): "toggle_overlay"}
@@ -194,7 +197,10 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     def grabbed():
         # A frame is taken only when a worker is free (ahead=0), so it is the newest one.
         while max_frames is None or shown < max_frames:
-            frame = camera.read()
+            frame = camera.read(timeout=_WAIT_S if camera.keeps_trying else 5.0)
+            if frame is None and camera.keeps_trying:
+                yield None, None, None  # nothing new: the last picture again, keys kept alive
+                continue
             if frame is None:  # unplugged, failing, or silent for read()'s timeout
                 stats.ended_by_camera = True
                 return
@@ -206,6 +212,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
 
     def stylize(job):
         frame, batch, tgt = job
+        if frame is None:
+            return None, None, 0.0
         t0 = time.perf_counter()
         out = stylizer.stylize_frames(batch, tgt, size)[0]
         return frame, out, time.perf_counter() - t0
@@ -224,9 +232,26 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
         host = sum(host_seconds.values()) if workers == 1 else 0.0
         stylizer.work_size = controller.update(seconds / workers + host)
 
+    def keys_stop(key: int) -> bool:
+        """Act on a key; whether it stops the loop."""
+        if key in QUIT_KEYS:
+            return True
+        if key in DISPLAY_KEYS and hasattr(display, DISPLAY_KEYS[key]):
+            getattr(display, DISPLAY_KEYS[key])()
+        elif key >= 0 and on_key and not on_key(key):
+            return True
+        return False
+
+    last_out = None
     try:
         with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
             for frame, out, seconds in pool.map(stylize, grabbed(), ahead=0):
+                if frame is None:  # the camera is away but coming back: hold the last picture
+                    if last_out is not None:
+                        lines = (overlay() if overlay else []) + [camera.status or "waiting for frames..."]
+                        if keys_stop(display.show(last_out, lines)):
+                            break
+                    continue
                 if fps:
                     follow_fps(out, seconds)
                 if blend is not None:
@@ -241,6 +266,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                 if controller is not None and controller.size < controller.largest:
                     lines.append(f"model at {controller.size} px for {fps:g} FPS")
                 key = display.show(out, lines)
+                last_out = out
                 if on_frame:
                     on_frame(out)
                 host_seconds["show"] = time.perf_counter() - now
@@ -250,11 +276,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                 elif shown > warmup_frames:
                     stats.frames += 1
                     stats.latencies.append(time.perf_counter() - frame.grabbed_at)
-                if key in QUIT_KEYS:
-                    break
-                if key in DISPLAY_KEYS and hasattr(display, DISPLAY_KEYS[key]):
-                    getattr(display, DISPLAY_KEYS[key])()
-                elif key >= 0 and on_key and not on_key(key):
+                if keys_stop(key):
                     break
                 if max_frames is not None and shown >= max_frames:
                     break

@@ -605,8 +605,20 @@ class CameraSource:
                 self.grabbed += 1
                 self._cond.notify_all()
 
+    @property
+    def keeps_trying(self) -> bool:
+        """Whether a silent capture is coming back by itself (a stream reconnecting,
+        vidstyle.stream_capture), so a read that times out is not the end."""
+        return bool(getattr(self._cap, "reconnect", False)) and not self.ended
+
+    @property
+    def status(self) -> str | None:
+        """What the capture says of itself while it is away (e.g. "stream lost: reconnecting")."""
+        return getattr(self._cap, "status", None)
+
     def read(self, timeout: float = 5.0) -> Frame | None:
-        """The newest frame not returned before; waits for one. None when the camera ended."""
+        """The newest frame not returned before; waits for one. None when the camera ended,
+        or after `timeout` seconds without a frame."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._seq == self._taken_seq:

@@ -9,6 +9,7 @@ builds up lag behind the sender.
 from __future__ import annotations
 
 import re
+import threading
 
 import numpy as np
 
@@ -21,6 +22,8 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 DEFAULT_TIMEOUT_S = 10.0
 # Damaged packets in a row (lost UDP packets, a cut connection) before the feed ends.
 _MAX_DAMAGED = 100
+# Seconds between attempts to reopen a stream that dropped (with `reconnect`).
+RETRY_S = 2.0
 
 
 def is_stream_url(text) -> bool:
@@ -40,35 +43,69 @@ class StreamCapture:
     video). Damaged packets are skipped; when the stream ends or stalls for `timeout`
     seconds, `read()` returns (False, None) and `finished` is True (`error` says why,
     when it was not a clean end). Frames are RGB (`rgb = True`).
+
+    With `reconnect`, a stream that ends or drops is opened again every `retry_s`
+    seconds until it is back (a sender restarted, a network that came back):
+    meanwhile `read()` waits, `reconnecting` is True and `status` says so;
+    `reconnects` counts the times it came back. Only `release()` ends it then.
     """
 
     rgb = True
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S):
-        import av
-
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S, reconnect: bool = False,
+                 retry_s: float = RETRY_S):
         self.url = url
         self.name = redact(url)
         self.finished = False
         self.error: str | None = None
+        self.reconnect = reconnect
+        self.reconnecting = False
+        self.reconnects = 0
+        self.status: str | None = None  # a line for the live overlay while the stream is away
+        self._timeout, self._retry_s = timeout, retry_s
+        self._released = threading.Event()
+        # The container is closed only between reads: closing it under a demux that is
+        # waiting on the network (another thread) would crash inside FFmpeg.
+        self._reading = threading.Lock()
+        self._container = None
+        reason = self._open()
+        if reason:
+            raise VidstyleError(f"cannot open the stream {self.name}: {reason}")
+
+    def _open(self) -> str | None:
+        """Open the stream; why it could not be, or None."""
+        import av
+
         try:
-            self._container = av.open(url, timeout=timeout)
+            container = av.open(self.url, timeout=self._timeout)
         except (av.error.FFmpegError, OSError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise VidstyleError(f"cannot open the stream {self.name}: {reason}") from None
-        if not self._container.streams.video:
-            self._container.close()
-            raise VidstyleError(f"the stream {self.name} has no video")
-        self._stream = self._container.streams.video[0]
+            return getattr(exc, "strerror", None) or str(exc)
+        if not container.streams.video:
+            container.close()
+            return "it has no video"
+        self._container = container
+        self._stream = container.streams.video[0]
         # Frame threads hold back a frame per thread: latency a live feed does not want.
         self._stream.thread_type = "SLICE"
         self._colors = VideoColors.of_stream(self._stream.codec_context)
         self._to_rgb = av.video.reformatter.VideoReformatter()
-        self._packets = self._container.demux(self._stream)
+        self._packets = container.demux(self._stream)
         self._pending: list = []
+        return None
 
     def read(self) -> tuple[bool, np.ndarray | None]:
+        with self._reading:
+            try:
+                return self._read()
+            finally:
+                if self._released.is_set():  # release() came while this read waited
+                    self._close_container()
+
+    def _read(self) -> tuple[bool, np.ndarray | None]:
         frame = self._next_frame()
+        while frame is None and self.reconnect and not self._released.is_set():
+            self._reopen()
+            frame = self._next_frame()
         if frame is None:
             return False, None
         image = self._to_rgb.reformat(frame, format="rgb24", src_colorspace=self._colors.sws_matrix,
@@ -79,7 +116,7 @@ class StreamCapture:
         import av
 
         damaged = 0
-        while not self._pending and not self.finished:
+        while not self._pending and not self.finished and self._container is not None:
             try:
                 packet = next(self._packets)
                 self._pending = list(packet.decode())
@@ -95,6 +132,36 @@ class StreamCapture:
                 self.finished = True
         return self._pending.pop(0) if self._pending else None
 
+    def _reopen(self) -> None:
+        """Open the stream again, trying every retry_s seconds until it opens or release()."""
+        self.reconnecting = True
+        self._close_container()
+        tries = 0
+        while not self._released.is_set():
+            self.status = f"stream lost ({self.error or 'ended'}): reconnecting" + (
+                f", try {tries + 1}" if tries else "")
+            reason = self._open()
+            if reason is None:
+                break
+            tries += 1
+            self.error = reason
+            self._released.wait(self._retry_s)
+        else:
+            return
+        self.reconnects += 1
+        self.finished = self.reconnecting = False
+        self.error = self.status = None
+
+    def _close_container(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
     def release(self) -> None:
+        self._released.set()
         self.finished = True
-        self._container.close()
+        if self._reading.acquire(blocking=False):  # else the read under way closes it
+            try:
+                self._close_container()
+            finally:
+                self._reading.release()
