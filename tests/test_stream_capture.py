@@ -159,8 +159,8 @@ def test_webcam_stylizes_a_stream_and_says_when_it_ended(capsys, fake_backend, s
     code, out, err = webcam(capsys, "--camera", f"{url}/clip.ts", "-s", style_png, "--model", "tiny",
                             "--size", 32, "--fps", 0, "--virtual-cam", "--no-preview")
     assert code == 0, err
-    sent = fake_backend.opened[0].frames
-    assert len(sent) >= 1 and sent[0].shape == (32, 40, 3)
+    # (The served clip can be over before the model has loaded: frames are checked below,
+    # where the stream plays until stopped.)
     assert f"the stream {url}/clip.ts ended; stopped cleanly" in out and "stream frames skipped" in out
 
 
@@ -249,6 +249,8 @@ def test_webcam_reconnects_a_stream_until_stopped(capsys, fake_backend, server, 
         thread.join()
     assert code == 0, err
     assert "reconnected" in out and "ended; stopped cleanly" not in out
+    sent = fake_backend.opened[0].frames
+    assert len(sent) >= 1 and sent[0].shape == (32, 40, 3) and sent[0].std() > 0
 
 
 def test_reconnect_is_for_streams(capsys, fake_backend, fake_camera, style_png):
