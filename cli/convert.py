@@ -12,7 +12,7 @@ from vidstyle.sequences import is_sequence, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
-                     check_style_args, fail, non_negative_float, plan_outputs, time_value)
+                     check_style_args, fail, non_negative_float, plan_outputs, time_value, unit_float)
 from .progress import Progress
 
 EXAMPLES = """examples:
@@ -28,6 +28,7 @@ EXAMPLES = """examples:
   vidstyle convert renders/shot_%04d.png --frame-rate 24 --style wave.jpg -o shot_wave.mp4
   vidstyle convert clip.mp4 --style wave.jpg -o frames/wave_%04d.png   # an image sequence out
   vidstyle convert clip.mp4 -s wave.jpg --style-at 0:12 scream.jpg --transition 2 -o two.mp4
+  vidstyle convert song.mp4 --style wave.jpg --audio-pulse 0.6 -o pulse.mp4   # style on the beat
 """
 
 
@@ -63,13 +64,17 @@ def register(sub) -> None:
     add_model_args(p, batch=True)
     add_steady_arg(p)
     add_workers_arg(p)
-    g = p.add_argument_group("fades (of each output)")
+    g = p.add_argument_group("fades and pulse (of each output)")
     g.add_argument("--fade-in", type=non_negative_float, default=0.0, metavar="SECONDS",
                    help="start on the input picture and bring the style in over this many seconds "
                         "(the strokes grow with alpha as the picture dissolves into them; default "
                         "0: styled from the first frame)")
     g.add_argument("--fade-out", type=non_negative_float, default=0.0, metavar="SECONDS",
                    help="take the style out over the last SECONDS, ending on the input picture")
+    g.add_argument("--audio-pulse", type=unit_float, default=0.0, metavar="S",
+                   help="0..1: the style breathes with the soundtrack, alpha rising with its loudness "
+                        "(1: no style in the quiet parts, full style at the loudest; 0.3: a swell on "
+                        "the beats); needs an audio track (default 0: off)")
     g = p.add_argument_group("style cues (a new style at a time of each input)")
     g.add_argument("--style-at", nargs=2, action="append", metavar=("TIME", "IMAGE"),
                    help="switch to the style IMAGE at TIME (seconds or [h:]mm:ss of the input, also "
@@ -297,7 +302,8 @@ def run(args) -> int:
                                            codec=codec_for_output(dst, args.codec),
                                            fade_in=args.fade_in, fade_out=args.fade_out,
                                            deinterlace=args.deinterlace, hdr=args.hdr,
-                                           frame_rate=args.frame_rate, style_schedule=schedule)
+                                           frame_rate=args.frame_rate, style_schedule=schedule,
+                                           audio_pulse=args.audio_pulse)
                 reports.append(report)
                 finished = True
             except VidstyleError as exc:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .adain import StyleStats
+from .audio_pulse import AudioPulse
 from .devices import tune_convolutions
 from .errors import VidstyleError
 from .fades import Fades
@@ -115,7 +116,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   codec: str = "h264", fade_in: float = 0.0, fade_out: float = 0.0,
                   deinterlace: str = "auto", hdr: str = "sdr",
                   frame_rate: Fraction | None = None,
-                  style_schedule: StyleSchedule | None = None) -> ConvertReport:
+                  style_schedule: StyleSchedule | None = None, audio_pulse: float = 0.0) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -142,6 +143,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     no audio, `codec`, `crf` and `preset` unused).
     `style_schedule` (vidstyle.style_schedule) switches styles at times of the input (its
     own times, also with a `segment`): each frame's statistics come from it.
+    `audio_pulse` (0..1) scales each frame's alpha by the soundtrack's loudness at its
+    time (vidstyle.audio_pulse; the input must have audio).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -151,6 +154,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     workers = resolve_workers(workers, stylizer)
     tune_convolutions(stylizer.device)  # one frame size for the whole file
     blend = FlowBlend(steady) if steady else None  # raises on a strength outside 0..1
+    pulse = AudioPulse.of_file(audio_pulse, input_path) if audio_pulse else None
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
     to_sequence = is_sequence(output_path)  # frames as numbered images (they move into place themselves)
@@ -165,17 +169,19 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         if fades:
             target_for = fades.targets(target_for)
             frames_in = fades.timed(source)
-        if style_schedule is not None:
+        if style_schedule is not None or pulse is not None:  # controls that follow the input's time
             clock = FrameClock(info.rate)
             frames_in = clock.timed(frames_in)
             offset = source.segment.start if source.segment else 0.0
 
-            def input_seconds(index: int) -> float:  # asked once per frame, in order
-                seconds = clock.seconds(index) + offset
-                clock.forget(index)
-                return seconds
+            def input_seconds(index: int) -> float:
+                return clock.seconds(index) + offset
 
-            target_for = style_schedule.targets(target_for, input_seconds)
+            if style_schedule is not None:
+                target_for = style_schedule.targets(target_for, input_seconds)
+            if pulse is not None:
+                target_for = pulse.targets(target_for, lambda i: input_seconds(i) + clock.frame_s / 2)
+            target_for = _forgetting_times(target_for, clock)
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
         report.hdr = info.colors.hdr
@@ -239,6 +245,17 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     if on_progress:
         on_progress(report.frames, expected, report.fps)
     return report
+
+
+def _forgetting_times(target_for, clock: FrameClock):
+    """`target_for`, after which the batch's frame times are dropped (asked once per batch)."""
+    def then_forget(index: int, frames: np.ndarray) -> Target:
+        target = target_for(index, frames)
+        for i in range(index, index + len(frames)):
+            clock.forget(i)
+        return target
+
+    return then_forget
 
 
 def _jobs(source: Iterable[Frame], batch: int, target_for, info: VideoInfo, report: ConvertReport):
