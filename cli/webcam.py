@@ -73,9 +73,9 @@ def register(sub) -> None:
                         "detail drops instead of frames; 0 always runs at full resolution "
                         f"(default {DEFAULT_FPS:g}; 0 with --compile, which compiles once per size)")
     p.add_argument("--transition", type=non_negative_float, default=0.0, metavar="SECONDS",
-                   help="a style switched to (n, p, 1-9; --style naming a folder) or the colour "
-                        "toggle fades in over this many seconds (default 0: a cut; not with blends or "
-                        "masks, which stay fixed)")
+                   help="a style switched to (n, p, 1-9, --cycle, OSC; --style naming a folder) or "
+                        "the colour toggle fades in over this many seconds (default 0: a cut; not with "
+                        "blends or masks, which stay fixed)")
     p.add_argument("--cycle", type=non_negative_float, default=0.0, metavar="SECONDS",
                    help="bring on the next style of the folder by itself every SECONDS (an installation "
                         "left running; with --transition it fades); switching by hand starts the wait "
