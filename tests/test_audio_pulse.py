@@ -49,6 +49,18 @@ def test_the_envelope_rises_at_once_and_falls_back_slowly():
     assert 0.3 < at(0.7) < at(0.65) < 0.95 and at(1.5) < 0.05  # a slow fall back to quiet
 
 
+def test_a_track_fed_in_chunks_measures_as_it_does_whole():
+    from vidstyle.audio_pulse import PowerMeter
+
+    samples = np.random.default_rng(0).standard_normal(16000 * 3 + 123)
+    chunked, whole = PowerMeter(16000), PowerMeter(16000)
+    for i in range(0, len(samples), 1000):
+        chunked.feed(samples[i:i + 1000])
+    whole.feed(samples)
+    a, b = chunked.finish(), whole.finish()
+    assert len(a) == len(b) == 301 and np.allclose(a, b)
+
+
 def test_a_flat_track_leaves_alpha_alone():
     assert np.all(_envelope(np.full(8000, 0.3), 8000) == 1.0)
     assert np.all(_envelope(np.zeros(8000), 8000) == 1.0)

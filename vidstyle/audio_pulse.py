@@ -26,6 +26,7 @@ ATTACK_S = 0.01  # time constants of the follower: rises at once...
 RELEASE_S = 0.2  # ... falls back slowly
 QUIET_PERCENTILE, LOUD_PERCENTILE = 10, 98
 SILENCE_DB = -90.0  # the floor for digital silence
+METER_RATE = 16000  # the track is measured in mono at this rate
 
 
 def loudness_envelope(path: str | Path) -> tuple[float, np.ndarray]:
@@ -46,31 +47,61 @@ def loudness_envelope(path: str | Path) -> tuple[float, np.ndarray]:
         video = container.streams.video[0] if container.streams.video else None
         origin = float(video.start_time * video.time_base) if video is not None and \
             video.start_time is not None and video.time_base else 0.0
-        rate = stream.codec_context.sample_rate or 48000
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        chunks, start = [], None
+        # Mono at a modest rate: loudness needs no more, and a film's track stays cheap.
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=METER_RATE)
+        meter, start = PowerMeter(METER_RATE), None
         try:
             for frame in container.decode(stream):
                 if start is None and frame.pts is not None and frame.time_base:
                     start = float(frame.pts * frame.time_base)
                 for mono in resampler.resample(frame):
-                    chunks.append(mono.to_ndarray().reshape(-1))
+                    meter.feed(mono.to_ndarray().reshape(-1))
         except av.error.FFmpegError:
             pass  # a damaged tail: what decoded so far
-    if not chunks:
+    if not meter.samples:
         raise VidstyleError(f"the audio of {path.name} does not decode, so --audio-pulse cannot follow it")
-    samples = np.concatenate(chunks).astype(np.float64)
-    return (start or 0.0) - origin, _envelope(samples, rate)
+    return (start or 0.0) - origin, _shape(meter.finish())
+
+
+class PowerMeter:
+    """Mean square over WINDOW_S every HOP_S, fed a track chunk by chunk (memory stays
+    that of the result, not of the samples)."""
+
+    def __init__(self, rate: int):
+        self.hop, self.window = max(1, round(HOP_S * rate)), max(1, round(WINDOW_S * rate))
+        self.samples = 0
+        self._tail = np.zeros(0)  # samples not yet at the start of a whole window
+        self._power: list[np.ndarray] = []
+
+    def feed(self, chunk: np.ndarray) -> None:
+        self.samples += len(chunk)
+        self._take(np.concatenate([self._tail, chunk.astype(np.float64)]))
+
+    def _take(self, buf: np.ndarray) -> None:
+        n = (len(buf) - self.window) // self.hop + 1 if len(buf) >= self.window else 0
+        if n > 0:
+            sums = np.concatenate([[0.0], np.cumsum(buf ** 2)])
+            starts = np.arange(n) * self.hop
+            self._power.append((sums[starts + self.window] - sums[starts]) / self.window)
+            buf = buf[n * self.hop:]
+        self._tail = buf
+
+    def finish(self) -> np.ndarray:
+        """One value per hop of the track (the last windows run into silence)."""
+        self._take(np.concatenate([self._tail, np.zeros(self.window)]))
+        steps = max(1, -(-self.samples // self.hop))
+        return np.concatenate(self._power)[:steps] if self._power else np.zeros(1)
 
 
 def _envelope(samples: np.ndarray, rate: int) -> np.ndarray:
-    hop, window = max(1, round(HOP_S * rate)), max(1, round(WINDOW_S * rate))
-    padded = np.concatenate([samples, np.zeros(window)])
-    steps = max(1, int(np.ceil(len(samples) / hop)))
-    # Mean square per window from a running sum: one pass however long the track.
-    sums = np.concatenate([[0.0], np.cumsum(padded ** 2)])
-    starts = np.arange(steps) * hop
-    power = (sums[starts + window] - sums[starts]) / window
+    """The 0..1 envelope of a whole track in memory."""
+    meter = PowerMeter(rate)
+    meter.feed(samples)
+    return _shape(meter.finish())
+
+
+def _shape(power: np.ndarray) -> np.ndarray:
+    """Mean squares -> dB, followed (fast attack, slow release), scaled to the track's range."""
     db = np.maximum(10 * np.log10(power + 1e-12), SILENCE_DB)
     followed = np.empty_like(db)
     up, down = 1 - np.exp(-HOP_S / ATTACK_S), 1 - np.exp(-HOP_S / RELEASE_S)
