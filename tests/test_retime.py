@@ -61,9 +61,9 @@ def test_a_late_packet_of_the_last_part_keeps_its_place_after_the_next_part_bega
     retimer.fix(new_video := packet(0, 0))
     assert retimer.jumps == 1
     assert late_video.pts == 4 * 3750  # still the first part's
-    assert new_audio.pts == 4 * 3750  # after the audio handed on so far
-    # The video cannot start at the audio's place without going back in time: the part
-    # is moved on by that much (a gap of a frame, within a frame of sync), never backwards.
+    assert new_audio.pts == 4 * 3750  # after what was shown so far
+    # The video cannot start at the audio's place without going back in time: it alone is
+    # moved on by that much (a frame of sync lost), never backwards.
     assert new_video.pts == 5 * 3750
 
 
@@ -87,11 +87,12 @@ def test_after_a_reset_the_timeline_starts_over():
     assert p.pts == 0
 
 
-@pytest.fixture(scope="module")
-def joined(tmp_path_factory):
-    """Two MPEG-TS clips with audio joined byte for byte, as `cat a.ts b.ts > joined.ts` does."""
+@pytest.fixture(scope="module", params=[0, 2], ids=["no-b-frames", "b-frames"])
+def joined(tmp_path_factory, request):
+    """Two MPEG-TS clips with audio joined byte for byte, as `cat a.ts b.ts > joined.ts` does
+    (with B-frames too: their decode times run ahead of what they show)."""
     folder = tmp_path_factory.mktemp("ts")
-    part = write_clip(folder / "part.ts", n=N, fps=FPS)
+    part = write_clip(folder / "part.ts", n=N, fps=FPS, bframes=request.param)
     path = folder / "joined.ts"
     path.write_bytes(part.read_bytes() * 2)
     return part, path
@@ -119,9 +120,10 @@ def test_the_parts_of_a_joined_file_play_one_after_another(joined):
     shift = times[N] - one[0]
     assert np.allclose(times[N:], np.array(one) + shift, atol=1e-4)
     assert 1 / FPS - 1e-4 <= times[N] - times[N - 1] < 1 / FPS + 0.02
-    # ... and its sound moves with its pictures: the same shift, so they stay in sync.
+    # ... and its sound moves with its pictures: the same shift, so they stay in sync
+    # (within the few ms its sound may be moved on where it overlapped the last part's).
     assert len(audio) == 2 * len(one_audio) and all(np.diff(audio) > 0)
-    assert np.allclose(audio[len(one_audio):], np.array(one_audio) + shift, atol=1e-4)
+    assert np.allclose(audio[len(one_audio):], np.array(one_audio) + shift, atol=0.015)
 
 
 def test_converting_a_joined_file_keeps_every_frame_and_the_sound(joined, tmp_path, stylizer):

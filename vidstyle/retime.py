@@ -29,7 +29,8 @@ class Retimer:
 
     `fix(packet)` is called on every demuxed packet (video and audio, in demux
     order) before it is decoded or copied. Each part of the file gets one offset
-    for all its streams, so the parts keep their own picture/sound sync. A stream
+    for all its streams, so the parts keep their own picture/sound sync (but for a
+    stream whose part would overlap its last one by a few ms: it alone moves on). A stream
     keeps its part's offset until its own timestamps jump: the demuxer can hand on
     the first part's last video packets after the next part's first audio.
     Streams that never jump are left as they are. `reset()` forgets the
@@ -47,7 +48,9 @@ class Retimer:
     def reset(self) -> None:
         self._offsets = [Fraction(0)]  # seconds added to each part's timestamps
         self._part: dict[int, int] = {}  # per stream: the part its packets are in
-        self._next: dict[int, Fraction] = {}  # per stream: where its next packet should start
+        self._next: dict[int, Fraction] = {}  # per stream: where its next packet should start (dts)
+        self._shown_to: dict[int, Fraction] = {}  # per stream: the end of what it presents so far
+        self._nudge: dict[int, Fraction] = {}  # per stream: a little more, where its part overlapped
 
     def fix(self, packet) -> None:
         tb = packet.time_base
@@ -56,23 +59,32 @@ class Retimer:
             return
         stream = packet.stream.index
         part = self._part.get(stream, len(self._offsets) - 1)
-        t = raw * tb + self._offsets[part]
+        t = raw * tb + self._offsets[part] + self._nudge.get(stream, 0)
         expected = self._next.get(stream)
         if expected is not None and (t < expected - BACK_S or t > expected + FORWARD_S):
             if part + 1 < len(self._offsets):  # another stream has entered the next part
                 part += 1
-            else:  # a new part starts after everything handed on so far
-                self._offsets.append(max(self._next.values()) - raw * tb)
+            else:  # a new part is presented from where everything handed on so far ends
+                # (by presentation times: a B-frame stream decodes ahead of what it shows)
+                first = packet.pts if packet.pts is not None else raw
+                self._offsets.append(max(self._shown_to.values(), default=expected) - first * tb)
                 part = len(self._offsets) - 1
             t = raw * tb + self._offsets[part]
-            if t < expected:  # timestamps must still increase: leave a small gap instead
-                self._offsets[part] += expected - t
-                t = expected
+            # A stream whose new part starts before its last part ended (audio that ran on
+            # past the video, by a few ms) moves on by that much alone: its timestamps must
+            # still increase, and the other streams already in the part keep their places.
+            self._nudge[stream] = max(Fraction(0), expected - t)
+            t += self._nudge[stream]
         self._part[stream] = part
-        if self._offsets[part]:
-            shift = round(self._offsets[part] / tb)
+        moved = self._offsets[part] + self._nudge.get(stream, 0)
+        if moved:
+            shift = round(moved / tb)
             if packet.pts is not None:
                 packet.pts += shift
             if packet.dts is not None:
                 packet.dts += shift
-        self._next[stream] = t + (packet.duration or 0) * tb
+        duration = (packet.duration or 0) * tb
+        self._next[stream] = t + duration
+        if packet.pts is not None:
+            end = packet.pts * tb + duration  # (already moved by the offset)
+            self._shown_to[stream] = max(self._shown_to.get(stream, end), end)
