@@ -149,3 +149,36 @@ def test_cli_says_the_input_was_joined(capsys, joined, style_png, tmp_path):
     stdout, err = capsys.readouterr()
     assert code == 0, err
     assert f"{2 * N} frames" in stdout and "from 2 parts joined end to end" in stdout
+
+
+def test_a_part_of_a_joined_file_is_cut_from_its_one_timeline(joined):
+    from vidstyle.sources import Segment
+
+    _, path = joined
+    with VideoFileSource(path) as source:
+        every = list(source)
+        assert abs(source.video_seconds() - 2 * N / FPS) < 1e-3  # both parts (a fade-out's end)
+    start = (N + 3) / FPS  # in the second part, past the one part's duration FFmpeg lists
+    with VideoFileSource(path, segment=Segment(start, 6 / FPS)) as source:
+        assert abs(source.info.duration - 2 * N / FPS) < 1e-3
+        part = list(source)
+    assert len(part) == 6
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(part, every[N + 3:]))
+    # the cut starts at 0, but for the few ms the join may leave where the sound ran longer
+    assert 0 <= float(part[0].pts * part[0].time_base) < 0.02
+
+
+def test_a_fade_out_on_a_joined_file_ends_on_its_last_part(joined, tmp_path, stylizer):
+    _, path = joined
+    target = Target(stylizer.style_stats(torch.rand(3, 32, 32)))
+    plain = tmp_path / "plain.mp4"
+    faded = tmp_path / "faded.mp4"
+    convert_video(path, plain, stylizer, target)
+    convert_video(path, faded, stylizer, target, fade_out=4 / FPS)
+
+    def frames(p):
+        with av.open(str(p)) as c:
+            return [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
+
+    same = [np.abs(a - b).mean() < 1 for a, b in zip(frames(plain), frames(faded))]
+    assert same[:2 * N - 5] == [True] * (2 * N - 5) and not any(same[-3:])  # only the last frames fade

@@ -10,7 +10,7 @@ import queue
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -129,6 +129,32 @@ def _last_video_packet_end(path: Path, before_end_s: float = 5.0) -> float | Non
         return None
 
 
+def _timeline_of_joined(path: Path) -> tuple[int, float | None]:
+    """(joins, seconds of video on one timeline) of a file whose clock may restart
+    (MPEG-TS/PS joined end to end), from its video packets (demuxed, not decoded): FFmpeg
+    lists such a file's duration as one part's, and seeks in it by repeated timestamps."""
+    import av
+
+    retimer = Retimer()
+    first = end = None
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+            for packet in container.demux(stream):
+                if not packet.size or not packet.time_base:
+                    continue
+                retimer.fix(packet)
+                if packet.pts is not None:
+                    t = packet.pts * packet.time_base
+                    duration = packet.duration * packet.time_base if packet.duration else 1 / rate
+                    first = t if first is None else min(first, t)
+                    end = t + duration if end is None else max(end, t + duration)
+    except (av.error.FFmpegError, OSError):
+        pass  # a damaged file: what could be read
+    return retimer.jumps, float(end - first) if end is not None else None
+
+
 def _pixel_aspect(stream, quarter_turns: int) -> Fraction:
     """Shape of a pixel as shown (1 where the file does not say); turned with the picture."""
     sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
@@ -223,12 +249,29 @@ class VideoFileSource:
         self.info = VideoInfo(width, height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
                               frames, duration, self.audio_stream is not None, cc.name,
                               VideoColors.of_stream(cc), _pixel_aspect(vs, self.quarter_turns))
+        # A joined file's parts are found before a part of it is cut: it is then decoded from
+        # its beginning, on one timeline, instead of seeking by timestamps that repeat.
+        self._joined: tuple[int, float | None] | None = None
+        if self._retimer and self.segment:
+            joins, seconds = self.joined_timeline()
+            if joins and seconds:
+                duration = seconds
+                self.info = replace(self.info, duration=seconds)
         self.tone_maps = hdr == "sdr" and self.info.colors.hdr is not None
         self.peak_nits: float | None = None  # the HDR light tone-mapped to white (set at the first frame)
         if self.segment and duration and self.segment.start >= duration:
             self.close()
             raise VidstyleError(f"{self.path}: the start ({self.segment.start:g} s) is not before its end "
                                 f"({duration:.2f} s)")
+
+    def joined_timeline(self) -> tuple[int, float | None]:
+        """(joins, seconds of video) for a file whose clock may restart (measured once);
+        (0, None) for other files."""
+        if self._retimer is None:
+            return 0, None
+        if self._joined is None:
+            self._joined = _timeline_of_joined(self.path)
+        return self._joined
 
     @property
     def clock_restarts(self) -> int:
@@ -251,7 +294,10 @@ class VideoFileSource:
         on past the last frame, so the last video packets are read (demuxed, not
         decoded; from a few seconds before the end)."""
         vs = self.video_stream
-        if vs.duration and vs.time_base:
+        joins, joined_seconds = self.joined_timeline()
+        if joins and joined_seconds:
+            seconds = joined_seconds
+        elif vs.duration and vs.time_base:
             seconds = float(vs.duration * vs.time_base)
         else:
             seconds = _last_video_packet_end(self.path)
@@ -293,7 +339,8 @@ class VideoFileSource:
                 # Demuxers that seek by decode time or land past the keyframe asked for
                 # (MPEG-TS, MPEG-PS, AVI with B-frames) put the first frame after the start:
                 # then seek further back, and at last decode from the beginning.
-                for margin in (*SEEK_MARGINS_S, None):
+                joined = self.joined_timeline()[0] > 0  # timestamps repeat: no seeking by them
+                for margin in (None,) if joined else (*SEEK_MARGINS_S, None):
                     from_beginning = window.seek(self._container, self.video_stream, margin)
                     if self._decode(window, must_reach_start=not from_beginning):
                         break
