@@ -189,7 +189,8 @@ def run(args) -> int:
         camera.start()
         virtual = None
         if args.virtual_cam is not None:
-            virtual = open_virtual_camera(camera, args, fps)
+            # (a stream is named by its URL without the password)
+            virtual = open_virtual_camera(camera, args, fps, getattr(capture, "name", args.camera))
             stack.callback(virtual.close)
             displays.append(virtual)
             print(f"virtual camera {virtual.device}: {virtual.width}x{virtual.height}"
@@ -296,7 +297,7 @@ def close_all(stack, held):
     return error
 
 
-def open_virtual_camera(camera, args, fps: float):
+def open_virtual_camera(camera, args, fps: float, name: str):
     """A virtual camera at the size the stylized frames will have (known from a first frame)."""
     from vidstyle.errors import VidstyleError
     from vidstyle.images import shorter_side_dims
@@ -304,7 +305,7 @@ def open_virtual_camera(camera, args, fps: float):
 
     first = camera.read()
     if first is None:
-        raise VidstyleError(f"camera {args.camera} sends no frames")
+        raise VidstyleError(f"camera {name} sends no frames")
     h, w = shorter_side_dims(*first.image.shape[:2], args.size)
     return VirtualCamera(w, h, fps or 30.0, device=args.virtual_cam or None)
 

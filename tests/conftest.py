@@ -1,6 +1,7 @@
 """Shared fixtures: the real (frozen) encoder, a seeded random decoder, tiny generated media."""
 from __future__ import annotations
 
+import socket
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -92,6 +93,13 @@ def damage_packets(path, indices) -> None:
         pos, size = spans[i]
         data[pos:pos + size] = bytes(size)
     path.write_bytes(bytes(data))
+
+
+def free_port(kind=socket.SOCK_STREAM) -> int:
+    """A local port nothing listens on now (TCP, or UDP with socket.SOCK_DGRAM)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from conftest import FakeDisplay
+from conftest import FakeDisplay, free_port
 from test_camera import make_styles
 from test_cli import assert_one_line_error
 import test_virtual_camera
@@ -74,27 +74,41 @@ def test_remote_keys_set_the_live_controls_between_frames(tmp_path, stylizer, re
         time.sleep(0.01)
     assert keys.show(None, []) == ord("m")  # a display key: the loop mirrors the preview
     assert controls.index == 2 and controls.alpha == 1.0
-    assert "there is no style 7 (1-3)" in controls.overlay()[-1]
+    assert not controls.messages  # what came after the key waits for the next frame
     client.send_message("/vidstyle/alpha", 0.4)
     client.send_message("/vidstyle/quit", 1)
     deadline = time.monotonic() + 5
     while remote.received < 6 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert keys.show(None, []) == ord("q") and controls.alpha == 0.4
+    assert "there is no style 7 (1-3)" in controls.overlay()[-1]
     assert keys.show(None, []) == ord("p")  # a key pressed on the window still comes through
     assert keys.close == display.close  # the rest is the display's
     controls.close()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_keys_and_settings_take_effect_in_the_order_they_came(tmp_path, stylizer, remote):
+    controls = LiveControls(StyleCache(stylizer.style_stats, tmp_path / "cache"), make_styles(tmp_path, 3))
+    keys = RemoteKeys(FakeDisplay(), remote, controls)
+    client = SimpleUDPClient("127.0.0.1", remote.port)
+    for address, value in (("/vidstyle/next", 1), ("/vidstyle/next", 1), ("/vidstyle/style", 1.2),
+                           ("/vidstyle/style", float("nan")), ("/vidstyle/alpha", float("inf"))):
+        client.send_message(address, value)
+    deadline = time.monotonic() + 5
+    while remote.received < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for _ in range(4):  # the live loop: a frame, then the key it got
+        key = keys.show(None, [])
+        if key >= 0:
+            controls.on_key(key)
+    assert controls.index == 0 and controls.alpha == 1.0  # next, next, then style 1 (1.2 rounded)
+    assert "OSC: /vidstyle/alpha needs a number" in controls.overlay()[-1]
+    controls.close()
 
 
 @pytest.mark.frames(100000)  # a feed that only a message ends
 def test_webcam_is_stopped_and_steered_over_osc(capsys, fake_backend, fake_camera, style_png):
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     done = threading.Event()
 
     def controller():  # keeps sending until the feed has listened and stopped

@@ -55,6 +55,7 @@ def test_a_cue_during_a_fade_fades_on_from_where_it_had_got_to():
 def test_each_frame_of_a_batch_gets_its_own_statistics():
     schedule = StyleSchedule(A, [(1.0, B)], transition=1.0)
     assert schedule.stats_for([0.0, 0.5]) is A  # nothing moving: the shared object (one device copy)
+    assert schedule.stats_for([0.0, 0.5], per_frame=True).mean.shape == (2, C)  # a compiled model's shape
     batch = schedule.stats_for([0.5, 1.0, 1.5, 2.0])
     assert batch.mean.shape == (4, C)
     assert batch.mean[:, 0].tolist() == pytest.approx([0.0, 0.0, 0.5, 1.0])

@@ -30,6 +30,8 @@ QUIT_KEYS = {ord("q"), 27}  # q, Esc
 # Seconds a camera that keeps trying (a stream reconnecting) is waited for before the last
 # picture is shown again, so that the window and its keys stay alive meanwhile.
 _WAIT_S = 0.25
+_QUIET_S = 1.0  # ... and after this long without one, the overlay says it is waiting
+SILENT_CAMERA_S = 5.0  # a camera silent this long is taken for unplugged
 MIRROR_KEY = ord("m")  # flips the preview left to right (PreviewWindow.mirror)
 # Keys the display itself answers (PreviewWindow's methods; Displays passes them on).
 DISPLAY_KEYS = {MIRROR_KEY: "toggle_mirror", ord("f"): "toggle_fullscreen", ord("h"): "toggle_overlay"}
@@ -197,7 +199,7 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
     def grabbed():
         # A frame is taken only when a worker is free (ahead=0), so it is the newest one.
         while max_frames is None or shown < max_frames:
-            frame = camera.read(timeout=_WAIT_S if camera.keeps_trying else 5.0)
+            frame = camera.read(timeout=_WAIT_S if camera.keeps_trying else SILENT_CAMERA_S)
             if frame is None and camera.keeps_trying:
                 yield None, None, None  # nothing new: the last picture again, keys kept alive
                 continue
@@ -243,15 +245,22 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
         return False
 
     last_out = None
+    away_since = None  # when the camera last went quiet (one that keeps trying)
     try:
         with FrameWorkers(workers, tune_threads=tunes_threads(stylizer)) as pool:
             for frame, out, seconds in pool.map(stylize, grabbed(), ahead=0):
                 if frame is None:  # the camera is away but coming back: hold the last picture
+                    now = time.perf_counter()
+                    away_since = away_since or now
+                    # Said once it is more than a slow sender's gap between frames.
+                    status = camera.status or (
+                        "waiting for frames..." if now - away_since > _QUIET_S else None)
                     if last_out is not None:
-                        lines = (overlay() if overlay else []) + [camera.status or "waiting for frames..."]
+                        lines = (overlay() if overlay else []) + ([status] if status else [])
                         if keys_stop(display.show(last_out, lines)):
                             break
                     continue
+                away_since = None
                 if fps:
                     follow_fps(out, seconds)
                 if blend is not None:

@@ -18,6 +18,7 @@ press acts once. An argument-less message acts too.
 from __future__ import annotations
 
 import collections
+import math
 import threading
 from typing import Any
 
@@ -50,13 +51,14 @@ class OscRemote:
 
     def __init__(self, host: str = "0.0.0.0", port: int = 9000):
         from pythonosc.dispatcher import Dispatcher
-        from pythonosc.osc_server import ThreadingOSCUDPServer
+        from pythonosc.osc_server import BlockingOSCUDPServer
 
         self._actions: collections.deque = collections.deque(maxlen=256)
         dispatcher = Dispatcher()
         dispatcher.set_default_handler(self._on_message)
         try:
-            self._server = ThreadingOSCUDPServer((host, port), dispatcher)
+            # One thread for all messages: they are queued in the order they came.
+            self._server = BlockingOSCUDPServer((host, port), dispatcher)
         except OSError as exc:
             raise VidstyleError(f"cannot listen for OSC on {host}:{port}: {exc.strerror or exc}") from None
         self.host, self.port = host, self._server.server_address[1]
@@ -75,7 +77,7 @@ class OscRemote:
                 self._actions.append(("key", KEYS[name]))
             return
         value = args[0] if args else None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             self._actions.append(("note", f"OSC: {address} needs a number"))
             return
         self._actions.append((name, value))
@@ -105,21 +107,28 @@ class RemoteKeys:
 
     def __init__(self, display, remote: OscRemote, controls):
         self._display, self._remote, self._controls = display, remote, controls
-        self._keys: collections.deque = collections.deque()
+        self._pending: collections.deque = collections.deque()
 
     def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
-        for kind, value in self._remote.take():
+        self._pending.extend(self._remote.take())
+        key = self._display.show(rgb, overlay)
+        # In the order they came: settings up to the first key; that key goes to the loop
+        # (one per frame, as a key press would) unless one was pressed on the window, and
+        # what came after it waits for the next frame.
+        while self._pending:
+            kind, value = self._pending[0]
             if kind == "key":
-                self._keys.append(ord(value))
-            elif kind == "style":
-                self._controls.select(int(value) - 1)
+                if key < 0:
+                    self._pending.popleft()
+                    key = ord(value)
+                break
+            self._pending.popleft()
+            if kind == "style":
+                self._controls.select(round(value) - 1)
             elif kind == "alpha":
                 self._controls.set_alpha(float(value))
             else:
                 self._controls.messages.append(value)
-        key = self._display.show(rgb, overlay)
-        if key < 0 and self._keys:
-            key = self._keys.popleft()
         return key
 
     def __getattr__(self, name):  # toggle_mirror, toggle_fullscreen, toggle_overlay, close

@@ -178,7 +178,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 return clock.seconds(index) + offset
 
             if style_schedule is not None:
-                target_for = style_schedule.targets(target_for, input_seconds)
+                target_for = style_schedule.targets(target_for, input_seconds, per_frame=stylizer.compiled)
             if pulse is not None:
                 target_for = pulse.targets(target_for, lambda i: input_seconds(i) + clock.frame_s / 2)
             target_for = _forgetting_times(target_for, clock)

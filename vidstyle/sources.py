@@ -654,9 +654,12 @@ class CameraSource:
 
     @property
     def keeps_trying(self) -> bool:
-        """Whether a silent capture is coming back by itself (a stream reconnecting,
-        vidstyle.stream_capture), so a read that times out is not the end."""
-        return bool(getattr(self._cap, "reconnect", False)) and not self.ended
+        """Whether a silent capture is to be waited for: it says itself when it has ended
+        (a network stream times out on its own, after its own timeout) or is coming back
+        (a stream reconnecting; vidstyle.stream_capture), so a read that times out here
+        is not the end."""
+        return bool(getattr(self._cap, "reconnect", False) or getattr(self._cap, "times_out_itself", False)) \
+            and not self.ended
 
     @property
     def status(self) -> str | None:

@@ -31,9 +31,25 @@ def is_stream_url(text) -> bool:
     return isinstance(text, str) and bool(_URL.match(text))
 
 
+_SECRET_PARAMS = re.compile(r"pass|pwd|secret|token|key|auth|sig", re.IGNORECASE)
+
+
 def redact(url: str) -> str:
-    """The URL without a password (rtsp://user:secret@cam/ -> rtsp://user:***@cam/), for messages."""
-    return re.sub(r"^([^:/]+://[^:/@]+):[^@/]*@", r"\1:***@", url)
+    """The URL without its secrets, for messages: the password in it
+    (rtsp://user:secret@cam/ -> rtsp://user:***@cam/) and query values that look like
+    one (?user=me&pwd=secret -> ?user=me&pwd=***)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")  # a password may hold an @ itself
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}{':***' if colon else ''}@{host}"
+    query = "&".join(
+        f"{k}=***" if sep and _SECRET_PARAMS.search(k) else f"{k}{sep}{v}"
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&"))) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class StreamCapture:
@@ -51,6 +67,7 @@ class StreamCapture:
     """
 
     rgb = True
+    times_out_itself = True  # the live loop waits for it to say it has ended (sources.CameraSource)
 
     def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S, reconnect: bool = False,
                  retry_s: float = RETRY_S):

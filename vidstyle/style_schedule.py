@@ -61,22 +61,24 @@ class StyleSchedule:
         """The statistics at `t` seconds of the input."""
         return self._blend(bisect.bisect_right(self._times, t + _SLACK_S), t)
 
-    def stats_for(self, times: Sequence[float]) -> StyleStats:
+    def stats_for(self, times: Sequence[float], per_frame: bool = False) -> StyleStats:
         """One frame's statistics per time; the very object a style's frames share where
-        they all show it whole (its device copy is then made once)."""
+        they all show it whole (its device copy is then made once), unless `per_frame`
+        (a compiled model: one shape of statistics for the whole run, never recompiled)."""
         stats = [self.stats_at(t) for t in times]
-        if all(s is stats[0] for s in stats):
+        if all(s is stats[0] for s in stats) and not per_frame:
             return stats[0]
         return StyleStats.stack(stats)
 
-    def targets(self, target_for: Callable[[int, np.ndarray], Target],
-                seconds_of: Callable[[int], float]) -> Callable[[int, np.ndarray], Target]:
+    def targets(self, target_for: Callable[[int, np.ndarray], Target], seconds_of: Callable[[int], float],
+                per_frame: bool = False) -> Callable[[int, np.ndarray], Target]:
         """`target_for(index, frames)` with each frame's statistics taken from the schedule
-        at `seconds_of(frame index)` (its time in the input)."""
+        at `seconds_of(frame index)` (its time in the input); `per_frame`: see stats_for."""
         def scheduled(index: int, frames: np.ndarray) -> Target:
             target = target_for(index, frames)
             if target.mask is not None:
                 raise VidstyleError("style cues and a mask cannot be combined")
-            return replace(target, stats=self.stats_for([seconds_of(index + i) for i in range(len(frames))]))
+            times = [seconds_of(index + i) for i in range(len(frames))]
+            return replace(target, stats=self.stats_for(times, per_frame))
 
         return scheduled
