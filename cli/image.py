@@ -4,12 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_model_args, build_stylizer, build_targets, check_style_args, fail, plan_outputs
+from .common import (add_model_args, build_stylizer, build_targets, check_style_args, fail, names_a_folder,
+                     plan_outputs)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
   vidstyle image a.jpg b.jpg --style wave.jpg --alpha 0.6 -o out/
   vidstyle image photos/ --style wave.jpg -o out/ --size 720
+  vidstyle image photo.jpg --style paintings/ --each -o tries/ --sheet tries.jpg  # which style?
 """
 
 
@@ -20,29 +22,89 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True,
                    help="output image (one input) or folder (several inputs or a folder; .png files)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--each", action="store_true",
+                   help="stylize with each style on its own (each --style image, and each image of a "
+                        "--style folder) instead of blending them: -o is a folder and gets "
+                        "INPUT_STYLE.png for every input and style")
+    p.add_argument("--sheet", metavar="FILE",
+                   help="with --each: also a contact sheet, one row per input (the input, then each "
+                        "style's result, named), to pick a style at a glance")
     add_model_args(p)
     p.set_defaults(run=run)
 
 
+def each_style_plan(args) -> tuple[list, list]:
+    """--each: (input, output, controls for one style) for every input and style, and the
+    sheet's rows of (input, [(style name, output)]); refused now if anything is wrong."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from vidstyle.errors import VidstyleError
+    from vidstyle.images import check_image_output
+    from vidstyle.inputs import IMAGE_SUFFIXES
+    from vidstyle.outputs import check_writable, refuse_inputs_as_outputs
+
+    if args.weights or args.mask:
+        raise VidstyleError("--each stylizes with one style at a time; --weights and --mask blend "
+                            "styles: leave them out")
+    if not names_a_folder(args.output):
+        raise VidstyleError(f"--each writes one image per input and style: -o must be a folder, not "
+                            f"{args.output} (end a folder name that has a dot with a slash)")
+    controls = check_style_args(args, folders=True)
+    pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
+    jobs, rows, taken = [], [], set()
+    for src, dst in pairs:
+        row = []
+        for style in controls.styles:
+            name = next(n for n in [f"{dst.stem}_{style.stem}"] + [f"{dst.stem}_{style.stem}_{k}"
+                                                                    for k in range(2, 10**6)]
+                        if n.lower() not in taken)
+            taken.add(name.lower())
+            out = dst.with_name(name + dst.suffix)
+            jobs.append((src, out, replace(controls, styles=[style], weights=None)))
+            row.append((style.stem, out))
+        rows.append((src, row))
+    plan = [(src, out) for src, out, _ in jobs]
+    if args.sheet:
+        sheet = Path(args.sheet)
+        check_image_output(sheet)
+        if sheet.exists() and not args.overwrite:
+            raise VidstyleError(f"output {sheet} exists; pass --overwrite to replace it")
+        check_writable(sheet)
+        plan += [(src, sheet) for src, _ in pairs]
+    refuse_inputs_as_outputs(plan)
+    return jobs, rows
+
+
 def run(args) -> int:
+    from pathlib import Path
+
     from vidstyle.errors import VidstyleError
     from vidstyle.images import check_image_output
     from vidstyle.inputs import IMAGE_SUFFIXES
     from vidstyle.stills import stylize_image_file
 
     # Every input and output name is checked before the model loads.
-    pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
-    for dst in {dst.suffix.lower(): dst for _, dst in pairs}.values():  # one per file type
+    if args.sheet and not args.each:
+        raise VidstyleError("--sheet shows the results of --each side by side: add --each")
+    if args.each:
+        jobs, rows = each_style_plan(args)
+    else:
+        if any(Path(s).is_dir() for s in args.style):
+            raise VidstyleError("a style folder blends nothing: add --each to stylize with each of its "
+                                "images in turn (for a blend, name the style images)")
+        pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
+        jobs = [(src, dst, check_style_args(args)) for src, dst in pairs]
+    for dst in {dst.suffix.lower(): dst for _, dst, _ in jobs}.values():  # one per file type
         check_image_output(dst)
-    controls = check_style_args(args)
     stylizer, cache = build_stylizer(args)
     failures = 0
-    for src, dst in pairs:
+    for src, dst, controls in jobs:
         target, close = build_targets(controls, stylizer, cache)
         try:
             stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite)
         except VidstyleError as exc:
-            if len(pairs) == 1:
+            if len(jobs) == 1:
                 raise
             failures += 1  # one bad photo in a folder does not stop the others
             print(f"vidstyle: error: {exc}", file=sys.stderr)
@@ -50,4 +112,9 @@ def run(args) -> int:
         finally:
             close()
         print(dst)
-    return fail(f"{failures} of {len(pairs)} images failed") if failures else 0
+    if args.sheet:
+        from vidstyle.contact_sheet import contact_sheet
+
+        done = [[("input", src)] + [(name, out) for name, out in row if out.exists()] for src, row in rows]
+        print(contact_sheet(done, args.sheet, overwrite=args.overwrite))
+    return fail(f"{failures} of {len(jobs)} images failed") if failures else 0

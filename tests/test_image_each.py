@@ -1,0 +1,60 @@
+"""Trying each style of a folder on stills (`vidstyle image --each [--sheet]`)."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from test_cli import assert_one_line_error, run
+from test_cli_plans import image_file, no_model  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def styles(tmp_path):
+    folder = tmp_path / "styles"
+    for i, name in enumerate(("wave", "scream", "udnie")):
+        image_file(folder / f"{name}.png", seed=10 + i, size=(40, 40))
+    return folder
+
+
+def test_each_style_gets_its_own_output_and_the_sheet_shows_them_all(capsys, tmp_path, styles):
+    a, b = image_file(tmp_path / "a.png", 1), image_file(tmp_path / "in" / "b.jpg", 2, size=(48, 64))
+    extra = image_file(tmp_path / "more" / "wave.png", 13, size=(40, 40))  # a second "wave"
+    out, sheet = tmp_path / "tries", tmp_path / "sheet.png"
+    code, stdout, err = run(capsys, "image", a, b, "-s", styles, "-s", extra, "--each", "-o", out,
+                            "--sheet", sheet, "--model", "tiny")
+    assert code == 0, err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(f"{stem}_{style}.png" for stem in ("a", "b")
+                           for style in ("scream", "udnie", "wave", "wave_2"))
+    outputs = {p.name: np.asarray(Image.open(p)) for p in out.iterdir()}
+    assert not np.array_equal(outputs["a_wave.png"], outputs["a_scream.png"])  # one style each, not a blend
+    # The sheet: a row per input, the input then its four results, each 200 px high with its name below.
+    picture = np.asarray(Image.open(sheet))
+    assert picture.shape[0] == 2 * (200 + 22) + 6 and str(sheet) in stdout
+    assert picture.shape[1] >= 5 * round(40 * 200 / 48)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--each", "-o", "{out}.png"], "-o must be a folder"),
+    (["--sheet", "{out}.png", "-o", "{out}/"], "add --each"),
+    (["--each", "--weights", "1", "-o", "{out}/"], "leave them out"),
+    (["--each", "-o", "{out}/", "--sheet", "{out}.mp4"], "cannot write an image"),
+    (["-o", "{out}/"], "add --each"),  # a style folder without --each
+])
+def test_each_problems_are_one_line_before_the_model_loads(capsys, no_model, tmp_path, styles,  # noqa: F811
+                                                            argv, fragment):
+    photo = image_file(tmp_path / "a.png")
+    argv = [a.format(out=tmp_path / "out") for a in argv]
+    code, _, err = run(capsys, "image", photo, "-s", styles, *argv)
+    assert_one_line_error(code, err, fragment)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_sheet_is_not_an_input_and_is_not_replaced_without_overwrite(capsys, no_model, tmp_path,  # noqa: F811
+                                                                        styles):
+    photo = image_file(tmp_path / "a.png")
+    code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "out/",
+                       "--sheet", photo)
+    assert_one_line_error(code, err, "exists; pass --overwrite")
+    code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "out/",
+                       "--sheet", photo, "--overwrite")
+    assert_one_line_error(code, err, str(photo))
