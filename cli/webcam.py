@@ -21,6 +21,8 @@ EXAMPLES = """examples:
   vidstyle webcam --style styles/ --transition 1  # a new style fades in over a second
   vidstyle webcam --style styles/ --virtual-cam   # also a camera for OBS, Zoom, Meet, browsers
   vidstyle webcam --style starry.jpg --virtual-cam /dev/video10 --no-preview  # no window; Ctrl-C stops
+  vidstyle webcam --style styles/ --stream-out udp://127.0.0.1:5000   # to OBS (a Media Source)
+  vidstyle webcam --style styles/ --stream-out rtmp://live.twitch.tv/app/KEY   # straight to Twitch
 
   vidstyle webcam --style styles/ --fullscreen --no-overlay   # a projector's picture, no text
   vidstyle webcam --style styles/ --osc 9000   # styles and alpha from an OSC controller
@@ -85,16 +87,21 @@ def register(sub) -> None:
                         "interfaces unless HOST is given): /vidstyle/style N, /vidstyle/alpha A, "
                         "/vidstyle/next, /prev, /color, /mirror, /fullscreen, /overlay, /snapshot, "
                         "/record, /quit (from TouchOSC, Open Stage Control, Resolume, Max, ...)")
-    out = p.add_argument_group("virtual camera")
+    out = p.add_argument_group("virtual camera and streaming")
     out.add_argument("--virtual-cam", nargs="?", const="", default=None, metavar="DEVICE",
                      help="also send the stylized feed (without the overlay) to a virtual camera "
                           "that OBS, Zoom, Meet or a browser can pick; DEVICE names one (e.g. "
                           "/dev/video10; default: the first free one). Needs pyvirtualcam "
                           "(pip install pyvirtualcam) and v4l2loopback on Linux or OBS "
                           "Studio on Windows/macOS")
+    out.add_argument("--stream-out", metavar="URL",
+                     help="also send the stylized feed (without the overlay) as a live H.264 stream, "
+                          "no driver needed: rtmp://... (Twitch, YouTube, a media server), "
+                          "udp://HOST:PORT or tcp://HOST:PORT (MPEG-TS: an OBS Media Source, ffplay, "
+                          "VLC), rtsp://... (publishing to an RTSP server)")
     out.add_argument("--no-preview", action="store_true",
-                     help="no preview window (with --virtual-cam, e.g. on a machine with no "
-                          "display); Ctrl-C stops")
+                     help="no preview window (with --virtual-cam or --stream-out, e.g. on a machine "
+                          "with no display); Ctrl-C stops")
     p.set_defaults(run=run)
 
 
@@ -144,8 +151,13 @@ def run(args) -> int:
     if args.no_preview and (args.fullscreen or args.no_overlay):
         raise VidstyleError(f"--{'fullscreen' if args.fullscreen else 'no-overlay'} is for the preview "
                             "window; leave out --no-preview")
-    if args.no_preview and args.virtual_cam is None:
-        raise VidstyleError("--no-preview needs --virtual-cam: nothing else would see the frames")
+    if args.no_preview and args.virtual_cam is None and args.stream_out is None:
+        raise VidstyleError("--no-preview needs --virtual-cam or --stream-out: nothing else would see "
+                            "the frames")
+    if args.stream_out is not None:
+        from vidstyle.stream_out import stream_format
+
+        stream_format(args.stream_out)  # a URL of a kind that cannot be sent to: refused now
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
     osc_address = None
     if args.osc is not None:
@@ -176,7 +188,7 @@ def run(args) -> int:
             try:
                 displays.append(PreviewWindow())
             except VidstyleError as exc:
-                if args.virtual_cam is None:
+                if args.virtual_cam is None and args.stream_out is None:
                     raise
                 raise VidstyleError(f"{exc}; --no-preview runs without a window") from None
             stack.callback(displays[-1].close)
@@ -187,13 +199,25 @@ def run(args) -> int:
             # Something to look at (and a window the desktop sees answering) while the model loads.
             displays[-1].show(np.zeros((360, 640, 3), np.uint8), ["loading the model..."])
         camera.start()
-        virtual = None
-        if args.virtual_cam is not None:
+        virtual = sent = None
+        if args.virtual_cam is not None or args.stream_out is not None:
             # (a stream is named by its URL without the password)
-            virtual = open_virtual_camera(camera, args, fps, getattr(capture, "name", args.camera))
+            w, h = stylized_size(camera, args, getattr(capture, "name", args.camera))
+        if args.virtual_cam is not None:
+            from vidstyle.virtual_camera import VirtualCamera
+
+            virtual = VirtualCamera(w, h, fps or 30.0, device=args.virtual_cam or None)
             stack.callback(virtual.close)
             displays.append(virtual)
             print(f"virtual camera {virtual.device}: {virtual.width}x{virtual.height}"
+                  + ("; Ctrl-C stops" if args.no_preview else ""))
+        if args.stream_out is not None:
+            from vidstyle.stream_out import StreamOut
+
+            sent = StreamOut(args.stream_out, w, h, fps or 30.0)
+            stack.callback(sent.close)
+            displays.append(sent)
+            print(f"streaming to {sent.name}: {sent.width}x{sent.height} H.264"
                   + ("; Ctrl-C stops" if args.no_preview else ""))
         remote = None
         if osc_address is not None:  # a port in use is refused before the model loads
@@ -242,6 +266,9 @@ def run(args) -> int:
               f"(last {stats.work_sizes[-1]} px) for --fps {fps:g}")
     if virtual is not None:
         print(f"{virtual.frames_sent} frames sent to virtual camera {virtual.device}")
+    if sent is not None:
+        print(f"{sent.frames_sent} frames streamed to {sent.name}"
+              + (f" ({sent.dropped} dropped: the encoder or network was behind)" if sent.dropped else ""))
     if remote is not None:
         print(f"{remote.received} OSC message{'s' if remote.received != 1 else ''} received")
     for path in controls.snapshots if controls else []:
@@ -297,17 +324,17 @@ def close_all(stack, held):
     return error
 
 
-def open_virtual_camera(camera, args, fps: float, name: str):
-    """A virtual camera at the size the stylized frames will have (known from a first frame)."""
+def stylized_size(camera, args, name: str) -> tuple[int, int]:
+    """(width, height) the stylized frames will have, from a first frame: what a virtual
+    camera or an outgoing stream is opened at."""
     from vidstyle.errors import VidstyleError
     from vidstyle.images import shorter_side_dims
-    from vidstyle.virtual_camera import VirtualCamera
 
     first = camera.read()
     if first is None:
         raise VidstyleError(f"camera {name} sends no frames")
     h, w = shorter_side_dims(*first.image.shape[:2], args.size)
-    return VirtualCamera(w, h, fps or 30.0, device=args.virtual_cam or None)
+    return w, h
 
 
 def live_targets(args, fixed, stylizer, cache, stack):

@@ -1,0 +1,106 @@
+"""The live feed sent out as a network stream (`webcam --stream-out URL`), received here."""
+import socket
+import threading
+import time
+
+import av
+import numpy as np
+import pytest
+
+from conftest import free_port
+from test_cli import assert_one_line_error
+from test_virtual_camera import webcam
+from vidstyle.errors import VidstyleError
+from vidstyle.stream_out import StreamOut
+
+
+class Receiver:
+    """A TCP server taking one connection and keeping all it is sent (an MPEG-TS stream)."""
+
+    def __init__(self, tmp_path):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.url = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
+        self.path = tmp_path / "received.ts"
+        self.data = bytearray()
+        self.thread = threading.Thread(target=self._take, daemon=True)
+        self.thread.start()
+
+    def _take(self):
+        connection, _ = self.server.accept()
+        with connection:
+            while chunk := connection.recv(65536):
+                self.data.extend(chunk)
+
+    def frames(self):
+        self.thread.join(timeout=10)
+        self.server.close()
+        self.path.write_bytes(bytes(self.data))
+        with av.open(str(self.path)) as c:
+            return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def test_frames_shown_arrive_as_a_stream_with_their_timing(tmp_path):
+    receiver = Receiver(tmp_path)
+    out = StreamOut(receiver.url, 64, 48, fps=25)
+    for i in range(20):
+        assert out.show(np.full((48, 64, 3), 10 * i, np.uint8), ["12 FPS"]) == -1
+        time.sleep(0.02)
+    out.close()
+    frames = receiver.frames()
+    assert out.frames_sent + out.dropped == 20 and len(frames) == out.frames_sent >= 10
+    assert frames[0].shape == (48, 64, 3)
+    assert abs(int(frames[-1].mean()) - 190) < 8  # the last frame shown is the last one sent
+
+
+def test_a_busy_encoder_drops_the_oldest_frame_not_the_feed(tmp_path, monkeypatch):
+    release = threading.Event()
+    original = StreamOut._run
+
+    def held_run(self):
+        release.wait(10)
+        original(self)
+
+    monkeypatch.setattr(StreamOut, "_run", held_run)
+    receiver = Receiver(tmp_path)
+    out = StreamOut(receiver.url, 64, 48)
+    t0 = time.monotonic()
+    for i in range(5):
+        out.show(np.full((48, 64, 3), 50 * i, np.uint8), [])
+    assert time.monotonic() - t0 < 1 and out.dropped == 4  # show() never waited
+    release.set()
+    out.close()
+    frames = receiver.frames()
+    assert len(frames) == 1 and abs(int(frames[0].mean()) - 200) < 8  # the newest one went out
+
+
+def test_streams_that_cannot_be_sent_to_are_one_clear_error():
+    with pytest.raises(VidstyleError, match=r"cannot stream to rtmp://me:\*\*\*@127.0.0.1"):
+        StreamOut(f"rtmp://me:secret@127.0.0.1:{free_port()}/live/key", 64, 48)
+    with pytest.raises(VidstyleError, match="sends to rtmp://"):
+        StreamOut("http://127.0.0.1/feed", 64, 48)
+
+
+def test_webcam_streams_without_a_window(capsys, fake_camera, tmp_path, style_png):
+    receiver = Receiver(tmp_path)
+    code, out, err = webcam(capsys, "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                            "--stream-out", receiver.url, "--no-preview")
+    assert code == 0, err
+    assert f"streaming to {receiver.url}: 40x32 H.264" in out and "frames streamed to" in out
+    frames = receiver.frames()
+    assert len(frames) >= 1 and frames[0].shape == (32, 40, 3)
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("http://127.0.0.1/feed", "--stream-out sends to"),
+    ("tcp://127.0.0.1:{port}", "cannot stream to tcp://127.0.0.1"),
+])
+def test_webcam_stream_out_problems_are_one_line_before_the_model_loads(capsys, monkeypatch, fake_camera,
+                                                                        style_png, url, fragment):
+    import vidstyle.cli.webcam
+
+    monkeypatch.setattr(vidstyle.cli.webcam, "build_stylizer", lambda args: pytest.fail("model loaded"))
+    code, _, err = webcam(capsys, "-s", style_png, "--stream-out", url.format(port=free_port()),
+                          "--no-preview")
+    assert_one_line_error(code, err, fragment)

@@ -1,0 +1,140 @@
+"""The live feed sent out as a network stream: to Twitch, YouTube or a media server over
+RTMP, or to OBS (a Media Source) and other programs over UDP, TCP or SRT, with no
+virtual-camera driver.
+
+`StreamOut` has the live loop's display interface (`show(rgb, overlay) -> key`,
+`close()`), like vidstyle.virtual_camera, and sends the stylized frames without the
+overlay. Encoding (H.264, tuned for low latency) runs in its own thread behind a
+queue of one frame: when the encoder or the network falls behind, the oldest frame is
+dropped instead of slowing the feed (`dropped` counts them).
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from fractions import Fraction
+
+import numpy as np
+
+from .errors import VidstyleError
+from .stream_capture import redact
+from .virtual_camera import even_size
+
+# The container each kind of URL takes.
+FORMATS = {"rtmp": "flv", "rtmps": "flv", "rtsp": "rtsp", "udp": "mpegts", "tcp": "mpegts"}
+_END = object()
+
+
+def stream_format(url: str) -> str:
+    """The muxer for a stream URL; VidstyleError for a kind that cannot be sent to."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in FORMATS:
+        kinds = ", ".join(f"{k}://" for k in FORMATS)
+        raise VidstyleError(f"--stream-out sends to {kinds} URLs, not {redact(url)}")
+    return FORMATS[scheme]
+
+
+class StreamOut:
+    """H.264 at `width` x `height` (even) and about `fps`, sent to `url` as it comes.
+
+    Frames are stamped with the wall clock, as live frames arrive irregularly; a
+    keyframe every 2 s lets viewers join (what streaming services ask for).
+    """
+
+    def __init__(self, url: str, width: int, height: int, fps: float = 30.0):
+        import av
+
+        self.url, self.name = url, redact(url)
+        self.width, self.height = even_size(width, height)
+        fmt = stream_format(url)
+        try:
+            self._container = av.open(url, "w", format=fmt, timeout=10)
+        except (av.error.FFmpegError, OSError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise VidstyleError(f"cannot stream to {self.name}: {reason}") from None
+        rate = Fraction(max(1, round(fps)))
+        stream = self._container.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = self.width, self.height, "yuv420p"
+        # Roughly what services ask for: ~0.1 bit per pixel per frame, capped.
+        kbps = max(300, min(6000, round(self.width * self.height * float(rate) * 0.1 / 1000)))
+        stream.options = {"preset": "veryfast", "tune": "zerolatency", "g": str(2 * int(rate)),
+                          "crf": "23", "maxrate": f"{kbps}k", "bufsize": f"{2 * kbps}k"}
+        stream.codec_context.time_base = Fraction(1, 1000)
+        self._stream = stream
+        try:  # connects now (RTMP, TCP): a server that is not there is refused before the model loads
+            self._container.start_encoding()
+        except (av.error.FFmpegError, OSError) as exc:
+            self._container.close()
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise VidstyleError(f"cannot stream to {self.name}: {reason}") from None
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self.frames_sent = 0
+        self.dropped = 0
+        self.error: VidstyleError | None = None
+        self._t0: float | None = None
+        self._last_pts = -1
+        self._thread = threading.Thread(target=self._run, name="vidstyle-stream-out", daemon=True)
+        self._thread.start()
+
+    def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
+        if self.error is not None:
+            raise self.error
+        if self._t0 is None:
+            self._t0 = time.perf_counter()
+        pts = max(self._last_pts + 1, round((time.perf_counter() - self._t0) * 1000))
+        self._last_pts = pts
+        item = (rgb, pts)
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:  # the encoder or the network is behind: the older frame goes
+            try:
+                self._queue.get_nowait()
+                self.dropped += 1
+            except queue.Empty:
+                pass
+            self._queue.put_nowait(item)
+        return -1
+
+    def _run(self) -> None:
+        import av
+
+        try:
+            while (item := self._queue.get()) is not _END:
+                rgb, pts = item
+                frame = av.VideoFrame.from_ndarray(self._fit(rgb), format="rgb24")
+                frame = frame.reformat(format="yuv420p")
+                frame.pts, frame.time_base = pts, Fraction(1, 1000)
+                self._container.mux(self._stream.encode(frame))
+                self.frames_sent += 1
+            self._container.mux(self._stream.encode(None))
+        except (av.error.FFmpegError, OSError) as exc:  # the server went away, the network dropped
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.error = VidstyleError(f"streaming to {self.name} stopped ({reason})")
+
+    def _fit(self, rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        if (w, h) == (self.width, self.height):
+            return np.ascontiguousarray(rgb)
+        if even_size(w, h) == (self.width, self.height):
+            return np.ascontiguousarray(rgb[:self.height, :self.width])
+        import cv2  # the camera changed its resolution mid-stream
+
+        return cv2.resize(rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
+
+    def close(self) -> None:
+        """Send what is queued, end the stream and close the connection."""
+        while True:
+            try:
+                self._queue.put(_END, timeout=0.1)
+                break
+            except queue.Full:
+                if not self._thread.is_alive():
+                    break
+        self._thread.join(timeout=10)
+        if self._thread.is_alive():  # stuck on the network: closing under it would crash FFmpeg
+            return
+        try:
+            self._container.close()
+        except (OSError, ValueError):
+            pass
