@@ -134,7 +134,9 @@ class StreamOut:
         self._thread.join(timeout=10)
         if self._thread.is_alive():  # stuck on the network: closing under it would crash FFmpeg
             return
+        import av
+
         try:
             self._container.close()
-        except (OSError, ValueError):
+        except (av.error.FFmpegError, OSError, ValueError):  # a connection already gone
             pass
