@@ -288,3 +288,21 @@ def test_the_live_loop_waits_for_a_stream_to_time_out_by_itself(monkeypatch, sty
     said = [" ".join(o) for o in display.overlays]
     assert any("waiting for frames..." in line for line in said)  # after a second of silence
     assert "waiting" not in said[1]  # not at once: a slow sender's gap between frames
+
+
+def test_keys_work_while_a_stream_is_away_before_its_first_frame(stylizer):
+    from conftest import FakeDisplay
+    from vidstyle.live import run_live
+    from vidstyle.stylizer import Target
+
+    class Display(FakeDisplay):
+        def show(self, rgb, overlay):
+            super().show(rgb, overlay)
+            return ord("q") if any("reconnecting" in line for line in overlay) else -1
+
+    display = Display()
+    target = Target(stylizer.style_stats(torch.rand(3, 32, 32)))
+    with CameraSource(AwayCapture(frames=0)) as camera:
+        stats = run_live(camera, stylizer, lambda frames: target, display, warmup_frames=1)
+    assert not stats.ended_by_camera and stats.frames == 0  # q stopped it
+    assert display.shown and not display.shown[-1].any()  # a black picture meanwhile

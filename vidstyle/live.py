@@ -255,10 +255,11 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                     # Said once it is more than a slow sender's gap between frames.
                     status = camera.status or (
                         "waiting for frames..." if now - away_since > _QUIET_S else None)
-                    if last_out is not None:
-                        lines = (overlay() if overlay else []) + ([status] if status else [])
-                        if keys_stop(display.show(last_out, lines)):
-                            break
+                    # (before any picture, a black one: the window and its keys stay alive)
+                    held = last_out if last_out is not None else np.zeros((360, 640, 3), np.uint8)
+                    lines = (overlay() if overlay else []) + ([status] if status else [])
+                    if keys_stop(display.show(held, lines)):
+                        break
                     continue
                 away_since = None
                 if fps:
