@@ -70,6 +70,9 @@ def test_a_busy_encoder_drops_the_oldest_frame_not_the_feed(tmp_path, monkeypatc
         out.show(np.full((48, 64, 3), 50 * i, np.uint8), [])
     assert time.monotonic() - t0 < 1 and out.dropped == 4  # show() never waited
     release.set()
+    deadline = time.monotonic() + 10
+    while out.frames_sent < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     out.close()
     frames = receiver.frames()
     assert len(frames) == 1 and abs(int(frames[0].mean()) - 200) < 8  # the newest one went out
@@ -104,3 +107,28 @@ def test_webcam_stream_out_problems_are_one_line_before_the_model_loads(capsys, 
     code, _, err = webcam(capsys, "-s", style_png, "--stream-out", url.format(port=free_port()),
                           "--no-preview")
     assert_one_line_error(code, err, fragment)
+
+
+def test_a_receiver_that_stops_reading_ends_the_feed_with_one_line_and_close_does_not_hang(
+        tmp_path, monkeypatch):
+    import vidstyle.stream_out
+
+    monkeypatch.setattr(vidstyle.stream_out, "STALL_S", 0.5)
+    stuck = threading.Event()
+
+    def stuck_run(self):  # a send that never returns, as on a full socket nobody reads
+        self._queue.get()
+        self._sending_since = time.perf_counter()
+        stuck.wait(30)
+
+    monkeypatch.setattr(StreamOut, "_run", stuck_run)
+    receiver = Receiver(tmp_path)
+    out = StreamOut(receiver.url, 64, 48)
+    out.show(np.zeros((48, 64, 3), np.uint8), [])
+    time.sleep(0.8)
+    with pytest.raises(VidstyleError, match="stalled: nothing could be sent for 0.5 s"):
+        out.show(np.zeros((48, 64, 3), np.uint8), [])
+    t0 = time.monotonic()
+    out.close()
+    assert time.monotonic() - t0 < 3
+    stuck.set()

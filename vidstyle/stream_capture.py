@@ -36,12 +36,18 @@ _SECRET_PARAMS = re.compile(r"pass|pwd|secret|token|key|auth|sig", re.IGNORECASE
 
 def redact(url: str) -> str:
     """The URL without its secrets, for messages: the password in it
-    (rtsp://user:secret@cam/ -> rtsp://user:***@cam/) and query values that look like
-    one (?user=me&pwd=secret -> ?user=me&pwd=***)."""
+    (rtsp://user:secret@cam/ -> rtsp://user:***@cam/), query values that look like one
+    (?user=me&pwd=secret -> ?user=me&pwd=***), and an RTMP URL's stream key, its last
+    path part (rtmp://live.twitch.tv/app/live_123_abc -> rtmp://live.twitch.tv/app/***)."""
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url)
-    netloc = parts.netloc
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparsable (a broken IPv6 address): keep only the kind and the host's start
+        return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://).*$", r"\1***", url)
+    netloc, path = parts.netloc, parts.path
+    if parts.scheme.lower() in ("rtmp", "rtmps") and path.strip("/").count("/") >= 1:
+        path = path.rstrip("/").rsplit("/", 1)[0] + "/***"
     if "@" in netloc:
         userinfo, _, host = netloc.rpartition("@")  # a password may hold an @ itself
         user, colon, _ = userinfo.partition(":")
@@ -49,7 +55,7 @@ def redact(url: str) -> str:
     query = "&".join(
         f"{k}=***" if sep and _SECRET_PARAMS.search(k) else f"{k}{sep}{v}"
         for k, sep, v in (item.partition("=") for item in parts.query.split("&"))) if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
 class StreamCapture:

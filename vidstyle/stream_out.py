@@ -1,5 +1,5 @@
 """The live feed sent out as a network stream: to Twitch, YouTube or a media server over
-RTMP, or to OBS (a Media Source) and other programs over UDP, TCP or SRT, with no
+RTMP, or to OBS (a Media Source) and other programs over UDP or TCP, with no
 virtual-camera driver.
 
 `StreamOut` has the live loop's display interface (`show(rgb, overlay) -> key`,
@@ -24,6 +24,11 @@ from .virtual_camera import even_size
 # The container each kind of URL takes.
 FORMATS = {"rtmp": "flv", "rtmps": "flv", "rtsp": "rtsp", "udp": "mpegts", "tcp": "mpegts"}
 _END = object()
+KEYFRAME_MS = 2000  # a keyframe this often (by time: the feed's frame rate varies), for viewers joining
+# Seconds one frame's send may wait on the network (a receiver that stopped reading)
+# before the stream is given up. Watched from the feed's side: PyAV's timeout covers
+# only inputs, and FFmpeg's rw_timeout does not reach an output's connection through it.
+STALL_S = 10.0
 
 
 def stream_format(url: str) -> str:
@@ -49,7 +54,7 @@ class StreamOut:
         self.width, self.height = even_size(width, height)
         fmt = stream_format(url)
         try:
-            self._container = av.open(url, "w", format=fmt, timeout=10)
+            self._container = av.open(url, "w", format=fmt)
         except (av.error.FFmpegError, OSError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise VidstyleError(f"cannot stream to {self.name}: {reason}") from None
@@ -58,8 +63,9 @@ class StreamOut:
         stream.width, stream.height, stream.pix_fmt = self.width, self.height, "yuv420p"
         # Roughly what services ask for: ~0.1 bit per pixel per frame, capped.
         kbps = max(300, min(6000, round(self.width * self.height * float(rate) * 0.1 / 1000)))
-        stream.options = {"preset": "veryfast", "tune": "zerolatency", "g": str(2 * int(rate)),
-                          "crf": "23", "maxrate": f"{kbps}k", "bufsize": f"{2 * kbps}k"}
+        # Keyframes are forced by time (_run); x264's own interval is only a fallback.
+        stream.options = {"preset": "veryfast", "tune": "zerolatency", "g": str(10 * int(rate)),
+                          "forced-idr": "1", "crf": "23", "maxrate": f"{kbps}k", "bufsize": f"{2 * kbps}k"}
         stream.codec_context.time_base = Fraction(1, 1000)
         self._stream = stream
         try:  # connects now (RTMP, TCP): a server that is not there is refused before the model loads
@@ -73,11 +79,16 @@ class StreamOut:
         self.dropped = 0
         self.error: VidstyleError | None = None
         self._t0: float | None = None
+        self._sending_since: float | None = None  # when the frame being sent was taken up
         self._last_pts = -1
         self._thread = threading.Thread(target=self._run, name="vidstyle-stream-out", daemon=True)
         self._thread.start()
 
     def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
+        since = self._sending_since
+        if self.error is None and since is not None and time.perf_counter() - since > STALL_S:
+            self.error = VidstyleError(f"streaming to {self.name} stalled: nothing could be sent for "
+                                       f"{STALL_S:g} s (is the receiver still reading?)")
         if self.error is not None:
             raise self.error
         if self._t0 is None:
@@ -98,15 +109,21 @@ class StreamOut:
 
     def _run(self) -> None:
         import av
+        from av.video.frame import PictureType
 
+        last_key = None
         try:
             while (item := self._queue.get()) is not _END:
+                self._sending_since = time.perf_counter()
                 rgb, pts = item
                 frame = av.VideoFrame.from_ndarray(self._fit(rgb), format="rgb24")
                 frame = frame.reformat(format="yuv420p")
                 frame.pts, frame.time_base = pts, Fraction(1, 1000)
+                if last_key is None or pts - last_key >= KEYFRAME_MS:
+                    frame.pict_type, last_key = PictureType.I, pts
                 self._container.mux(self._stream.encode(frame))
                 self.frames_sent += 1
+                self._sending_since = None
             self._container.mux(self._stream.encode(None))
         except (av.error.FFmpegError, OSError) as exc:  # the server went away, the network dropped
             reason = getattr(exc, "strerror", None) or str(exc)
@@ -123,15 +140,15 @@ class StreamOut:
         return cv2.resize(rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
 
     def close(self) -> None:
-        """Send what is queued, end the stream and close the connection."""
-        while True:
-            try:
-                self._queue.put(_END, timeout=0.1)
-                break
-            except queue.Full:
-                if not self._thread.is_alive():
-                    break
-        self._thread.join(timeout=10)
+        """End the stream and close the connection (a frame still queued is dropped: the
+        encoder may be stuck on a network that stopped taking data)."""
+        try:
+            self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        self._queue.put(_END)  # the only producer is this thread, so there is room now
+        # The encoder's last frames go out, unless a send is stuck on the network.
+        self._thread.join(timeout=1.0 if self._sending_since is not None else STALL_S)
         if self._thread.is_alive():  # stuck on the network: closing under it would crash FFmpeg
             return
         import av
