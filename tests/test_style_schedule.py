@@ -193,3 +193,27 @@ def test_cli_refuses_bad_cues_in_one_line_before_the_model_loads(capsys, no_mode
     code, _, err = run(capsys, "convert", clip, "-s", styles[0], *options, "-o", tmp_path / "o.mp4")
     assert_one_line_error(code, err, fragment)
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_cue_times_count_from_the_inputs_start_even_where_its_first_frames_do_not_decode(
+        trained_stylizer, tmp_path):
+    from vidstyle.sources import VideoFileSource
+
+    # An MPEG-TS recording cut mid-GOP (a capture joined late): its first packets do not
+    # decode, yet players count its time from the first of them.
+    whole = write_clip(tmp_path / "whole.ts", n=48, fps=FPS, keyframe_every=24, audio=False)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.ts"
+    cut.write_bytes(data[(len(data) // 4) // 188 * 188:])
+    with VideoFileSource(cut) as source:
+        origin = source.input_origin()
+        times = [float(f.pts * f.time_base) - origin for f in source]
+    assert times[0] > 0.2  # the first frame that decodes comes well after the file's start
+    a, b = (trained_stylizer.style_stats(torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(s)))
+            for s in (1, 2))
+    outs = {}
+    for name, target, schedule in (("a", Target(a), None), ("b", Target(b), None),
+                                   ("cued", Target(a), StyleSchedule(a, [(times[5], b)]))):
+        convert_video(cut, tmp_path / f"{name}.mp4", trained_stylizer, target, style_schedule=schedule)
+        outs[name] = decoded(tmp_path / f"{name}.mp4")
+    assert styled_like(outs["cued"], outs["a"], outs["b"]) == ["a"] * 5 + ["b"] * (len(times) - 5)

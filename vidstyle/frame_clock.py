@@ -9,16 +9,18 @@ from typing import Iterable, Iterator
 class FrameClock:
     """Frame index -> seconds from the first frame, noted as the frames go by.
 
-    A frame's time is its timestamp counted from the first frame's, so variable
-    frame rates keep their times; a frame without one follows the last timed one
-    by its count at the nominal `rate`, and frames before the first timestamp keep
-    their count's times, so the scale never restarts.
+    A frame's time is its timestamp counted from the first frame's (or from
+    `origin`, a timestamp in seconds, where the times must be the input's own: the
+    first frames of a cut file may not decode), so variable frame rates keep their
+    times; a frame without one follows the last timed one by its count at the
+    nominal `rate`, and frames before the first timestamp keep their count's times,
+    so the scale never restarts.
     """
 
-    def __init__(self, rate: Fraction):
+    def __init__(self, rate: Fraction, origin: float | None = None):
         self.frame_s = 1 / float(rate)
         self._times: dict[int, float] = {}  # frame index -> seconds, until forgotten
-        self._origin: float | None = None  # the timestamp that is 0 s
+        self._origin = origin  # the timestamp that is 0 s
         self._last: tuple[int, float] | None = None  # the last timed frame: (index, seconds)
 
     def timed(self, frames: Iterable) -> Iterator:

@@ -170,12 +170,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             target_for = fades.targets(target_for)
             frames_in = fades.timed(source)
         if style_schedule is not None or pulse is not None:  # controls that follow the input's time
-            clock = FrameClock(info.rate)
+            clock = FrameClock(info.rate, origin=source.input_origin())
             frames_in = clock.timed(frames_in)
-            offset = source.segment.start if source.segment else 0.0
-
-            def input_seconds(index: int) -> float:
-                return clock.seconds(index) + offset
+            input_seconds = clock.seconds
 
             if style_schedule is not None:
                 target_for = style_schedule.targets(target_for, input_seconds, per_frame=stylizer.compiled)

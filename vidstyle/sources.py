@@ -273,6 +273,17 @@ class VideoFileSource:
             self._joined = _timeline_of_joined(self.path)
         return self._joined
 
+    def input_origin(self) -> float | None:
+        """The timestamp (seconds) of the yielded frames that is 0 s of the input as players
+        count it (from the video's first timestamp): with a segment, minus its start, as
+        its frames come moved back to 0; None where the stream gives no start."""
+        if self.segment:
+            return -self.segment.start
+        vs = self.video_stream
+        if vs.start_time is None or not vs.time_base:
+            return None
+        return float(vs.start_time * vs.time_base)
+
     @property
     def clock_restarts(self) -> int:
         """How many times the file's timestamps started again (parts joined end to end)."""
