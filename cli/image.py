@@ -51,11 +51,23 @@ def each_style_plan(args) -> tuple[list, list]:
         raise VidstyleError(f"--each writes one image per input and style: -o must be a folder, not "
                             f"{args.output} (end a folder name that has a dot with a slash)")
     controls = check_style_args(args, folders=True)
+    out_folder = Path(args.output).resolve()
+    sheet = Path(args.sheet) if args.sheet else None
+
+    def made_here(path: Path) -> bool:  # this command's own outputs, from an earlier run
+        resolved = path.resolve()
+        return resolved.is_relative_to(out_folder) or (sheet is not None and resolved == sheet.resolve())
+
+    styles = [style for style in controls.styles if not made_here(style)]
+    if not styles:
+        raise VidstyleError(f"no style images left once the outputs in {args.output} are left out")
+    named = {Path(i).resolve() for i in args.inputs}  # (named outright, an output as input is refused)
     pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
+    pairs = [(src, dst) for src, dst in pairs if src.resolve() in named or not made_here(src)]
     jobs, rows, taken = [], [], set()
     for src, dst in pairs:
         row = []
-        for style in controls.styles:
+        for style in styles:
             name = next(n for n in [f"{dst.stem}_{style.stem}"] + [f"{dst.stem}_{style.stem}_{k}"
                                                                     for k in range(2, 10**6)]
                         if n.lower() not in taken)
@@ -65,8 +77,9 @@ def each_style_plan(args) -> tuple[list, list]:
             row.append((style.stem, out))
         rows.append((src, row))
     plan = [(src, out) for src, out, _ in jobs]
-    if args.sheet:
-        sheet = Path(args.sheet)
+    if sheet is not None:
+        if sheet.resolve() in {out.resolve() for _, out in plan}:
+            raise VidstyleError(f"--sheet {sheet} is also the name of one of the results; give it another")
         check_image_output(sheet)
         if sheet.exists() and not args.overwrite:
             raise VidstyleError(f"output {sheet} exists; pass --overwrite to replace it")
@@ -94,11 +107,12 @@ def run(args) -> int:
             raise VidstyleError("a style folder blends nothing: add --each to stylize with each of its "
                                 "images in turn (for a blend, name the style images)")
         pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
-        jobs = [(src, dst, check_style_args(args)) for src, dst in pairs]
+        controls = check_style_args(args)
+        jobs = [(src, dst, controls) for src, dst in pairs]
     for dst in {dst.suffix.lower(): dst for _, dst, _ in jobs}.values():  # one per file type
         check_image_output(dst)
     stylizer, cache = build_stylizer(args)
-    failures = 0
+    failures, failed_inputs, written = 0, set(), set()
     for src, dst, controls in jobs:
         target, close = build_targets(controls, stylizer, cache)
         try:
@@ -107,14 +121,23 @@ def run(args) -> int:
             if len(jobs) == 1:
                 raise
             failures += 1  # one bad photo in a folder does not stop the others
+            failed_inputs.add(src)
             print(f"vidstyle: error: {exc}", file=sys.stderr)
             continue
         finally:
             close()
+        written.add(dst)
         print(dst)
     if args.sheet:
         from vidstyle.contact_sheet import contact_sheet
 
-        done = [[("input", src)] + [(name, out) for name, out in row if out.exists()] for src, row in rows]
-        print(contact_sheet(done, args.sheet, overwrite=args.overwrite))
+        # The rows of the inputs that could be read, with this run's results.
+        done = [[("input", src)] + [(name, out) for name, out in row if out in written]
+                for src, row in rows if src not in failed_inputs or any(out in written for _, out in row)]
+        if done:
+            try:
+                print(contact_sheet(done, args.sheet, overwrite=args.overwrite))
+            except VidstyleError as exc:
+                failures += 1
+                print(f"vidstyle: error: the sheet: {exc}", file=sys.stderr)
     return fail(f"{failures} of {len(jobs)} images failed") if failures else 0

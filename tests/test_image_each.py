@@ -58,3 +58,34 @@ def test_the_sheet_is_not_an_input_and_is_not_replaced_without_overwrite(capsys,
     code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "out/",
                        "--sheet", photo, "--overwrite")
     assert_one_line_error(code, err, str(photo))
+
+
+def test_a_rerun_does_not_take_its_own_results_for_styles_or_inputs(capsys, tmp_path, styles):
+    photos = tmp_path / "photos"
+    image_file(photos / "a.png", 1)
+    argv = ["image", photos, "-s", styles, "--each", "-o", styles / "tries", "--sheet", photos / "sheet.png",
+            "--model", "tiny", "--overwrite"]
+    for _ in range(2):  # the results land inside the style folder, the sheet among the photos
+        code, stdout, err = run(capsys, *argv)
+        assert code == 0, err
+        assert sorted(p.name for p in (styles / "tries").iterdir()) == ["a_scream.png", "a_udnie.png",
+                                                                        "a_wave.png"]
+
+
+def test_a_bad_photo_costs_its_row_not_the_sheet(capsys, tmp_path, styles):
+    photos = tmp_path / "photos"
+    image_file(photos / "a.png", 1)
+    (photos / "b.png").write_bytes(b"not a picture")
+    sheet = tmp_path / "sheet.png"
+    code, stdout, err = run(capsys, "image", photos, "-s", styles, "--each", "-o", tmp_path / "tries",
+                            "--sheet", sheet, "--model", "tiny")
+    assert code == 1 and "3 of 6 images failed" in err
+    assert np.asarray(Image.open(sheet)).shape[0] == 200 + 22  # one row: a's
+
+
+def test_a_sheet_named_like_a_result_is_refused_before_the_model_loads(capsys, no_model, tmp_path,  # noqa: F811
+                                                                      styles):
+    photo = image_file(tmp_path / "a.png")
+    code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "tries",
+                       "--sheet", tmp_path / "tries" / "a_wave.png")
+    assert_one_line_error(code, err, "is also the name of one of the results")
