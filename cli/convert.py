@@ -274,6 +274,10 @@ def run(args) -> int:
             print(f"vidstyle: skipping {len(skipped)} input(s) whose output exists", file=sys.stderr)
         if not pairs:
             return 0
+    if args.audio_pulse and len(pairs) == 1:  # (several files: each one without audio fails alone)
+        from vidstyle.audio_pulse import check_has_audio
+
+        check_has_audio(pairs[0][0])
     if segment and len(pairs) == 1:  # a start past the end is refused before the model loads
         from vidstyle.sources import VideoFileSource
 

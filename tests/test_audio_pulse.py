@@ -101,7 +101,10 @@ def test_converting_with_a_full_pulse_has_no_style_in_silence_and_all_of_it_when
     assert like[:11] == ["a"] * 11 and like[13:] == ["b"] * 11  # (the frames at the onset left out)
 
 
-def test_cli_pulse_needs_a_soundtrack(capsys, tmp_path, style_png):
+def test_cli_pulse_needs_a_soundtrack(capsys, tmp_path, style_png, monkeypatch):
+    import vidstyle.stylizer
+
+    monkeypatch.setattr(vidstyle.stylizer, "load_stylizer", lambda *a, **k: pytest.fail("model loaded"))
     silent = write_clip(tmp_path / "silent.mp4", audio=False)
     code, _, err = run(capsys, "convert", silent, "-s", style_png, "--audio-pulse", "0.5",
                        "-o", tmp_path / "o.mp4")

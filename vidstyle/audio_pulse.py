@@ -29,6 +29,20 @@ SILENCE_DB = -90.0  # the floor for digital silence
 METER_RATE = 16000  # the track is measured in mono at this rate
 
 
+def check_has_audio(path: str | Path) -> None:
+    """Refuse a file without audio for --audio-pulse (its header only: before a model loads)."""
+    import av
+
+    path = Path(path)
+    try:
+        with av.open(str(path)) as container:
+            has_audio = bool(container.streams.audio)
+    except (av.error.FFmpegError, OSError):
+        return  # unreadable: the conversion says so itself
+    if not has_audio:
+        raise VidstyleError(f"--audio-pulse follows the soundtrack, and {path.name} has no audio")
+
+
 def loudness_envelope(path: str | Path) -> tuple[float, np.ndarray]:
     """(seconds of the first value, envelope in 0..1 every HOP_S seconds) of the file's
     first audio track, its times counted like the video's (from the video's first
@@ -58,6 +72,8 @@ def loudness_envelope(path: str | Path) -> tuple[float, np.ndarray]:
                     meter.feed(mono.to_ndarray().reshape(-1))
         except av.error.FFmpegError:
             pass  # a damaged tail: what decoded so far
+        for mono in resampler.resample(None):  # the resampler's last few ms
+            meter.feed(mono.to_ndarray().reshape(-1))
     if not meter.samples:
         raise VidstyleError(f"the audio of {path.name} does not decode, so --audio-pulse cannot follow it")
     return (start or 0.0) - origin, _shape(meter.finish())

@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from .errors import VidstyleError
+from .errors import VidstyleError, reason
 from .video_colors import VideoColors
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -91,9 +91,9 @@ class StreamCapture:
         # waiting on the network (another thread) would crash inside FFmpeg.
         self._reading = threading.Lock()
         self._container = None
-        reason = self._open()
-        if reason:
-            raise VidstyleError(f"cannot open the stream {self.name}: {reason}")
+        why = self._open()
+        if why:
+            raise VidstyleError(f"cannot open the stream {self.name}: {why}")
 
     def _open(self) -> str | None:
         """Open the stream; why it could not be, or None."""
@@ -102,7 +102,7 @@ class StreamCapture:
         try:
             container = av.open(self.url, timeout=self._timeout)
         except (av.error.FFmpegError, OSError) as exc:
-            return getattr(exc, "strerror", None) or str(exc)
+            return reason(exc)
         if not container.streams.video:
             container.close()
             return "it has no video"
@@ -151,7 +151,7 @@ class StreamCapture:
                     self.error = f"{damaged} damaged packets in a row"
                     self.finished = True
             except (av.error.FFmpegError, OSError) as exc:  # timed out, connection lost
-                self.error = getattr(exc, "strerror", None) or str(exc)
+                self.error = reason(exc)
                 self.finished = True
         return self._pending.pop(0) if self._pending else None
 
@@ -163,11 +163,11 @@ class StreamCapture:
         while not self._released.is_set():
             self.status = f"stream lost ({self.error or 'ended'}): reconnecting" + (
                 f", try {tries + 1}" if tries else "")
-            reason = self._open()
-            if reason is None:
+            why = self._open()
+            if why is None:
                 break
             tries += 1
-            self.error = reason
+            self.error = why
             self._released.wait(self._retry_s)
         else:
             return

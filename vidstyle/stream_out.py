@@ -17,9 +17,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import VidstyleError
+from .errors import VidstyleError, reason
 from .stream_capture import redact
-from .virtual_camera import even_size
+from .virtual_camera import even_size, fit_to
 
 # The container each kind of URL takes.
 FORMATS = {"rtmp": "flv", "rtmps": "flv", "rtsp": "rtsp", "udp": "mpegts", "tcp": "mpegts"}
@@ -56,8 +56,7 @@ class StreamOut:
         try:
             self._container = av.open(url, "w", format=fmt)
         except (av.error.FFmpegError, OSError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise VidstyleError(f"cannot stream to {self.name}: {reason}") from None
+            raise VidstyleError(f"cannot stream to {self.name}: {reason(exc)}") from None
         rate = Fraction(max(1, round(fps)))
         stream = self._container.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = self.width, self.height, "yuv420p"
@@ -72,8 +71,7 @@ class StreamOut:
             self._container.start_encoding()
         except (av.error.FFmpegError, OSError) as exc:
             self._container.close()
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise VidstyleError(f"cannot stream to {self.name}: {reason}") from None
+            raise VidstyleError(f"cannot stream to {self.name}: {reason(exc)}") from None
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self.frames_sent = 0
         self.dropped = 0
@@ -116,7 +114,7 @@ class StreamOut:
             while (item := self._queue.get()) is not _END:
                 self._sending_since = time.perf_counter()
                 rgb, pts = item
-                frame = av.VideoFrame.from_ndarray(self._fit(rgb), format="rgb24")
+                frame = av.VideoFrame.from_ndarray(fit_to(rgb, self.width, self.height), format="rgb24")
                 frame = frame.reformat(format="yuv420p")
                 frame.pts, frame.time_base = pts, Fraction(1, 1000)
                 if last_key is None or pts - last_key >= KEYFRAME_MS:
@@ -126,18 +124,7 @@ class StreamOut:
                 self._sending_since = None
             self._container.mux(self._stream.encode(None))
         except (av.error.FFmpegError, OSError) as exc:  # the server went away, the network dropped
-            reason = getattr(exc, "strerror", None) or str(exc)
-            self.error = VidstyleError(f"streaming to {self.name} stopped ({reason})")
-
-    def _fit(self, rgb: np.ndarray) -> np.ndarray:
-        h, w = rgb.shape[:2]
-        if (w, h) == (self.width, self.height):
-            return np.ascontiguousarray(rgb)
-        if even_size(w, h) == (self.width, self.height):
-            return np.ascontiguousarray(rgb[:self.height, :self.width])
-        import cv2  # the camera changed its resolution mid-stream
-
-        return cv2.resize(rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
+            self.error = VidstyleError(f"streaming to {self.name} stopped ({reason(exc)})")
 
     def close(self) -> None:
         """End the stream and close the connection (a frame still queued is dropped: the

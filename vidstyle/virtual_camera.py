@@ -31,6 +31,20 @@ def even_size(width: int, height: int) -> tuple[int, int]:
     return max(2, width - width % 2), max(2, height - height % 2)
 
 
+def fit_to(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A frame at a fixed output size: an odd last row or column dropped, or resized where
+    the camera changed its resolution mid-stream."""
+    h, w = rgb.shape[:2]
+    if (w, h) != (width, height):
+        if even_size(w, h) == (width, height):
+            rgb = rgb[:height, :width]
+        else:
+            import cv2
+
+            rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(rgb)
+
+
 class VirtualCamera:
     """A virtual camera of a fixed size; frames of another size are cropped or resized to it.
 
@@ -60,16 +74,8 @@ class VirtualCamera:
         return f"cannot open {where} ({reason}); {hint}"
 
     def show(self, rgb: np.ndarray, overlay: list[str]) -> int:
-        h, w = rgb.shape[:2]
-        if (w, h) != (self.width, self.height):
-            if even_size(w, h) == (self.width, self.height):
-                rgb = rgb[:self.height, :self.width]
-            else:  # the camera changed its resolution mid-stream
-                import cv2
-
-                rgb = cv2.resize(rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
         try:
-            self._camera.send(np.ascontiguousarray(rgb))
+            self._camera.send(fit_to(rgb, self.width, self.height))
         except (RuntimeError, OSError) as exc:  # e.g. the loopback device was removed
             raise VidstyleError(f"virtual camera {self.device} stopped taking frames ({exc})") from None
         self.frames_sent += 1
