@@ -96,6 +96,9 @@ def register(sub) -> None:
                         "off none")
     p.add_argument("--frame-rate", type=frame_rate_value, metavar="FPS",
                    help="frame rate of image-sequence inputs: 24, 29.97 or 30000/1001 (default 25)")
+    p.add_argument("--preview", action="store_true",
+                   help="show the frames in a window as they are written (a dozen a second at most); "
+                        "q or Esc closes the window, the conversion goes on")
     p.add_argument("--hdr", choices=list(HDR_MODES), default="sdr",
                    help="HDR video (PQ, HLG: phones, HDR10): sdr (default) tone-maps it to SDR BT.709, "
                         "so the painting's colours come out as they look; keep stylizes it in its HDR "
@@ -128,6 +131,13 @@ def segment_from_args(args):
     if not args.start and duration is None:
         return None
     return Segment(args.start, duration)
+
+
+def shows_frames(preview, name: str):
+    """convert_video's on_frame for --preview (None without it)."""
+    if preview is None:
+        return None
+    return lambda index, image: preview.show(image, [f"{name}  frame {index + 1}"])
 
 
 def style_cues_from_args(args, controls) -> list:
@@ -245,6 +255,12 @@ def run(args) -> int:
     from vidstyle.sequence_sink import check_sequence_output
     from vidstyle.sinks import check_container, check_encoding
 
+    preview = None
+    if args.preview:  # first: OpenCV's window before PyAV loads (a window opened after froze)
+        from vidstyle.convert_preview import ConvertPreview
+        from vidstyle.live import PreviewWindow
+
+        preview = ConvertPreview(PreviewWindow("vidstyle convert"))
     if args.codec:
         check_encoding(args.crf, args.preset, args.codec)
     pairs = plan_outputs(args.inputs, args.output, VIDEO_SUFFIXES,
@@ -290,33 +306,39 @@ def run(args) -> int:
         schedule = StyleSchedule(cache.stats_for_path(controls.styles[0]),
                                  [(t, cache.stats_for_path(path)) for t, path in cues], args.transition)
     failures, reports = 0, []
-    with Progress(len(pairs)) as progress:
-        hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
-        for src, dst in pairs:
-            # Fresh targets per file: colour references and mask videos restart.
-            target, close = build_targets(controls, stylizer, cache, segment)
-            finished = False
-            try:
-                with progress.file(src.name) as on_progress:
-                    report = convert_video(src, dst, stylizer, target, batch=args.batch,
-                                           size=args.size, overwrite=args.overwrite,
-                                           on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
-                                           preset=args.preset, workers=args.workers,
-                                           steady=args.steady, segment=segment,
-                                           codec=codec_for_output(dst, args.codec),
-                                           fade_in=args.fade_in, fade_out=args.fade_out,
-                                           deinterlace=args.deinterlace, hdr=args.hdr,
-                                           frame_rate=args.frame_rate, style_schedule=schedule,
-                                           audio_pulse=args.audio_pulse)
-                reports.append(report)
-                finished = True
-            except VidstyleError as exc:
-                if len(pairs) == 1:
-                    raise
-                failures += 1
-                progress.write(f"vidstyle: error: {exc}")
-            finally:
-                close(finished)
+    try:
+        with Progress(len(pairs)) as progress:
+            hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
+            for src, dst in pairs:
+                # Fresh targets per file: colour references and mask videos restart.
+                target, close = build_targets(controls, stylizer, cache, segment)
+                finished = False
+                try:
+                    with progress.file(src.name) as on_progress:
+                        report = convert_video(src, dst, stylizer, target, batch=args.batch,
+                                               size=args.size, overwrite=args.overwrite,
+                                               on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
+                                               preset=args.preset, workers=args.workers,
+                                               steady=args.steady, segment=segment,
+                                               codec=codec_for_output(dst, args.codec),
+                                               fade_in=args.fade_in, fade_out=args.fade_out,
+                                               deinterlace=args.deinterlace, hdr=args.hdr,
+                                               frame_rate=args.frame_rate, style_schedule=schedule,
+                                               audio_pulse=args.audio_pulse,
+                                               on_frame=shows_frames(preview, src.name))
+                    reports.append(report)
+                    finished = True
+                except VidstyleError as exc:
+                    if len(pairs) == 1:
+                        raise
+                    failures += 1
+                    progress.write(f"vidstyle: error: {exc}")
+                finally:
+                    close(finished)
+    finally:
+        if preview is not None:
+            preview.close()
+
     for r in reports:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")

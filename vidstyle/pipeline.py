@@ -116,7 +116,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   codec: str = "h264", fade_in: float = 0.0, fade_out: float = 0.0,
                   deinterlace: str = "auto", hdr: str = "sdr",
                   frame_rate: Fraction | None = None,
-                  style_schedule: StyleSchedule | None = None, audio_pulse: float = 0.0) -> ConvertReport:
+                  style_schedule: StyleSchedule | None = None, audio_pulse: float = 0.0,
+                  on_frame: Callable[[int, np.ndarray], None] | None = None) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -145,6 +146,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     own times, also with a `segment`): each frame's statistics come from it.
     `audio_pulse` (0..1) scales each frame's alpha by the soundtrack's loudness at its
     time (vidstyle.audio_pulse; the input must have audio).
+    `on_frame(index, image)` sees each output frame as it is written, in order, on the
+    calling thread (a preview window).
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -209,6 +212,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                         if fades:  # the input frame at the output's size (--size), if needed
                             image = fades.mix(i, partial(_fit, frame.image, image.shape), image)
                         sink.write(image, frame.pts)
+                        if on_frame is not None:
+                            on_frame(i, image)
                         if frame.pts is not None:
                             first, last = first or frame, frame
                         report.latencies.append(time.perf_counter() - frame.grabbed_at)
