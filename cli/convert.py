@@ -197,8 +197,8 @@ def size_change_warning(report) -> str | None:
         return None
     index, (w, h), (vw, vh) = report.first_resized
     return (f"the frame size changed midway ({w}x{h} from frame {index + 1}, the video being "
-            f"{vw}x{vh}); {report.resized_frames} frame(s) were scaled to {vw}x{vh}, stretched "
-            "where their shape differs")
+            f"{vw}x{vh}); {report.resized_frames} frame(s) were scaled to {vw}x{vh}, with black "
+            "bars where their shape differs")
 
 
 def hdr_warning(report) -> str | None:

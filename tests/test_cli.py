@@ -718,7 +718,22 @@ def test_a_frame_size_change_midway_is_scaled_to_the_first_size_with_a_warning(c
     assert code == 0, err
     assert "12 frames 48x32" in stdout
     assert err.strip() == (f"vidstyle: warning: {clip}: the frame size changed midway (64x36 from frame 7, "
-                           "the video being 48x32); 6 frame(s) were scaled to 48x32, stretched where "
+                           "the video being 48x32); 6 frame(s) were scaled to 48x32, with black bars where "
                            "their shape differs")
     with av.open(str(out)) as c:
-        assert {(f.width, f.height) for f in c.decode(video=0)} == {(48, 32)}
+        frames = [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
+    assert {f.shape for f in frames} == {(32, 48, 3)}
+    # 64x36 is wider than 48x32: scaled to 48x27, with black bars above and below, not stretched
+    for f in frames[6:]:
+        assert f[:2].mean() < 25 and f[-3:].mean() < 25 and f[4:27].mean() > 40
+    assert frames[0][:2].mean() > 40  # the first size fills its frames
+
+
+def test_letterboxing_keeps_the_shape_and_leaves_near_shapes_alone():
+    from vidstyle.pipeline import _fit, letterbox
+
+    assert letterbox((36, 64), (32, 48)) == (2, 29, 0, 48)  # wider: bars above and below
+    assert letterbox((48, 32), (32, 48)) == (0, 32, 13, 34)  # portrait in landscape: at the sides
+    assert letterbox((361, 640), (360, 640)) == (0, 360, 0, 640)  # a pixel off: just resized
+    fitted = _fit(np.full((36, 64, 3), 200, np.uint8), (32, 48, 3))
+    assert fitted.shape == (32, 48, 3) and fitted[:2].max() == 0 and fitted[2:29].min() == 200

@@ -205,6 +205,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 for frames, out, seconds in pool.map(stylize, jobs):
                     report.model_times.append(seconds)
                     for i, (frame, image) in enumerate(zip(frames, out), start=report.frames):
+                        if frame.image.shape[:2] != (info.height, info.width):  # changed size midway
+                            image = _black_bars(image, frame.image.shape)
                         if blend is not None:
                             t0 = time.perf_counter()
                             image = blend(frame.image, image)
@@ -263,7 +265,7 @@ def _forgetting_times(target_for, clock: FrameClock):
 def _jobs(source: Iterable[Frame], batch: int, target_for, info: VideoInfo, report: ConvertReport):
     """(frames, stacked RGB, target) per batch, in order: target_for may keep state between calls.
     Frames of another size than the stream's first (its size changed midway) are counted in
-    `report`; _fit scales them to the first size, as ffmpeg does."""
+    `report`; _fit scales them to the first size, letterboxed where their shape differs."""
     expected = (info.height, info.width, 3)
     pending: list[Frame] = []
     index = 0
@@ -317,11 +319,46 @@ def _pad_batch(stacked: np.ndarray, target: Target, batch: int) -> tuple[np.ndar
     return stacked, target
 
 
+# Shapes whose width/height ratios differ by less than this are stretched to each other
+# (an even-rounded --size); beyond it a frame is letterboxed.
+_SAME_SHAPE = 0.01
+
+
+def letterbox(size: tuple, into: tuple) -> tuple[int, int, int, int]:
+    """Where a (height, width) picture goes in an (height, width) frame without being
+    stretched: (top, bottom, left, right), centred; the whole frame where the two shapes
+    are about the same."""
+    (ih, iw), (h, w) = size[:2], into[:2]
+    if abs((iw / ih) / (w / h) - 1) < _SAME_SHAPE:
+        return 0, h, 0, w
+    scale = min(h / ih, w / iw)
+    nh, nw = max(1, round(ih * scale)), max(1, round(iw * scale))
+    top, left = (h - nh) // 2, (w - nw) // 2
+    return top, top + nh, left, left + nw
+
+
 def _fit(image: np.ndarray, shape: tuple) -> np.ndarray:
-    """`image` resized to `shape`'s height and width (a frame whose size changed mid-stream,
-    an input frame at the output's --size); as it is when they match."""
+    """`image` at `shape`'s height and width (a frame whose size changed mid-stream, an input
+    frame at the output's --size): resized, or where its shape differs, letterboxed (scaled
+    to fit, centred on black) so that nothing is stretched; as it is when they match."""
     if image.shape[:2] == tuple(shape[:2]):
         return image
     import cv2
 
-    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    top, bottom, left, right = letterbox(image.shape, shape)
+    resized = cv2.resize(image, (right - left, bottom - top), interpolation=cv2.INTER_AREA)
+    if resized.shape[:2] == tuple(shape[:2]):
+        return resized
+    out = np.zeros((shape[0], shape[1], 3), np.uint8)
+    out[top:bottom, left:right] = resized
+    return out
+
+
+def _black_bars(stylized: np.ndarray, size: tuple) -> np.ndarray:
+    """A stylized letterboxed frame with its bars black again (the model paints them)."""
+    top, bottom, left, right = letterbox(size, stylized.shape)
+    if (top, left) == (0, 0) and (bottom, right) == stylized.shape[:2]:
+        return stylized
+    out = np.zeros_like(stylized)
+    out[top:bottom, left:right] = stylized[top:bottom, left:right]
+    return out
