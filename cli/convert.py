@@ -80,6 +80,9 @@ def register(sub) -> None:
                    help="switch to the style IMAGE at TIME (seconds or [h:]mm:ss of the input, also "
                         "with --start); repeat for more; the one --style is the style until the "
                         "first cue")
+    g.add_argument("--cues", metavar="FILE",
+                   help="style cues from a text file, one per line: TIME IMAGE (e.g. '1:05.5 "
+                        "paintings/scream.jpg'; image paths relative to the file's folder; # comments)")
     g.add_argument("--transition", type=non_negative_float, default=0.0, metavar="SECONDS",
                    help="cross-fade into each cued style over this many seconds (default 0: a cut)")
     g = p.add_argument_group("part of the input (seconds or [h:]mm:ss; audio is cut to match)")
@@ -140,39 +143,66 @@ def shows_frames(preview, name: str):
     return lambda index, image: preview.show(image, [f"{name}  frame {index + 1}"])
 
 
+def read_cue_file(path) -> list:
+    """(where, time text, image path) per cue line of a --cues file; image paths are taken
+    from the file's folder."""
+    from pathlib import Path
+
+    from vidstyle.errors import VidstyleError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VidstyleError(f"cannot read the cue file {path}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
+    cues = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split(None, 1)
+        if len(parts) != 2:
+            raise VidstyleError(f"{path}:{number}: a cue is TIME IMAGE, e.g. '1:05 scream.jpg'")
+        cues.append((f"{path}:{number}", parts[0], path.parent / parts[1].strip()))
+    return cues
+
+
 def style_cues_from_args(args, controls) -> list:
-    """--style-at's cues as (seconds, image path), in order of time, refused now if bad:
-    before the model loads."""
+    """--style-at's and --cues' cues as (seconds, image path), in order of time, refused
+    now if bad: before the model loads."""
     from pathlib import Path
 
     from vidstyle.controls import check_readable
     from vidstyle.errors import VidstyleError
 
-    if not args.style_at:
+    given = [(f"--style-at {text} {image}", text, Path(image)) for text, image in args.style_at or []]
+    if args.cues:
+        given += read_cue_file(args.cues)
+    if not given:
         if args.transition:
-            raise VidstyleError("--transition cross-fades into the styles of --style-at; "
-                                "without a --style-at there is nothing to fade into")
+            raise VidstyleError("--transition cross-fades into the styles of --style-at or --cues; "
+                                "without a cue there is nothing to fade into")
         return []
     if len(controls.styles) != 1 or controls.mask is not None or controls.color == "match":
-        raise VidstyleError("--style-at switches from one --style to the next, so it takes one --style "
+        raise VidstyleError("style cues switch from one --style to the next, so they take one --style "
                             "and no --mask, --weights or --preserve-color match "
                             "(--preserve-color luminance works)")
     cues = []
-    for text, image in args.style_at:
+    for where, text, image in given:
         try:
             seconds = time_value(text)
         except argparse.ArgumentTypeError as exc:
-            raise VidstyleError(f"--style-at {text} {image}: {exc}") from None
+            raise VidstyleError(f"{where}: {exc}") from None
         if seconds <= 0:
-            raise VidstyleError(f"--style-at {text} {image}: the --style is the style at 0; "
-                                "a cue's time must be later")
-        if Path(image).is_dir():
-            raise VidstyleError(f"--style-at {text} {image}: name a style image, not a folder")
-        cues.append((seconds, Path(image)))
+            raise VidstyleError(f"{where}: the --style is the style at 0; a cue's time must be later")
+        if image.is_dir():
+            raise VidstyleError(f"{where}: name a style image, not a folder")
+        cues.append((seconds, image))
     cues.sort(key=lambda cue: cue[0])
     for (a, _), (b, image) in zip(cues, cues[1:]):
         if a == b:
-            raise VidstyleError(f"two --style-at cues at {a:g} s")
+            raise VidstyleError(f"two style cues at {a:g} s")
     check_readable([image for _, image in cues])
     return cues
 

@@ -169,6 +169,24 @@ def styles(tmp_path):
     return paths
 
 
+def test_a_cue_file_adds_its_cues_with_paths_from_its_own_folder(capsys, clip, styles, tmp_path,
+                                                                   monkeypatch):
+    import vidstyle.cli.convert as convert_cli
+
+    cue_file = tmp_path / "edit" / "cues.txt"
+    cue_file.parent.mkdir()
+    cue_file.write_text(f"# the chorus\n0:00.25  ../{styles[1].name}   # second style\n\n"
+                        f"0.4 ../{styles[0].name}\n")
+    seen = []
+    original = convert_cli.style_cues_from_args
+    monkeypatch.setattr(convert_cli, "style_cues_from_args", lambda *a: seen.append(original(*a)) or seen[-1])
+    code, _, err = run(capsys, "convert", clip, "-s", styles[0], "--cues", cue_file, "--style-at", "0.1",
+                       styles[1], "--model", "tiny", "-o", tmp_path / "o.mp4")
+    assert code == 0, err
+    assert [(t, p.resolve()) for t, p in seen[0]] == [(0.1, styles[1].resolve()), (0.25, styles[1].resolve()),
+                                                        (0.4, styles[0].resolve())]
+
+
 def test_cli_converts_with_cues(capsys, clip, styles, tmp_path):
     out = tmp_path / "o.mp4"
     code, stdout, err = run(capsys, "convert", clip, "-s", styles[0], "--style-at", "0.2", styles[1],
@@ -178,17 +196,23 @@ def test_cli_converts_with_cues(capsys, clip, styles, tmp_path):
 
 
 @pytest.mark.parametrize("options, fragment", [
-    (["--transition", "1"], "without a --style-at"),
-    (["--style-at", "1", "{b}", "-s", "{b}"], "takes one --style"),
-    (["--style-at", "1", "{b}", "--preserve-color", "match"], "takes one --style"),
+    (["--transition", "1"], "without a cue"),
+    (["--style-at", "1", "{b}", "-s", "{b}"], "take one --style"),
+    (["--style-at", "1", "{b}", "--preserve-color", "match"], "take one --style"),
     (["--style-at", "soon", "{b}"], "expected seconds"),
     (["--style-at", "0", "{b}"], "must be later"),
-    (["--style-at", "1", "{b}", "--style-at", "0:01", "{b}"], "two --style-at cues at 1 s"),
+    (["--style-at", "1", "{b}", "--style-at", "0:01", "{b}"], "two style cues at 1 s"),
+    (["--cues", "{missing}"], "cannot read the cue file"),
+    (["--cues", "{bad_cues}"], "cues.txt:2: a cue is TIME IMAGE"),
+    (["--cues", "{late_cues}", "--style-at", "0:03", "{b}"], "two style cues at 3 s"),
     (["--style-at", "1", "{missing}"], "missing.png"),
 ])
 def test_cli_refuses_bad_cues_in_one_line_before_the_model_loads(capsys, no_model, clip, styles, tmp_path,  # noqa: F811
                                                                  options, fragment):
-    names = {"b": styles[1], "missing": tmp_path / "missing.png"}
+    (tmp_path / "cues.txt").write_text("# my edit\n0:02\n")
+    (tmp_path / "late.txt").write_text(f"3 {styles[1].name}\n")
+    names = {"b": styles[1], "missing": tmp_path / "missing.png", "bad_cues": tmp_path / "cues.txt",
+             "late_cues": tmp_path / "late.txt"}
     options = [o.format(**names) if o.startswith("{") else o for o in options]
     code, _, err = run(capsys, "convert", clip, "-s", styles[0], *options, "-o", tmp_path / "o.mp4")
     assert_one_line_error(code, err, fragment)
