@@ -5,20 +5,22 @@ import argparse
 import sys
 
 from .common import (add_model_args, build_stylizer, build_targets, check_style_args, fail, names_a_folder,
-                     plan_outputs)
+                     plan_outputs, time_value)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
   vidstyle image a.jpg b.jpg --style wave.jpg --alpha 0.6 -o out/
   vidstyle image photos/ --style wave.jpg -o out/ --size 720
   vidstyle image photo.jpg --style paintings/ --each -o tries/ --sheet tries.jpg  # which style?
+  vidstyle image clip.mp4 --at 1:05 --style paintings/ --each -o tries/ --sheet tries.jpg
 """
 
 
 def register(sub) -> None:
     p = sub.add_parser("image", help="stylize still images",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("inputs", nargs="+", metavar="CONTENT", help="content images or folders of images")
+    p.add_argument("inputs", nargs="+", metavar="CONTENT",
+                   help="content images or folders of images, or videos (their frame at --at)")
     p.add_argument("-o", "--output", required=True,
                    help="output image (one input) or folder (several inputs or a folder; .png files)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
@@ -29,6 +31,9 @@ def register(sub) -> None:
     p.add_argument("--sheet", metavar="FILE",
                    help="with --each: also a contact sheet, one row per input (the input, then each "
                         "style's result, named), to pick a style at a glance")
+    p.add_argument("--at", type=time_value, default=None, metavar="TIME",
+                   help="for video inputs: the frame at this time (seconds or [h:]mm:ss; default: the "
+                        "first), e.g. to try styles on a clip with --each --sheet")
     add_model_args(p)
     p.set_defaults(run=run)
 
@@ -95,7 +100,7 @@ def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.images import check_image_output
     from vidstyle.inputs import IMAGE_SUFFIXES
-    from vidstyle.stills import stylize_image_file
+    from vidstyle.stills import is_video, stylize_image_file
 
     # Every input and output name is checked before the model loads.
     if args.sheet and not args.each:
@@ -111,12 +116,18 @@ def run(args) -> int:
         jobs = [(src, dst, controls) for src, dst in pairs]
     for dst in {dst.suffix.lower(): dst for _, dst, _ in jobs}.values():  # one per file type
         check_image_output(dst)
+    if args.at is not None and not any(is_video(src) for src, _, _ in jobs):
+        raise VidstyleError("--at picks a frame of a video input, and none of the inputs is a video")
+    if len({src for src, _, _ in jobs}) == 1 and is_video(jobs[0][0]) and args.at:
+        from vidstyle.sources import Segment, VideoFileSource
+
+        VideoFileSource(jobs[0][0], segment=Segment(args.at)).close()  # past its end: refused now
     stylizer, cache = build_stylizer(args)
     failures, failed_inputs, written = 0, set(), set()
     for src, dst, controls in jobs:
         target, close = build_targets(controls, stylizer, cache)
         try:
-            stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite)
+            stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite, at=args.at or 0.0)
         except VidstyleError as exc:
             if len(jobs) == 1:
                 raise
@@ -132,7 +143,10 @@ def run(args) -> int:
         from vidstyle.contact_sheet import contact_sheet
 
         # The rows of the inputs that could be read, with this run's results.
-        done = [[("input", src)] + [(name, out) for name, out in row if out in written]
+        from vidstyle.stills import load_still
+
+        done = [[("input", load_still(src, args.at or 0.0) if is_video(src) else src)]
+                + [(name, out) for name, out in row if out in written]
                 for src, row in rows if src not in failed_inputs or any(out in written for _, out in row)]
         if done:
             try:

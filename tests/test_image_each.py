@@ -89,3 +89,33 @@ def test_a_sheet_named_like_a_result_is_refused_before_the_model_loads(capsys, n
     code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "tries",
                        "--sheet", tmp_path / "tries" / "a_wave.png")
     assert_one_line_error(code, err, "is also the name of one of the results")
+
+
+def test_a_video_gives_its_frame_at_a_time(capsys, tmp_path, styles):
+    from conftest import write_clip
+    from vidstyle.sources import Segment, VideoFileSource
+    from vidstyle.stills import load_still
+
+    clip = write_clip(tmp_path / "clip.mp4", n=24, fps=24)
+    with VideoFileSource(clip, segment=Segment(0.5)) as source:
+        wanted = next(iter(source)).image
+    assert np.array_equal((load_still(clip, 0.5).permute(1, 2, 0).numpy() * 255).round(), wanted)
+    sheet = tmp_path / "sheet.png"
+    code, stdout, err = run(capsys, "image", clip, "--at", "0:00.5", "-s", styles, "--each", "-o",
+                            tmp_path / "tries", "--sheet", sheet, "--model", "tiny")
+    assert code == 0, err
+    assert (tmp_path / "tries" / "clip_wave.png").exists() and sheet.exists()
+
+
+@pytest.mark.parametrize("inputs, at, fragment", [
+    (["{photo}"], "1", "none of the inputs is a video"),
+    (["{clip}"], "9", "is not before its end"),
+])
+def test_at_problems_are_one_line_before_the_model_loads(capsys, no_model, tmp_path, style_png,  # noqa: F811
+                                                         inputs, at, fragment):
+    from conftest import write_clip
+
+    names = {"photo": image_file(tmp_path / "a.png"), "clip": write_clip(tmp_path / "clip.mp4", n=12)}
+    code, _, err = run(capsys, "image", *[i.format(**names) for i in inputs], "--at", at, "-s", style_png,
+                       "-o", tmp_path / "o.png")
+    assert_one_line_error(code, err, fragment)

@@ -14,11 +14,14 @@ LABEL_PX = 22  # the strip under each picture holding its name
 GAP_PX = 6
 
 
-def _cell(path: Path, height: int, label: str) -> np.ndarray:
-    """The picture at `height` (its shape kept) over a white strip with `label`."""
+def _cell(picture, height: int, label: str) -> np.ndarray:
+    """The picture (an image file, or RGB float (3, H, W) in [0, 1]) at `height` (its shape
+    kept) over a white strip with `label`."""
     import cv2
+    import torch
 
-    rgb = (load_image(path).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    image = picture if isinstance(picture, torch.Tensor) else load_image(Path(picture))
+    rgb = (image.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     width = max(1, round(rgb.shape[1] * height / rgb.shape[0]))
     picture = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
     strip = np.full((LABEL_PX, width, 3), 255, np.uint8)
@@ -31,7 +34,7 @@ def _cell(path: Path, height: int, label: str) -> np.ndarray:
 
 def contact_sheet(rows: Sequence[Sequence[tuple[str, Path]]], output: str | Path, height: int = 200,
                   columns: int = 6, overwrite: bool = False) -> Path:
-    """Write `rows` of (label, image file) as one image, each picture `height` pixels high,
+    """Write `rows` of (label, image file or RGB tensor) as one image, each picture `height` pixels high,
     the rows left-aligned on white; a row of more than `columns` pictures goes on over
     several lines. The file appears only once written (atomic_output)."""
     from .images import save_image
@@ -42,7 +45,7 @@ def contact_sheet(rows: Sequence[Sequence[tuple[str, Path]]], output: str | Path
     built = []
     gap = np.full((height + LABEL_PX, GAP_PX, 3), 255, np.uint8)
     for row in rows:
-        cells = [_cell(Path(path), height, label) for label, path in row]
+        cells = [_cell(picture, height, label) for label, picture in row]
         for start in range(0, len(cells), columns):
             line = cells[start:start + columns]
             built.append(np.concatenate([x for cell in line for x in (cell, gap)][:-1], axis=1))

@@ -20,14 +20,35 @@ def stylize_image(image: torch.Tensor, stylizer: Stylizer, target: Target,
     return stylizer.stylize_tensor(x, target, size)[0].float().cpu()
 
 
+def is_video(path: str | Path) -> bool:
+    from .inputs import VIDEO_SUFFIXES
+
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def load_still(path: str | Path, at: float = 0.0) -> torch.Tensor:
+    """An image file, or a video's frame at `at` seconds, as RGB float (3, H, W) in [0, 1]."""
+    if not is_video(path):
+        return load_image(path)
+    from .errors import VidstyleError
+    from .sources import Segment, VideoFileSource
+
+    with VideoFileSource(path, segment=Segment(at) if at else None) as source:
+        frame = next(iter(source), None)
+    if frame is None:
+        raise VidstyleError(f"{path} has no frame at {at:g} s")
+    return torch.from_numpy(frame.image).permute(2, 0, 1).float().div_(255)
+
+
 def stylize_image_file(content: str | Path, output: str | Path, stylizer: Stylizer,
                        target: Target | Callable[[int, np.ndarray], Target],
-                       size: int | None = None, overwrite: bool = False) -> Path:
-    """`target` may be a function of the image (colour preservation, see controls)."""
+                       size: int | None = None, overwrite: bool = False, at: float = 0.0) -> Path:
+    """`target` may be a function of the image (colour preservation, see controls). A video
+    `content` gives its frame at `at` seconds."""
     content, output = Path(content), Path(output)
     check_image_output(output)
     check_output(content, output, overwrite)
-    image = load_image(content)
+    image = load_still(content, at)
     if callable(target):
         frame = (image * 255).round().byte().permute(1, 2, 0).numpy()[None]
         target = target(0, frame)
