@@ -85,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(end_weights_at_a_path(attach_default_color_mode(argv)))
+    parser = build_parser()
+    if not argv:  # the commands and what each does, rather than "COMMAND is required"
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(end_weights_at_a_path(attach_default_color_mode(argv)))
     handler = logging.StreamHandler()
     handler.setFormatter(_LogFormat())
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])

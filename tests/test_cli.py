@@ -737,3 +737,9 @@ def test_letterboxing_keeps_the_shape_and_leaves_near_shapes_alone():
     assert letterbox((361, 640), (360, 640)) == (0, 360, 0, 640)  # a pixel off: just resized
     fitted = _fit(np.full((36, 64, 3), 200, np.uint8), (32, 48, 3))
     assert fitted.shape == (32, 48, 3) and fitted[:2].max() == 0 and fitted[2:29].min() == 200
+
+
+def test_no_command_lists_the_commands(capsys):
+    code = main([])
+    err = capsys.readouterr().err
+    assert code == 2 and "convert" in err and "webcam" in err and "COMMAND --help" in err
