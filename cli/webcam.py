@@ -49,7 +49,7 @@ def register(sub) -> None:
                         "rtmp://, udp://, tcp:// (OBS, ffmpeg), anything FFmpeg opens")
     p.add_argument("--reconnect", action="store_true",
                    help="with --camera URL: when the stream drops or ends, hold the last picture and "
-                        "open it again every 2 s until it is back (q or Ctrl-C stops)")
+                        "open it again, at once and then every 2 s, until it is back (q or Ctrl-C stops)")
     p.add_argument("--loop", action="store_true",
                    help="with --camera FILE: start the clip again at its end (until q or Ctrl-C)")
     p.add_argument("--capture-size", metavar="WxH", default=None,
