@@ -27,6 +27,7 @@ EXAMPLES = """examples:
   vidstyle webcam --style styles/ --fullscreen --no-overlay   # a projector's picture, no text
   vidstyle webcam --style styles/ --osc 9000   # styles and alpha from an OSC controller
   vidstyle webcam --style styles/ --cycle 30 --transition 3   # a new style every 30 s, by itself
+  vidstyle webcam --style styles/ --midi --midi-alpha-cc 7    # pads pick styles, fader 7 sets alpha
   vidstyle webcam --camera loop.mp4 --loop --style styles/     # a clip played live, over and over
   vidstyle webcam --camera rtsp://192.168.1.20:554/stream1 --style styles/ --reconnect  # an IP camera
   vidstyle webcam --camera http://192.168.1.30:8080/video --style styles/    # a phone camera app
@@ -87,6 +88,16 @@ def register(sub) -> None:
                         "interfaces unless HOST is given): /vidstyle/style N, /vidstyle/alpha A, "
                         "/vidstyle/next, /prev, /color, /mirror, /fullscreen, /overlay, /snapshot, "
                         "/record, /quit (from TouchOSC, Open Stage Control, Resolume, Max, ...)")
+    midi = p.add_argument_group("MIDI controller (pip install 'vidstyle[midi]')")
+    midi.add_argument("--midi", nargs="?", const="", default=None, metavar="PORT",
+                      help="take pads, keys, program changes and a fader from a MIDI controller "
+                           "(PORT: the input whose name contains it; default: the first one)")
+    midi.add_argument("--midi-alpha-cc", type=non_negative_int, default=1, metavar="N",
+                      help="the controller number (CC) that sets alpha (default 1, the modulation "
+                           "wheel; a fader's number on a mixer-style controller)")
+    midi.add_argument("--midi-base-note", type=non_negative_int, default=36, metavar="NOTE",
+                      help="the note that picks style 1; each note above picks the next style "
+                           "(default 36, C1: the first pad of most pad controllers)")
     out = p.add_argument_group("virtual camera and streaming")
     out.add_argument("--virtual-cam", nargs="?", const="", default=None, metavar="DEVICE",
                      help="also send the stylized feed (without the overlay) to a virtual camera "
@@ -219,6 +230,14 @@ def run(args) -> int:
             displays.append(sent)
             print(f"streaming to {sent.name}: {sent.width}x{sent.height} H.264"
                   + ("; Ctrl-C stops" if args.no_preview else ""))
+        midi = None
+        if args.midi is not None:  # no controller is refused before the model loads
+            from vidstyle.midi_control import MidiRemote
+
+            midi = MidiRemote(args.midi or None, args.midi_alpha_cc, args.midi_base_note)
+            stack.callback(midi.close)
+            print(f"MIDI input {midi.name!r}: notes from {args.midi_base_note} pick styles, "
+                  f"CC {args.midi_alpha_cc} sets alpha")
         remote = None
         if osc_address is not None:  # a port in use is refused before the model loads
             from vidstyle.osc_control import OscRemote
@@ -229,10 +248,11 @@ def run(args) -> int:
         stylizer, cache = build_stylizer(args)
         controls, target = live_targets(args, fixed, stylizer, cache, stack)
         display = Displays(*displays)
-        if remote is not None:
-            from vidstyle.osc_control import RemoteKeys
+        from vidstyle.osc_control import RemoteKeys
 
-            display = RemoteKeys(display, remote, controls)
+        for source in (remote, midi):  # OSC and MIDI carried out between frames, in order
+            if source is not None:
+                display = RemoteKeys(display, source, controls)
         stats = run_live(camera, stylizer, target, display, size=args.size,
                          overlay=controls.overlay, on_key=controls.on_key,
                          on_frame=controls.on_frame, workers=args.workers,
@@ -271,6 +291,8 @@ def run(args) -> int:
               + (f" ({sent.dropped} dropped: the encoder or network was behind)" if sent.dropped else ""))
     if remote is not None:
         print(f"{remote.received} OSC message{'s' if remote.received != 1 else ''} received")
+    if midi is not None:
+        print(f"{midi.received} MIDI message{'s' if midi.received != 1 else ''} received")
     for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
     for path in controls.recordings if controls else []:
