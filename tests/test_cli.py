@@ -729,6 +729,17 @@ def test_a_frame_size_change_midway_is_scaled_to_the_first_size_with_a_warning(c
     assert frames[0][:2].mean() > 40  # the first size fills its frames
 
 
+@pytest.mark.parametrize("options", [["--steady", "0.9"], ["--fade-in", "1"]])
+def test_letterbox_bars_stay_black_through_steady_and_fades(capsys, style_png, tmp_path, options):
+    clip = write_size_changing_h264(tmp_path / "joined.h264")
+    out = tmp_path / "out.mp4"
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "--model", "tiny", *options, "-o", out)
+    assert code == 0, err
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
+    assert all(f[:2].max() < 40 and f[-3:].max() < 40 for f in frames[6:])
+
+
 def test_letterboxing_keeps_the_shape_and_leaves_near_shapes_alone():
     from vidstyle.pipeline import _fit, letterbox
 

@@ -205,14 +205,15 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 for frames, out, seconds in pool.map(stylize, jobs):
                     report.model_times.append(seconds)
                     for i, (frame, image) in enumerate(zip(frames, out), start=report.frames):
-                        if frame.image.shape[:2] != (info.height, info.width):  # changed size midway
-                            image = _black_bars(image, frame.image.shape)
-                        if blend is not None:
+                        resized = frame.image.shape[:2] != (info.height, info.width)  # changed size midway
+                        if blend is not None:  # (its motion measured on the picture as the model saw it)
                             t0 = time.perf_counter()
-                            image = blend(frame.image, image)
+                            image = blend(_fit(frame.image, image.shape) if resized else frame.image, image)
                             report.steady_times.append(time.perf_counter() - t0)
                         if fades:  # the input frame at the output's size (--size), if needed
                             image = fades.mix(i, partial(_fit, frame.image, image.shape), image)
+                        if resized:  # last: the model, --steady's warp and fades all touch the bars
+                            image = _black_bars(image, frame.image.shape)
                         sink.write(image, frame.pts)
                         if on_frame is not None:
                             on_frame(i, image)
