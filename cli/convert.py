@@ -152,10 +152,12 @@ def read_cue_file(path) -> list:
 
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VidstyleError(f"cannot read the cue file {path}: {getattr(exc, 'strerror', None) or exc}") \
+        text = path.read_text(encoding="utf-8-sig")  # (a byte-order mark from Windows editors is skipped)
+    except UnicodeDecodeError:
+        raise VidstyleError(f"cannot read the cue file {path}: it is not UTF-8 text (save it as UTF-8)") \
             from None
+    except OSError as exc:
+        raise VidstyleError(f"cannot read the cue file {path}: {exc.strerror}") from None
     cues = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
@@ -164,7 +166,10 @@ def read_cue_file(path) -> list:
         parts = line.split(None, 1)
         if len(parts) != 2:
             raise VidstyleError(f"{path}:{number}: a cue is TIME IMAGE, e.g. '1:05 scream.jpg'")
-        cues.append((f"{path}:{number}", parts[0], path.parent / parts[1].strip()))
+        image = parts[1].strip()
+        if len(image) > 1 and image[0] == image[-1] and image[0] in "\"'":  # "my style.png"
+            image = image[1:-1]
+        cues.append((f"{path}:{number}", parts[0], path.parent / image))
     return cues
 
 
@@ -198,13 +203,15 @@ def style_cues_from_args(args, controls) -> list:
             raise VidstyleError(f"{where}: the --style is the style at 0; a cue's time must be later")
         if image.is_dir():
             raise VidstyleError(f"{where}: name a style image, not a folder")
-        cues.append((seconds, image))
+        if not image.is_file():
+            raise VidstyleError(f"{where}: style image not found: {image}")
+        cues.append((seconds, image, where))
     cues.sort(key=lambda cue: cue[0])
-    for (a, _), (b, image) in zip(cues, cues[1:]):
+    for (a, _, first), (b, _, second) in zip(cues, cues[1:]):
         if a == b:
-            raise VidstyleError(f"two style cues at {a:g} s")
-    check_readable([image for _, image in cues])
-    return cues
+            raise VidstyleError(f"two style cues at {a:g} s ({first}; {second})")
+    check_readable([image for _, image, _ in cues])
+    return [(seconds, image) for seconds, image, _ in cues]
 
 
 def damage_warning(report) -> str | None:

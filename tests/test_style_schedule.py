@@ -175,8 +175,9 @@ def test_a_cue_file_adds_its_cues_with_paths_from_its_own_folder(capsys, clip, s
 
     cue_file = tmp_path / "edit" / "cues.txt"
     cue_file.parent.mkdir()
-    cue_file.write_text(f"# the chorus\n0:00.25  ../{styles[1].name}   # second style\n\n"
-                        f"0.4 ../{styles[0].name}\n")
+    # (as a Windows editor saves it: a byte-order mark and CRLF; a quoted path)
+    cue_file.write_bytes(f"\ufeff# the chorus\r\n0:00.25  ../{styles[1].name}   # second style\r\n\r\n"
+                         f"0.4 \"../{styles[0].name}\"\r\n".encode("utf-8"))
     seen = []
     original = convert_cli.style_cues_from_args
     monkeypatch.setattr(convert_cli, "style_cues_from_args", lambda *a: seen.append(original(*a)) or seen[-1])
@@ -203,6 +204,8 @@ def test_cli_converts_with_cues(capsys, clip, styles, tmp_path):
     (["--style-at", "0", "{b}"], "must be later"),
     (["--style-at", "1", "{b}", "--style-at", "0:01", "{b}"], "two style cues at 1 s"),
     (["--cues", "{missing}"], "cannot read the cue file"),
+    (["--cues", "{utf16_cues}"], "save it as UTF-8"),
+    (["--cues", "{gone_cues}"], "gone.txt:1: style image not found"),
     (["--cues", "{bad_cues}"], "cues.txt:2: a cue is TIME IMAGE"),
     (["--cues", "{late_cues}", "--style-at", "0:03", "{b}"], "two style cues at 3 s"),
     (["--style-at", "1", "{missing}"], "missing.png"),
@@ -211,8 +214,11 @@ def test_cli_refuses_bad_cues_in_one_line_before_the_model_loads(capsys, no_mode
                                                                  options, fragment):
     (tmp_path / "cues.txt").write_text("# my edit\n0:02\n")
     (tmp_path / "late.txt").write_text(f"3 {styles[1].name}\n")
+    (tmp_path / "utf16.txt").write_text(f"3 {styles[1].name}\n", encoding="utf-16")
+    (tmp_path / "gone.txt").write_text("3 nothere.png\n")
     names = {"b": styles[1], "missing": tmp_path / "missing.png", "bad_cues": tmp_path / "cues.txt",
-             "late_cues": tmp_path / "late.txt"}
+             "late_cues": tmp_path / "late.txt", "utf16_cues": tmp_path / "utf16.txt",
+             "gone_cues": tmp_path / "gone.txt"}
     options = [o.format(**names) if o.startswith("{") else o for o in options]
     code, _, err = run(capsys, "convert", clip, "-s", styles[0], *options, "-o", tmp_path / "o.mp4")
     assert_one_line_error(code, err, fragment)
