@@ -118,16 +118,30 @@ def run(args) -> int:
         check_image_output(dst)
     if args.at is not None and not any(is_video(src) for src, _, _ in jobs):
         raise VidstyleError("--at picks a frame of a video input, and none of the inputs is a video")
-    if len({src for src, _, _ in jobs}) == 1 and is_video(jobs[0][0]) and args.at:
-        from vidstyle.sources import Segment, VideoFileSource
+    # Each video's frame is taken once, before the model loads (a time past its end is refused now).
+    from vidstyle.stills import load_still
 
-        VideoFileSource(jobs[0][0], segment=Segment(args.at)).close()  # past its end: refused now
+    stills, unreadable = {}, {}
+    for src in dict.fromkeys(src for src, _, _ in jobs if is_video(src)):
+        try:
+            stills[src] = load_still(src, args.at or 0.0)
+        except VidstyleError as exc:
+            if len({s for s, _, _ in jobs}) == 1:
+                raise
+            unreadable[src] = exc  # said once, and its results counted as failed, below
     stylizer, cache = build_stylizer(args)
     failures, failed_inputs, written = 0, set(), set()
     for src, dst, controls in jobs:
+        if src in unreadable:
+            failures += 1
+            if src not in failed_inputs:
+                failed_inputs.add(src)
+                print(f"vidstyle: error: {unreadable[src]}", file=sys.stderr)
+            continue
         target, close = build_targets(controls, stylizer, cache)
         try:
-            stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite, at=args.at or 0.0)
+            stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite, at=args.at or 0.0,
+                               still=stills.get(src))
         except VidstyleError as exc:
             if len(jobs) == 1:
                 raise
@@ -143,9 +157,7 @@ def run(args) -> int:
         from vidstyle.contact_sheet import contact_sheet
 
         # The rows of the inputs that could be read, with this run's results.
-        from vidstyle.stills import load_still
-
-        done = [[("input", load_still(src, args.at or 0.0) if is_video(src) else src)]
+        done = [[("input", stills[src] if is_video(src) else src)]
                 + [(name, out) for name, out in row if out in written]
                 for src, row in rows if src not in failed_inputs or any(out in written for _, out in row)]
         if done:

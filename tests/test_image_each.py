@@ -93,13 +93,22 @@ def test_a_sheet_named_like_a_result_is_refused_before_the_model_loads(capsys, n
 
 def test_a_video_gives_its_frame_at_a_time(capsys, tmp_path, styles):
     from conftest import write_clip
-    from vidstyle.sources import Segment, VideoFileSource
+    from vidstyle.errors import VidstyleError
+    from vidstyle.sources import VideoFileSource
     from vidstyle.stills import load_still
 
     clip = write_clip(tmp_path / "clip.mp4", n=24, fps=24)
-    with VideoFileSource(clip, segment=Segment(0.5)) as source:
-        wanted = next(iter(source)).image
-    assert np.array_equal((load_still(clip, 0.5).permute(1, 2, 0).numpy() * 255).round(), wanted)
+    with VideoFileSource(clip) as source:
+        frames = [f.image for f in source]
+
+    def still(at):
+        return (load_still(clip, at).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+    # The frame on screen at that time: frame 12 shows from 0.5 s to 0.5417 s.
+    for at, index in ((0.0, 0), (0.5, 12), (0.53, 12), (0.55, 13), (0.99, 23)):
+        assert np.array_equal(still(at), frames[index]), at
+    with pytest.raises(VidstyleError, match="past its end"):
+        load_still(clip, 1.0)
     sheet = tmp_path / "sheet.png"
     code, stdout, err = run(capsys, "image", clip, "--at", "0:00.5", "-s", styles, "--each", "-o",
                             tmp_path / "tries", "--sheet", sheet, "--model", "tiny")
@@ -109,7 +118,7 @@ def test_a_video_gives_its_frame_at_a_time(capsys, tmp_path, styles):
 
 @pytest.mark.parametrize("inputs, at, fragment", [
     (["{photo}"], "1", "none of the inputs is a video"),
-    (["{clip}"], "9", "is not before its end"),
+    (["{clip}"], "9", "--at 9 s is past its end"),
 ])
 def test_at_problems_are_one_line_before_the_model_loads(capsys, no_model, tmp_path, style_png,  # noqa: F811
                                                          inputs, at, fragment):
@@ -119,3 +128,15 @@ def test_at_problems_are_one_line_before_the_model_loads(capsys, no_model, tmp_p
     code, _, err = run(capsys, "image", *[i.format(**names) for i in inputs], "--at", at, "-s", style_png,
                        "-o", tmp_path / "o.png")
     assert_one_line_error(code, err, fragment)
+
+
+def test_a_video_too_short_for_at_fails_once_and_the_others_go_on(capsys, tmp_path, styles):
+    from conftest import write_clip
+
+    long_clip = write_clip(tmp_path / "long.mp4", n=36, fps=24)
+    short_clip = write_clip(tmp_path / "short.mp4", n=12, fps=24)
+    code, stdout, err = run(capsys, "image", long_clip, short_clip, "--at", "1", "-s", styles, "--each",
+                            "-o", tmp_path / "tries", "--model", "tiny")
+    assert code == 1 and err.count("past its end") == 1 and "3 of 6 images failed" in err
+    assert sorted(p.name for p in (tmp_path / "tries").iterdir()) == ["long_scream.png", "long_udnie.png",
+                                                                       "long_wave.png"]

@@ -27,28 +27,41 @@ def is_video(path: str | Path) -> bool:
 
 
 def load_still(path: str | Path, at: float = 0.0) -> torch.Tensor:
-    """An image file, or a video's frame at `at` seconds, as RGB float (3, H, W) in [0, 1]."""
+    """An image file, or the frame of a video on screen at `at` seconds (the last one that
+    starts by then), as RGB float (3, H, W) in [0, 1]."""
     if not is_video(path):
         return load_image(path)
     from .errors import VidstyleError
     from .sources import Segment, VideoFileSource
 
-    with VideoFileSource(path, segment=Segment(at) if at else None) as source:
-        frame = next(iter(source), None)
-    if frame is None:
+    with VideoFileSource(path) as source:
+        rate, duration = source.info.rate, source.video_seconds()
+    if duration is not None and at >= duration:
+        raise VidstyleError(f"{path}: --at {at:g} s is past its end ({duration:.2f} s)")
+    # Decoding starts a couple of frames early: the frame on screen at `at` began before it.
+    start = max(0.0, at - 2 / float(rate))
+    shown = None
+    with VideoFileSource(path, segment=Segment(start) if start else None) as source:
+        for frame in source:
+            t = start + (float(frame.pts * frame.time_base) if frame.pts is not None else 0.0)
+            if shown is not None and t > at + 1e-6:
+                break
+            shown = frame
+    if shown is None:
         raise VidstyleError(f"{path} has no frame at {at:g} s")
-    return torch.from_numpy(frame.image).permute(2, 0, 1).float().div_(255)
+    return torch.from_numpy(shown.image).permute(2, 0, 1).float().div_(255)
 
 
 def stylize_image_file(content: str | Path, output: str | Path, stylizer: Stylizer,
                        target: Target | Callable[[int, np.ndarray], Target],
-                       size: int | None = None, overwrite: bool = False, at: float = 0.0) -> Path:
+                       size: int | None = None, overwrite: bool = False, at: float = 0.0,
+                       still: torch.Tensor | None = None) -> Path:
     """`target` may be a function of the image (colour preservation, see controls). A video
-    `content` gives its frame at `at` seconds."""
+    `content` gives its frame at `at` seconds; `still` is that picture when already loaded."""
     content, output = Path(content), Path(output)
     check_image_output(output)
     check_output(content, output, overwrite)
-    image = load_still(content, at)
+    image = still if still is not None else load_still(content, at)
     if callable(target):
         frame = (image * 255).round().byte().permute(1, 2, 0).numpy()[None]
         target = target(0, frame)
