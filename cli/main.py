@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    if not argv:  # the commands and what each does, rather than "COMMAND is required"
+    if all(a in ("-v", "--verbose") for a in argv):  # the commands, rather than "COMMAND is required"
         parser.print_help(sys.stderr)
         return 2
     args = parser.parse_args(end_weights_at_a_path(attach_default_color_mode(argv)))

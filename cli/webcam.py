@@ -92,10 +92,10 @@ def register(sub) -> None:
     midi.add_argument("--midi", nargs="?", const="", default=None, metavar="PORT",
                       help="take pads, keys, program changes and a fader from a MIDI controller "
                            "(PORT: the input whose name contains it; default: the first one)")
-    midi.add_argument("--midi-alpha-cc", type=non_negative_int, default=1, metavar="N",
+    midi.add_argument("--midi-alpha-cc", type=midi_number, default=None, metavar="N",
                       help="the controller number (CC) that sets alpha (default 1, the modulation "
                            "wheel; a fader's number on a mixer-style controller)")
-    midi.add_argument("--midi-base-note", type=non_negative_int, default=36, metavar="NOTE",
+    midi.add_argument("--midi-base-note", type=midi_number, default=None, metavar="NOTE",
                       help="the note that picks style 1; each note above picks the next style "
                            "(default 36, C1: the first pad of most pad controllers)")
     out = p.add_argument_group("virtual camera and streaming")
@@ -170,6 +170,10 @@ def run(args) -> int:
 
         stream_format(args.stream_out)  # a URL of a kind that cannot be sent to: refused now
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
+    if args.midi is None and (args.midi_alpha_cc is not None or args.midi_base_note is not None):
+        raise VidstyleError("--midi-alpha-cc and --midi-base-note set up --midi: add --midi")
+    alpha_cc = 1 if args.midi_alpha_cc is None else args.midi_alpha_cc
+    base_note = 36 if args.midi_base_note is None else args.midi_base_note
     osc_address = None
     if args.osc is not None:
         from vidstyle.osc_control import parse_listen_address
@@ -234,10 +238,9 @@ def run(args) -> int:
         if args.midi is not None:  # no controller is refused before the model loads
             from vidstyle.midi_control import MidiRemote
 
-            midi = MidiRemote(args.midi or None, args.midi_alpha_cc, args.midi_base_note)
+            midi = MidiRemote(args.midi or None, alpha_cc, base_note)
             stack.callback(midi.close)
-            print(f"MIDI input {midi.name!r}: notes from {args.midi_base_note} pick styles, "
-                  f"CC {args.midi_alpha_cc} sets alpha")
+            print(f"MIDI input {midi.name!r}: notes from {base_note} pick styles, CC {alpha_cc} sets alpha")
         remote = None
         if osc_address is not None:  # a port in use is refused before the model loads
             from vidstyle.osc_control import OscRemote
@@ -250,7 +253,7 @@ def run(args) -> int:
         display = Displays(*displays)
         from vidstyle.osc_control import RemoteKeys
 
-        for source in (remote, midi):  # OSC and MIDI carried out between frames, in order
+        for source in (remote, midi):  # OSC and MIDI carried out between frames, each in its order
             if source is not None:
                 display = RemoteKeys(display, source, controls)
         stats = run_live(camera, stylizer, target, display, size=args.size,
@@ -301,6 +304,14 @@ def run(args) -> int:
         fail(str(close_error))
         return 143 if terminated else 1
     return fail("terminated", 143) if terminated else 0  # what a service manager reads
+
+
+def midi_number(text: str) -> int:
+    """A MIDI note or controller number, 0..127."""
+    value = non_negative_int(text)
+    if value > 127:
+        raise argparse.ArgumentTypeError(f"MIDI numbers run from 0 to 127, got {value}")
+    return value
 
 
 def camera_arg(text: str) -> int | str:

@@ -750,7 +750,8 @@ def test_letterboxing_keeps_the_shape_and_leaves_near_shapes_alone():
     assert fitted.shape == (32, 48, 3) and fitted[:2].max() == 0 and fitted[2:29].min() == 200
 
 
-def test_no_command_lists_the_commands(capsys):
-    code = main([])
+@pytest.mark.parametrize("argv", [[], ["-v"]])
+def test_no_command_lists_the_commands(capsys, argv):
+    code = main(argv)
     err = capsys.readouterr().err
     assert code == 2 and "convert" in err and "webcam" in err and "COMMAND --help" in err

@@ -108,3 +108,19 @@ def test_webcam_without_the_controller_is_one_line_before_the_model_loads(capsys
     code, _, err = run(capsys, "webcam", "-s", style_png, "--midi", "APC", "--no-preview", "--stream-out",
                        "udp://127.0.0.1:9")
     assert_one_line_error(code, err, "no MIDI input named 'APC'")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--midi-alpha-cc", "7"], "add --midi"),
+    (["--midi", "--midi-base-note", "200"], "MIDI numbers run from 0 to 127"),
+])
+def test_midi_options_are_checked(capsys, monkeypatch, fake_camera, ports, style_png, argv, fragment):
+    import vidstyle.cli.webcam
+
+    monkeypatch.setattr(vidstyle.cli.webcam, "build_stylizer", lambda args: pytest.fail("model loaded"))
+    try:
+        code, _, err = run(capsys, "webcam", "-s", style_png, *argv, "--no-preview", "--stream-out",
+                           "udp://127.0.0.1:9")
+    except SystemExit as exc:  # argparse's usage error
+        code, err = exc.code, capsys.readouterr().err
+    assert code != 0 and fragment in err

@@ -15,13 +15,13 @@ thread and are queued as the same actions as OSC's (vidstyle.osc_control), which
 """
 from __future__ import annotations
 
-import collections
 import contextlib
 import os
 import sys
 from typing import Any
 
 from .errors import VidstyleError
+from .osc_control import ActionQueue
 
 INSTALL_HINT = "pip install 'vidstyle[midi]' (mido and python-rtmidi)"
 
@@ -58,8 +58,8 @@ def _c_stderr_quiet():
         os.close(saved)
 
 
-class MidiRemote:
-    """A MIDI input port whose messages become actions; `take()` hands them over in order.
+class MidiRemote(ActionQueue):
+    """A MIDI input port whose messages are queued as actions (osc_control.ActionQueue).
 
     `port` picks the input whose name is or contains it (None: the first one).
     """
@@ -69,9 +69,8 @@ class MidiRemote:
             import mido
         except ImportError:
             raise VidstyleError(f"--midi needs the mido package: {INSTALL_HINT}") from None
+        super().__init__()
         self._alpha_cc, self._base_note = alpha_cc, base_note
-        self._actions: collections.deque = collections.deque(maxlen=256)
-        self.received = 0
         try:
             with _c_stderr_quiet():
                 names = mido.get_input_names()
@@ -95,13 +94,6 @@ class MidiRemote:
     def _on_message(self, message) -> None:
         self.received += 1
         self._actions.extend(actions_for(message, self._alpha_cc, self._base_note))
-
-    def take(self) -> list:
-        """The actions received since the last call, oldest first."""
-        out = []
-        while self._actions:
-            out.append(self._actions.popleft())
-        return out
 
     def close(self) -> None:
         self._port.close()

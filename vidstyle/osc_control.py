@@ -44,16 +44,31 @@ def parse_listen_address(text: str) -> tuple[str, int]:
     return host or "0.0.0.0", number
 
 
-class OscRemote:
-    """A UDP server for /vidstyle/... messages; `take()` hands their actions to the frame
-    loop in order: ("key", char) or ("style", number) or ("alpha", value) or
-    ("note", text) for a message that could not be used."""
+class ActionQueue:
+    """Actions from a remote control, queued on its thread and taken by the frame loop in
+    order: ("key", char), ("style", number from 1), ("alpha", value) or ("note", text) for
+    a message that could not be used. `received` counts the messages."""
+
+    def __init__(self):
+        self._actions: collections.deque = collections.deque(maxlen=256)
+        self.received = 0
+
+    def take(self) -> list:
+        """The actions received since the last call, oldest first."""
+        out = []
+        while self._actions:
+            out.append(self._actions.popleft())
+        return out
+
+
+class OscRemote(ActionQueue):
+    """A UDP server for /vidstyle/... messages, queued as actions (ActionQueue)."""
 
     def __init__(self, host: str = "0.0.0.0", port: int = 9000):
         from pythonosc.dispatcher import Dispatcher
         from pythonosc.osc_server import BlockingOSCUDPServer
 
-        self._actions: collections.deque = collections.deque(maxlen=256)
+        super().__init__()
         dispatcher = Dispatcher()
         dispatcher.set_default_handler(self._on_message)
         try:
@@ -62,7 +77,6 @@ class OscRemote:
         except OSError as exc:
             raise VidstyleError(f"cannot listen for OSC on {host}:{port}: {exc.strerror or exc}") from None
         self.host, self.port = host, self._server.server_address[1]
-        self.received = 0
         self._thread = threading.Thread(target=self._server.serve_forever, name="vidstyle-osc", daemon=True)
         self._thread.start()
 
@@ -81,13 +95,6 @@ class OscRemote:
             self._actions.append(("note", f"OSC: {address} needs a number"))
             return
         self._actions.append((name, value))
-
-    def take(self) -> list:
-        """The actions received since the last call, oldest first."""
-        out = []
-        while self._actions:
-            out.append(self._actions.popleft())
-        return out
 
     def close(self) -> None:
         self._server.shutdown()
