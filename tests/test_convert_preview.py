@@ -47,6 +47,8 @@ def test_convert_previews_its_frames_and_goes_on_when_the_window_is_closed(capsy
     window = Window.windows[0]
     assert window.shown and window.overlays[0] == ["clip.mp4  frame 1"] and window.closed
     assert window.shown[0].shape == (48, 64, 3)
+    if keys:  # q on the first frame: nothing shown after it
+        assert len(window.shown) == 1
     with av.open(str(out)) as c:
         assert c.streams.video[0].frames == 12  # all of it, whether the window stayed or not
 
