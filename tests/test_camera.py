@@ -151,6 +151,14 @@ def make_styles(tmp_path, n=3):
     return paths
 
 
+def style_folder(tmp_path, n=3):
+    """A folder of `n` style images (make_styles), for the webcam's style switching."""
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    make_styles(folder, n=n)
+    return folder
+
+
 def snapshot_and_record(controls, folder, frames: int) -> list:
     """Press s after a frame, then r, `frames` frames, r; close. The recordings in `folder`."""
     frame = np.zeros((32, 40, 3), np.uint8)
@@ -602,9 +610,7 @@ def test_a_style_folder_watch_reports_new_images_once_they_hold_still(tmp_path):
 
     from vidstyle.styles import StyleFolderWatch, expand_styles
 
-    folder = tmp_path / "styles"
-    folder.mkdir()
-    make_styles(folder, n=2)
+    folder = style_folder(tmp_path, n=2)
     now = [0.0]
     watch = StyleFolderWatch([folder, make_styles(tmp_path, n=1)[0]], expand_styles([folder]), every=2.0,
                              clock=lambda: now[0])
@@ -917,9 +923,7 @@ def test_webcam_cycles_through_a_style_folder(capsys, monkeypatch, tmp_path, fak
     import vidstyle.live
     from test_cli import run
 
-    folder = tmp_path / "styles"
-    folder.mkdir()
-    make_styles(folder, n=3)
+    folder = style_folder(tmp_path)
 
     class Window(FakeDisplay):
         def show(self, rgb, overlay):

@@ -2,7 +2,7 @@
 import pytest
 
 from conftest import FakeDisplay
-from test_camera import make_styles
+from test_camera import style_folder
 from test_cli import assert_one_line_error, run
 from vidstyle.errors import VidstyleError
 
@@ -76,9 +76,7 @@ def test_webcam_takes_its_style_and_alpha_from_the_controller(capsys, monkeypatc
                                                              ports):
     import vidstyle.live
 
-    folder = tmp_path / "styles"
-    folder.mkdir()
-    make_styles(folder, n=3)
+    folder = style_folder(tmp_path)
 
     class Window(FakeDisplay):
         def show(self, rgb, overlay):
