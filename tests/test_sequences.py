@@ -123,6 +123,21 @@ def test_a_video_into_a_sequence_starts_at_one_and_says_the_audio_is_left_out(ca
     assert sorted(p.name for p in out.parent.iterdir()) == [f"f_{n:03d}.jpg" for n in range(1, 6)]
 
 
+def test_a_sequence_at_an_odd_size_is_reported_at_the_size_written(capsys, tmp_path, style_png):
+    from PIL import Image
+
+    from conftest import write_clip
+
+    clip = write_clip(tmp_path / "a.mp4", n=3, audio=False)  # 64x48
+    out = tmp_path / "frames" / "f_%03d.png"
+    code, text, err = run_cli(capsys, "convert", clip, "-s", style_png, "--size", "33", "--model", "tiny",
+                              "-o", out)
+    assert code == 0, err
+    w, h = Image.open(out.parent / "f_001.png").size
+    assert h == 33  # an odd height, which a video would lose
+    assert f"3 frames {w}x{h}" in text
+
+
 def test_an_existing_sequence_is_kept_unless_overwrite_which_replaces_it_whole(capsys, tmp_path, style_png):
     out = tmp_path / "frames" / "f_%02d.png"
     write_sequence(out.parent, first=1, count=9, name="f_{:02d}.png")

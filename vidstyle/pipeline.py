@@ -214,6 +214,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                             image = fades.mix(i, partial(_fit, frame.image, image.shape), image)
                         if resized:  # last: the model, --steady's warp and fades all touch the bars
                             image = _black_bars(image, frame.image.shape)
+                        if to_sequence and i == 0:  # images keep an odd size that video would lose
+                            report.height, report.width = image.shape[:2]
                         sink.write(image, frame.pts)
                         if on_frame is not None:
                             on_frame(i, image)
