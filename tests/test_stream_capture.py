@@ -185,7 +185,7 @@ class AwayCapture:
     """A capture that sends a few frames, then goes away and keeps trying (as a stream
     reconnecting does): its read waits until released."""
 
-    rgb, reconnect = True, True
+    rgb, reconnect, times_out_itself = True, True, True
 
     def __init__(self, frames=3):
         self.left, self.status = frames, None

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import VidstyleError
+from .sources import start_seconds
 from .stylizer import Target
 
 HOP_S = 0.01  # envelope step
@@ -59,8 +60,7 @@ def loudness_envelope(path: str | Path) -> tuple[float, np.ndarray]:
             raise VidstyleError(f"--audio-pulse follows the soundtrack, and {path.name} has no audio")
         stream = container.streams.audio[0]
         video = container.streams.video[0] if container.streams.video else None
-        origin = float(video.start_time * video.time_base) if video is not None and \
-            video.start_time is not None and video.time_base else 0.0
+        origin = (start_seconds(video) if video is not None else None) or 0.0
         # Mono at a modest rate: loudness needs no more, and a film's track stays cheap.
         resampler = av.AudioResampler(format="flt", layout="mono", rate=METER_RATE)
         meter, start = PowerMeter(METER_RATE), None

@@ -129,6 +129,14 @@ def _last_video_packet_end(path: Path, before_end_s: float = 5.0) -> float | Non
         return None
 
 
+def start_seconds(stream) -> float | None:
+    """A stream's first timestamp in seconds (an MPEG-TS file may start at 1.4 s); None
+    where it gives none."""
+    if stream.start_time is None or not stream.time_base:
+        return None
+    return float(stream.start_time * stream.time_base)
+
+
 def _timeline_of_joined(path: Path) -> tuple[int, float | None]:
     """(joins, seconds of video on one timeline) of a file whose clock may restart
     (MPEG-TS/PS joined end to end), from its video packets (demuxed, not decoded): FFmpeg
@@ -277,12 +285,7 @@ class VideoFileSource:
         """The timestamp (seconds) of the yielded frames that is 0 s of the input as players
         count it (from the video's first timestamp): with a segment, minus its start, as
         its frames come moved back to 0; None where the stream gives no start."""
-        if self.segment:
-            return -self.segment.start
-        vs = self.video_stream
-        if vs.start_time is None or not vs.time_base:
-            return None
-        return float(vs.start_time * vs.time_base)
+        return -self.segment.start if self.segment else start_seconds(self.video_stream)
 
     @property
     def clock_restarts(self) -> int:
@@ -508,8 +511,7 @@ class _Window:
     """
 
     def __init__(self, segment: Segment, stream):
-        self._origin = float(stream.start_time * stream.time_base) if (
-            stream.start_time is not None and stream.time_base) else 0.0
+        self._origin = start_seconds(stream) or 0.0
         self.start = self._origin + segment.start
         self.end = None if segment.end is None else self._origin + segment.end
         self._rate = stream.average_rate or stream.guessed_rate or Fraction(25)
@@ -669,8 +671,7 @@ class CameraSource:
         (a network stream times out on its own, after its own timeout) or is coming back
         (a stream reconnecting; vidstyle.stream_capture), so a read that times out here
         is not the end."""
-        return bool(getattr(self._cap, "reconnect", False) or getattr(self._cap, "times_out_itself", False)) \
-            and not self.ended
+        return getattr(self._cap, "times_out_itself", False) and not self.ended
 
     @property
     def status(self) -> str | None:

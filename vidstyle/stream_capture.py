@@ -73,7 +73,9 @@ class StreamCapture:
     """
 
     rgb = True
-    times_out_itself = True  # the live loop waits for it to say it has ended (sources.CameraSource)
+    # The live loop waits for it to say it has ended or is back (sources.CameraSource):
+    # its reads time out by themselves, and with `reconnect` it comes back by itself.
+    times_out_itself = True
 
     def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S, reconnect: bool = False,
                  retry_s: float = RETRY_S):
