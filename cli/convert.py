@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360 --skip-existing   # go on after a stop
+  vidstyle convert film.mp4 --style wave.jpg -o film_wave.mp4   # again after Ctrl-C: goes on from there
   vidstyle convert a.mp4 b.mp4 -s wave.jpg -s scream.jpg --weights 0.7 0.3 -o out/
   vidstyle convert clip.mp4 --style wave.jpg --steady 0.7 -o clip_wave.mp4   # less shimmer
   vidstyle convert clip.mp4 --style wave.jpg --start 1:30 --duration 5 -o try.mp4  # a preview
@@ -61,6 +62,10 @@ def register(sub) -> None:
     existing.add_argument("--skip-existing", action="store_true",
                           help="leave inputs whose output exists alone (to go on with a batch "
                                "that was stopped: outputs appear only when complete)")
+    p.add_argument("--no-resume", action="store_true",
+                   help="start from the beginning even where a stopped run of the same conversion "
+                        "kept its part (by default Ctrl-C or SIGTERM after a minute keeps the part "
+                        "written, and the same command goes on from there)")
     add_model_args(p, batch=True)
     add_steady_arg(p)
     add_workers_arg(p)
@@ -285,6 +290,34 @@ class SlowRunHint:
         return with_hint
 
 
+def stopped_part_text(part) -> str:
+    """'1,234 frames (12:34.5 of the input)' for a vidstyle.resume.StoppedPart."""
+    minutes, seconds = divmod(max(0.0, part.seconds), 60)
+    frames = f"{part.frames:,} frame" + ("s" if part.frames != 1 else "")
+    return f"{frames} ({int(minutes)}:{seconds:04.1f} of the input)"
+
+
+def plan_resume_for(args, src, dst, write):
+    """vidstyle.resume's plan for one conversion to a video file (None for image sequences
+    and GIFs, which a stop does not keep), saying what it will do."""
+    from vidstyle.gif_sink import is_gif
+    from vidstyle.resume import plan_resume
+
+    from .resume_key import resume_key, what_changed
+
+    if is_sequence(dst) or is_gif(dst):
+        return None
+    plan = plan_resume(dst, resume_key(args, src), fresh=args.no_resume)
+    if plan.previous is not None:
+        write(f"vidstyle: {dst.name}: going on from the stopped run, which made "
+              f"{stopped_part_text(plan.previous)}")
+    elif plan.stale is not None:
+        why = "--no-resume" if args.no_resume else f"{what_changed(plan.stale.key, plan.key)} changed"
+        write(f"vidstyle: {dst.name}: starting over ({why}); the stopped run's part "
+              f"({stopped_part_text(plan.stale)}) goes when this one finishes or stops")
+    return plan
+
+
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
     from vidstyle.pipeline import convert_video
@@ -347,8 +380,14 @@ def run(args) -> int:
         with Progress(len(pairs)) as progress:
             hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
             for src, dst in pairs:
+                resumable = plan_resume_for(args, src, dst, progress.write)
+                part = segment
+                if resumable is not None and resumable.previous is not None:
+                    from vidstyle.resume import rest_of
+
+                    part = rest_of(segment, resumable.previous) or segment
                 # Fresh targets per file: colour references and mask videos restart.
-                target, close = build_targets(controls, stylizer, cache, segment)
+                target, close = build_targets(controls, stylizer, cache, part)
                 finished = False
                 try:
                     with progress.file(src.name) as on_progress:
@@ -362,9 +401,16 @@ def run(args) -> int:
                                                deinterlace=args.deinterlace, hdr=args.hdr,
                                                frame_rate=args.frame_rate, style_schedule=schedule,
                                                audio_pulse=args.audio_pulse,
-                                               on_frame=shows_frames(preview, src.name))
+                                               on_frame=shows_frames(preview, src.name),
+                                               resumable=resumable)
                     reports.append(report)
                     finished = True
+                except KeyboardInterrupt as stop:
+                    kept = getattr(stop, "kept_part", None)
+                    if kept is not None:
+                        progress.write(f"vidstyle: {dst.name}: stopped; the {stopped_part_text(kept)} made "
+                                       "so far are kept: the same command goes on from there")
+                    raise
                 except VidstyleError as exc:
                     if len(pairs) == 1:
                         raise
@@ -379,6 +425,8 @@ def run(args) -> int:
     for r in reports:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
+        if r.resumed is not None:
+            count = f"{r.resumed.frames + r.frames} frames ({r.resumed.frames} from the stopped run)"
         steady = f", --steady {1000 * sum(r.steady_times) / r.frames:.1f} ms/frame" if r.steady_times else ""
         notes = " deinterlaced" if r.deinterlaced_frames else ""
         if r.tone_mapped_from_nits:

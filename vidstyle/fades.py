@@ -36,14 +36,17 @@ class Fades:
     `timed()` notes them as the frames go by), so variable frame rates fade on time.
     Each frame stands for its time plus half a nominal frame."""
 
-    def __init__(self, fade_in: float, fade_out: float, rate: Fraction, total: float | None):
+    def __init__(self, fade_in: float, fade_out: float, rate: Fraction, total: float | None,
+                 origin: float | None = None):
         for name, seconds in (("--fade-in", fade_in), ("--fade-out", fade_out)):
             if seconds < 0:
                 raise VidstyleError(f"{name} must be 0 or more seconds, got {seconds:g}")
         if fade_out and not total:
             raise VidstyleError("--fade-out needs the video's duration, and this file does not list it")
         self.fade_in, self.fade_out, self.total = fade_in, fade_out, total
-        self._clock = FrameClock(rate)
+        # Times from the first frame, or from `origin` (a timestamp in seconds: a conversion
+        # going on from a stopped one fades on the whole output's time).
+        self._clock = FrameClock(rate, origin)
 
     def __bool__(self) -> bool:
         return bool(self.fade_in or self.fade_out)

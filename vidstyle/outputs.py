@@ -97,7 +97,7 @@ def move_unless_taken(tmp: Path, output: Path) -> bool:
     return True
 
 
-def _move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
+def move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
     if overwrite:
         tmp.replace(output)
         return
@@ -124,4 +124,4 @@ def atomic_output(output: Path, overwrite: bool = True) -> Iterator[Path]:
         raise
     if not tmp.exists():
         raise VidstyleError(f"nothing was written to {output}")
-    _move_into_place(tmp, output, overwrite)
+    move_into_place(tmp, output, overwrite)

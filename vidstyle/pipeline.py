@@ -22,13 +22,14 @@ from .devices import tune_convolutions
 from .errors import VidstyleError
 from .fades import Fades
 from .frame_clock import FrameClock
-from .outputs import atomic_output, check_output
+from .outputs import move_into_place, atomic_output, check_output
 from .parallel import FrameWorkers
+from .resume import Resumable, StoppedPart, join_parts, keep_stopped, rest_of
 from .gif_sink import GifSink, is_gif
 from .sequence_sink import ImageSequenceSink
 from .sequences import is_sequence
 from .sinks import VideoFileSink, even_size
-from .sources import Frame, Segment, VideoFileSource, VideoInfo
+from .sources import Frame, Segment, StartPastEnd, VideoFileSource, VideoInfo
 from .style_schedule import StyleSchedule
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 from .temporal import FlowBlend
@@ -59,6 +60,7 @@ class ConvertReport:
     decoded_seconds: float = 0.0  # first frame's start to the last frame's end, by timestamps
     resized_frames: int = 0  # frames of another size than the first (the stream changed size), scaled
     first_resized: tuple | None = None  # (index, its (width, height), the video's) for the first of them
+    resumed: StoppedPart | None = None  # the stopped conversion's part this one went on from
 
     @property
     def missing_frames(self) -> int:
@@ -117,7 +119,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                   deinterlace: str = "auto", hdr: str = "sdr",
                   frame_rate: Fraction | None = None,
                   style_schedule: StyleSchedule | None = None, audio_pulse: float = 0.0,
-                  on_frame: Callable[[int, np.ndarray], None] | None = None) -> ConvertReport:
+                  on_frame: Callable[[int, np.ndarray], None] | None = None,
+                  resumable: Resumable | None = None) -> ConvertReport:
     """Stylize every frame of a video file into a new file.
 
     The output is written to a hidden temporary file and renamed at the end;
@@ -148,6 +151,10 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     time (vidstyle.audio_pulse; the input must have audio).
     `on_frame(index, image)` sees each output frame as it is written, in order, on the
     calling thread (a preview window).
+    `resumable` (vidstyle.resume.plan_resume; video file outputs only): a Ctrl-C or SIGTERM
+    after its `keep_after_s` keeps the part written, finished, as the output's stopped part
+    (the exception's `kept_part` names it); with its `previous` part, only the rest of the
+    input (of `segment`) is converted, and the output is that part joined to this one.
     """
     target_for = target if callable(target) else (lambda index, frames: target)
     input_path, output_path = Path(input_path), Path(output_path)
@@ -161,13 +168,29 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
     to_sequence = is_sequence(output_path)  # frames as numbered images (they move into place themselves)
+    if to_sequence or is_gif(output_path):
+        resumable = None
+    previous = resumable.previous if resumable else None
+    if previous is not None:
+        report.resumed = previous
+        segment = rest_of(segment, previous)
+        if segment is None or not _has_frames(input_path, segment, frame_rate):
+            report.width, report.height, report.audio = _made(previous.video)
+            move_into_place(previous.video, output_path, overwrite)  # it was stopped while finishing
+            previous.remove()
+            return report
     with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace, hdr=hdr,
                          frame_rate=frame_rate) as source, \
             (nullcontext(output_path) if to_sequence else atomic_output(output_path, overwrite)) as tmp:
         info = source.info
         expected = source.expected_frames
         # The fade-out needs where the video really ends, not a duration that counts audio.
-        fades = Fades(fade_in, fade_out, info.rate, source.video_seconds() if fade_out else None)
+        total = source.video_seconds() if fade_out else None
+        fade_origin = None
+        if previous is not None:  # fades on the whole output's time, from the first part's start
+            fade_origin = (source.input_origin() or 0.0) + previous.start
+            total = total and total + segment.start - previous.start
+        fades = Fades(fade_in, fade_out, info.rate, total, fade_origin)
         frames_in = source
         if fades:
             target_for = fades.targets(target_for)
@@ -196,6 +219,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                                  colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
+        untimed = False  # a frame without a timestamp was written (then a stop cannot be resumed)
         try:
             def stylize(job):
                 return _stylize_batch(job, stylizer, size, info, batch)
@@ -217,10 +241,12 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                         if to_sequence and i == 0:  # images keep an odd size that video would lose
                             report.height, report.width = image.shape[:2]
                         sink.write(image, frame.pts)
+                        if frame.pts is not None:  # (at once: a stop keeps the frames up to `last`)
+                            first, last = first or frame, frame
+                        else:
+                            untimed = True
                         if on_frame is not None:
                             on_frame(i, image)
-                        if frame.pts is not None:
-                            first, last = first or frame, frame
                         report.latencies.append(time.perf_counter() - frame.grabbed_at)
                     report.frames += len(frames)
                     if on_progress:
@@ -229,6 +255,18 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 where = " in that part" if source.segment else ""
                 raise VidstyleError(f"{input_path} has no frames{where}")
             sink.close()
+            if previous is not None:  # the stopped run's part, then this one
+                _join_after(previous, tmp, _input_seconds(first, source) - previous.last_input_s)
+        except KeyboardInterrupt as stop:
+            if resumable is None or untimed or last is None or (
+                    previous is None and time.perf_counter() - start < resumable.keep_after_s):
+                sink.abort()
+                raise
+            sink.close()  # (a second Ctrl-C meanwhile gives up the part: atomic_output removes it)
+            stop.kept_part = keep_stopped(tmp, output_path, resumable, sink.frames_written, segment.start
+                                          if segment else 0.0, _input_seconds(first, source),
+                                          _input_seconds(last, source))
+            raise
         except BaseException:
             sink.abort()
             raise
@@ -249,9 +287,46 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                                            + 1 / info.rate)
         report.encode_times = sink.encode_times
     report.wall_seconds = time.perf_counter() - start
+    for part in (previous, resumable and resumable.stale):
+        if part is not None:  # joined into the output, or made with other settings
+            part.remove()
     if on_progress:
         on_progress(report.frames, expected, report.fps)
     return report
+
+
+def _input_seconds(frame: Frame, source: VideoFileSource) -> float:
+    """A frame's time in the input, as --start counts it."""
+    return float(frame.pts * frame.time_base) - (source.input_origin() or 0.0)
+
+
+def _has_frames(path: Path, segment: Segment, frame_rate: Fraction | None) -> bool:
+    """Whether this part of the input has a frame."""
+    try:
+        with VideoFileSource(path, segment=segment, frame_rate=frame_rate) as source:
+            return next(iter(source), None) is not None
+    except StartPastEnd:
+        return False
+
+
+def _made(path: Path) -> tuple[int, int, str]:
+    """(width, height, audio) of a video file written here, for the report."""
+    import av
+
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        return video.width, video.height, "copied" if container.streams.audio else "none"
+
+
+def _join_after(previous: StoppedPart, tmp: Path, gap_s: float) -> None:
+    """Make `tmp` the stopped part followed by what `tmp` holds (its first frame `gap_s`
+    after the part's last)."""
+    joined = tmp.with_name(tmp.name + ".joined" + tmp.suffix)
+    try:
+        join_parts(previous.video, tmp, joined, gap_s)
+        joined.replace(tmp)
+    finally:
+        joined.unlink(missing_ok=True)
 
 
 def _forgetting_times(target_for, clock: FrameClock):

@@ -61,6 +61,10 @@ class Segment:
         return max(0.0, min(total, self.end if self.end is not None else total) - self.start)
 
 
+class StartPastEnd(VidstyleError):
+    """A segment that starts at or after the end of the video."""
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     width: int
@@ -269,7 +273,7 @@ class VideoFileSource:
         self.peak_nits: float | None = None  # the HDR light tone-mapped to white (set at the first frame)
         if self.segment and duration and self.segment.start >= duration:
             self.close()
-            raise VidstyleError(f"{self.path}: the start ({self.segment.start:g} s) is not before its end "
+            raise StartPastEnd(f"{self.path}: the start ({self.segment.start:g} s) is not before its end "
                                 f"({duration:.2f} s)")
 
     def joined_timeline(self) -> tuple[int, float | None]:

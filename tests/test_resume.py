@@ -1,0 +1,246 @@
+"""A conversion stopped part way keeps its part; the same conversion goes on from there."""
+import json
+import os
+import signal
+import time
+
+import av
+import numpy as np
+import pytest
+
+from conftest import write_clip
+from vidstyle.bench import random_target
+from vidstyle.cli.main import main
+from vidstyle.pipeline import convert_video
+from vidstyle.resume import StoppedPart, join_parts, plan_resume, stopped_paths
+from vidstyle.sources import Segment
+
+KEY = {"settings": {"alpha": 1.0}}
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    """2 s at 24 FPS with B-frames and AAC sound, keyframes every 8 frames (so a resumed
+    run's seek lands inside)."""
+    return write_clip(tmp_path_factory.mktemp("resume") / "in.mp4", n=48, keyframe_every=8, bframes=2)
+
+
+@pytest.fixture(scope="module")
+def target(stylizer):
+    return random_target(stylizer)
+
+
+def stop_after(index):
+    """convert_video's on_frame: a Ctrl-C once frame `index` is written."""
+    def on_frame(i, image):
+        if i == index:
+            raise KeyboardInterrupt
+
+    return on_frame
+
+
+def plan(output, key=KEY, **kwargs):
+    resumable = plan_resume(output, key, **kwargs)
+    resumable.keep_after_s = 0  # keep whatever was made (the default waits a minute)
+    return resumable
+
+
+def convert(clip, out, stylizer, target, **kwargs):
+    return convert_video(clip, out, stylizer, target, workers=1, **kwargs)
+
+
+def stopped(clip, out, stylizer, target, at, **kwargs) -> StoppedPart:
+    with pytest.raises(KeyboardInterrupt) as stop:
+        convert(clip, out, stylizer, target, on_frame=stop_after(at), resumable=plan(out), **kwargs)
+    return stop.value.kept_part
+
+
+def contents(path):
+    """(frame times, frames as float arrays, audio packet (start, size)) of a video file."""
+    with av.open(str(path)) as c:
+        frames = [(float(f.pts * f.time_base), f.to_ndarray(format="rgb24").astype(np.float32))
+                  for f in c.decode(video=0)]
+    with av.open(str(path)) as c:
+        sound = [(float(p.pts * p.time_base), p.size) for p in c.demux(audio=0) if p.pts is not None] \
+            if c.streams.audio else []
+    return [t for t, _ in frames], [f for _, f in frames], sound
+
+
+def assert_same_video(resumed, reference, sound_copied=True):
+    times, frames, sound = contents(resumed)
+    ref_times, ref_frames, ref_sound = contents(reference)
+    assert times == pytest.approx(ref_times, abs=1.5e-3)  # (Matroska counts milliseconds)
+    # Encoded in other groups of pictures: the same frames to within the encoder's rounding.
+    assert max(np.abs(a - b).mean() for a, b in zip(frames, ref_frames)) < 1.0
+    if sound_copied:
+        assert [size for _, size in sound] == [size for _, size in ref_sound]  # each packet once
+        assert [t for t, _ in sound] == pytest.approx([t for t, _ in ref_sound], abs=1.5e-3)
+    else:  # re-encoded in two runs: no sound twice, none missing beyond the encoders' delays
+        starts = [t for t, _ in sound]
+        assert all(b - a >= 0.019 for a, b in zip(starts, starts[1:]))  # Opus: 20 ms packets
+        assert starts[0] == ref_sound[0][0] and starts[-1] == pytest.approx(ref_sound[-1][0], abs=0.04)
+        assert max(b - a for a, b in zip(starts, starts[1:])) < 0.03
+
+
+def test_a_stop_keeps_the_part_written_and_the_same_conversion_goes_on(tmp_path, long_clip, stylizer,
+                                                                      target):
+    reference = convert(long_clip, tmp_path / "ref.mp4", stylizer, target)
+    out = tmp_path / "out.mp4"
+    part = stopped(long_clip, out, stylizer, target, at=20)
+    assert part.frames == 21 and part.last_input_s == pytest.approx(20 / 24, abs=1.5e-3)
+    assert not out.exists() and part.video.is_file() and part.record.is_file()
+    assert len(contents(part.video)[0]) == 21  # a finished file: it plays as it is
+
+    resumable = plan(out)
+    assert resumable.previous == part
+    report = convert(long_clip, out, stylizer, target, resumable=resumable)
+    assert report.frames == 27 and report.resumed == part
+    assert_same_video(out, reference.output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "ref.mp4"]
+
+
+def test_a_resumed_run_stopped_again_keeps_one_part_of_both(tmp_path, long_clip, stylizer, target):
+    reference = convert(long_clip, tmp_path / "ref.mp4", stylizer, target)
+    out = tmp_path / "out.mp4"
+    stopped(long_clip, out, stylizer, target, at=9)
+    part = stopped(long_clip, out, stylizer, target, at=14)
+    assert part.frames == 25 and len(contents(part.video)[0]) == 25
+    convert(long_clip, out, stylizer, target, resumable=plan(out))
+    assert_same_video(out, reference.output)
+
+
+@pytest.mark.parametrize("name,codec", [("out.mkv", "h265"), ("out.webm", "vp9"), ("out.mov", "prores")])
+def test_parts_join_in_every_container_and_codec(tmp_path, long_clip, stylizer, target, name, codec):
+    reference = convert(long_clip, tmp_path / f"ref{name[3:]}", stylizer, target, codec=codec)
+    out = tmp_path / name
+    stopped(long_clip, out, stylizer, target, at=17, codec=codec)
+    convert(long_clip, out, stylizer, target, resumable=plan(out), codec=codec)
+    assert_same_video(out, reference.output, sound_copied=codec != "vp9")  # (WebM: AAC becomes Opus)
+
+
+def test_a_part_of_the_input_with_fades_goes_on_on_the_whole_outputs_time(tmp_path, long_clip, stylizer,
+                                                                         target):
+    # Lossless, so that the encoder's look-ahead (a different future in each part) changes nothing.
+    cut = dict(segment=Segment(0.25, 1.5), fade_in=0.5, fade_out=0.5, crf=0)
+    reference = convert(long_clip, tmp_path / "ref.mp4", stylizer, target, **cut)
+    out = tmp_path / "out.mp4"
+    part = stopped(long_clip, out, stylizer, target, at=7, **cut)  # inside the fade-in
+    assert part.start == 0.25 and part.last_input_s == pytest.approx(0.25 + 7 / 24, abs=1.5e-3)
+    convert(long_clip, out, stylizer, target, resumable=plan(out), **cut)
+    assert_same_video(out, reference.output)  # (a fade restarted at the join: 88)
+
+
+def test_a_part_stopped_after_its_last_frame_is_the_output(tmp_path, long_clip, stylizer, target):
+    out = tmp_path / "out.mp4"
+    part = stopped(long_clip, out, stylizer, target, at=47)
+    assert part.frames == 48
+    report = convert(long_clip, out, stylizer, target, resumable=plan(out))
+    assert report.frames == 0 and report.resumed == part and (report.width, report.height) == (64, 48)
+    assert len(contents(out)[0]) == 48 and sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def test_a_short_run_stopped_leaves_nothing(tmp_path, long_clip, stylizer, target):
+    out = tmp_path / "out.mp4"
+    with pytest.raises(KeyboardInterrupt) as stop:
+        convert(long_clip, out, stylizer, target, on_frame=stop_after(5), resumable=plan_resume(out, KEY))
+    assert not hasattr(stop.value, "kept_part")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_other_settings_start_over_and_the_stale_part_goes_at_the_end(tmp_path, long_clip, stylizer, target):
+    out = tmp_path / "out.mp4"
+    stopped(long_clip, out, stylizer, target, at=10)
+    other = plan(out, {"settings": {"alpha": 0.5}})
+    assert other.previous is None and other.stale is not None
+    report = convert(long_clip, out, stylizer, target, resumable=other)
+    assert report.frames == 48 and report.resumed is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+    stopped(long_clip, tmp_path / "again.mp4", stylizer, target, at=10)
+    assert plan(tmp_path / "again.mp4", fresh=True).stale is not None  # --no-resume
+
+
+def test_an_unreadable_record_is_no_stopped_part(tmp_path):
+    video, record = stopped_paths(tmp_path / "out.mp4")
+    video.write_bytes(b"x")
+    record.write_text("{not json")
+    assert StoppedPart.of_output(tmp_path / "out.mp4") is None
+    record.write_text(json.dumps({"version": 1, "frames": 3, "start": 0, "last_input_s": 1, "key": {}}))
+    video.unlink()
+    assert StoppedPart.of_output(tmp_path / "out.mp4") is None  # its video is gone
+
+
+def test_joining_refuses_parts_of_other_codecs(tmp_path):
+    from vidstyle.errors import VidstyleError
+
+    a = write_clip(tmp_path / "a.mp4", audio=False)
+    b = write_clip(tmp_path / "b.mp4", audio=True)
+    with pytest.raises(VidstyleError, match="streams differ"):
+        join_parts(a, b, tmp_path / "j.mp4", 1 / 24)
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_command_keeps_a_part_at_sigterm_and_goes_on_when_run_again(capsys, clip, style_png, tmp_path,
+                                                                        monkeypatch):
+    import vidstyle.resume
+    from vidstyle.stylizer import Stylizer
+
+    monkeypatch.setattr(vidstyle.resume, "KEEP_AFTER_S", 0.0)
+    real, calls = Stylizer.stylize_frames, {"n": 0}
+
+    def killed_at_fourth_batch(self, frames, target, size=None):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler interrupts this
+        return real(self, frames, target, size)
+
+    monkeypatch.setattr(Stylizer, "stylize_frames", killed_at_fourth_batch)
+    out = tmp_path / "out.mp4"
+    args = ("convert", clip, "--style", style_png, "-o", out, "--model", "tiny", "--workers", "1")
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        code, _, err = run(capsys, *args)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert code == 143 and "the 3 frames (0:00.1 of the input) made so far are kept" in err
+    assert not out.exists() and StoppedPart.of_output(out).frames == 3
+
+    code, stdout, err = run(capsys, *args, "--alpha", "0.5")  # other settings: starts over
+    assert code == 0 and "starting over (--alpha changed)" in err and "12 frames 64x48" in stdout
+    assert StoppedPart.of_output(out) is None
+
+
+def test_the_command_goes_on_from_a_part_made_the_same_way(capsys, clip, style_png, tmp_path, monkeypatch):
+    import vidstyle.resume
+
+    monkeypatch.setattr(vidstyle.resume, "KEEP_AFTER_S", 0.0)
+    monkeypatch.setattr("vidstyle.cli.convert.shows_frames", lambda preview, name: stop_after(4))
+    out = tmp_path / "out.mp4"
+    args = ("convert", clip, "--style", style_png, "-o", out, "--model", "tiny")
+    assert run(capsys, *args)[0] == 130
+    monkeypatch.undo()
+    code, stdout, err = run(capsys, *args)
+    assert code == 0, err
+    assert "going on from the stopped run, which made 5 frames" in err
+    assert "12 frames (5 from the stopped run)" in stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.mp4", "style.png"]
+    with av.open(str(out)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 12
+
+    assert run(capsys, *args[:-2], "-o", tmp_path / "b.mp4")[0] == 0  # (no part: nothing said)
+    style_png.write_bytes(style_png.read_bytes())  # the same content, touched: still the same
+    from vidstyle.cli.resume_key import resume_key, what_changed
+    from vidstyle.cli.main import build_parser
+
+    parse = build_parser().parse_args
+    old = resume_key(parse([str(a) for a in args]), clip)
+    assert resume_key(parse([str(a) for a in args]), clip) == old
+    assert what_changed(old, resume_key(parse([str(a) for a in args] + ["--steady", "0.5"]), clip)) \
+        == "--steady"
+    clip.write_bytes(clip.read_bytes() + b"\0")
+    assert what_changed(old, resume_key(parse([str(a) for a in args]), clip)) == "the input"
