@@ -14,6 +14,7 @@ from vidstyle.tone_map import HDR_MODES
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
                      check_style_args, fail, non_negative_float, plan_outputs, time_value, unit_float)
 from .progress import Progress
+from .resume_key import model_digest
 
 EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
@@ -297,9 +298,10 @@ def stopped_part_text(part) -> str:
     return f"{frames} ({int(minutes)}:{seconds:04.1f} of the input)"
 
 
-def plan_resume_for(args, src, dst, write):
+def plan_resume_for(args, src, dst, segment, model: str, write):
     """vidstyle.resume's plan for one conversion to a video file (None for image sequences
-    and GIFs, which a stop does not keep), saying what it will do."""
+    and GIFs, which a stop does not keep), saying what it will do. `model`:
+    resume_key.model_digest."""
     from vidstyle.gif_sink import is_gif
     from vidstyle.resume import plan_resume
 
@@ -307,14 +309,19 @@ def plan_resume_for(args, src, dst, write):
 
     if is_sequence(dst) or is_gif(dst):
         return None
-    plan = plan_resume(dst, resume_key(args, src), fresh=args.no_resume)
+    plan = plan_resume(dst, resume_key(args, src, segment, model), fresh=args.no_resume)
+    if dst.exists() and not args.overwrite:
+        return plan  # (refused as it is)
     if plan.previous is not None:
         write(f"vidstyle: {dst.name}: going on from the stopped run, which made "
               f"{stopped_part_text(plan.previous)}")
+    elif plan.stale is not None and plan.stale.key is None:
+        write(f"vidstyle: {dst.name}: starting over (the stopped run's record cannot be read); "
+              "its part is removed when this run finishes")
     elif plan.stale is not None:
-        why = "--no-resume" if args.no_resume else f"{what_changed(plan.stale.key, plan.key)} changed"
+        why = "--no-resume" if args.no_resume else what_changed(plan.stale.key, plan.key)
         write(f"vidstyle: {dst.name}: starting over ({why}); the stopped run's part "
-              f"({stopped_part_text(plan.stale)}) goes when this one finishes or stops")
+              f"({stopped_part_text(plan.stale)}) is removed when this run finishes")
     return plan
 
 
@@ -375,12 +382,13 @@ def run(args) -> int:
 
         schedule = StyleSchedule(cache.stats_for_path(controls.styles[0]),
                                  [(t, cache.stats_for_path(path)) for t, path in cues], args.transition)
+    model = model_digest(stylizer.model_name, args.decoder)
     failures, reports = 0, []
     try:
         with Progress(len(pairs)) as progress:
             hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
             for src, dst in pairs:
-                resumable = plan_resume_for(args, src, dst, progress.write)
+                resumable = plan_resume_for(args, src, dst, segment, model, progress.write)
                 part = segment
                 if resumable is not None and resumable.previous is not None:
                     from vidstyle.resume import rest_of
@@ -424,6 +432,10 @@ def run(args) -> int:
 
     for r in reports:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
+        if r.resumed is not None and not r.frames:  # stopped while finishing: the part was whole
+            print(f"{r.output}: {r.resumed.frames} frames {r.width}x{r.height}, all made by the "
+                  f"stopped run, {audio}")
+            continue
         count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
         if r.resumed is not None:
             count = f"{r.resumed.frames + r.frames} frames ({r.resumed.frames} from the stopped run)"

@@ -1,45 +1,68 @@
 """What a stopped conversion must share with a new one to be continued by it: the input
-(vidstyle.resume.input_fingerprint) and every option that changes the output."""
+(vidstyle.resume.input_fingerprint), the model's weights and every option that changes
+the output."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-# Options that change how a conversion runs or what it shows, not the frames it writes.
+# Options that change how a conversion runs or what it shows, not the frames it writes
+# (the part of the input is compared as one [start, end]; the model by its weights).
 _NOT_IN_THE_OUTPUT = {"inputs", "output", "overwrite", "skip_existing", "no_resume", "preview",
-                      "verbose", "workers", "batch", "device", "run"}
+                      "verbose", "workers", "batch", "device", "compile", "run", "start", "duration",
+                      "end", "model", "decoder"}
+_FILES = ("style", "style_at", "cues", "mask")  # options naming files, compared by content
 
 
-def _files_named(args) -> list[Path]:
-    """The files whose content the output depends on (styles, cues, mask, decoder)."""
-    names = list(args.style or []) + [image for _, image in args.style_at or []]
-    names += [args.cues, args.mask, args.decoder]
-    return [Path(name) for name in names if name]
+def model_digest(model_name: str, decoder: str | None) -> str:
+    """The frame model and a digest of its weights file (--decoder, else the shipped one)."""
+    from vidstyle import decoder as full, lite
+
+    if decoder:
+        path = Path(decoder)
+    else:
+        path = full.default_weights_path() if model_name == "full" else lite.default_weights_path(model_name)
+    return f"{model_name} {_digest(path)}"
 
 
-def resume_key(args, src: Path) -> dict:
-    """The input's fingerprint, the options and the contents of the files they name."""
-    from vidstyle.resume import input_fingerprint
-    from vidstyle.sequences import is_sequence, sequence_files
+def _digest(path: Path) -> str:
     from vidstyle.style_cache import file_digest
 
+    return file_digest(path) if path.is_file() else "missing"
+
+
+def resume_key(args, src: Path, segment, model: str) -> dict:
+    """The input's fingerprint, the options (files by content, the part of the input as
+    [start, end]) and the model (`model_digest`)."""
+    from vidstyle.resume import input_fingerprint
+    from vidstyle.sequences import is_sequence, sequence_files
+
+    from .convert import read_cue_file
+
     settings = {name: value for name, value in sorted(vars(args).items())
-                if name not in _NOT_IN_THE_OUTPUT and not callable(value)}
-    settings["file_contents"] = {str(path): file_digest(path) for path in _files_named(args)
-                                 if path.is_file()}
+                if name not in _NOT_IN_THE_OUTPUT and name not in _FILES and not callable(value)}
+    settings["style"] = [_digest(Path(p)) for p in args.style or []]
+    settings["style_at"] = [[time, _digest(Path(p))] for time, p in args.style_at or []]
+    settings["cues"] = [[time, _digest(image)] for _, time, image in read_cue_file(args.cues)] \
+        if args.cues else None
+    settings["mask"] = _digest(Path(args.mask)) if args.mask else None
+    settings["part"] = [segment.start, segment.end] if segment is not None else None
+    settings["model"] = model
     files = sequence_files(src) if is_sequence(src) else None
     key = {**input_fingerprint(src, files), "settings": settings}
     return json.loads(json.dumps(key, default=str))  # (a frame rate is a Fraction)
 
 
-def what_changed(old: dict, new: dict) -> str:
+def what_changed(old: dict | None, new: dict) -> str:
     """'the input', '--alpha, --style' ...: how two keys differ, for a message."""
+    if old is None:
+        return "its record cannot be read"
     changed = []
     if old.get("input") != new.get("input") or old.get("files") != new.get("files"):
         changed.append("the input")
     before, after = old.get("settings", {}), new.get("settings", {})
+    names = {"part": "--start/--end/--duration", "model": "the model or its weights"}
     for name in sorted(set(before) | set(after)):
         if before.get(name) != after.get(name):
-            changed.append("a style, cue, mask or decoder file" if name == "file_contents"
-                           else "--" + name.replace("_", "-"))
-    return ", ".join(changed) or "the settings"
+            changed.append(names.get(name, "--" + name.replace("_", "-")))
+    return ", ".join(changed) + " changed" if changed else "the settings changed"

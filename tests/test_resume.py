@@ -7,6 +7,7 @@ import time
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import write_clip
 from vidstyle.bench import random_target
@@ -159,23 +160,82 @@ def test_other_settings_start_over_and_the_stale_part_goes_at_the_end(tmp_path, 
     assert plan(tmp_path / "again.mp4", fresh=True).stale is not None  # --no-resume
 
 
-def test_an_unreadable_record_is_no_stopped_part(tmp_path):
-    video, record = stopped_paths(tmp_path / "out.mp4")
+def test_an_unusable_part_is_removed_by_the_next_result(tmp_path, long_clip, stylizer, target):
+    out = tmp_path / "out.mp4"
+    assert StoppedPart.of_output(out) is None
+    video, record = stopped_paths(out)
     video.write_bytes(b"x")
     record.write_text("{not json")
-    assert StoppedPart.of_output(tmp_path / "out.mp4") is None
-    record.write_text(json.dumps({"version": 1, "frames": 3, "start": 0, "last_input_s": 1, "key": {}}))
-    video.unlink()
-    assert StoppedPart.of_output(tmp_path / "out.mp4") is None  # its video is gone
+    assert StoppedPart.of_output(out).key is None
+    record.write_text(json.dumps({"version": 0, "frames": 3, "start": 0, "last_input_s": 1, "key": {}}))
+    resumable = plan(out)
+    assert resumable.previous is None and resumable.stale.key is None  # another version's record
+    convert(long_clip, out, stylizer, target, resumable=resumable)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
 
 
-def test_joining_refuses_parts_of_other_codecs(tmp_path):
+def test_outputs_differing_in_suffix_keep_parts_of_their_own(tmp_path, long_clip, stylizer, target):
+    stopped(long_clip, tmp_path / "x.mp4", stylizer, target, at=9)
+    stopped(long_clip, tmp_path / "x.mkv", stylizer, target, at=29)
+    assert StoppedPart.of_output(tmp_path / "x.mp4").frames == 10
+    assert StoppedPart.of_output(tmp_path / "x.mkv").frames == 30
+
+
+def test_sound_stored_behind_the_picture_is_all_there_after_a_join(tmp_path, stylizer, target):
+    """A file whose sound lies 1.5 s behind the picture of the same time: a part stopped at
+    0.9 s has read sound only to about 0.5 s, so the rest must take it from there."""
+    from fractions import Fraction
+
+    from conftest import frames_rgb
+
+    clip = tmp_path / "lagged.mkv"
+    with av.open(str(clip), "w", options={"max_interleave_delta": "1"}) as f:
+        video = f.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.options = {"preset": "ultrafast", "bf": "2", "g": "8"}
+        sound = f.add_stream("aac", rate=22050)
+        sound.layout = "mono"
+        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(3 * 22050) / 22050)).astype(np.float32)
+        packets = []
+        for s in range(0, len(tone) - 1023, 1024):
+            frame = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format="fltp", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 22050, s, Fraction(1, 22050)
+            packets += sound.encode(frame)
+        packets += sound.encode(None)
+        for i, image in enumerate(frames_rgb(72, 64, 48)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i * 1000 // 24, Fraction(1, 1000)
+            f.mux(video.encode(frame))
+            while packets and float(packets[0].pts * packets[0].time_base) <= i / 24 - 1.5:
+                f.mux(packets.pop(0))
+        f.mux(video.encode(None))
+        for packet in packets:
+            f.mux(packet)
+    reference = convert(clip, tmp_path / "ref.mp4", stylizer, target)
+    out = tmp_path / "out.mp4"
+    stopped(clip, out, stylizer, target, at=21)
+    convert(clip, out, stylizer, target, resumable=plan(out))
+    assert_same_video(out, reference.output)
+
+
+def test_joining_refuses_parts_of_other_codecs_and_takes_a_part_without_sound(tmp_path):
     from vidstyle.errors import VidstyleError
 
-    a = write_clip(tmp_path / "a.mp4", audio=False)
-    b = write_clip(tmp_path / "b.mp4", audio=True)
+    a = write_clip(tmp_path / "a.mkv", audio=True)
+    with av.open(str(tmp_path / "b.mkv"), "w") as out:  # MPEG-4 part 2, not H.264
+        stream = out.add_stream("mpeg4", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
     with pytest.raises(VidstyleError, match="streams differ"):
-        join_parts(a, b, tmp_path / "j.mp4", 1 / 24)
+        join_parts(a, tmp_path / "b.mkv", tmp_path / "j.mkv", 1 / 24)
+    silent = write_clip(tmp_path / "c.mkv", audio=False)  # the first part held all the sound
+    join_parts(a, silent, tmp_path / "j.mkv", 1 / 24)
+    times, _, sound = contents(tmp_path / "j.mkv")
+    assert len(times) == 24 and [size for _, size in sound] == [size for _, size in contents(a)[2]]
 
 
 def run(capsys, *argv):
@@ -233,14 +293,31 @@ def test_the_command_goes_on_from_a_part_made_the_same_way(capsys, clip, style_p
         assert sum(1 for _ in c.decode(video=0)) == 12
 
     assert run(capsys, *args[:-2], "-o", tmp_path / "b.mp4")[0] == 0  # (no part: nothing said)
-    style_png.write_bytes(style_png.read_bytes())  # the same content, touched: still the same
-    from vidstyle.cli.resume_key import resume_key, what_changed
-    from vidstyle.cli.main import build_parser
 
-    parse = build_parser().parse_args
-    old = resume_key(parse([str(a) for a in args]), clip)
-    assert resume_key(parse([str(a) for a in args]), clip) == old
-    assert what_changed(old, resume_key(parse([str(a) for a in args] + ["--steady", "0.5"]), clip)) \
-        == "--steady"
+
+def test_the_key_holds_what_changes_the_output_and_nothing_else(tmp_path, clip, style_png):
+    from vidstyle.cli.main import build_parser
+    from vidstyle.cli.resume_key import resume_key, what_changed
+    from vidstyle.sources import Segment
+
+    def key(*extra, segment=None, model="lite abc", style=style_png):
+        argv = ["convert", str(clip), "--style", str(style), "-o", str(tmp_path / "o.mp4"), *extra]
+        return resume_key(build_parser().parse_args(argv), clip, segment, model)
+
+    old = key()
+    style_png.write_bytes(style_png.read_bytes())  # the same content, touched: still the same
+    assert key("--workers", "1", "--batch", "4", "--compile", "--device", "cpu", "--overwrite") == old
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(style_png.read_bytes())
+    assert key(style=copy) == old  # a style by its content, not its name
+    assert what_changed(old, key("--steady", "0.5")) == "--steady changed"
+    assert what_changed(old, key(model="full def")) == "the model or its weights changed"
+    assert what_changed(old, key(segment=Segment(1.0))) == "--start/--end/--duration changed"
+    cues = tmp_path / "cues.txt"
+    cues.write_text("0:01 copy.png\n")
+    with_cues = key("--cues", str(cues))
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(copy)  # the cued image is another now
+    assert what_changed(with_cues, key("--cues", str(cues))) == "--cues changed"
     clip.write_bytes(clip.read_bytes() + b"\0")
-    assert what_changed(old, resume_key(parse([str(a) for a in args]), clip)) == "the input"
+    assert what_changed(old, key()) == "the input changed"
+    assert what_changed(None, old) == "its record cannot be read"

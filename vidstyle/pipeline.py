@@ -24,7 +24,7 @@ from .fades import Fades
 from .frame_clock import FrameClock
 from .outputs import move_into_place, atomic_output, check_output
 from .parallel import FrameWorkers
-from .resume import Resumable, StoppedPart, join_parts, keep_stopped, rest_of
+from .resume import Resumable, StoppedPart, join_parts, keep_stopped, next_part_times, rest_of
 from .gif_sink import GifSink, is_gif
 from .sequence_sink import ImageSequenceSink
 from .sequences import is_sequence
@@ -219,6 +219,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                                  colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
+        joined = tmp.with_name(tmp.name + ".joined" + tmp.suffix)  # a stopped part and this run's
         untimed = False  # a frame without a timestamp was written (then a stop cannot be resumed)
         try:
             def stylize(job):
@@ -255,21 +256,31 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 where = " in that part" if source.segment else ""
                 raise VidstyleError(f"{input_path} has no frames{where}")
             sink.close()
-            if previous is not None:  # the stopped run's part, then this one
-                _join_after(previous, tmp, _input_seconds(first, source) - previous.last_input_s)
+            if previous is not None:  # the stopped run's part, then this one (`tmp` stays as it is)
+                join_parts(previous.video, tmp, joined, _input_seconds(first, source) - previous.last_input_s)
         except KeyboardInterrupt as stop:
+            joined.unlink(missing_ok=True)
             if resumable is None or untimed or last is None or (
                     previous is None and time.perf_counter() - start < resumable.keep_after_s):
                 sink.abort()
                 raise
             sink.close()  # (a second Ctrl-C meanwhile gives up the part: atomic_output removes it)
+            last_s = _input_seconds(last, source)
+            sound_end = None if sink.audio_end is None else sink.audio_end - (source.input_origin() or 0.0)
+            resume_at, audio_from = next_part_times(last_s, float(last.time_base), sound_end, sink.audio_unit)
             stop.kept_part = keep_stopped(tmp, output_path, resumable, sink.frames_written, segment.start
-                                          if segment else 0.0, _input_seconds(first, source),
-                                          _input_seconds(last, source))
+                                          if segment else 0.0, _input_seconds(first, source), last_s,
+                                          resume_at, audio_from)
             raise
         except BaseException:
+            joined.unlink(missing_ok=True)
             sink.abort()
             raise
+        if previous is not None:
+            try:
+                joined.replace(tmp)
+            finally:
+                joined.unlink(missing_ok=True)
         if sink.audio_stream is not None:
             report.audio = f"re-encoded to {sink.audio_reencoded}" if sink.audio_reencoded else "copied"
         elif source.audio_stream is not None and getattr(sink, "leaves_out_audio", None):
@@ -316,17 +327,6 @@ def _made(path: Path) -> tuple[int, int, str]:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         return video.width, video.height, "copied" if container.streams.audio else "none"
-
-
-def _join_after(previous: StoppedPart, tmp: Path, gap_s: float) -> None:
-    """Make `tmp` the stopped part followed by what `tmp` holds (its first frame `gap_s`
-    after the part's last)."""
-    joined = tmp.with_name(tmp.name + ".joined" + tmp.suffix)
-    try:
-        join_parts(previous.video, tmp, joined, gap_s)
-        joined.replace(tmp)
-    finally:
-        joined.unlink(missing_ok=True)
 
 
 def _forgetting_times(target_for, clock: FrameClock):

@@ -21,9 +21,24 @@ from .errors import VidstyleError
 # A stop after less work than this removes the output as before: starting over costs
 # little, and a hidden file per short try would only clutter the folder.
 KEEP_AFTER_S = 60.0
-# Where the next part begins after the last frame written (seconds): later than the
-# frame's own timestamp, earlier than any real next frame.
-_NEXT_FRAME_S = 1e-4
+# Where the next part's picture begins after the last frame written: later than that
+# frame's time (which rounding to the time base can move by half a unit), earlier than any
+# real next frame. Seconds, or units of the time base if more.
+_NEXT_FRAME_S, _NEXT_FRAME_UNITS = 1e-4, 2
+# Where its sound begins: a little before the part's sound ends, so that rounding loses no
+# packet; the join leaves out the part's copy of one taken twice.
+_SOUND_OVERLAP_S, _SOUND_OVERLAP_UNITS = 1e-3, 2
+
+
+def next_part_times(last_frame_s: float, video_unit_s: float, sound_end_s: float | None,
+                    sound_unit_s: float | None) -> tuple[float, float | None]:
+    """(where the next part's picture begins, where its sound begins) after a part whose
+    last frame is at `last_frame_s` and whose sound ends at `sound_end_s` (None: no sound;
+    times of the input, their time bases' units in seconds)."""
+    picture = last_frame_s + max(_NEXT_FRAME_S, _NEXT_FRAME_UNITS * video_unit_s)
+    if sound_end_s is None:
+        return picture, None
+    return picture, sound_end_s - max(_SOUND_OVERLAP_S, _SOUND_OVERLAP_UNITS * (sound_unit_s or 0))
 _RECORD_VERSION = 1
 
 
@@ -35,15 +50,19 @@ def rest_of(segment, part: "StoppedPart"):
     end = segment.end if segment is not None else None
     if end is not None and end <= part.resume_at:
         return None
-    return Segment(part.resume_at, None if end is None else end - part.resume_at)
+    # Its sound from where the part's ends: a file may store sound later than the picture
+    # of the same time, so the part can hold less of it, or more, than of the picture.
+    return Segment(part.resume_at, None if end is None else end - part.resume_at,
+                   audio_start=part.audio_from)
 
 
 def stopped_paths(output: Path) -> tuple[Path, Path]:
-    """(video, record) of a stopped conversion to `output`: hidden siblings, the video
-    with the output's suffix so that its container is the output's."""
+    """(video, record) of a stopped conversion to `output`: hidden siblings named after all
+    of its name (x.mp4 and x.mkv have their own), the video with the output's suffix so
+    that its container is the output's."""
     output = Path(output)
-    return (output.with_name(f".{output.stem}.stopped{output.suffix}"),
-            output.with_name(f".{output.stem}.stopped.json"))
+    return (output.with_name(f".{output.name}.stopped{output.suffix}"),
+            output.with_name(f".{output.name}.stopped.json"))
 
 
 def input_fingerprint(path: Path, files: list[Path] | None = None) -> dict:
@@ -60,18 +79,18 @@ def input_fingerprint(path: Path, files: list[Path] | None = None) -> dict:
 class StoppedPart:
     """The part a stopped conversion kept: `frames` frames of the input from `start` (seconds
     of the input, as --start counts) up to its last frame, at `last_input_s`, made with
-    `key` (the input's fingerprint and the settings)."""
+    `key` (the input's fingerprint and the settings). The rest of the input begins at
+    `resume_at`, its sound at `audio_from` (None: the part has no sound; next_part_times).
+    A part whose record cannot be used (unreadable, of another version, or without its
+    video) has no key: it is only there to be removed."""
     video: Path
     record: Path
     frames: int
     start: float
     last_input_s: float
-    key: dict
-
-    @property
-    def resume_at(self) -> float:
-        """Where the rest of the input begins (seconds of the input)."""
-        return self.last_input_s + _NEXT_FRAME_S
+    key: dict | None
+    resume_at: float = 0.0
+    audio_from: float | None = None
 
     @property
     def seconds(self) -> float:
@@ -80,17 +99,20 @@ class StoppedPart:
 
     @classmethod
     def of_output(cls, output: Path) -> "StoppedPart | None":
-        """The part a stopped conversion to `output` kept, or None (also for a record that
-        cannot be read, or whose video is gone)."""
+        """The part a stopped conversion to `output` kept, or None where there is none."""
         video, record = stopped_paths(output)
+        if not video.exists() and not record.exists():
+            return None
         try:
             data = json.loads(record.read_text(encoding="utf-8"))
-            if data.get("version") != _RECORD_VERSION or not video.is_file():
-                return None
-            return cls(video, record, int(data["frames"]), float(data["start"]),
-                       float(data["last_input_s"]), data["key"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+            if data.get("version") == _RECORD_VERSION and video.is_file():
+                audio = data["audio_from"]
+                return cls(video, record, int(data["frames"]), float(data["start"]),
+                           float(data["last_input_s"]), dict(data["key"]), float(data["resume_at"]),
+                           None if audio is None else float(audio))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        return cls(video, record, 0, 0.0, 0.0, None)  # unusable: removed with the next result
 
     def remove(self) -> None:
         self.record.unlink(missing_ok=True)
@@ -115,91 +137,121 @@ def plan_resume(output: Path, key: dict, fresh: bool = False) -> Resumable:
     key = json.loads(json.dumps(key))  # as it will read back from the record
     if part is None:
         return Resumable(key, keep_after_s=KEEP_AFTER_S)
-    if part.key == key and not fresh:
+    if part.key is not None and part.key == key and not fresh:
         return Resumable(key, previous=part, keep_after_s=KEEP_AFTER_S)
     return Resumable(key, stale=part, keep_after_s=KEEP_AFTER_S)
 
 
 def keep_stopped(written: Path, output: Path, plan: Resumable, frames: int, start: float,
-                 first_input_s: float, last_input_s: float) -> StoppedPart:
-    """Keep the finished file `written` (frames `first_input_s`..`last_input_s` of the input)
-    as the stopped part of `output`; joined after the part it went on from, if any."""
+                 first_input_s: float, last_input_s: float, resume_at: float,
+                 audio_from: float | None) -> StoppedPart:
+    """Keep the finished file `written` (frames `first_input_s`..`last_input_s` of the input;
+    the rest to begin at `resume_at`, its sound at `audio_from`: next_part_times) as the
+    stopped part of `output`; joined after the part it went on from, if any."""
     video, record = stopped_paths(output)
-    if plan.previous is not None:
+    previous = plan.previous
+    if previous is not None:
         joined = written.with_name(written.name + ".joined" + written.suffix)
         try:
-            join_parts(plan.previous.video, written, joined, first_input_s - plan.previous.last_input_s)
+            join_parts(previous.video, written, joined, first_input_s - previous.last_input_s)
         except BaseException:
             joined.unlink(missing_ok=True)
             raise
         written.unlink()
         written = joined
-        frames += plan.previous.frames
-        start = plan.previous.start
-    data = {"version": _RECORD_VERSION, "frames": frames, "start": start,
-            "last_input_s": last_input_s, "key": plan.key}
-    tmp_record = record.with_name(record.name + f".{os.getpid()}")
-    tmp_record.write_text(json.dumps(data), encoding="utf-8")
+        frames += previous.frames
+        start = previous.start
+        if audio_from is None:  # (all its sound was in the part before)
+            audio_from = previous.audio_from
+    data = {"version": _RECORD_VERSION, "frames": frames, "start": start, "last_input_s": last_input_s,
+            "resume_at": resume_at, "audio_from": audio_from, "key": plan.key}
+    # In this order, an interruption leaves a video without a record (an unusable part, removed
+    # by the next result), never a record beside another video.
+    record.unlink(missing_ok=True)
     os.replace(written, video)
-    os.replace(tmp_record, record)
-    return StoppedPart(video, record, frames, start, last_input_s, plan.key)
+    tmp_record = record.with_name(f".{record.name}.{os.getpid()}")
+    try:
+        tmp_record.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp_record, record)
+    finally:
+        tmp_record.unlink(missing_ok=True)
+    return StoppedPart(video, record, frames, start, last_input_s, plan.key, resume_at, audio_from)
+
+
+def _slots(container) -> dict:
+    """Stream index -> (type, n): the n-th video or audio stream."""
+    return {stream.index: (stream.type, n) for kind in (container.streams.video, container.streams.audio)
+            for n, stream in enumerate(kind)}
 
 
 def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
     """Write `first` then `second` into `output`, packets copied: the second's first video
     frame follows the first's last one by `gap_s` seconds (as in the input), its audio moved
     by the same amount; the first's audio stops where the second's begins, so nothing plays
-    twice. Both files must come from one encoder setting (the same streams)."""
+    twice. Both files come from one encoder setting; either may lack the sound (a part
+    whose sound the other holds all of)."""
     import av
 
-    def starts(path: Path) -> dict:
-        """Each stream's first and last packet start, in seconds."""
-        times: dict[int, list] = {}
+    def spans(path: Path) -> dict:
+        """(type, n) -> [first, last] packet start in seconds."""
+        times: dict[tuple, list] = {}
         with av.open(str(path)) as container:  # (read to the end: a seek would skip sound before 0)
+            slots = _slots(container)
             for packet in container.demux():
-                if packet.pts is not None:
+                if packet.pts is not None and packet.stream.index in slots:
                     t = packet.pts * packet.time_base
-                    span = times.setdefault(packet.stream.index, [t, t])
+                    span = times.setdefault(slots[packet.stream.index], [t, t])
                     span[0], span[1] = min(span[0], t), max(span[1], t)
         return times
 
     with av.open(str(first)) as a, av.open(str(second)) as b:
-        if len(a.streams) != len(b.streams) or any(
-                sa.type != sb.type or sa.codec_context.name != sb.codec_context.name
-                for sa, sb in zip(a.streams, b.streams)):
-            raise VidstyleError(f"cannot join {second.name} to {first.name}: their streams differ")
-        video, audio = a.streams.video[0].index, [s.index for s in a.streams.audio]
-    in_first, in_second = starts(first), starts(second)
+        kinds = {}
+        for container in (a, b):
+            for index, slot in _slots(container).items():
+                codec = container.streams[index].codec_context.name
+                if kinds.setdefault(slot, codec) != codec:
+                    raise VidstyleError(f"cannot join {second.name} to {first.name}: their streams differ")
+        if ("video", 0) not in _slots(a).values() or ("video", 0) not in _slots(b).values():
+            raise VidstyleError(f"cannot join {second.name} to {first.name}: one has no video")
+    in_first, in_second = spans(first), spans(second)
     # Seconds added to the second part's timestamps (all its streams).
+    video = ("video", 0)
     shift = in_first[video][1] + Fraction(gap_s).limit_denominator(1 << 30) - in_second[video][0]
     # Where the second part's sound begins, per stream: the first part's stops there.
-    audio_from = {index: in_second[index][0] + shift for index in audio if index in in_second}
+    audio_from = {slot: span[0] + shift for slot, span in in_second.items() if slot[0] == "audio"}
     with av.open(str(first)) as a, av.open(str(second)) as b, \
             av.open(str(output), "w") as out:  # (its suffix is the parts')
-        streams = {s.index: out.add_stream_from_template(s) for s in a.streams}
-        last_dts: dict[int, int] = {}
+        slots_a, slots_b = _slots(a), _slots(b)
+        streams = {}
+        for container, slots in ((a, slots_a), (b, slots_b)):
+            for index, slot in slots.items():
+                if slot not in streams:  # (the first part's, else the second's)
+                    streams[slot] = out.add_stream_from_template(container.streams[index])
+        last_dts: dict[tuple, int] = {}
         for packet in a.demux():
-            if packet.dts is None and packet.pts is None:
-                continue  # a flush marker
-            begins = audio_from.get(packet.stream.index)
+            slot = slots_a.get(packet.stream.index)
+            if slot is None or (packet.dts is None and packet.pts is None):
+                continue  # another kind of stream, or a flush marker
+            begins = audio_from.get(slot)
             if begins is not None and packet.pts is not None and (
                     (packet.pts + (packet.duration or 0) / 2) * packet.time_base > begins):
                 continue  # the second part has this sound (to within half a packet)
-            _mux(out, streams, packet, 0, last_dts)
+            _mux(out, streams[slot], slot, packet, 0, last_dts)
         for packet in b.demux():
-            if packet.dts is None and packet.pts is None:
+            slot = slots_b.get(packet.stream.index)
+            if slot is None or (packet.dts is None and packet.pts is None):
                 continue
-            _mux(out, streams, packet, shift, last_dts)
+            _mux(out, streams[slot], slot, packet, shift, last_dts)
 
 
-def _mux(out, streams, packet, shift: Fraction, last_dts: dict) -> None:
-    """Mux a copied packet moved by `shift` seconds, keeping each stream's decode times rising."""
-    index = packet.stream.index
+def _mux(out, stream, slot: tuple, packet, shift: Fraction, last_dts: dict) -> None:
+    """Mux a copied packet into `stream`, moved by `shift` seconds, keeping each stream's
+    decode times rising."""
     tb = packet.time_base
     moved = round(shift / tb) if shift else 0
     if packet.pts is not None:
         packet.pts += moved
-    previous = last_dts.get(index)
+    previous = last_dts.get(slot)
     if packet.dts is not None:
         packet.dts += moved
     if previous is not None and (packet.dts is None or packet.dts <= previous):
@@ -209,6 +261,6 @@ def _mux(out, streams, packet, shift: Fraction, last_dts: dict) -> None:
         if packet.pts is not None and packet.pts < packet.dts:
             packet.pts = packet.dts
     if packet.dts is not None:
-        last_dts[index] = packet.dts
-    packet.stream = streams[index]
+        last_dts[slot] = packet.dts
+    packet.stream = stream
     out.mux(packet)

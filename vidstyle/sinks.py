@@ -214,6 +214,8 @@ class VideoFileSink(ContainerWriter):
         self._rate = rate
         self._time_base = time_base
         self._audio: collections.deque = collections.deque()
+        self.audio_end: float | None = None  # where the last sound packet handed in ends (seconds)
+        self.audio_unit: float | None = None  # its time base (seconds)
         self.frames_written = 0
         self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
         self._next_index = 0
@@ -250,6 +252,7 @@ class VideoFileSink(ContainerWriter):
         self._audio_template = template
         layout = self.audio_stream.layout.name if encoder == "libopus" else template.layout.name
         self._resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
+        self._audio_samples: int | None = None  # the next re-encoded sample's time, in samples
         self.audio_reencoded = label
 
     # -- producer side ------------------------------------------------------
@@ -261,12 +264,27 @@ class VideoFileSink(ContainerWriter):
         # Unbounded on purpose: audio is demuxed at the video's pace, so it runs
         # at most the pipeline's depth ahead, and bounding it could deadlock.
         self._audio.append(packet)
+        if packet.pts is not None and packet.time_base:
+            end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+            self.audio_end = end if self.audio_end is None else max(self.audio_end, end)
+            self.audio_unit = float(packet.time_base)
 
     # -- encoder thread -------------------------------------------------------
     def _encode_audio(self, frames) -> None:
         for frame in frames:
+            if self._audio_samples is None and frame is not None and frame.pts is not None:
+                # The sound's first time, where it starts after the picture's (a conversion going
+                # on from a stopped one takes the sound from where the stopped part's ends);
+                # from there the samples are counted, so gaps in the input's timing are closed.
+                start = frame.pts * frame.time_base if frame.time_base else 0
+                self._audio_samples = max(0, round(start * self.audio_stream.rate))
             for resampled in self._resampler.resample(frame):
-                resampled.pts = None
+                if self._audio_samples:  # (else the encoder counts from 0 itself, as it always did)
+                    resampled.pts = self._audio_samples
+                    resampled.time_base = Fraction(1, self.audio_stream.rate)
+                    self._audio_samples += resampled.samples
+                else:
+                    resampled.pts = None
                 self._container.mux(self.audio_stream.encode(resampled))
 
     def _mux_pending_audio(self) -> None:

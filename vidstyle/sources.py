@@ -40,9 +40,11 @@ class Frame:
 
 @dataclass(frozen=True)
 class Segment:
-    """A part of a video by time: from `start` seconds, for `duration` seconds (None: to the end)."""
+    """A part of a video by time: from `start` seconds, for `duration` seconds (None: to the end);
+    its sound from `audio_start` where that is not `start` (vidstyle.resume)."""
     start: float = 0.0
     duration: float | None = None
+    audio_start: float | None = None
 
     def __post_init__(self):
         if self.start < 0:
@@ -517,6 +519,7 @@ class _Window:
     def __init__(self, segment: Segment, stream):
         self._origin = start_seconds(stream) or 0.0
         self.start = self._origin + segment.start
+        self.audio_start = self.start if segment.audio_start is None else self._origin + segment.audio_start
         self.end = None if segment.end is None else self._origin + segment.end
         self._rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         self._untimed = 0  # frames without a timestamp: placed by their count since decoding began
@@ -569,18 +572,19 @@ class _Window:
         were moved back. Packets without a timestamp cannot be placed and count as _BEFORE."""
         if packet.pts is None or not packet.time_base:
             return _BEFORE
-        where = self._where(float(packet.pts * packet.time_base))
+        where = self._where(float(packet.pts * packet.time_base), self.audio_start)
         if where is not None:
             return where
-        shift = round(self.start / packet.time_base)
+        shift = round(self.start / packet.time_base)  # the picture's, so they stay in step
         packet.pts -= shift
-        if packet.dts is not None:
-            packet.dts = max(0, packet.dts - shift)
+        if packet.dts is not None:  # (sound from before the start keeps its times below 0)
+            packet.dts = max(min(0, packet.pts), packet.dts - shift)
         return None
 
-    def _where(self, t: float):
-        """_BEFORE, _AFTER or None (inside) for a time in seconds."""
-        if t < self.start - _SLACK_S:
+    def _where(self, t: float, start: float | None = None):
+        """_BEFORE, _AFTER or None (inside) for a time in seconds (of a segment beginning at
+        `start`, default its own)."""
+        if t < (self.start if start is None else start) - _SLACK_S:
             return _BEFORE
         if self.end is not None and t >= self.end - _SLACK_S:
             return _AFTER
