@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from results_file import write_results
-from vidstyle.controls import style_image
+from vidstyle.style_cache import style_image
 from vidstyle.evaluate import Scorer
 from vidstyle.sources import VideoFileSource
 from vidstyle.stylizer import Target, load_stylizer

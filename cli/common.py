@@ -239,6 +239,16 @@ def end_weights_at_a_path(argv: list[str]) -> list[str]:
     return out
 
 
+def style_size_value(text: str) -> int:
+    from vidstyle.style_cache import MAX_STYLE_SIZE, MIN_STYLE_SIZE
+
+    size = positive_int(text)
+    if not MIN_STYLE_SIZE <= size <= MAX_STYLE_SIZE:
+        raise argparse.ArgumentTypeError(f"a style size is {MIN_STYLE_SIZE} to {MAX_STYLE_SIZE} pixels, "
+                                         f"got {size}")
+    return size
+
+
 def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    default_size: int | None = None, default_model: str = "full",
                    batch: bool = False) -> None:
@@ -258,6 +268,11 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                    "colours are matched to the content's) or 'luminance' (stylize luminance only)")
     g.add_argument("--mask", metavar="FILE", help="mask image or video for two styles: white areas "
                    "get the first --style, black the second; grey blends")
+    g.add_argument("--style-size", type=style_size_value, metavar="N",
+                   help="scale each style image to shorter side N before taking its statistics, "
+                        "which sets how busy the texture is: smaller N packs more of the painting's "
+                        "marks into the picture, larger N gives calmer, smoother areas (64-2048; "
+                        "default: 512, smaller styles as they are)")
     g.add_argument("--size", type=positive_int, metavar="N", default=default_size,
                    help="resize so the shorter side is N pixels (default: "
                         + (f"{default_size})" if default_size else "keep the input size)"))
@@ -314,7 +329,7 @@ def build_stylizer(args):
     stylizer = stylizer_from_args(args)
     if getattr(args, "batch", 0) is None:
         args.batch = default_batch(stylizer.device)
-    return stylizer, StyleCache(stylizer.style_stats)
+    return stylizer, StyleCache(stylizer.style_stats, style_size=getattr(args, "style_size", None))
 
 
 def build_targets(controls, stylizer, cache, segment=None):

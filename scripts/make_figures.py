@@ -1,6 +1,6 @@
 """Render the README figures from the bundled samples and the shipped decoder.
 
-    python scripts/make_figures.py        # writes docs/result.png and docs/controls.png
+    python scripts/make_figures.py   # writes docs/result.png, docs/controls.png and docs/style_size.jpg
 """
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from vidstyle.adain import StyleStats
 from vidstyle.color import ColorKeeper
-from vidstyle.controls import style_image
+from vidstyle.style_cache import style_image
 from vidstyle.evaluate import fit_tile
 from vidstyle.images import load_image, save_image
 from vidstyle.stills import stylize_image
@@ -19,6 +20,7 @@ from vidstyle.stylizer import Stylizer, Target
 
 ROOT = Path(__file__).resolve().parent.parent
 TILE = 256
+STYLE_SIZES = (96, 192, 384, 768)
 
 
 def row(tiles: list[torch.Tensor], pad: int = 4) -> torch.Tensor:
@@ -60,7 +62,20 @@ def main() -> None:
         stylize_image(content, st, Target(stats[0], mask=mask, stats_b=stats[2])),
     ]
     save_image(torch.cat([row(alphas), row(blends), row(colour_and_mask)], 1), out_dir / "controls.png")
-    print("wrote", out_dir / "result.png", "and", out_dir / "controls.png")
+
+    # --style-size: each style's statistics taken at shorter side 96 .. 768 (the samples are 384).
+    strips = []
+    for name in ("strokes", "mosaic"):
+        strip = []
+        for size in STYLE_SIZES:
+            stats_at_size = st.style_stats(style_image(ROOT / "samples" / "styles" / f"{name}.png", size))
+            strip += [torch.ones(3, h, 4), stylize_image(content, st, Target(stats_at_size))]
+        gap = torch.ones(3, 4, len(STYLE_SIZES) * (w + 4) + 4)
+        strips += [gap, torch.cat(strip + [torch.ones(3, h, 4)], 2)]
+    sizes = torch.cat(strips + [strips[0]], 1)
+    Image.fromarray((sizes * 255).round().byte().permute(1, 2, 0).numpy()).save(
+        out_dir / "style_size.jpg", quality=88)
+    print("wrote", out_dir / "result.png", out_dir / "controls.png", "and", out_dir / "style_size.jpg")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ import torch
 
 from .color import MODES, ColorKeeper
 from .errors import VidstyleError
-from .images import load_image, resize_shorter
-from .style_cache import STYLE_SIZE, StyleCache
+from .images import load_image
+from .style_cache import StyleCache
 from .styles import normalise_weights
 from .stylizer import Target
 
@@ -104,11 +104,6 @@ class MaskVideo:
         self._source.close()
 
 
-def style_image(path: Path) -> torch.Tensor:
-    img = load_image(path)
-    return resize_shorter(img, STYLE_SIZE) if min(img.shape[1:]) > STYLE_SIZE else img
-
-
 def target_source(controls: Controls, cache: StyleCache, encode,
                   segment=None) -> tuple[TargetFn, Callable[..., None]]:
     """(target_for(frame_index, frames), close(finished=False)) for these controls.
@@ -130,7 +125,7 @@ def target_source(controls: Controls, cache: StyleCache, encode,
 
     try:
         if controls.color:
-            images = [style_image(p) for p in paths]
+            images = [cache.style_image(p) for p in paths]
             if controls.mask is not None:
                 keepers = [ColorKeeper([img], [1.0], controls.color, encode, controls.scene_threshold)
                            for img in images]

@@ -443,7 +443,6 @@ class LiveControls:
         """Start a background computation of style `index`'s colour-matched statistics when
         it has none or the scene's colours moved (lock held)."""
         from .color import ColorKeeper
-        from .controls import style_image
 
         if self._color_job and self._color_job.is_alive():
             return
@@ -455,7 +454,7 @@ class LiveControls:
         path = self.styles[index]
 
         def work():  # loading and encoding the style happen here, off the frame loop
-            k = keeper or ColorKeeper([style_image(path)], [1.0], self.color_mode, self._encode)
+            k = keeper or ColorKeeper([self._cache.style_image(path)], [1.0], self.color_mode, self._encode)
             stats = k.compute(mean, cov)
             with self._lock:
                 k.reference_mean = mean

@@ -12,6 +12,7 @@ import os
 import threading
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 
 from .adain import StyleStats
@@ -21,6 +22,8 @@ from .images import load_image, resize_shorter
 
 log = logging.getLogger(__name__)
 STYLE_SIZE = 512  # styles are encoded with their shorter side at most this (as in the paper)
+MIN_STYLE_SIZE = 64  # relu4_1 sees an eighth of it: smaller leaves too few positions for statistics
+MAX_STYLE_SIZE = 2048  # VGG-19's activations at 2048 px already take gigabytes
 
 
 def default_cache_dir() -> Path:
@@ -37,6 +40,15 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def style_image(path: Path, style_size: int | None = None) -> torch.Tensor:
+    """A style image (3, H, W) at the size its statistics are taken at: shorter side
+    `style_size`, or by default at most STYLE_SIZE."""
+    image = load_image(path)
+    if style_size is not None:
+        return resize_shorter(image, style_size)
+    return resize_shorter(image, STYLE_SIZE) if min(image.shape[1:]) > STYLE_SIZE else image
+
+
 class StyleCache:
     """Maps style image files to StyleStats via `stats_for_path(path)`.
 
@@ -44,16 +56,22 @@ class StyleCache:
     Thread-safe, so styles can be prepared off the frame loop.
     """
 
-    def __init__(self, encode, cache_dir: Path | None = None, style_size: int = STYLE_SIZE):
+    def __init__(self, encode, cache_dir: Path | None = None, style_size: int | None = None):
         self._encode = encode
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        if style_size is not None and not MIN_STYLE_SIZE <= style_size <= MAX_STYLE_SIZE:
+            raise VidstyleError(f"the style size must be {MIN_STYLE_SIZE} to {MAX_STYLE_SIZE} pixels, "
+                                f"got {style_size}")
+        # None: styles larger than STYLE_SIZE are brought down to it, smaller ones kept as they
+        # are; a size: every style is scaled to it (the user asked for that stroke scale).
         self.style_size = style_size
         self._memory: dict[str, StyleStats] = {}
         self._lock = threading.Lock()
         self.computed = 0  # how many styles were actually encoded (for tests and logs)
 
     def _key(self, path: Path) -> str:
-        tag = f"{file_digest(path)}-{self.style_size}-" + "-".join(f"{s:g}" for s in FEATURE_SCALES)
+        size = STYLE_SIZE if self.style_size is None else f"exactly {self.style_size}"
+        tag = f"{file_digest(path)}-{size}-" + "-".join(f"{s:g}" for s in FEATURE_SCALES)
         return hashlib.sha256(tag.encode()).hexdigest()[:32]
 
     def stats_for_path(self, path: str | Path) -> StyleStats:
@@ -66,15 +84,15 @@ class StyleCache:
                 return self._memory[key]
         stats = self._load_disk(key)
         if stats is None:
-            image = load_image(path)
-            if min(image.shape[1:]) > self.style_size:
-                image = resize_shorter(image, self.style_size)
-            stats = self._encode(image)
+            stats = self._encode(self.style_image(path))
             self.computed += 1
             self._save_disk(key, stats)
         with self._lock:
             self._memory[key] = stats
         return stats
+
+    def style_image(self, path: Path) -> torch.Tensor:
+        return style_image(path, self.style_size)
 
     def _load_disk(self, key: str) -> StyleStats | None:
         path = self.cache_dir / f"{key}.safetensors"
