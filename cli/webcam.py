@@ -33,8 +33,9 @@ EXAMPLES = """examples:
   vidstyle webcam --camera http://192.168.1.30:8080/video --style styles/    # a phone camera app
 
 keys: q/Esc quit, n/p next/previous style, 1-9 style by number, +/- alpha,
-      c colour preservation on/off, m mirror on/off, f fullscreen on/off,
-      h overlay text on/off, s snapshot, r start/stop recording
+      [/] style size down/up (busier/calmer texture), c colour preservation on/off,
+      m mirror on/off, f fullscreen on/off, h overlay text on/off, s snapshot,
+      r start/stop recording
 """
 
 
@@ -86,8 +87,9 @@ def register(sub) -> None:
     p.add_argument("--osc", metavar="[HOST:]PORT",
                    help="take remote control over OSC on this UDP port (e.g. 9000; all network "
                         "interfaces unless HOST is given): /vidstyle/style N, /vidstyle/alpha A, "
-                        "/vidstyle/next, /prev, /color, /mirror, /fullscreen, /overlay, /snapshot, "
-                        "/record, /quit (from TouchOSC, Open Stage Control, Resolume, Max, ...)")
+                        "/vidstyle/style_size N, /vidstyle/next, /prev, /color, /mirror, /fullscreen, "
+                        "/overlay, /snapshot, /record, /quit (from TouchOSC, Open Stage Control, "
+                        "Resolume, Max, ...)")
     midi = p.add_argument_group("MIDI controller (pip install 'vidstyle[midi]')")
     midi.add_argument("--midi", nargs="?", const="", default=None, metavar="PORT",
                       help="take pads, keys, program changes and a fader from a MIDI controller "
@@ -95,6 +97,9 @@ def register(sub) -> None:
     midi.add_argument("--midi-alpha-cc", type=midi_number, default=None, metavar="N",
                       help="the controller number (CC) that sets alpha (default 1, the modulation "
                            "wheel; a fader's number on a mixer-style controller)")
+    midi.add_argument("--midi-size-cc", type=midi_number, default=None, metavar="N",
+                      help="a controller number (CC) that sets the style size, a knob from a busy "
+                           "texture (0) to a calm one (127) (default: none)")
     midi.add_argument("--midi-base-note", type=midi_number, default=None, metavar="NOTE",
                       help="the note that picks style 1; each note above picks the next style "
                            "(default 36, C1: the first pad of most pad controllers)")
@@ -170,9 +175,12 @@ def run(args) -> int:
 
         stream_format(args.stream_out)  # a URL of a kind that cannot be sent to: refused now
     fps = 0.0 if args.compile else (DEFAULT_FPS if args.fps is None else args.fps)
-    if args.midi is None and (args.midi_alpha_cc is not None or args.midi_base_note is not None):
-        raise VidstyleError("--midi-alpha-cc and --midi-base-note set up --midi: add --midi")
+    if args.midi is None and any(v is not None for v in (args.midi_alpha_cc, args.midi_base_note,
+                                                          args.midi_size_cc)):
+        raise VidstyleError("--midi-alpha-cc, --midi-size-cc and --midi-base-note set up --midi: add --midi")
     alpha_cc = 1 if args.midi_alpha_cc is None else args.midi_alpha_cc
+    if args.midi_size_cc is not None and args.midi_size_cc == alpha_cc:
+        raise VidstyleError(f"--midi-size-cc {alpha_cc} is the alpha's controller too; give it another")
     base_note = 36 if args.midi_base_note is None else args.midi_base_note
     osc_address = None
     if args.osc is not None:
@@ -238,9 +246,11 @@ def run(args) -> int:
         if args.midi is not None:  # no controller is refused before the model loads
             from vidstyle.midi_control import MidiRemote
 
-            midi = MidiRemote(args.midi or None, alpha_cc, base_note)
+            midi = MidiRemote(args.midi or None, alpha_cc, base_note, args.midi_size_cc)
             stack.callback(midi.close)
-            print(f"MIDI input {midi.name!r}: notes from {base_note} pick styles, CC {alpha_cc} sets alpha")
+            size = f", CC {args.midi_size_cc} the style size" if args.midi_size_cc is not None else ""
+            print(f"MIDI input {midi.name!r}: notes from {base_note} pick styles, CC {alpha_cc} sets alpha"
+                  f"{size}")
         remote = None
         if osc_address is not None:  # a port in use is refused before the model loads
             from vidstyle.osc_control import OscRemote

@@ -237,6 +237,8 @@ def test_switching_to_an_uncached_style_does_not_block(tmp_path, stylizer):
     release = threading.Event()
 
     class SlowCache:
+        style_size = None
+
         def __init__(self):
             self.calls = 0
 

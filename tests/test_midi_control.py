@@ -23,6 +23,9 @@ def test_pads_program_changes_and_a_fader_map_to_styles_and_alpha():
     assert actions_for(M("control_change", control=1, value=127)) == [("alpha", 1.0)]
     assert actions_for(M("control_change", control=7, value=0), alpha_cc=7) == [("alpha", 0.0)]
     assert actions_for(M("control_change", control=7, value=64)) == []  # not the alpha controller
+    assert actions_for(M("control_change", control=21, value=0), size_cc=21) == [("style_size", 96)]
+    assert actions_for(M("control_change", control=21, value=127), size_cc=21) == [("style_size", 1024)]
+    assert actions_for(M("control_change", control=21, value=91), size_cc=21) == [("style_size", 512)]
     assert actions_for(M("clock")) == []
 
 
@@ -85,7 +88,8 @@ def test_webcam_takes_its_style_and_alpha_from_the_controller(capsys, monkeypatc
                 port = FakePort.opened[0]
                 port.callback(mido.Message("note_on", note=37, velocity=100))
                 port.callback(mido.Message("control_change", control=7, value=64))
-            if any(line.startswith("2/3 style1  alpha 0.5") for line in overlay):
+                port.callback(mido.Message("control_change", control=21, value=0))
+            if any(line.startswith("2/3 style1  alpha 0.5  size 96") for line in overlay):
                 return ord("q")
             if len(self.shown) > 3000:
                 raise AssertionError(f"the controller's settings never showed: {overlay}")
@@ -93,9 +97,10 @@ def test_webcam_takes_its_style_and_alpha_from_the_controller(capsys, monkeypatc
 
     monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
     code, out, err = run(capsys, "webcam", "-s", folder, "--model", "tiny", "--size", 32, "--fps", 0,
-                         "--midi", "LPD8", "--midi-alpha-cc", "7")
+                         "--midi", "LPD8", "--midi-alpha-cc", "7", "--midi-size-cc", "21")
     assert code == 0, err
-    assert "MIDI input 'LPD8:LPD8 MIDI 1 20:0'" in out and "2 MIDI messages received" in out
+    assert "MIDI input 'LPD8:LPD8 MIDI 1 20:0'" in out and "CC 21 the style size" in out
+    assert "3 MIDI messages received" in out
 
 
 def test_webcam_without_the_controller_is_one_line_before_the_model_loads(capsys, monkeypatch, fake_camera,
@@ -110,6 +115,8 @@ def test_webcam_without_the_controller_is_one_line_before_the_model_loads(capsys
 
 @pytest.mark.parametrize("argv, fragment", [
     (["--midi-alpha-cc", "7"], "add --midi"),
+    (["--midi-size-cc", "7"], "add --midi"),
+    (["--midi", "--midi-size-cc", "1"], "the alpha's controller too"),
     (["--midi", "--midi-base-note", "200"], "MIDI numbers run from 0 to 127"),
 ])
 def test_midi_options_are_checked(capsys, monkeypatch, fake_camera, ports, style_png, argv, fragment):

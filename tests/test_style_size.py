@@ -1,4 +1,6 @@
 """--style-size: the scale at which a style image's statistics are taken (its texture's scale)."""
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -78,3 +80,79 @@ def test_the_style_size_changes_the_picture(tmp_path, capsys, style_png, monkeyp
         outputs[size] = np.asarray(Image.open(out), np.float32)
     assert np.abs(outputs["64"] - outputs["512"]).mean() > 1.0
     assert np.abs(outputs[None] - outputs["512"]).mean() > 1.0  # 512 scales the 160 px style up
+
+
+def until(condition, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_the_webcam_keys_step_the_style_size_and_the_new_statistics_replace_the_old(tmp_path, stylizer):
+    from vidstyle.live import LiveControls
+
+    styles = [style_file(tmp_path / f"s{i}.png", 300 + 10 * i, 200) for i in range(3)]
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    now = [0.0]
+    controls = LiveControls(cache, styles, transition=1.0, clock=lambda: now[0])
+    controls._worker.join(timeout=30)
+    before = controls.target().stats
+    controls.on_key(ord("["))  # 512 -> 384
+    assert "style size 384..." in controls.overlay()
+    at_384 = cache.at_size(384)
+    assert until(lambda: controls.style_size == 384)
+    assert torch.equal(controls.target().stats.mean, before.mean)  # a fade starts where the screen was
+    now[0] = 2.0
+    assert torch.equal(controls.target().stats.std, at_384.stats_for_path(styles[0]).std)
+    assert "size 384" in controls.overlay()[0]
+    controls.on_key(ord("3"))  # the other styles are made at the new size too
+
+    def faded_into_the_third():
+        controls.target()
+        now[0] += 2.0  # (a fade takes a second)
+        return controls.target().stats.std.equal(at_384.stats_for_path(styles[2]).std)
+
+    assert until(faded_into_the_third)
+    for _ in range(3):
+        controls.on_key(ord("]"))
+    assert until(lambda: controls.style_size == 1024)
+    controls.on_key(ord("]"))  # the last step: stays
+    controls.set_style_size(10)  # a remote's value: held to 64
+    assert until(lambda: controls.style_size == 64)
+    controls.close()
+
+
+def test_a_fixed_blend_says_its_style_size_stays(tmp_path, stylizer):
+    from vidstyle.live import LiveControls
+
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, [style_file(tmp_path / "s.png", 64, 64)],
+                            fixed=(lambda frames: None, "a blend of 2 styles"))
+    controls.on_key(ord("]"))
+    assert "a blend of 2 styles stays as given" in controls.messages[-1]
+    controls.close()
+
+
+def test_osc_sets_the_style_size(tmp_path, stylizer):
+    from pythonosc.udp_client import SimpleUDPClient
+
+    from vidstyle.live import LiveControls
+    from vidstyle.osc_control import OscRemote, RemoteKeys
+
+    class Display:
+        def show(self, rgb, overlay):
+            return -1
+
+    controls = LiveControls(StyleCache(stylizer.style_stats, tmp_path / "cache"),
+                            [style_file(tmp_path / "s.png", 64, 64)])
+    remote = OscRemote("127.0.0.1", 0)
+    try:
+        keys = RemoteKeys(Display(), remote, controls)
+        SimpleUDPClient("127.0.0.1", remote.port).send_message("/vidstyle/style_size", 200)
+        assert until(lambda: remote.received == 1, 5)
+        keys.show(None, [])
+        assert until(lambda: controls.style_size == 200)
+    finally:
+        remote.close()
+        controls.close()

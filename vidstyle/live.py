@@ -21,6 +21,7 @@ from .adain import StyleStats
 from .errors import VidstyleError
 from .parallel import FrameWorkers
 from .sources import CameraSource
+from .style_cache import MAX_STYLE_SIZE, MIN_STYLE_SIZE, STYLE_SIZE, STYLE_SIZE_STEPS
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 from .temporal import FlowBlend
 from .work_size import WorkSizeController
@@ -358,6 +359,8 @@ class LiveControls:
         self.messages: deque = deque(maxlen=1)
         self._fixed = fixed
         self._stats = {} if fixed else {0: cache.stats_for_path(self.styles[0])}
+        self._pending_size = cache.style_size or STYLE_SIZE  # the size asked for last
+        self._resizing: threading.Thread | None = None  # set_style_size's worker
         self._shown = 0
         self._encode = encode  # Stylizer.style_stats, needed for colour preservation
         self.color_mode = color or "match"
@@ -389,16 +392,79 @@ class LiveControls:
         self._worker.start()
 
     def _prepare(self, indices) -> None:
+        cache = self._cache  # (a style size changed meanwhile makes these of no use)
         for i in indices:
+            if self._pending_size != (cache.style_size or STYLE_SIZE):
+                return  # another size was asked for: its worker makes them
             try:
-                stats = self._cache.stats_for_path(self.styles[i])
+                stats = cache.stats_for_path(self.styles[i])
             except Exception as exc:  # one bad style must not stop the others
                 self.messages.append(f"cannot use {self.styles[i].name}: {exc}")
                 with self._lock:
                     self._failed.add(i)
                 continue
             with self._lock:
+                if self._cache is not cache:
+                    return
                 self._stats[i] = stats
+
+    @property
+    def style_size(self) -> int:
+        """The size styles are taken at (vidstyle.style_cache; the default's is STYLE_SIZE)."""
+        return self._cache.style_size or STYLE_SIZE
+
+    def set_style_size(self, size: float) -> None:
+        """Take the styles at shorter side `size` (how busy their texture is): the current
+        style's statistics are computed in the background and replace the shown ones (fading
+        with a transition), then the others'. One size is worked on at a time: a knob turned
+        through many sizes meanwhile costs only its last."""
+        if self._fixed:
+            self.messages.append(f"{self._fixed[1]} stays as given (name a folder to switch styles)")
+            return
+        size = min(MAX_STYLE_SIZE, max(MIN_STYLE_SIZE, round(size)))
+        with self._lock:
+            if size == self._pending_size:
+                return
+            self._pending_size = size
+            if self._resizing is not None:
+                return  # it takes the new size when done with the one in hand
+            self._resizing = threading.Thread(target=self._resize, daemon=True, name="vidstyle-style-size")
+            self._resizing.start()
+
+    def _resize(self) -> None:
+        """Worker of set_style_size: the statistics at the size asked for last, swapped in."""
+        while True:
+            with self._lock:
+                size = self._pending_size
+                if size == self.style_size:
+                    self._resizing = None
+                    return
+                first = [self.index] + ([self._shown] if self._shown != self.index else [])
+            cache = self._cache.at_size(size)
+            ready = {}
+            for i in first:
+                try:
+                    ready[i] = cache.stats_for_path(self.styles[i])
+                except Exception as exc:
+                    self.messages.append(f"cannot use {self.styles[i].name}: {exc}")
+            done = set(ready)
+            with self._lock:
+                if self._pending_size != size:  # another size was asked for meanwhile
+                    continue
+                # What is on screen stays until its own style's new statistics come.
+                ready.setdefault(self._shown, self._stats[self._shown])
+                self._cache, self._stats, self._failed = cache, ready, set()
+                self._keepers.clear()  # colour-kept statistics are remade at the new size
+            self._prepare([i for i in range(len(self.styles)) if i not in done])
+
+    def step_style_size(self, steps: int) -> None:
+        """One step along STYLE_SIZE_STEPS from the size asked for last ([ and ] keys)."""
+        current = self._pending_size
+        if steps > 0:
+            size = next((s for s in STYLE_SIZE_STEPS if s > current), STYLE_SIZE_STEPS[-1])
+        else:
+            size = next((s for s in reversed(STYLE_SIZE_STEPS) if s < current), STYLE_SIZE_STEPS[0])
+        self.set_style_size(size)
 
     def target(self, frames: np.ndarray | None = None) -> Target:
         if self._fixed:
@@ -470,10 +536,13 @@ class LiveControls:
         else:
             colour = f"  colours kept ({self.color_mode})" if self.color else ""
             number = f"{self._shown + 1}/{len(self.styles)} " if len(self.styles) > 1 else ""  # keys 1-9
-            lines = [f"{number}{self.styles[self._shown].stem}  alpha {self.alpha:.1f}{colour}"]
+            size = f"  size {self._cache.style_size}" if self._cache.style_size else ""
+            lines = [f"{number}{self.styles[self._shown].stem}  alpha {self.alpha:.1f}{size}{colour}"]
         if self._shown != self.index:
             state = "cannot load" if self.index in self._failed else "loading"
             lines.append(f"{state} {self.styles[self.index].stem}...")
+        if self._pending_size != self.style_size:
+            lines.append(f"style size {self._pending_size}...")
         if self.recorder is not None:
             lines.append("REC")
         lines.extend(f"saving {r.path.name}..." for r in list(self._saving))
@@ -519,7 +588,7 @@ class LiveControls:
 
     def on_key(self, key: int) -> bool:
         ch = chr(key) if 0 <= key < 256 else ""
-        if self._fixed and ch and ch in "np123456789+=-_c":
+        if self._fixed and ch and ch in "np123456789+=-_c[]":
             self.messages.append(f"{self._fixed[1]} stays as given (name a folder to switch styles)")
         elif ch in ("n", "p"):
             self.index = (self.index + (1 if ch == "n" else -1)) % len(self.styles)
@@ -531,6 +600,8 @@ class LiveControls:
             self.alpha = min(1.0, round(self.alpha + self.alpha_step, 3))
         elif ch in ("-", "_"):
             self.alpha = max(0.0, round(self.alpha - self.alpha_step, 3))
+        elif ch in ("[", "]"):
+            self.step_style_size(1 if ch == "]" else -1)
         elif ch == "s" and self._last_frame is not None:
             try:
                 self.snapshots.append(self._save_snapshot(self._last_frame))

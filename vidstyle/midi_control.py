@@ -11,7 +11,9 @@ thread and are queued as the same actions as OSC's (vidstyle.osc_control), which
     program change P       style P + 1 (a controller's preset buttons)
     control change CC      alpha = value / 127, for the one controller number
                            `alpha_cc` (default 1, the modulation wheel; a fader's
-                           number on a mixer-style controller)
+                           number on a mixer-style controller); for `size_cc` (if
+                           given), the style size, from STYLE_SIZE_STEPS' smallest at 0
+                           to its largest at 127
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from .osc_control import ActionQueue
 INSTALL_HINT = "pip install 'vidstyle[midi]' (mido and python-rtmidi)"
 
 
-def actions_for(message: Any, alpha_cc: int = 1, base_note: int = 36) -> list:
+def actions_for(message: Any, alpha_cc: int = 1, base_note: int = 36, size_cc: int | None = None) -> list:
     """The actions (as vidstyle.osc_control.OscRemote.take gives them) one MIDI message stands for."""
     kind = getattr(message, "type", None)
     if kind == "note_on" and message.velocity > 0:  # (note_on at velocity 0 is a release)
@@ -37,6 +39,10 @@ def actions_for(message: Any, alpha_cc: int = 1, base_note: int = 36) -> list:
         return [("style", message.program + 1)]
     if kind == "control_change" and message.control == alpha_cc:
         return [("alpha", message.value / 127)]
+    if kind == "control_change" and message.control == size_cc:
+        from .style_cache import STYLE_SIZE_STEPS
+
+        return [("style_size", STYLE_SIZE_STEPS[round(message.value / 127 * (len(STYLE_SIZE_STEPS) - 1))])]
     return []
 
 
@@ -64,13 +70,14 @@ class MidiRemote(ActionQueue):
     `port` picks the input whose name is or contains it (None: the first one).
     """
 
-    def __init__(self, port: str | None = None, alpha_cc: int = 1, base_note: int = 36):
+    def __init__(self, port: str | None = None, alpha_cc: int = 1, base_note: int = 36,
+                 size_cc: int | None = None):
         try:
             import mido
         except ImportError:
             raise VidstyleError(f"--midi needs the mido package: {INSTALL_HINT}") from None
         super().__init__()
-        self._alpha_cc, self._base_note = alpha_cc, base_note
+        self._alpha_cc, self._base_note, self._size_cc = alpha_cc, base_note, size_cc
         try:
             with _c_stderr_quiet():
                 names = mido.get_input_names()
@@ -93,7 +100,7 @@ class MidiRemote(ActionQueue):
 
     def _on_message(self, message) -> None:
         self.received += 1
-        self._actions.extend(actions_for(message, self._alpha_cc, self._base_note))
+        self._actions.extend(actions_for(message, self._alpha_cc, self._base_note, self._size_cc))
 
     def close(self) -> None:
         self._port.close()

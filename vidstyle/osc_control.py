@@ -9,6 +9,7 @@ changed by one thread. Addresses (all under /vidstyle):
     /style N     style number N (1 = the first, as the overlay counts)
     /next /prev  the next or previous style
     /alpha A     content-style trade-off, 0..1 (a fader)
+    /style_size N  the styles taken at shorter side N pixels, 64..2048 (how busy the texture is)
     /color /mirror /fullscreen /overlay /snapshot /record /quit
                  what the keys c, m, f, h, s, r and q do
 
@@ -29,7 +30,7 @@ from .errors import VidstyleError
 PREFIX = "/vidstyle/"
 KEYS = {"next": "n", "prev": "p", "color": "c", "mirror": "m", "fullscreen": "f", "overlay": "h",
         "snapshot": "s", "record": "r", "quit": "q"}
-ADDRESSES = ("style", "alpha", *KEYS)
+ADDRESSES = ("style", "alpha", "style_size", *KEYS)
 
 
 def parse_listen_address(text: str) -> tuple[str, int]:
@@ -134,6 +135,8 @@ class RemoteKeys:
                 self._controls.select(round(value) - 1)
             elif kind == "alpha":
                 self._controls.set_alpha(float(value))
+            elif kind == "style_size":
+                self._controls.set_style_size(float(value))
             else:
                 self._controls.messages.append(value)
         return key

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 STYLE_SIZE = 512  # styles are encoded with their shorter side at most this (as in the paper)
 MIN_STYLE_SIZE = 64  # relu4_1 sees an eighth of it: smaller leaves too few positions for statistics
 MAX_STYLE_SIZE = 2048  # VGG-19's activations at 2048 px already take gigabytes
+# The sizes the webcam's [ and ] keys and a MIDI knob step through (the default among them).
+STYLE_SIZE_STEPS = (96, 128, 192, 256, 384, 512, 768, 1024)
 
 
 def default_cache_dir() -> Path:
@@ -93,6 +95,13 @@ class StyleCache:
 
     def style_image(self, path: Path) -> torch.Tensor:
         return style_image(path, self.style_size)
+
+    def at_size(self, style_size: int | None) -> "StyleCache":
+        """This cache with styles taken at another size (the same memory and disk; each size
+        has its own entries)."""
+        other = StyleCache(self._encode, self.cache_dir, style_size)
+        other._memory, other._lock = self._memory, self._lock
+        return other
 
     def _load_disk(self, key: str) -> StyleStats | None:
         path = self.cache_dir / f"{key}.safetensors"
