@@ -312,8 +312,8 @@ def check_style_args(args, folders: bool = False):
     from vidstyle.styles import expand_styles
 
     if not folders and any(Path(s).is_dir() for s in args.style):
-        raise VidstyleError("a style folder is for the webcam's live style switching; "
-                            "for files, name the style images (and --weights to blend them)")
+        raise VidstyleError("a style folder blends nothing: add --each to convert with each of its "
+                            "images in turn (for a blend, name the style images and --weights)")
     mask = Path(args.mask) if args.mask else None
     controls = Controls(expand_styles(args.style), args.weights, args.alpha, args.preserve_color, mask)
     controls.validate()
@@ -338,6 +338,23 @@ def build_targets(controls, stylizer, cache, segment=None):
     from vidstyle.controls import target_source
 
     return target_source(controls, cache, stylizer.style_stats, segment)
+
+
+def each_style_jobs(pairs: list, controls) -> list:
+    """--each: (input, output, controls with one style) for every (input, output) pair and
+    style of `controls`, the output named OUTPUT_STYLE (never two alike, whatever the case)."""
+    from dataclasses import replace
+
+    jobs, taken = [], set()
+    for src, dst in pairs:
+        for style in controls.styles:
+            name = next(n for n in [f"{dst.stem}_{style.stem}"] + [f"{dst.stem}_{style.stem}_{k}"
+                                                                    for k in range(2, 10**6)]
+                        if n.lower() not in taken)
+            taken.add(name.lower())
+            one_style = replace(controls, styles=[style], weights=None)
+            jobs.append((src, dst.with_name(name + dst.suffix), one_style))
+    return jobs
 
 
 def names_a_folder(output: str) -> bool:

@@ -12,7 +12,8 @@ from vidstyle.sequences import is_sequence, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
 
 from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
-                     check_style_args, fail, non_negative_float, plan_outputs, time_value, unit_float)
+                     check_style_args, each_style_jobs, fail, names_a_folder, non_negative_float,
+                     plan_outputs, time_value, unit_float)
 from .progress import Progress
 from .resume_key import model_digest
 
@@ -21,6 +22,7 @@ EXAMPLES = """examples:
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360 --skip-existing   # go on after a stop
   vidstyle convert film.mp4 --style wave.jpg -o film_wave.mp4   # again after Ctrl-C: goes on from there
+  vidstyle convert clip.mp4 --style paintings/ --each -o tries/   # one video per painting
   vidstyle convert a.mp4 b.mp4 -s wave.jpg -s scream.jpg --weights 0.7 0.3 -o out/
   vidstyle convert clip.mp4 --style wave.jpg --steady 0.7 -o clip_wave.mp4   # less shimmer
   vidstyle convert clip.mp4 --style wave.jpg --start 1:30 --duration 5 -o try.mp4  # a preview
@@ -63,6 +65,10 @@ def register(sub) -> None:
     existing.add_argument("--skip-existing", action="store_true",
                           help="leave inputs whose output exists alone (to go on with a batch "
                                "that was stopped: outputs appear only when complete)")
+    p.add_argument("--each", action="store_true",
+                   help="convert with each style on its own (each --style image, and each image of a "
+                        "--style folder) instead of blending them: -o is a folder and gets "
+                        "INPUT_STYLE.mp4 for every input and style")
     p.add_argument("--no-resume", action="store_true",
                    help="start from the beginning even where a stopped run of the same conversion "
                         "kept its part (by default Ctrl-C or SIGTERM after a minute keeps the part "
@@ -298,10 +304,10 @@ def stopped_part_text(part) -> str:
     return f"{frames} ({int(minutes)}:{seconds:04.1f} of the input)"
 
 
-def plan_resume_for(args, src, dst, segment, model: str, write):
+def plan_resume_for(args, src, dst, segment, model: str, write, styles):
     """vidstyle.resume's plan for one conversion to a video file (None for image sequences
     and GIFs, which a stop does not keep), saying what it will do. `model`:
-    resume_key.model_digest."""
+    resume_key.model_digest; `styles`: the job's."""
     from vidstyle.gif_sink import is_gif
     from vidstyle.resume import plan_resume
 
@@ -309,7 +315,7 @@ def plan_resume_for(args, src, dst, segment, model: str, write):
 
     if is_sequence(dst) or is_gif(dst):
         return None
-    plan = plan_resume(dst, resume_key(args, src, segment, model), fresh=args.no_resume)
+    plan = plan_resume(dst, resume_key(args, src, segment, model, styles), fresh=args.no_resume)
     if dst.exists() and not args.overwrite:
         return plan  # (refused as it is)
     if plan.previous is not None:
@@ -323,6 +329,23 @@ def plan_resume_for(args, src, dst, segment, model: str, write):
         write(f"vidstyle: {dst.name}: starting over ({why}); the stopped run's part "
               f"({stopped_part_text(plan.stale)}) is removed when this run finishes")
     return plan
+
+
+def each_style_plan(args, pairs: list, controls) -> list:
+    """--each: (input, output, controls of one style) for every input and style; refused
+    now if the options cannot be done one style at a time."""
+    from vidstyle.errors import VidstyleError
+    from vidstyle.outputs import refuse_inputs_as_outputs
+
+    if args.weights or args.mask or args.style_at or args.cues:
+        raise VidstyleError("--each converts with one style at a time; --weights and --mask blend styles "
+                            "and --style-at and --cues switch them: leave them out")
+    if not names_a_folder(args.output):
+        raise VidstyleError(f"--each writes one video per input and style: -o must be a folder, not "
+                            f"{args.output} (end a folder name that has a dot with a slash)")
+    jobs = each_style_jobs(pairs, controls)
+    refuse_inputs_as_outputs([(src, dst) for src, dst, _ in jobs])
+    return jobs
 
 
 def run(args) -> int:
@@ -345,6 +368,13 @@ def run(args) -> int:
     if args.frame_rate is not None and not any(is_sequence(src) for src, _ in pairs):
         raise VidstyleError("--frame-rate is for image-sequence inputs (frames/shot_%04d.png); "
                             "video files keep their own")
+    controls = check_style_args(args, folders=args.each)  # a typo is an error even when every output exists
+    if args.each:
+        jobs = each_style_plan(args, pairs, controls)
+        pairs = [(src, dst) for src, dst, _ in jobs]
+    else:
+        jobs = [(src, dst, controls) for src, dst in pairs]
+    cues = style_cues_from_args(args, controls)
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
         if is_sequence(dst) or is_gif(dst):
             if args.codec or args.crf is not None or args.preset:
@@ -358,13 +388,13 @@ def run(args) -> int:
         check_encoding(args.crf, args.preset, codec)
         check_container(dst, codec)  # (writes nothing, so an existing file is safe)
     segment = segment_from_args(args)
-    controls = check_style_args(args)  # a typo is an error even when every output exists
-    cues = style_cues_from_args(args, controls)
     if args.skip_existing:
-        skipped = [src for src, dst in pairs if output_exists(dst)]
-        pairs = [(src, dst) for src, dst in pairs if not output_exists(dst)]
+        skipped = [dst for _, dst, _ in jobs if output_exists(dst)]
+        jobs = [job for job in jobs if not output_exists(job[1])]
+        pairs = [(src, dst) for src, dst, _ in jobs]
         if skipped:
-            print(f"vidstyle: skipping {len(skipped)} input(s) whose output exists", file=sys.stderr)
+            what = "output(s) that exist" if args.each else "input(s) whose output exists"
+            print(f"vidstyle: skipping {len(skipped)} {what}", file=sys.stderr)
         if not pairs:
             return 0
     if args.audio_pulse and len(pairs) == 1:  # (several files: each one without audio fails alone)
@@ -387,21 +417,23 @@ def run(args) -> int:
     try:
         with Progress(len(pairs)) as progress:
             hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
-            for src, dst in pairs:
-                resumable = plan_resume_for(args, src, dst, segment, model, progress.write)
+            for src, dst, job_controls in jobs:
+                resumable = plan_resume_for(args, src, dst, segment, model, progress.write,
+                                            job_controls.styles)
                 part = segment
                 if resumable is not None and resumable.previous is not None:
                     from vidstyle.resume import rest_of
 
                     part = rest_of(segment, resumable.previous) or segment
                 # Fresh targets per file: colour references and mask videos restart.
-                target, close = build_targets(controls, stylizer, cache, part)
+                target, close = build_targets(job_controls, stylizer, cache, part)
                 finished = False
                 try:
-                    with progress.file(src.name) as on_progress:
+                    name = dst.name if args.each else src.name  # (--each: one input, many outputs)
+                    with progress.file(name) as on_progress:
                         report = convert_video(src, dst, stylizer, target, batch=args.batch,
                                                size=args.size, overwrite=args.overwrite,
-                                               on_progress=hint.wrap(on_progress, src.name), crf=args.crf,
+                                               on_progress=hint.wrap(on_progress, name), crf=args.crf,
                                                preset=args.preset, workers=args.workers,
                                                steady=args.steady, segment=segment,
                                                codec=codec_for_output(dst, args.codec),
@@ -409,7 +441,7 @@ def run(args) -> int:
                                                deinterlace=args.deinterlace, hdr=args.hdr,
                                                frame_rate=args.frame_rate, style_schedule=schedule,
                                                audio_pulse=args.audio_pulse,
-                                               on_frame=shows_frames(preview, src.name),
+                                               on_frame=shows_frames(preview, name),
                                                resumable=resumable)
                     reports.append(report)
                     finished = True

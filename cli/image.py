@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import (add_model_args, build_stylizer, build_targets, check_style_args, fail, names_a_folder,
-                     plan_outputs, time_value)
+from .common import (add_model_args, build_stylizer, build_targets, check_style_args, each_style_jobs, fail,
+                     names_a_folder, plan_outputs, time_value)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -69,18 +69,9 @@ def each_style_plan(args) -> tuple[list, list]:
     named = {Path(i).resolve() for i in args.inputs}  # (named outright, an output as input is refused)
     pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
     pairs = [(src, dst) for src, dst in pairs if src.resolve() in named or not made_here(src)]
-    jobs, rows, taken = [], [], set()
-    for src, dst in pairs:
-        row = []
-        for style in styles:
-            name = next(n for n in [f"{dst.stem}_{style.stem}"] + [f"{dst.stem}_{style.stem}_{k}"
-                                                                    for k in range(2, 10**6)]
-                        if n.lower() not in taken)
-            taken.add(name.lower())
-            out = dst.with_name(name + dst.suffix)
-            jobs.append((src, out, replace(controls, styles=[style], weights=None)))
-            row.append((style.stem, out))
-        rows.append((src, row))
+    jobs = each_style_jobs(pairs, replace(controls, styles=styles))
+    rows = [(src, [(job_controls.styles[0].stem, out) for s, out, job_controls in jobs if s is src])
+            for src, _ in pairs]
     plan = [(src, out) for src, out, _ in jobs]
     if sheet is not None:
         if sheet.resolve() in {out.resolve() for _, out in plan}:

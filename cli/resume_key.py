@@ -31,9 +31,10 @@ def _digest(path: Path) -> str:
     return file_digest(path) if path.is_file() else "missing"
 
 
-def resume_key(args, src: Path, segment, model: str) -> dict:
+def resume_key(args, src: Path, segment, model: str, styles=None) -> dict:
     """The input's fingerprint, the options (files by content, the part of the input as
-    [start, end]) and the model (`model_digest`)."""
+    [start, end]; `styles` for --style's, as --each runs them one at a time) and the model
+    (`model_digest`)."""
     from vidstyle.resume import input_fingerprint
     from vidstyle.sequences import is_sequence, sequence_files
 
@@ -41,7 +42,7 @@ def resume_key(args, src: Path, segment, model: str) -> dict:
 
     settings = {name: value for name, value in sorted(vars(args).items())
                 if name not in _NOT_IN_THE_OUTPUT and name not in _FILES and not callable(value)}
-    settings["style"] = [_digest(Path(p)) for p in args.style or []]
+    settings["style"] = [_digest(Path(p)) for p in (args.style if styles is None else styles) or []]
     settings["style_at"] = [[time, _digest(Path(p))] for time, p in args.style_at or []]
     settings["cues"] = [[time, _digest(image)] for _, time, image in read_cue_file(args.cues)] \
         if args.cues else None
