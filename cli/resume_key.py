@@ -64,6 +64,6 @@ def what_changed(old: dict | None, new: dict) -> str:
     before, after = old.get("settings", {}), new.get("settings", {})
     names = {"part": "--start/--end/--duration", "model": "the model or its weights"}
     for name in sorted(set(before) | set(after)):
-        if before.get(name) != after.get(name):
+        if name not in before or name not in after or before[name] != after[name]:  # (or a new option)
             changed.append(names.get(name, "--" + name.replace("_", "-")))
     return ", ".join(changed) + " changed" if changed else "the settings changed"

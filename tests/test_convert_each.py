@@ -30,15 +30,15 @@ def frames_of(path):
 
 def test_each_style_of_a_folder_makes_its_own_video(capsys, clip, styles, tmp_path):
     out = tmp_path / "tries"
-    code, stdout, err = run(capsys, "convert", clip, "--style", styles, "--each", "-o", out, "--model", "tiny")
+    each = ("convert", clip, "--style", styles, "--each", "-o", out, "--model", "tiny")
+    code, stdout, err = run(capsys, *each)
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["clip_scream.mp4", "clip_wave.mp4"]
     wave, scream = frames_of(out / "clip_wave.mp4"), frames_of(out / "clip_scream.mp4")
     assert len(wave) == len(scream) == 12
     assert np.abs(wave[0] - scream[0]).mean() > 1.0  # two styles, two pictures
     assert "2 of 2 files converted" in stdout
-    code, stdout, err = run(capsys, "convert", clip, "--style", styles, "--each", "-o", out, "--model", "tiny",
-                            "--skip-existing")
+    code, stdout, err = run(capsys, *each, "--skip-existing")
     assert code == 0 and "skipping 2 output(s) that exist" in err
 
 

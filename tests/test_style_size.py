@@ -92,7 +92,7 @@ def until(condition, seconds=20.0):
 def test_the_webcam_keys_step_the_style_size_and_the_new_statistics_replace_the_old(tmp_path, stylizer):
     from vidstyle.live import LiveControls
 
-    styles = [style_file(tmp_path / f"s{i}.png", 300 + 10 * i, 200) for i in range(3)]
+    styles = [style_file(tmp_path / f"s{i}.png", 700 + 10 * i, 600) for i in range(3)]  # taken at 512
     cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
     now = [0.0]
     controls = LiveControls(cache, styles, transition=1.0, clock=lambda: now[0])
@@ -120,6 +120,49 @@ def test_the_webcam_keys_step_the_style_size_and_the_new_statistics_replace_the_
     controls.on_key(ord("]"))  # the last step: stays
     controls.set_style_size(10)  # a remote's value: held to 64
     assert until(lambda: controls.style_size == 64)
+    controls.on_key(ord("["))  # none smaller: stays
+    controls.set_style_size(float("nan"))
+    assert controls._pending_size == 64
+    controls.close()
+
+
+def test_the_steps_start_from_the_size_a_small_style_is_taken_at(tmp_path, stylizer):
+    from vidstyle.live import LiveControls
+
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    controls = LiveControls(cache, [style_file(tmp_path / "small.png", 300, 200)])  # taken at 200
+    controls.on_key(ord("["))
+    assert "style size 192..." in controls.overlay()
+    controls.close()
+    controls = LiveControls(cache, [style_file(tmp_path / "small.png", 300, 200)])
+    controls.on_key(ord("]"))
+    assert "style size 256..." in controls.overlay()
+    controls.close()
+
+
+def test_a_size_asked_for_and_given_back_leaves_no_style_loading(tmp_path, stylizer):
+    import threading
+
+    from vidstyle.live import LiveControls
+
+    gate = threading.Event()
+
+    class GatedEncode(Encoded):
+        def __call__(self, image):
+            if min(image.shape[1:]) == 128:
+                gate.wait(20)  # the size worker holds here until let go
+            else:
+                time.sleep(0.05)
+            return super().__call__(image)
+
+    styles = [style_file(tmp_path / f"s{i}.png", 64 + i, 64) for i in range(4)]
+    controls = LiveControls(StyleCache(GatedEncode(stylizer), tmp_path / "cache", style_size=64), styles)
+    controls.set_style_size(128)
+    controls._worker.join(20)  # the first styles' preparation, done or given up for the new size
+    controls.set_style_size(64)  # back to the size the styles are taken at, before the swap
+    gate.set()
+    assert until(lambda: controls._resizing is None)
+    assert until(lambda: len(controls._stats) == 4)
     controls.close()
 
 
@@ -156,3 +199,23 @@ def test_osc_sets_the_style_size(tmp_path, stylizer):
     finally:
         remote.close()
         controls.close()
+
+
+def test_kept_colours_are_remade_at_the_new_size(tmp_path, stylizer):
+    from vidstyle.live import LiveControls
+
+    encode = Encoded(stylizer)
+    style = style_file(tmp_path / "s.png", 300, 200)
+    controls = LiveControls(StyleCache(encode, tmp_path / "cache"), [style], encode=encode, color="match")
+    frames = np.random.default_rng(0).integers(0, 256, (1, 32, 32, 3), dtype=np.uint8)
+
+    def colours_at(size):
+        controls.target(frames)
+        key = (0, "match")
+        return key in controls._keepers and controls._color_stats.get(key) is not None and \
+            sum(1 for s in encode.sizes if min(s) == size) >= 2  # the plain statistics and the kept colours'
+
+    assert until(lambda: colours_at(200))
+    controls.set_style_size(128)
+    assert until(lambda: colours_at(128))
+    controls.close()

@@ -359,8 +359,10 @@ class LiveControls:
         self.messages: deque = deque(maxlen=1)
         self._fixed = fixed
         self._stats = {} if fixed else {0: cache.stats_for_path(self.styles[0])}
-        self._pending_size = cache.style_size or STYLE_SIZE  # the size asked for last
+        self._pending_size = cache.style_size  # the size asked for last (None: the default)
         self._resizing: threading.Thread | None = None  # set_style_size's worker
+        self._stale: set = set()  # styles shown at a size given up, until their new statistics come
+        self._closing = False
         self._shown = 0
         self._encode = encode  # Stylizer.style_stats, needed for colour preservation
         self.color_mode = color or "match"
@@ -391,11 +393,14 @@ class LiveControls:
                                         daemon=True, name="vidstyle-styles")
         self._worker.start()
 
-    def _prepare(self, indices) -> None:
-        cache = self._cache  # (a style size changed meanwhile makes these of no use)
+    def _prepare(self, indices, until_resized: bool = False) -> None:
+        """Statistics of these styles at the cache's size, in the background; given up once
+        the styles are taken at another size (or, `until_resized`, once one is asked for)."""
+        cache = self._cache
         for i in indices:
-            if self._pending_size != (cache.style_size or STYLE_SIZE):
-                return  # another size was asked for: its worker makes them
+            if self._cache is not cache or (until_resized and (self._pending_size != cache.style_size
+                                                               or self._closing)):
+                return
             try:
                 stats = cache.stats_for_path(self.styles[i])
             except Exception as exc:  # one bad style must not stop the others
@@ -407,19 +412,35 @@ class LiveControls:
                 if self._cache is not cache:
                     return
                 self._stats[i] = stats
+                self._stale.discard(i)
 
     @property
-    def style_size(self) -> int:
-        """The size styles are taken at (vidstyle.style_cache; the default's is STYLE_SIZE)."""
-        return self._cache.style_size or STYLE_SIZE
+    def style_size(self) -> int | None:
+        """The size the styles are taken at (None: the default, vidstyle.style_cache)."""
+        return self._cache.style_size
+
+    def shown_style_size(self) -> int:
+        """The size the shown style is taken at (with the default, its own shorter side up to
+        STYLE_SIZE: vidstyle.style_cache.style_image)."""
+        if self._cache.style_size is not None:
+            return self._cache.style_size
+        from PIL import Image
+
+        try:
+            with Image.open(self.styles[self._shown]) as image:
+                return min(STYLE_SIZE, *image.size)
+        except OSError:
+            return STYLE_SIZE
 
     def set_style_size(self, size: float) -> None:
         """Take the styles at shorter side `size` (how busy their texture is): the current
         style's statistics are computed in the background and replace the shown ones (fading
         with a transition), then the others'. One size is worked on at a time: a knob turned
-        through many sizes meanwhile costs only its last."""
+        through many sizes meanwhile costs the one in hand and the last."""
         if self._fixed:
             self.messages.append(f"{self._fixed[1]} stays as given (name a folder to switch styles)")
+            return
+        if not math.isfinite(size):
             return
         size = min(MAX_STYLE_SIZE, max(MIN_STYLE_SIZE, round(size)))
         with self._lock:
@@ -432,14 +453,20 @@ class LiveControls:
             self._resizing.start()
 
     def _resize(self) -> None:
-        """Worker of set_style_size: the statistics at the size asked for last, swapped in."""
+        """Worker of set_style_size: the statistics at the size asked for last, swapped in,
+        then the other styles'."""
         while True:
             with self._lock:
                 size = self._pending_size
-                if size == self.style_size:
+                missing = [i for i in range(len(self.styles))
+                           if (i not in self._stats or i in self._stale) and i not in self._failed]
+                if self._closing or (size == self._cache.style_size and not missing):
                     self._resizing = None
                     return
                 first = [self.index] + ([self._shown] if self._shown != self.index else [])
+            if size == self._cache.style_size:  # (asked for another, then back: what was given up)
+                self._prepare(missing, until_resized=True)
+                continue
             cache = self._cache.at_size(size)
             ready = {}
             for i in first:
@@ -453,18 +480,24 @@ class LiveControls:
                     continue
                 # What is on screen stays until its own style's new statistics come.
                 ready.setdefault(self._shown, self._stats[self._shown])
+                self._stale = {self._shown} - done
                 self._cache, self._stats, self._failed = cache, ready, set()
-                self._keepers.clear()  # colour-kept statistics are remade at the new size
-            self._prepare([i for i in range(len(self.styles)) if i not in done])
+                # Colour-kept statistics are remade at the new size: the screen's own stay until then.
+                self._keepers.clear()
+                self._color_stats = {key: stats for key, stats in self._color_stats.items()
+                                     if key[0] == self._shown}
+            self._prepare([i for i in range(len(self.styles)) if i not in done], until_resized=True)
 
     def step_style_size(self, steps: int) -> None:
-        """One step along STYLE_SIZE_STEPS from the size asked for last ([ and ] keys)."""
-        current = self._pending_size
+        """One step along STYLE_SIZE_STEPS from the size asked for last, or the shown style's
+        ([ and ] keys); none past the ends."""
+        current = self._pending_size if self._pending_size is not None else self.shown_style_size()
         if steps > 0:
-            size = next((s for s in STYLE_SIZE_STEPS if s > current), STYLE_SIZE_STEPS[-1])
+            size = next((s for s in STYLE_SIZE_STEPS if s > current), None)
         else:
-            size = next((s for s in reversed(STYLE_SIZE_STEPS) if s < current), STYLE_SIZE_STEPS[0])
-        self.set_style_size(size)
+            size = next((s for s in reversed(STYLE_SIZE_STEPS) if s < current), None)
+        if size is not None:
+            self.set_style_size(size)
 
     def target(self, frames: np.ndarray | None = None) -> Target:
         if self._fixed:
@@ -519,10 +552,14 @@ class LiveControls:
             return
         path = self.styles[index]
 
+        cache = self._cache
+
         def work():  # loading and encoding the style happen here, off the frame loop
-            k = keeper or ColorKeeper([self._cache.style_image(path)], [1.0], self.color_mode, self._encode)
+            k = keeper or ColorKeeper([cache.style_image(path)], [1.0], self.color_mode, self._encode)
             stats = k.compute(mean, cov)
             with self._lock:
+                if self._cache is not cache:  # made at a size given up meanwhile
+                    return
                 k.reference_mean = mean
                 self._keepers[key] = k
                 self._color_stats[key] = stats
@@ -541,7 +578,7 @@ class LiveControls:
         if self._shown != self.index:
             state = "cannot load" if self.index in self._failed else "loading"
             lines.append(f"{state} {self.styles[self.index].stem}...")
-        if self._pending_size != self.style_size:
+        if self._pending_size != self._cache.style_size:
             lines.append(f"style size {self._pending_size}...")
         if self.recorder is not None:
             lines.append("REC")
@@ -700,6 +737,11 @@ class LiveControls:
         """Finish the open recording and wait for those finishing in the background; then
         raise the first failure among them. An interruption (Ctrl-C) meanwhile gives up
         every unfinished one: no partial file stays."""
+        with self._lock:
+            self._closing = True  # a style size worker stops after the statistics in hand
+            resizing = self._resizing
+        if resizing is not None:
+            resizing.join()
         recorder, self.recorder = self.recorder, None
         errors = []
         try:
