@@ -305,15 +305,15 @@ def stopped_part_text(part) -> str:
 
 
 def plan_resume_for(args, src, dst, segment, model: str, write, styles):
-    """vidstyle.resume's plan for one conversion to a video file (None for image sequences
-    and GIFs, which a stop does not keep), saying what it will do. `model`:
+    """vidstyle.resume's plan for one conversion (None for a GIF, which a stop does not
+    keep), saying what it will do. `model`:
     resume_key.model_digest; `styles`: the job's."""
     from vidstyle.gif_sink import is_gif
     from vidstyle.resume import plan_resume
 
     from .resume_key import resume_key, what_changed
 
-    if is_sequence(dst) or is_gif(dst):
+    if is_gif(dst):
         return None
     plan = plan_resume(dst, resume_key(args, src, segment, model, styles), fresh=args.no_resume)
     if dst.exists() and not args.overwrite:

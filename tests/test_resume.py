@@ -12,6 +12,7 @@ from PIL import Image
 from conftest import write_clip
 from vidstyle.bench import random_target
 from vidstyle.cli.main import main
+from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import convert_video
 from vidstyle.resume import StoppedPart, join_parts, plan_resume, stopped_paths
 from vidstyle.sources import Segment
@@ -138,6 +139,54 @@ def test_a_part_stopped_after_its_last_frame_is_the_output(tmp_path, long_clip, 
     report = convert(long_clip, out, stylizer, target, resumable=plan(out))
     assert report.frames == 0 and report.resumed == part and (report.width, report.height) == (64, 48)
     assert len(contents(out)[0]) == 48 and sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def sequence_frames(folder):
+    import cv2
+
+    return {p.name: cv2.imread(str(p)).astype(np.float32) for p in sorted(folder.glob("f_*.png"))}
+
+
+def test_an_image_sequence_keeps_its_frames_and_goes_on_numbering(tmp_path, long_clip, stylizer, target):
+    reference = tmp_path / "ref"
+    reference.mkdir()
+    convert(long_clip, reference / "f_%04d.png", stylizer, target)
+    out = tmp_path / "out" / "f_%04d.png"
+    part = stopped(long_clip, out, stylizer, target, at=20)
+    assert part.frames == 21 and part.video.is_dir() and len(list(part.video.iterdir())) == 21
+    assert not list(out.parent.glob("f_*.png"))  # nothing under the output's names yet
+    part = stopped(long_clip, out, stylizer, target, at=9)  # stopped again: one folder of both
+    assert part.frames == 31 and len(list(part.video.iterdir())) == 31
+    report = convert(long_clip, out, stylizer, target, resumable=plan(out))
+    assert report.frames == 17 and report.resumed.frames == 31
+    made, expected = sequence_frames(out.parent), sequence_frames(reference)
+    assert list(made) == list(expected) == [f"f_{i:04d}.png" for i in range(1, 49)]
+    assert all(np.abs(made[name] - expected[name]).max() == 0 for name in made)  # PNG: the very same
+    assert sorted(p.name for p in out.parent.iterdir()) == list(made)  # no hidden folder or record left
+
+
+def test_an_error_after_taking_a_sequence_part_on_gives_it_back(tmp_path, long_clip, stylizer, target):
+    out = tmp_path / "out" / "f_%04d.png"
+    stopped(long_clip, out, stylizer, target, at=10)
+
+    def fails(i, image):
+        if i == 3:
+            raise VidstyleError("the disk is full")
+
+    with pytest.raises(VidstyleError):
+        convert(long_clip, out, stylizer, target, resumable=plan(out), on_frame=fails)
+    part = StoppedPart.of_output(out)
+    assert part.frames == 11 and part.video.is_dir()  # (frames past the 11th are dropped when taken on)
+    convert(long_clip, out, stylizer, target, resumable=plan(out))
+    assert len(sequence_frames(out.parent)) == 48
+
+
+def test_a_sequence_part_stopped_after_its_last_frame_is_the_output(tmp_path, long_clip, stylizer, target):
+    out = tmp_path / "out" / "f_%04d.png"
+    stopped(long_clip, out, stylizer, target, at=47)
+    report = convert(long_clip, out, stylizer, target, resumable=plan(out))
+    assert report.frames == 0 and (report.width, report.height) == (64, 48)
+    assert len(sequence_frames(out.parent)) == 48 and StoppedPart.of_output(out) is None
 
 
 def test_a_short_run_stopped_leaves_nothing(tmp_path, long_clip, stylizer, target):

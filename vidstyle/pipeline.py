@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
+import cv2
 import numpy as np
 import torch
 
@@ -151,7 +152,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     time (vidstyle.audio_pulse; the input must have audio).
     `on_frame(index, image)` sees each output frame as it is written, in order, on the
     calling thread (a preview window).
-    `resumable` (vidstyle.resume.plan_resume; video file outputs only): a Ctrl-C or SIGTERM
+    `resumable` (vidstyle.resume.plan_resume; not for GIFs): a Ctrl-C or SIGTERM
     after its `keep_after_s` keeps the part written, finished, as the output's stopped part
     (the exception's `kept_part` names it); with its `previous` part, only the rest of the
     input (of `segment`) is converted, and the output is that part joined to this one.
@@ -168,16 +169,15 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
     to_sequence = is_sequence(output_path)  # frames as numbered images (they move into place themselves)
-    if to_sequence or is_gif(output_path):
+    if is_gif(output_path):
         resumable = None
     previous = resumable.previous if resumable else None
+    asked = segment  # (the part of the input asked for; a resumed run converts its rest)
     if previous is not None:
         report.resumed = previous
         segment = rest_of(segment, previous)
         if segment is None or not _has_frames(input_path, segment, frame_rate):
-            report.width, report.height, report.audio = _made(previous.video)
-            move_into_place(previous.video, output_path, overwrite)  # it was stopped while finishing
-            previous.remove()
+            _finish_stopped(previous, input_path, output_path, overwrite, asked, frame_rate, report)
             return report
     with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace, hdr=hdr,
                          frame_rate=frame_rate) as source, \
@@ -209,8 +209,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         report.width, report.height = width, height
         report.hdr = info.colors.hdr
         if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)
-            start_number = source.sequence.first if source.sequence and not source.segment else 1
-            sink = ImageSequenceSink(output_path, start_number=start_number, overwrite=overwrite)
+            start_number = source.sequence.first if source.sequence and not asked else 1
+            sink = ImageSequenceSink(output_path, start_number=start_number, overwrite=overwrite,
+                                     adopt=(previous.video, previous.frames) if previous else None)
         elif is_gif(output_path):
             sink = GifSink(tmp, width, height, info.rate, info.time_base)
         else:
@@ -256,7 +257,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 where = " in that part" if source.segment else ""
                 raise VidstyleError(f"{input_path} has no frames{where}")
             sink.close()
-            if previous is not None:  # the stopped run's part, then this one (`tmp` stays as it is)
+            if previous is not None and not to_sequence:  # the stopped run's part, then this one
                 join_parts(previous.video, tmp, joined, _input_seconds(first, source) - previous.last_input_s)
         except KeyboardInterrupt as stop:
             joined.unlink(missing_ok=True)
@@ -264,19 +265,26 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                     previous is None and time.perf_counter() - start < resumable.keep_after_s):
                 sink.abort()
                 raise
-            sink.close()  # (a second Ctrl-C meanwhile gives up the part: atomic_output removes it)
+            # (A second Ctrl-C meanwhile gives up this run's part.)
+            if to_sequence:
+                kept = sink.finish_for_keeping()
+            else:
+                sink.close()
+                kept = tmp
             last_s = _input_seconds(last, source)
-            sound_end = None if sink.audio_end is None else sink.audio_end - (source.input_origin() or 0.0)
-            resume_at, audio_from = next_part_times(last_s, float(last.time_base), sound_end, sink.audio_unit)
-            stop.kept_part = keep_stopped(tmp, output_path, resumable, sink.frames_written, segment.start
+            sound_end = getattr(sink, "audio_end", None)
+            sound_end = None if sound_end is None else sound_end - (source.input_origin() or 0.0)
+            resume_at, audio_from = next_part_times(last_s, float(last.time_base), sound_end,
+                                                    getattr(sink, "audio_unit", None))
+            stop.kept_part = keep_stopped(kept, output_path, resumable, sink.frames_written, segment.start
                                           if segment else 0.0, _input_seconds(first, source), last_s,
-                                          resume_at, audio_from)
+                                          resume_at, audio_from, holds_previous=to_sequence)
             raise
         except BaseException:
             joined.unlink(missing_ok=True)
             sink.abort()
             raise
-        if previous is not None:
+        if previous is not None and not to_sequence:
             try:
                 joined.replace(tmp)
             finally:
@@ -320,13 +328,27 @@ def _has_frames(path: Path, segment: Segment, frame_rate: Fraction | None) -> bo
         return False
 
 
-def _made(path: Path) -> tuple[int, int, str]:
-    """(width, height, audio) of a video file written here, for the report."""
+def _finish_stopped(previous: StoppedPart, input_path: Path, output_path: Path, overwrite: bool,
+                    asked: Segment | None, frame_rate: Fraction | None, report: ConvertReport) -> None:
+    """Make a stopped part that holds the whole conversion the output (it was stopped while
+    finishing)."""
     import av
 
-    with av.open(str(path)) as container:
-        video = container.streams.video[0]
-        return video.width, video.height, "copied" if container.streams.audio else "none"
+    if is_sequence(output_path):
+        with VideoFileSource(input_path, segment=asked, frame_rate=frame_rate) as source:
+            first = source.sequence.first if source.sequence and not asked else 1
+        sink = ImageSequenceSink(output_path, start_number=first, overwrite=overwrite,
+                                 adopt=(previous.video, previous.frames))
+        sink.close()
+        image = cv2.imread(str(output_path.parent / (output_path.name % first)))
+        report.height, report.width = image.shape[:2]
+    else:
+        with av.open(str(previous.video)) as container:
+            video = container.streams.video[0]
+            report.width, report.height = video.width, video.height
+            report.audio = "copied" if container.streams.audio else "none"
+        move_into_place(previous.video, output_path, overwrite)
+    previous.remove()
 
 
 def _forgetting_times(target_for, clock: FrameClock):

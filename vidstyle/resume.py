@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -60,9 +61,11 @@ def stopped_paths(output: Path) -> tuple[Path, Path]:
     """(video, record) of a stopped conversion to `output`: hidden siblings named after all
     of its name (x.mp4 and x.mkv have their own), the video with the output's suffix so
     that its container is the output's."""
+    from .sequences import is_sequence
+
     output = Path(output)
-    return (output.with_name(f".{output.name}.stopped{output.suffix}"),
-            output.with_name(f".{output.name}.stopped.json"))
+    video = f".{output.name}.stopped" + ("" if is_sequence(output) else output.suffix)  # (a folder of frames)
+    return output.with_name(video), output.with_name(f".{output.name}.stopped.json")
 
 
 def input_fingerprint(path: Path, files: list[Path] | None = None) -> dict:
@@ -105,7 +108,7 @@ class StoppedPart:
             return None
         try:
             data = json.loads(record.read_text(encoding="utf-8"))
-            if data.get("version") == _RECORD_VERSION and video.is_file():
+            if data.get("version") == _RECORD_VERSION and video.exists():
                 audio = data["audio_from"]
                 return cls(video, record, int(data["frames"]), float(data["start"]),
                            float(data["last_input_s"]), dict(data["key"]), float(data["resume_at"]),
@@ -116,7 +119,10 @@ class StoppedPart:
 
     def remove(self) -> None:
         self.record.unlink(missing_ok=True)
-        self.video.unlink(missing_ok=True)
+        if self.video.is_dir():  # an image sequence's frames
+            shutil.rmtree(self.video, ignore_errors=True)
+        else:
+            self.video.unlink(missing_ok=True)
 
 
 @dataclass
@@ -144,13 +150,16 @@ def plan_resume(output: Path, key: dict, fresh: bool = False) -> Resumable:
 
 def keep_stopped(written: Path, output: Path, plan: Resumable, frames: int, start: float,
                  first_input_s: float, last_input_s: float, resume_at: float,
-                 audio_from: float | None) -> StoppedPart:
+                 audio_from: float | None, holds_previous: bool = False) -> StoppedPart:
     """Keep the finished file `written` (frames `first_input_s`..`last_input_s` of the input;
     the rest to begin at `resume_at`, its sound at `audio_from`: next_part_times) as the
-    stopped part of `output`; joined after the part it went on from, if any."""
+    stopped part of `output`; joined after the part it went on from, if any, unless it
+    `holds_previous` (`frames` then counts them: an image sequence's folder goes on)."""
     video, record = stopped_paths(output)
     previous = plan.previous
-    if previous is not None:
+    if previous is not None and holds_previous:
+        start = previous.start
+    elif previous is not None:
         joined = written.with_name(written.name + ".joined" + written.suffix)
         try:
             join_parts(previous.video, written, joined, first_input_s - previous.last_input_s)
@@ -168,6 +177,8 @@ def keep_stopped(written: Path, output: Path, plan: Resumable, frames: int, star
     # In this order, an interruption leaves a video without a record (an unusable part, removed
     # by the next result), never a record beside another video.
     record.unlink(missing_ok=True)
+    if video.is_dir() and video != written:  # a stale part's frames
+        shutil.rmtree(video)
     os.replace(written, video)
     tmp_record = record.with_name(f".{record.name}.{os.getpid()}")
     try:

@@ -57,19 +57,36 @@ class ImageSequenceSink(QueuedWriter):
     leaves_out_audio = "an image sequence holds none"
 
     def __init__(self, pattern: str | Path, start_number: int = 1, overwrite: bool = False,
-                 queue_size: int = 16):
+                 queue_size: int = 16, adopt: tuple[Path, int] | None = None):
+        """`adopt`: (folder, n) of a stopped conversion (vidstyle.resume): its first n frames
+        are this sequence's first, and the frames written follow them; an abort gives the
+        folder back with those n."""
         self.pattern = Path(pattern)
         self._existing = check_sequence_output(self.pattern, overwrite)
         self._params = _WRITE_PARAMS[self.pattern.suffix.lower()]
         self._overwrite = overwrite
         self.start_number = start_number
         self._folder = self.pattern.parent / f".{sequence_stem(self.pattern)}.{os.getpid()}.partial"
-        self._folder.mkdir(parents=True, exist_ok=True)
         self._names: list[str] = []
+        self._adopted: tuple[Path, int] | None = None
+        if adopt is not None:
+            self._adopt(*adopt)
+        self._folder.mkdir(parents=True, exist_ok=True)
         self.audio_dropped = False
         self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
-        self.frames_written = 0
+        self.frames_written = len(self._names)
         self._start_writer(queue_size, "vidstyle-write-frames")
+
+    def _adopt(self, folder: Path, frames: int) -> None:
+        names = [self.pattern.name % (self.start_number + k) for k in range(frames)]
+        missing = [name for name in names if not (folder / name).is_file()]
+        if missing:
+            raise VidstyleError(f"the stopped conversion's frames are incomplete ({missing[0]} is missing); "
+                                "run again with --no-resume")
+        for extra in set(p.name for p in folder.iterdir()) - set(names):  # made after its record
+            (folder / extra).unlink()
+        folder.replace(self._folder)
+        self._names, self._adopted = names, (folder, frames)
 
     def write(self, image: np.ndarray, pts: int | None) -> None:
         """Queue one RGB uint8 frame (blocks when the writer is behind)."""
@@ -128,7 +145,20 @@ class ImageSequenceSink(QueuedWriter):
         shutil.rmtree(self._folder, ignore_errors=True)
 
     def abort(self) -> None:
-        """Stop without finishing; the frames written so far are removed."""
+        """Stop without finishing; the frames written so far are removed (an adopted folder
+        goes back where it was, its frames past those it came with later overwritten)."""
         self.cancel()
         self._thread.join()
-        self._remove_partial()
+        if self._adopted is not None:
+            self._folder.replace(self._adopted[0])
+        else:
+            self._remove_partial()
+
+    def finish_for_keeping(self) -> Path:
+        """Write the queued frames and leave them in the hidden folder, which is returned
+        (a stopped conversion's part); raises VidstyleError if writing failed."""
+        self._finish_writer()
+        if self.error:
+            self.abort()
+            raise self.error
+        return self._folder
