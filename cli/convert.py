@@ -397,11 +397,12 @@ def run(args) -> int:
             print(f"vidstyle: skipping {len(skipped)} {what}", file=sys.stderr)
         if not pairs:
             return 0
-    if args.audio_pulse and len(pairs) == 1:  # (several files: each one without audio fails alone)
+    one_input = len({src for src, _ in pairs}) == 1  # (--each: one input, several outputs)
+    if args.audio_pulse and one_input:  # (several files: each one without audio fails alone)
         from vidstyle.audio_pulse import check_has_audio
 
         check_has_audio(pairs[0][0])
-    if segment and len(pairs) == 1:  # a start past the end is refused before the model loads
+    if segment and one_input:  # a start past the end is refused before the model loads
         from vidstyle.sources import VideoFileSource
 
         VideoFileSource(pairs[0][0], segment=segment, frame_rate=args.frame_rate).close()

@@ -53,12 +53,14 @@ def test_each_takes_style_images_named_one_by_one(capsys, clip, styles, tmp_path
     (["-o", "one.mp4"], "-o must be a folder"),
     (["-o", "out/", "--weights", "1", "2"], "one style at a time"),
     (["-o", "out/", "--style-at", "1", "x.png"], "one style at a time"),
+    (["-o", "out/", "--start", "100"], "is not before its end"),  # before the model loads, once
 ])
 def test_each_refuses_what_it_cannot_do(capsys, clip, styles, tmp_path, monkeypatch, extra, fragment):
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "convert", clip, "-s", styles / "wave.png", "-s", styles / "scream.png",
                        "--each", *extra)
     assert code != 0 and fragment in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1
 
 
 def test_a_style_folder_without_each_is_still_refused(capsys, clip, styles, tmp_path):

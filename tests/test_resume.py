@@ -147,6 +147,7 @@ def sequence_frames(folder):
     return {p.name: cv2.imread(str(p)).astype(np.float32) for p in sorted(folder.glob("f_*.png"))}
 
 
+
 def test_an_image_sequence_keeps_its_frames_and_goes_on_numbering(tmp_path, long_clip, stylizer, target):
     reference = tmp_path / "ref"
     reference.mkdir()
@@ -165,7 +166,40 @@ def test_an_image_sequence_keeps_its_frames_and_goes_on_numbering(tmp_path, long
     assert sorted(p.name for p in out.parent.iterdir()) == list(made)  # no hidden folder or record left
 
 
-def test_an_error_after_taking_a_sequence_part_on_gives_it_back(tmp_path, long_clip, stylizer, target):
+def test_inputs_timed_in_whole_frames_lose_no_frame_at_a_stop(tmp_path, stylizer, target):
+    """Image sequences and AVI count time in frames: a part's end must not skip the next one."""
+    frames = tmp_path / "in"
+    frames.mkdir()
+    from PIL import Image
+
+    from conftest import frames_rgb
+
+    for i, image in enumerate(frames_rgb(12, 64, 48), start=1001):
+        Image.fromarray(image).save(frames / f"s_{i:04d}.png")
+    pattern = frames / "s_%04d.png"
+    reference = tmp_path / "ref"
+    reference.mkdir()
+    convert(pattern, reference / "f_%04d.png", stylizer, target)
+    out = tmp_path / "out" / "f_%04d.png"
+    stopped(pattern, out, stylizer, target, at=3)
+    stopped(pattern, out, stylizer, target, at=2)
+    convert(pattern, out, stylizer, target, resumable=plan(out))
+    made, expected = sequence_frames(out.parent), sequence_frames(reference)
+    assert list(made) == list(expected) == [f"f_{i:04d}.png" for i in range(1001, 1013)]
+    assert all(np.abs(made[name] - expected[name]).max() == 0 for name in made)
+
+    avi = write_clip(tmp_path / "in.avi", n=24, audio=False)
+    reference = convert(avi, tmp_path / "ref.mp4", stylizer, target)
+    stopped(avi, tmp_path / "out.mp4", stylizer, target, at=10)
+    convert(avi, tmp_path / "out.mp4", stylizer, target, resumable=plan(tmp_path / "out.mp4"))
+    assert_same_video(tmp_path / "out.mp4", reference.output)
+
+
+@pytest.mark.parametrize("where", ["while converting", "writing the last frame"])
+def test_an_error_after_taking_a_sequence_part_on_gives_it_back(tmp_path, long_clip, stylizer, target,
+                                                               monkeypatch, where):
+    import vidstyle.sequence_sink
+
     out = tmp_path / "out" / "f_%04d.png"
     stopped(long_clip, out, stylizer, target, at=10)
 
@@ -173,8 +207,14 @@ def test_an_error_after_taking_a_sequence_part_on_gives_it_back(tmp_path, long_c
         if i == 3:
             raise VidstyleError("the disk is full")
 
+    if where == "writing the last frame":  # (the writer's error comes out of close())
+        real = vidstyle.sequence_sink.cv2.imwrite
+        monkeypatch.setattr(vidstyle.sequence_sink.cv2, "imwrite",
+                            lambda name, *a: not name.endswith("f_0048.png") and real(name, *a))
+        fails = None
     with pytest.raises(VidstyleError):
         convert(long_clip, out, stylizer, target, resumable=plan(out), on_frame=fails)
+    monkeypatch.undo()
     part = StoppedPart.of_output(out)
     assert part.frames == 11 and part.video.is_dir()  # (frames past the 11th are dropped when taken on)
     convert(long_clip, out, stylizer, target, resumable=plan(out))

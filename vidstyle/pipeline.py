@@ -261,21 +261,29 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 join_parts(previous.video, tmp, joined, _input_seconds(first, source) - previous.last_input_s)
         except KeyboardInterrupt as stop:
             joined.unlink(missing_ok=True)
+            if getattr(sink, "moved", False):  # the frames were all in place when it came
+                for part in (previous, resumable and resumable.stale):
+                    if part is not None:
+                        part.remove()
+                raise
             if resumable is None or untimed or last is None or (
                     previous is None and time.perf_counter() - start < resumable.keep_after_s):
                 sink.abort()
                 raise
             # (A second Ctrl-C meanwhile gives up this run's part.)
             if to_sequence:
-                kept = sink.finish_for_keeping()
+                try:
+                    kept = sink.finish_for_keeping()
+                except BaseException:  # (a second Ctrl-C: a stopped part taken on goes back)
+                    sink.abort()
+                    raise
             else:
                 sink.close()
                 kept = tmp
             last_s = _input_seconds(last, source)
             sound_end = getattr(sink, "audio_end", None)
             sound_end = None if sound_end is None else sound_end - (source.input_origin() or 0.0)
-            resume_at, audio_from = next_part_times(last_s, float(last.time_base), sound_end,
-                                                    getattr(sink, "audio_unit", None))
+            resume_at, audio_from = next_part_times(last_s, sound_end, getattr(sink, "audio_unit", None))
             stop.kept_part = keep_stopped(kept, output_path, resumable, sink.frames_written, segment.start
                                           if segment else 0.0, _input_seconds(first, source), last_s,
                                           resume_at, audio_from, holds_previous=to_sequence)
@@ -316,7 +324,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
 
 def _input_seconds(frame: Frame, source: VideoFileSource) -> float:
     """A frame's time in the input, as --start counts it."""
-    return float(frame.pts * frame.time_base) - (source.input_origin() or 0.0)
+    return source.input_seconds(frame.pts, frame.time_base)
 
 
 def _has_frames(path: Path, segment: Segment, frame_rate: Fraction | None) -> bool:
@@ -337,9 +345,12 @@ def _finish_stopped(previous: StoppedPart, input_path: Path, output_path: Path, 
     if is_sequence(output_path):
         with VideoFileSource(input_path, segment=asked, frame_rate=frame_rate) as source:
             first = source.sequence.first if source.sequence and not asked else 1
+            has_audio = source.audio_stream is not None
         sink = ImageSequenceSink(output_path, start_number=first, overwrite=overwrite,
                                  adopt=(previous.video, previous.frames))
         sink.close()
+        if has_audio:
+            report.audio = f"left out ({sink.leaves_out_audio})"
         image = cv2.imread(str(output_path.parent / (output_path.name % first)))
         report.height, report.width = image.shape[:2]
     else:

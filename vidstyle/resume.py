@@ -22,21 +22,20 @@ from .errors import VidstyleError
 # A stop after less work than this removes the output as before: starting over costs
 # little, and a hidden file per short try would only clutter the folder.
 KEEP_AFTER_S = 60.0
-# Where the next part's picture begins after the last frame written: later than that
-# frame's time (which rounding to the time base can move by half a unit), earlier than any
-# real next frame. Seconds, or units of the time base if more.
-_NEXT_FRAME_S, _NEXT_FRAME_UNITS = 1e-4, 2
+# Where the next part's picture begins after the last frame written (its exact time,
+# VideoFileSource.input_seconds): later, and earlier than any real next frame.
+_NEXT_FRAME_S = 1e-4
 # Where its sound begins: a little before the part's sound ends, so that rounding loses no
 # packet; the join leaves out the part's copy of one taken twice.
 _SOUND_OVERLAP_S, _SOUND_OVERLAP_UNITS = 1e-3, 2
 
 
-def next_part_times(last_frame_s: float, video_unit_s: float, sound_end_s: float | None,
+def next_part_times(last_frame_s: float, sound_end_s: float | None,
                     sound_unit_s: float | None) -> tuple[float, float | None]:
     """(where the next part's picture begins, where its sound begins) after a part whose
     last frame is at `last_frame_s` and whose sound ends at `sound_end_s` (None: no sound;
-    times of the input, their time bases' units in seconds)."""
-    picture = last_frame_s + max(_NEXT_FRAME_S, _NEXT_FRAME_UNITS * video_unit_s)
+    times of the input; the sound's time base's unit in seconds)."""
+    picture = last_frame_s + _NEXT_FRAME_S
     if sound_end_s is None:
         return picture, None
     return picture, sound_end_s - max(_SOUND_OVERLAP_S, _SOUND_OVERLAP_UNITS * (sound_unit_s or 0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -44,6 +45,24 @@ def check_sequence_output(pattern: str | Path, overwrite: bool) -> list[Path]:
     return existing
 
 
+@contextmanager
+def signals_deferred():
+    """Ctrl-C and SIGTERM held back until the block is done (in the main thread, where
+    Python handles them; elsewhere, and where the system has no signal masks, nothing)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class ImageSequenceSink(QueuedWriter):
     """The same calls as vidstyle.sinks.VideoFileSink (write, close, abort), for image files.
 
@@ -69,6 +88,9 @@ class ImageSequenceSink(QueuedWriter):
         self._folder = self.pattern.parent / f".{sequence_stem(self.pattern)}.{os.getpid()}.partial"
         self._names: list[str] = []
         self._adopted: tuple[Path, int] | None = None
+        self.moved = False  # the frames are in place under the output's names
+        # A folder of this name is one a process of this number left behind (a crash).
+        shutil.rmtree(self._folder, ignore_errors=True)
         if adopt is not None:
             self._adopt(*adopt)
         self._folder.mkdir(parents=True, exist_ok=True)
@@ -114,19 +136,22 @@ class ImageSequenceSink(QueuedWriter):
 
     def close(self) -> None:
         """Write the last frames and move the sequence into place; raises VidstyleError if
-        writing failed (nothing is then left under the output's names)."""
+        writing failed (nothing is then left under the output's names). A Ctrl-C or SIGTERM
+        while the frames move waits until all of them are in place (`moved` is then set)."""
         self._finish_writer()
         if self.error:
-            self._remove_partial()
+            self.abort()
             raise self.error
-        self._move_into_place()
+        with signals_deferred():
+            self._move_into_place()
+            self.moved = True
 
     def _move_into_place(self) -> None:
         folder = self.pattern.parent
         if not self._overwrite:
             taken = [name for name in self._names if (folder / name).exists()]
             if taken:  # another run wrote there meanwhile: keep its files, drop ours
-                self._remove_partial()
+                self.abort()
                 raise VidstyleError(f"output {self.pattern} appeared while this run was writing it "
                                     f"({taken[0]}); pass --overwrite to replace it")
         for name in self._names:
@@ -149,7 +174,7 @@ class ImageSequenceSink(QueuedWriter):
         goes back where it was, its frames past those it came with later overwritten)."""
         self.cancel()
         self._thread.join()
-        if self._adopted is not None:
+        if self._adopted is not None and self._folder.is_dir():
             self._folder.replace(self._adopted[0])
         else:
             self._remove_partial()

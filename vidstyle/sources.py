@@ -287,6 +287,16 @@ class VideoFileSource:
             self._joined = _timeline_of_joined(self.path)
         return self._joined
 
+    def input_seconds(self, pts: int, time_base: Fraction) -> float:
+        """A yielded frame's time in the input as --start counts it, exactly: a segment's
+        frames come moved back by a whole number of time-base units (_Window.place), and
+        that number is added back, not the segment's start (they differ by up to half a
+        unit, which for a one-frame unit, as image sequences and AVI have, is half a frame)."""
+        origin = start_seconds(self.video_stream) or 0.0
+        if self.segment:
+            return float((pts + round((origin + self.segment.start) / time_base)) * time_base) - origin
+        return float(pts * time_base) - origin
+
     def input_origin(self) -> float | None:
         """The timestamp (seconds) of the yielded frames that is 0 s of the input as players
         count it (from the video's first timestamp): with a segment, minus its start, as
