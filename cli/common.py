@@ -388,12 +388,14 @@ def outputs_in_folder(files: list, folder, suffix: str) -> list:
 
 
 def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str, what: str,
-                 sequences: bool = False) -> list:
+                 sequences: bool = False, named_after: bool = False) -> list:
     """(input, output) pairs for files and folders of files with `suffixes`: one input
     gives OUTPUT itself; several inputs, or a folder, make OUTPUT a folder of `suffix`
     files. Refused before any work: an output that would replace one of the inputs, and a
     file name given where a folder is needed (`-o all.mp4` for several inputs).
-    With `sequences`, inputs like `frames/shot_%04d.png` are image sequences (one input each)."""
+    With `sequences`, inputs like `frames/shot_%04d.png` are image sequences (one input each).
+    `named_after`: the outputs are only names the real ones are made from (--each's
+    INPUT_STYLE), which the caller checks against the inputs."""
     from pathlib import Path
 
     from vidstyle.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES, expand_files
@@ -416,7 +418,8 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
             raise VidstyleError(f"-o {output} looks like a file name, but {many}: -o must be a folder "
                                 f"(for a folder with a dot in its name, end it with a slash)")
         pairs = list(zip(files, outputs_in_folder(files, out, suffix)))
-    refuse_inputs_as_outputs(pairs)
+    if not named_after:
+        refuse_inputs_as_outputs(pairs)
     for dst in {dst.parent: dst for _, dst in pairs}.values():  # one test per output folder
         check_writable(dst)
     return pairs

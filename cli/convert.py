@@ -364,7 +364,8 @@ def run(args) -> int:
     if args.codec:
         check_encoding(args.crf, args.preset, args.codec)
     pairs = plan_outputs(args.inputs, args.output, VIDEO_SUFFIXES,
-                         CODECS[args.codec or "h264"].default_suffix, "input", sequences=True)
+                         CODECS[args.codec or "h264"].default_suffix, "input", sequences=True,
+                         named_after=args.each)
     if args.frame_rate is not None and not any(is_sequence(src) for src, _ in pairs):
         raise VidstyleError("--frame-rate is for image-sequence inputs (frames/shot_%04d.png); "
                             "video files keep their own")

@@ -67,7 +67,7 @@ def each_style_plan(args) -> tuple[list, list]:
     if not styles:
         raise VidstyleError(f"no style images left once the outputs in {args.output} are left out")
     named = {Path(i).resolve() for i in args.inputs}  # (named outright, an output as input is refused)
-    pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
+    pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image", named_after=True)
     pairs = [(src, dst) for src, dst in pairs if src.resolve() in named or not made_here(src)]
     jobs = each_style_jobs(pairs, replace(controls, styles=styles))
     rows = [(src, [(job_controls.styles[0].stem, out) for s, out, job_controls in jobs if s is src])

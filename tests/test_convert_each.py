@@ -63,6 +63,14 @@ def test_each_refuses_what_it_cannot_do(capsys, clip, styles, tmp_path, monkeypa
     assert len([line for line in err.splitlines() if line.strip()]) == 1
 
 
+def test_each_into_the_inputs_own_folder(capsys, clip, styles, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # -o . : clip.mp4 names the outputs clip_wave.mp4, ..., not itself
+    code, _, err = run(capsys, "convert", "clip.mp4", "-s", styles / "wave.png", "--each", "-o", ".",
+                       "--model", "tiny", "--duration", "0.1")
+    assert code == 0, err
+    assert (tmp_path / "clip_wave.mp4").is_file()
+
+
 def test_a_style_folder_without_each_is_still_refused(capsys, clip, styles, tmp_path):
     code, _, err = run(capsys, "convert", clip, "--style", styles, "-o", tmp_path / "o.mp4")
     assert code != 0 and "a style folder" in err
