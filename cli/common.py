@@ -340,6 +340,13 @@ def build_targets(controls, stylizer, cache, segment=None):
     return target_source(controls, cache, stylizer.style_stats, segment)
 
 
+def add_each_arg(p: argparse.ArgumentParser, verb: str, suffix: str) -> None:
+    p.add_argument("--each", action="store_true",
+                   help=f"{verb} with each style on its own (each --style image, and each image of a "
+                        f"--style folder) instead of blending them: -o is a folder and gets "
+                        f"INPUT_STYLE{suffix} for every input and style")
+
+
 def each_style_jobs(pairs: list, controls) -> list:
     """--each: (input, output, controls with one style) for every (input, output) pair and
     style of `controls`, the output named OUTPUT_STYLE (never two alike, whatever the case)."""

@@ -11,9 +11,9 @@ from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or to
 from vidstyle.sequences import is_sequence, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
 
-from .common import (add_model_args, add_steady_arg, add_workers_arg, build_stylizer, build_targets,
-                     check_style_args, each_style_jobs, fail, names_a_folder, non_negative_float,
-                     plan_outputs, time_value, unit_float)
+from .common import (add_each_arg, add_model_args, add_steady_arg, add_workers_arg, build_stylizer,
+                     build_targets, check_style_args, each_style_jobs, fail, names_a_folder,
+                     non_negative_float, plan_outputs, time_value, unit_float)
 from .progress import Progress
 from .resume_key import model_digest
 
@@ -65,10 +65,7 @@ def register(sub) -> None:
     existing.add_argument("--skip-existing", action="store_true",
                           help="leave inputs whose output exists alone (to go on with a batch "
                                "that was stopped: outputs appear only when complete)")
-    p.add_argument("--each", action="store_true",
-                   help="convert with each style on its own (each --style image, and each image of a "
-                        "--style folder) instead of blending them: -o is a folder and gets "
-                        "INPUT_STYLE.mp4 for every input and style")
+    add_each_arg(p, "convert", ".mp4")
     p.add_argument("--no-resume", action="store_true",
                    help="start from the beginning even where a stopped run of the same conversion "
                         "kept its part (by default Ctrl-C or SIGTERM after a minute keeps the part "

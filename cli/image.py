@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import (add_model_args, build_stylizer, build_targets, check_style_args, each_style_jobs, fail,
-                     names_a_folder, plan_outputs, time_value)
+from .common import (add_each_arg, add_model_args, build_stylizer, build_targets, check_style_args,
+                     each_style_jobs, fail, names_a_folder, plan_outputs, time_value)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -24,10 +24,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True,
                    help="output image (one input) or folder (several inputs or a folder; .png files)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--each", action="store_true",
-                   help="stylize with each style on its own (each --style image, and each image of a "
-                        "--style folder) instead of blending them: -o is a folder and gets "
-                        "INPUT_STYLE.png for every input and style")
+    add_each_arg(p, "stylize", ".png")
     p.add_argument("--sheet", metavar="FILE",
                    help="with --each: also a contact sheet, one row per input (the input, then each "
                         "style's result, named), to pick a style at a glance")
