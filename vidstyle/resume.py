@@ -2,10 +2,11 @@
 goes on from there.
 
 A conversion stopped by Ctrl-C or SIGTERM after a while (KEEP_AFTER_S) finishes the file it
-was writing and keeps it beside the output, hidden, with a record of the settings and input
-it was made from (`StoppedPart`). When the same input is converted to the same output with
-the same settings, only the rest of the input is converted, and the two parts are joined
-by copying their packets (no second encoding) into the output. Any other settings start
+was writing (an image sequence: its frames so far) and keeps it beside the output, hidden,
+with a record of the settings and input it was made from (`StoppedPart`). When the same
+input is converted to the same output with the same settings, only the rest of the input
+is converted, and the two parts are joined by copying their packets (no second encoding)
+into the output (a sequence's frames go on being numbered). Any other settings start
 over, and the stale part is replaced.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ _NEXT_FRAME_S = 1e-4
 # Where its sound begins: a little before the part's sound ends, so that rounding loses no
 # packet; the join leaves out the part's copy of one taken twice.
 _SOUND_OVERLAP_S, _SOUND_OVERLAP_UNITS = 1e-3, 2
+_RECORD_VERSION = 1
 
 
 def next_part_times(last_frame_s: float, sound_end_s: float | None,
@@ -39,7 +41,6 @@ def next_part_times(last_frame_s: float, sound_end_s: float | None,
     if sound_end_s is None:
         return picture, None
     return picture, sound_end_s - max(_SOUND_OVERLAP_S, _SOUND_OVERLAP_UNITS * (sound_unit_s or 0))
-_RECORD_VERSION = 1
 
 
 def rest_of(segment, part: "StoppedPart"):
@@ -58,12 +59,12 @@ def rest_of(segment, part: "StoppedPart"):
 
 def stopped_paths(output: Path) -> tuple[Path, Path]:
     """(video, record) of a stopped conversion to `output`: hidden siblings named after all
-    of its name (x.mp4 and x.mkv have their own), the video with the output's suffix so
-    that its container is the output's."""
+    of its name (x.mp4 and x.mkv have their own); the video has the output's suffix, so
+    that its container is the output's, and an image sequence's is a folder of frames."""
     from .sequences import is_sequence
 
     output = Path(output)
-    video = f".{output.name}.stopped" + ("" if is_sequence(output) else output.suffix)  # (a folder of frames)
+    video = f".{output.name}.stopped" + ("" if is_sequence(output) else output.suffix)
     return output.with_name(video), output.with_name(f".{output.name}.stopped.json")
 
 
