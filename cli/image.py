@@ -23,7 +23,11 @@ def register(sub) -> None:
                    help="content images or folders of images, or videos (their frame at --at)")
     p.add_argument("-o", "--output", required=True,
                    help="output image (one input) or folder (several inputs or a folder; .png files)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    existing = p.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    existing.add_argument("--skip-existing", action="store_true",
+                          help="leave the images whose output exists alone (to go on with a folder "
+                               "that was stopped: outputs appear only when complete)")
     add_each_arg(p, "stylize", ".png")
     p.add_argument("--sheet", metavar="FILE",
                    help="with --each: also a contact sheet, one row per input (the input, then each "
@@ -117,8 +121,16 @@ def run(args) -> int:
             if len({s for s, _, _ in jobs}) == 1:
                 raise
             unreadable[src] = exc  # said once, and its results counted as failed, below
-    stylizer, cache = build_stylizer(args)
-    failures, failed_inputs, written = 0, set(), set()
+    written = set()
+    if args.skip_existing:
+        written = {dst for _, dst, _ in jobs if dst.exists()}  # (on the sheet as if made now)
+        jobs = [job for job in jobs if job[1] not in written]
+        if written:
+            print(f"vidstyle: skipping {len(written)} image(s) whose output exists", file=sys.stderr)
+        if not jobs and not args.sheet:
+            return 0
+    stylizer, cache = build_stylizer(args) if jobs else (None, None)
+    failures, failed_inputs = 0, set()
     for src, dst, controls in jobs:
         if src in unreadable:
             failures += 1

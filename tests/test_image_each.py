@@ -140,3 +140,31 @@ def test_a_video_too_short_for_at_fails_once_and_the_others_go_on(capsys, tmp_pa
     assert code == 1 and err.count("past its end") == 1 and "3 of 6 images failed" in err
     assert sorted(p.name for p in (tmp_path / "tries").iterdir()) == ["long_scream.png", "long_udnie.png",
                                                                        "long_wave.png"]
+
+
+def test_skip_existing_goes_on_with_a_folder_and_its_sheet_shows_them_all(capsys, tmp_path, styles):
+    photos = tmp_path / "photos"
+    for i in range(3):
+        image_file(photos / f"p{i}.png", 20 + i)
+    out = tmp_path / "out"
+    out.mkdir()
+    Image.fromarray(np.zeros((36, 52, 3), np.uint8)).save(out / "p1.png")  # made by a stopped run
+    code, _, err = run(capsys, "image", photos, "-s", styles / "wave.png", "-o", out, "--model", "tiny")
+    assert code == 1 and "1 of 3 images failed" in err  # without it: that output is refused
+    for name in ("p0.png", "p2.png"):
+        (out / name).unlink()
+    code, stdout, err = run(capsys, "image", photos, "-s", styles / "wave.png", "-o", out, "--model", "tiny",
+                            "--skip-existing")
+    assert code == 0 and "skipping 1 image(s) whose output exists" in err
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    assert not np.asarray(Image.open(out / "p1.png")).any()  # left as it was
+    code, stdout, err = run(capsys, "image", photos, "-s", styles, "--each", "-o", tmp_path / "tries",
+                            "--model", "tiny", "--skip-existing", "--sheet", tmp_path / "sheet.png")
+    assert code == 0 and len(list((tmp_path / "tries").iterdir())) == 9
+    made_at_once = np.asarray(Image.open(tmp_path / "sheet.png"))
+    (tmp_path / "sheet.png").unlink()
+    code, stdout, err = run(capsys, "image", photos, "-s", styles, "--each", "-o", tmp_path / "tries",
+                            "--model", "tiny", "--skip-existing", "--sheet", tmp_path / "sheet.png")
+    assert code == 0 and "skipping 9 image(s)" in err
+    # Every row, from the results already there: the same sheet as when they were made.
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "sheet.png")), made_at_once)
