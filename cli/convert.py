@@ -65,7 +65,7 @@ def register(sub) -> None:
     existing.add_argument("--skip-existing", action="store_true",
                           help="leave inputs whose output exists alone (to go on with a batch "
                                "that was stopped: outputs appear only when complete)")
-    add_each_arg(p, "convert", ".mp4")
+    add_each_arg(p, "convert", ".mp4 (or the codec's file type)")
     p.add_argument("--no-resume", action="store_true",
                    help="start from the beginning even where a stopped run of the same conversion "
                         "kept its part (by default Ctrl-C or SIGTERM after a minute keeps the part "
