@@ -301,6 +301,12 @@ def stopped_part_text(part) -> str:
     return f"{frames} ({int(minutes)}:{seconds:04.1f} of the input)"
 
 
+def counting_from(made: int, on_progress):
+    """A progress callback for a run going on from a stopped part of `made` frames: the
+    bar counts the whole output (the rate stays this run's)."""
+    return lambda done, total, fps: on_progress(done + made, total + made if total else 0, fps)
+
+
 def plan_resume_for(args, src, dst, segment, model: str, write, styles):
     """vidstyle.resume's plan for one conversion (None for a GIF, which a stop does not
     keep), saying what it will do. `model`:
@@ -430,6 +436,8 @@ def run(args) -> int:
                 try:
                     name = dst.name if args.each else src.name  # (--each: one input, many outputs)
                     with progress.file(name) as on_progress:
+                        if resumable is not None and resumable.previous is not None:
+                            on_progress = counting_from(resumable.previous.frames, on_progress)
                         report = convert_video(src, dst, stylizer, target, batch=args.batch,
                                                size=args.size, overwrite=args.overwrite,
                                                on_progress=hint.wrap(on_progress, name), crf=args.crf,
@@ -447,8 +455,8 @@ def run(args) -> int:
                 except KeyboardInterrupt as stop:
                     kept = getattr(stop, "kept_part", None)
                     if kept is not None:
-                        progress.write(f"vidstyle: {dst.name}: stopped; the {stopped_part_text(kept)} made "
-                                       "so far are kept: the same command goes on from there")
+                        progress.write(f"vidstyle: {dst.name}: stopped; kept what it made so far, "
+                                       f"{stopped_part_text(kept)}: the same command goes on from there")
                     raise
                 except VidstyleError as exc:
                     if len(pairs) == 1:

@@ -356,7 +356,7 @@ def test_the_command_keeps_a_part_at_sigterm_and_goes_on_when_run_again(capsys, 
         code, _, err = run(capsys, *args)
     finally:
         signal.signal(signal.SIGTERM, before)
-    assert code == 143 and "the 3 frames (0:00.1 of the input) made so far are kept" in err
+    assert code == 143 and "kept what it made so far, 3 frames (0:00.1 of the input)" in err
     assert not out.exists() and StoppedPart.of_output(out).frames == 3
 
     code, stdout, err = run(capsys, *args, "--alpha", "0.5")  # other settings: starts over
@@ -410,3 +410,13 @@ def test_the_key_holds_what_changes_the_output_and_nothing_else(tmp_path, clip, 
     clip.write_bytes(clip.read_bytes() + b"\0")
     assert what_changed(old, key()) == "the input changed"
     assert what_changed(None, old) == "its record cannot be read"
+
+
+def test_a_resumed_runs_progress_counts_the_whole_output():
+    from vidstyle.cli.convert import counting_from
+
+    seen = []
+    on_progress = counting_from(30, lambda done, total, fps: seen.append((done, total, fps)))
+    on_progress(5, 18, 2.0)
+    on_progress(6, 0, 2.0)  # (no count known: none)
+    assert seen == [(35, 48, 2.0), (36, 0, 2.0)]
