@@ -340,6 +340,15 @@ def build_targets(controls, stylizer, cache, segment=None):
     return target_source(controls, cache, stylizer.style_stats, segment)
 
 
+def add_existing_args(p: argparse.ArgumentParser, which: str, what: str) -> None:
+    """--overwrite, or --skip-existing to leave `which` alone (going on with `what`)."""
+    existing = p.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    existing.add_argument("--skip-existing", action="store_true",
+                          help=f"leave {which} alone (to go on with {what} that was stopped: "
+                               "outputs appear only when complete)")
+
+
 def add_each_arg(p: argparse.ArgumentParser, verb: str, suffix: str) -> None:
     p.add_argument("--each", action="store_true",
                    help=f"{verb} with each style on its own (each --style image, and each image of a "

@@ -11,9 +11,9 @@ from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or to
 from vidstyle.sequences import is_sequence, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
 
-from .common import (add_each_arg, add_model_args, add_steady_arg, add_workers_arg, build_stylizer,
-                     build_targets, check_style_args, each_style_jobs, fail, names_a_folder,
-                     non_negative_float, plan_outputs, time_value, unit_float)
+from .common import (add_each_arg, add_existing_args, add_model_args, add_steady_arg, add_workers_arg,
+                     build_stylizer, build_targets, check_style_args, each_style_jobs, fail,
+                     names_a_folder, non_negative_float, plan_outputs, time_value, unit_float)
 from .progress import Progress
 from .resume_key import model_digest
 
@@ -60,11 +60,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True,
                    help="output file (one input) or folder (several inputs or a folder); a name like "
                         "out/shot_%%04d.png writes an image sequence (PNG, JPEG, TIFF, WebP or BMP)")
-    existing = p.add_mutually_exclusive_group()
-    existing.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    existing.add_argument("--skip-existing", action="store_true",
-                          help="leave inputs whose output exists alone (to go on with a batch "
-                               "that was stopped: outputs appear only when complete)")
+    add_existing_args(p, "inputs whose output exists", "a batch")
     add_each_arg(p, "convert", ".mp4 (or the codec's file type)")
     p.add_argument("--no-resume", action="store_true",
                    help="start from the beginning even where a stopped run of the same conversion "

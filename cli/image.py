@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import (add_each_arg, add_model_args, build_stylizer, build_targets, check_style_args,
-                     each_style_jobs, fail, names_a_folder, plan_outputs, time_value)
+from .common import (add_each_arg, add_existing_args, add_model_args, build_stylizer, build_targets,
+                     check_style_args, each_style_jobs, fail, names_a_folder, plan_outputs, time_value)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -23,11 +23,7 @@ def register(sub) -> None:
                    help="content images or folders of images, or videos (their frame at --at)")
     p.add_argument("-o", "--output", required=True,
                    help="output image (one input) or folder (several inputs or a folder; .png files)")
-    existing = p.add_mutually_exclusive_group()
-    existing.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    existing.add_argument("--skip-existing", action="store_true",
-                          help="leave the images whose output exists alone (to go on with a folder "
-                               "that was stopped: outputs appear only when complete)")
+    add_existing_args(p, "the images whose output exists", "a folder")
     add_each_arg(p, "stylize", ".png")
     p.add_argument("--sheet", metavar="FILE",
                    help="with --each: also a contact sheet, one row per input (the input, then each "
