@@ -141,11 +141,12 @@ def plan_resume(output: Path, key: dict, fresh: bool = False) -> Resumable:
     the same way unless `fresh`."""
     part = StoppedPart.of_output(output)
     key = json.loads(json.dumps(key))  # as it will read back from the record
-    if part is None:
-        return Resumable(key, keep_after_s=KEEP_AFTER_S)
-    if part.key is not None and part.key == key and not fresh:
-        return Resumable(key, previous=part, keep_after_s=KEEP_AFTER_S)
-    return Resumable(key, stale=part, keep_after_s=KEEP_AFTER_S)
+    resumable = Resumable(key, keep_after_s=KEEP_AFTER_S)  # (read now: tests set it lower)
+    if part is not None and part.key is not None and part.key == key and not fresh:
+        resumable.previous = part
+    else:
+        resumable.stale = part
+    return resumable
 
 
 def keep_stopped(written: Path, output: Path, plan: Resumable, frames: int, start: float,
