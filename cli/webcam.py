@@ -390,11 +390,13 @@ def live_targets(args, fixed, stylizer, cache, stack):
     styles = fixed.styles
     blend = fixed_blend(args, styles)
     if blend:
+        from vidstyle.controls import live_target
+
         from .common import build_targets
 
         target_for, close_targets = build_targets(fixed, stylizer, cache)
         stack.callback(close_targets)
-        mode = dict(fixed=(lambda frames: target_for(0, frames), blend))
+        mode = dict(fixed=(live_target(target_for), blend))
     else:
         mode = dict(encode=stylizer.style_stats, color=args.preserve_color, transition=args.transition,
                     cycle=args.cycle,

@@ -84,6 +84,21 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
     return path
 
 
+def write_grey_levels(path: Path, levels, fps, w=32, h=24) -> Path:
+    """A clip whose frame j is flat grey at levels[j] (lossless), to see which mask frame
+    an input frame got."""
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        v.options = {"preset": "ultrafast", "qp": "0"}
+        for j, level in enumerate(levels):
+            f = av.VideoFrame.from_ndarray(np.full((h, w, 3), level, np.uint8), format="rgb24")
+            f.pts, f.time_base = j, Fraction(1, fps)
+            out.mux(v.encode(f))
+        out.mux(v.encode(None))
+    return path
+
+
 def damage_packets(path, indices) -> None:
     """Zero the bytes of these video packets in the file, as a bad sector or a broken copy would."""
     with av.open(str(path)) as c:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import write_clip
+from conftest import write_clip, write_grey_levels
 from vidstyle.adain import StyleStats, adain, calc_mean_std, masked_adain
 from vidstyle.color import ColorKeeper, color_moments, match_colors, rgb_to_yuv
 from vidstyle.controls import Controls, target_source
@@ -226,3 +226,82 @@ def test_a_mask_video_longer_than_the_input_is_used_with_a_warning(styles, styli
         assert convert_video(clip, tmp_path / "out.mp4", stylizer, target_for, overwrite=True).frames == 4
         close(finished)  # not finished: an error or Ctrl-C ended the input early, no warning then
         assert ("longer than the input" in caplog.text) == warned
+
+
+
+def mask_levels(masks: torch.Tensor) -> list:
+    """Which grey level (in steps of 20) each mask has."""
+    return [round(float(m.mean()) * 255 / 20) for m in masks]
+
+
+@pytest.mark.parametrize("mask_fps, want", [(48, [0, 2, 4, 6, 8, 10]), (12, [0, 0, 1, 1, 2, 2]),
+                                            (24, [0, 1, 2, 3, 4, 5])])
+def test_a_mask_video_at_another_frame_rate_is_matched_by_time(tmp_path, mask_fps, want):
+    from vidstyle.controls import MaskVideo
+
+    mask = write_grey_levels(tmp_path / "mask.mp4", [20 * j for j in range(12)], mask_fps)
+    masks = MaskVideo(mask)
+    try:
+        masks.follow_time(lambda i: i / 24, 1 / 24)
+        assert mask_levels(torch.cat([masks.masks_for(0, 4), masks.masks_for(4, 2)])) == want
+    finally:
+        masks.close()
+
+
+def test_a_mask_video_matched_by_time_follows_a_cut_and_ends_where_its_last_frame_ends(tmp_path):
+    from vidstyle.controls import MaskVideo
+    from vidstyle.sources import Segment
+
+    mask = write_grey_levels(tmp_path / "mask.mp4", [20 * j for j in range(5)], 12)  # 5/12 s
+    masks = MaskVideo(mask, Segment(0.125, 0.25))
+    try:  # the input's own times from 0.125 s on, inside the mask's frame 1 (1/12 s to 2/12 s)
+        masks.follow_time(lambda i: 0.125 + i / 24, 1 / 24)
+        assert mask_levels(masks.masks_for(0, 4)) == [1, 2, 2, 3]
+    finally:
+        masks.close()
+    masks = MaskVideo(mask)
+    try:
+        masks.follow_time(lambda i: i / 24, 1 / 24)
+        assert mask_levels(masks.masks_for(0, 10)) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+        with pytest.raises(VidstyleError, match="shorter than the input"):  # 10/24 s: past its end
+            masks.masks_for(10, 1)
+    finally:
+        masks.close()
+
+
+def test_convert_takes_a_mask_video_at_half_the_frame_rate(styles, stylizer, tmp_path, caplog):
+    """Refused as too short while masks were matched by count; by time it covers the input,
+    and one longer by more than a frame is still said to be longer."""
+    clip = write_clip(tmp_path / "clip.mp4", n=12, fps=24, audio=False)
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    for frames, longer in [(6, False), (8, True)]:
+        caplog.clear()
+        mask = write_grey_levels(tmp_path / f"mask{frames}.mp4", [40 * (j % 2) for j in range(frames)], 12)
+        target_for, close = target_source(Controls(styles, mask=mask), cache, stylizer.style_stats)
+        try:
+            report = convert_video(clip, tmp_path / "out.mp4", stylizer, target_for, batch=5, overwrite=True)
+        finally:
+            close(finished=True)
+        assert report.frames == 12
+        assert ("longer than the input" in caplog.text) == longer
+
+
+def test_a_live_feeds_mask_video_plays_at_its_own_speed_and_loops(styles, stylizer, tmp_path):
+    """Not one mask frame per shown frame (slow motion, then 'shorter than the input' after
+    a few seconds of a show), but the frame on screen by the wall clock, round and round."""
+    from vidstyle.controls import live_target
+
+    mask = write_grey_levels(tmp_path / "mask.mp4", [20 * j for j in range(6)], 12)  # 0.5 s
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    target_for, close = target_source(Controls(styles, mask=mask), cache, stylizer.style_stats)
+    now = [100.0]
+    live = live_target(target_for, clock=lambda: now[0])
+    frames = np.zeros((1, 24, 32, 3), np.uint8)
+    seen = []
+    try:
+        for step in range(12):  # 8 frames a second for 1.5 s: three rounds of the mask
+            seen += mask_levels(live(frames).mask)
+            now[0] += 0.125
+    finally:
+        close()
+    assert seen == [0, 1, 3, 4] * 3

@@ -8,6 +8,7 @@ between two styles. `target_source(...)` returns a function
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -33,7 +34,7 @@ class Controls:
     weights: Sequence[float] | None = None
     alpha: float = 1.0
     color: str | None = None  # None, "match" or "luminance"
-    mask: Path | None = None  # image, or video of the same length as the input
+    mask: Path | None = None  # image, or video as long as the input (matched by time in files)
     scene_threshold: float = 0.1
 
     def validate(self) -> None:
@@ -76,32 +77,133 @@ def load_mask_image(path: Path) -> torch.Tensor:
 
 
 class MaskVideo:
-    """Yields one mask per frame from a video, in step with the input (with a `segment`: the
-    same part of the mask video as of the input)."""
+    """One mask per input frame from a video (with a `segment`: the same part of the mask
+    video as of the input). By count (`next_masks`), or, once `follow_time` has given the
+    input frames' times, by time: each input frame gets the mask frame on screen at its
+    time, so a mask at another frame rate (24 against 60, 29.97 against 25) or a variable
+    one stays in step."""
+
+    # Timestamps closer than this are the same time (rounding between time bases).
+    SAME_TIME_S = 1e-3
+    # Read from this much before a segment's start: a cut keeps the frames that start in
+    # it, and the mask frame on screen at its start may have started earlier.
+    LEAD_S = 1.0
 
     def __init__(self, path: Path, segment=None):
+        from .sources import Segment
+
+        self.path = path
+        self._from_s = segment.start if segment is not None else 0.0  # (the own times asked for)
+        if segment is not None:
+            lead = min(self.LEAD_S, segment.start)
+            longer = None if segment.duration is None else segment.duration + lead
+            segment = Segment(segment.start - lead, longer)
+        self._segment = segment
+        self._source = None
+        self._open()
+        self._input_seconds = None  # frame index -> the input frame's time, once following time
+        self._input_frame_s = 0.0
+        self._loop = False
+        self._round_s = 0.0  # where the current round of a looped mask starts
+        self._last_read_s = None  # the time of the last mask frame read
+        self._shown = None  # (seconds, frame, mask or None): the mask frame on screen
+        self._ahead = None  # the next mask frame, read ahead: (seconds, frame, None)
+        self._last_input_s = None
+
+    def _open(self) -> None:
+        from .frame_clock import FrameClock
         from .sources import VideoFileSource
 
-        self._source = VideoFileSource(path, segment=segment).start()
-        self._iter = iter(self._source)
-        self.path = path
+        if self._source is not None:
+            self._source.close()
+        self._source = VideoFileSource(self.path, segment=self._segment).start()
+        self._clock = FrameClock(self._source.info.rate, origin=self._source.input_origin())
+        self._frames = enumerate(self._clock.timed(self._source))
+
+    def follow_time(self, input_seconds: Callable[[int], float], input_frame_s: float,
+                    loop: bool = False) -> None:
+        """Match by time from now on: `input_seconds(index)` is input frame `index`'s time on
+        the input's own clock (as the mask's, both from their file's start), `input_frame_s`
+        the input's nominal frame duration. `loop`: the mask starts again at its end (a live
+        feed), rather than being too short."""
+        self._input_seconds, self._input_frame_s, self._loop = input_seconds, input_frame_s, loop
+
+    def masks_for(self, index: int, n: int) -> torch.Tensor:
+        """(n, 1, H, W) masks for input frames index .. index + n - 1, in order."""
+        if self._input_seconds is None:
+            return self.next_masks(n)
+        return torch.stack([self._mask_at(self._input_seconds(i)) for i in range(index, index + n)])[:, None]
 
     def next_masks(self, n: int) -> torch.Tensor:
+        """The next n mask frames, one per input frame by count."""
         masks = []
         for _ in range(n):
-            try:
-                frame = next(self._iter)
-            except StopIteration:
-                raise VidstyleError(f"mask video {self.path} is shorter than the input") from None
-            masks.append(torch.from_numpy(frame.image).float().mean(-1) / 255)
+            frame = self._read()
+            while frame is not None and frame[0] < self._from_s - self.SAME_TIME_S:  # (the lead)
+                frame = self._read()
+            if frame is None:
+                raise self._shorter()
+            masks.append(_grey(frame[1]))
         return torch.stack(masks)[:, None]
 
+    def _mask_at(self, t: float) -> torch.Tensor:
+        if self._shown is None:
+            self._shown = self._read()
+            if self._shown is None:
+                raise self._shorter()
+        while True:  # move on to the last mask frame that starts by t
+            if self._ahead is None:
+                self._ahead = self._read()
+            if self._ahead is None or self._ahead[0] > t + self.SAME_TIME_S:
+                break
+            self._shown, self._ahead = self._ahead, None
+        shown_s, frame, mask = self._shown
+        if self._ahead is None and t >= shown_s + self._clock.frame_s - self.SAME_TIME_S:
+            raise self._shorter()  # past the mask's last frame's end
+        if mask is None:  # (made only for the mask frames used: a 60 FPS mask on 24 FPS input)
+            mask = _grey(frame)
+            self._shown = (shown_s, frame, mask)
+        self._last_input_s = t
+        return mask
+
+    def _read(self):
+        """The next mask frame as (seconds, frame, None), or None at the end."""
+        item = next(self._frames, None)
+        if item is None and self._loop and self._last_read_s is not None:
+            # The next round starts as the last frame ends.
+            self._round_s = self._last_read_s + self._clock.frame_s
+            self._open()
+            item = next(self._frames, None)
+        if item is None:
+            return None
+        index, frame = item
+        seconds = self._round_s + self._clock.seconds(index)
+        self._clock.forget(index)
+        self._last_read_s = seconds
+        return seconds, frame, None
+
+    def _shorter(self) -> VidstyleError:
+        return VidstyleError(f"mask video {self.path} is shorter than the input")
+
     def frames_left(self) -> bool:
-        """Whether frames remain after the input's (worth a warning once the input has ended)."""
-        return next(self._iter, None) is not None
+        """Whether the mask goes on past the input's end (worth a warning once the input has
+        ended): by count, any frame left; by time, a frame starting after the input's last
+        frame ended."""
+        if self._input_seconds is None or self._last_input_s is None:
+            return self._read() is not None
+        end = self._last_input_s + self._input_frame_s - self.SAME_TIME_S
+        frame = self._ahead or self._read()
+        while frame is not None and frame[0] < end:
+            frame = self._read()
+        return frame is not None
 
     def close(self) -> None:
         self._source.close()
+
+
+def _grey(frame) -> torch.Tensor:
+    """A decoded frame (vidstyle.sources.Frame) as an (H, W) mask in [0, 1]."""
+    return torch.from_numpy(frame.image).float().mean(-1) / 255
 
 
 def target_source(controls: Controls, cache: StyleCache, encode,
@@ -149,8 +251,11 @@ def target_source(controls: Controls, cache: StyleCache, encode,
         stats = style_stats(frames)
         if controls.mask is None:
             return Target(stats[0], alpha, luminance_only=lum)
-        mask = mask_video.next_masks(len(frames)) if mask_video else mask_image
+        mask = mask_video.masks_for(index, len(frames)) if mask_video else mask_image
         return Target(stats[0], alpha, mask=mask, stats_b=stats[1], luminance_only=lum)
+
+    if mask_video is not None:  # convert_video gives the input's frame times (MaskVideo.follow_time)
+        target_for.follow_input_time = mask_video.follow_time
 
     def close(finished: bool = False) -> None:
         """Stop the mask video; `finished`: the input ended normally (not an error or Ctrl-C)."""
@@ -162,3 +267,22 @@ def target_source(controls: Controls, cache: StyleCache, encode,
         mask_video.close()
 
     return target_for, close
+
+
+def live_target(target_for: TargetFn, clock: Callable[[], float] = time.perf_counter
+                ) -> Callable[[np.ndarray], Target]:
+    """`target_for` (from target_source) for a live feed, one call per frame: a mask video
+    plays at its own speed from the first frame asked for, whatever rate the model keeps,
+    and starts again at its end."""
+    follow = getattr(target_for, "follow_input_time", None)
+    if follow is not None:
+        started: list[float] = []
+
+        def seconds(_index: int) -> float:
+            now = clock()
+            if not started:
+                started.append(now)
+            return now - started[0]
+
+        follow(seconds, 0.0, loop=True)
+    return lambda frames: target_for(0, frames)

@@ -158,6 +158,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     input (of `segment`) is converted, and the output is that part joined to this one.
     """
     target_for = target if callable(target) else (lambda index, frames: target)
+    # A mask video matched by time (controls.MaskVideo) needs the input's frame times.
+    follow_input_time = getattr(target_for, "follow_input_time", None)
     input_path, output_path = Path(input_path), Path(output_path)
     check_output(input_path, output_path, overwrite)
     if batch < 1:
@@ -195,10 +197,13 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         if fades:
             target_for = fades.targets(target_for)
             frames_in = fades.timed(source)
-        if style_schedule is not None or pulse is not None:  # controls that follow the input's time
+        if style_schedule is not None or pulse is not None or follow_input_time is not None:
+            # controls that follow the input's time
             clock = FrameClock(info.rate, origin=source.input_origin())
             frames_in = clock.timed(frames_in)
             input_seconds = clock.seconds
+            if follow_input_time is not None:
+                follow_input_time(input_seconds, clock.frame_s)
 
             if style_schedule is not None:
                 target_for = style_schedule.targets(target_for, input_seconds, per_frame=stylizer.compiled)
