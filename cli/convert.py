@@ -13,7 +13,8 @@ from vidstyle.tone_map import HDR_MODES
 
 from .common import (add_each_arg, add_existing_args, add_model_args, add_steady_arg, add_workers_arg,
                      build_stylizer, build_targets, check_style_args, each_style_jobs, fail,
-                     names_a_folder, non_negative_float, plan_outputs, time_value, unit_float)
+                     interrupted_exit_code, names_a_folder, non_negative_float, plan_outputs, time_value,
+                     unit_float)
 from .progress import Progress
 from .resume_key import model_digest
 
@@ -414,7 +415,7 @@ def run(args) -> int:
         schedule = StyleSchedule(cache.stats_for_path(controls.styles[0]),
                                  [(t, cache.stats_for_path(path)) for t, path in cues], args.transition)
     model = model_digest(stylizer.model_name, args.decoder)
-    failures, reports = 0, []
+    failures, reports, stopped = 0, [], None
     try:
         with Progress(len(pairs)) as progress:
             hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
@@ -450,10 +451,13 @@ def run(args) -> int:
                     finished = True
                 except KeyboardInterrupt as stop:
                     kept = getattr(stop, "kept_part", None)
-                    if kept is not None:
-                        progress.write(f"vidstyle: {dst.name}: stopped; kept what it made so far, "
-                                       f"{stopped_part_text(kept)}: the same command goes on from there")
-                    raise
+                    if kept is None:
+                        raise
+                    # A stop that kept its part is no error: say so, and what was finished before it.
+                    progress.write(f"vidstyle: {dst.name}: stopped; kept what it made so far, "
+                                   f"{stopped_part_text(kept)}: the same command goes on from there")
+                    stopped = stop
+                    break
                 except VidstyleError as exc:
                     if len(pairs) == 1:
                         raise
@@ -491,4 +495,6 @@ def run(args) -> int:
         print(f"{len(reports)} of {len(pairs)} files converted, {frames} frames, "
               f"{frames / seconds if seconds else 0:.1f} FPS overall, {stylizer.model_name} model "
               f"on {stylizer.device} ({stylizer.precision})")
+    if stopped is not None:
+        return interrupted_exit_code(stopped)
     return fail(f"{failures} file(s) failed") if failures else 0

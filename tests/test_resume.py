@@ -407,7 +407,8 @@ def test_the_command_goes_on_from_a_part_made_the_same_way(capsys, clip, style_p
     monkeypatch.setattr("vidstyle.cli.convert.shows_frames", lambda preview, name: stop_after(4))
     out = tmp_path / "out.mp4"
     args = ("convert", clip, "--style", style_png, "-o", out, "--model", "tiny")
-    assert run(capsys, *args)[0] == 130
+    code, _, err = run(capsys, *args)
+    assert code == 130 and "goes on from there" in err and "error" not in err  # a stop, not a failure
     monkeypatch.undo()
     code, stdout, err = run(capsys, *args)
     assert code == 0, err
@@ -456,3 +457,24 @@ def test_a_resumed_runs_progress_counts_the_whole_output():
     on_progress(5, 18, 2.0)
     on_progress(6, 0, 2.0)  # (no count known: none)
     assert seen == [(35, 48, 2.0), (36, 0, 2.0)]
+
+
+def test_a_stop_in_a_batch_reports_the_files_finished_before_it(capsys, clip, style_png, tmp_path,
+                                                                monkeypatch):
+    import shutil
+
+    import vidstyle.resume
+
+    monkeypatch.setattr(vidstyle.resume, "KEEP_AFTER_S", 0.0)
+    monkeypatch.setattr("vidstyle.cli.convert.shows_frames",
+                        lambda preview, name: stop_after(4) if name == "b.mp4" else None)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("a.mp4", "b.mp4", "c.mp4"):
+        shutil.copy(clip, inputs / name)
+    code, stdout, err = run(capsys, "convert", inputs, "--style", style_png, "-o", tmp_path / "out",
+                            "--model", "tiny")
+    assert code == 130 and "b.mp4: stopped; kept what it made so far, 5 frames" in err
+    assert "a.mp4: 12 frames" in stdout and "1 of 3 files converted" in stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".b.mp4.stopped.json", ".b.mp4.stopped.mp4",
+                                                                   "a.mp4"]
