@@ -373,6 +373,34 @@ def each_style_jobs(pairs: list, controls) -> list:
     return jobs
 
 
+OUTPUT_DEFAULT_HELP = ("; without -o: INPUT_STYLE{suffix} in the current folder (INPUT_STYLE1+STYLE2 for "
+                       "a blend), for inputs named as files")
+
+
+def default_output(args) -> bool:
+    """Without -o, the results go into the current folder named INPUT_STYLE (True then;
+    blend_jobs or --each names them). Folders of inputs still need -o: a second run in the
+    same place would take the first one's results for inputs."""
+    from pathlib import Path
+
+    if args.output is not None:
+        return False
+    if any(Path(i).is_dir() for i in args.inputs):
+        raise VidstyleError("a folder of inputs needs -o, a folder for the results (without -o the "
+                            "results of files named one by one go into the current folder)")
+    args.output = "./"
+    return True
+
+
+def blend_jobs(pairs: list, controls) -> list:
+    """(input, output, controls) with each output named OUTPUT_STYLE after the styles it
+    blends (OUTPUT_STYLE1+STYLE2), for results written without -o."""
+    from pathlib import Path
+
+    label = "+".join(dict.fromkeys(Path(style).stem for style in controls.styles))
+    return [(src, dst.with_name(f"{dst.stem}_{label}{dst.suffix}"), controls) for src, dst in pairs]
+
+
 def names_a_folder(output: str) -> bool:
     """Whether -o names a folder: an existing one, a trailing slash, or a name without extension."""
     from pathlib import Path

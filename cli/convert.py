@@ -11,10 +11,10 @@ from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or to
 from vidstyle.sequences import is_sequence, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
 
-from .common import (add_each_arg, add_existing_args, add_model_args, add_steady_arg, add_workers_arg,
-                     build_stylizer, build_targets, check_style_args, each_style_jobs, fail,
-                     interrupted_exit_code, names_a_folder, non_negative_float, plan_outputs, time_value,
-                     unit_float)
+from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, add_steady_arg,
+                     add_workers_arg, blend_jobs, build_stylizer, build_targets, check_style_args,
+                     default_output, each_style_jobs, fail, interrupted_exit_code, names_a_folder,
+                     non_negative_float, plan_outputs, time_value, unit_float)
 from .progress import Progress
 from .resume_key import model_digest
 
@@ -58,9 +58,10 @@ def register(sub) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="video files, folders of videos, or numbered image sequences named the way "
                         "ffmpeg names them (renders/shot_%%04d.png for shot_0001.png, ...)")
-    p.add_argument("-o", "--output", required=True,
+    p.add_argument("-o", "--output",
                    help="output file (one input) or folder (several inputs or a folder); a name like "
-                        "out/shot_%%04d.png writes an image sequence (PNG, JPEG, TIFF, WebP or BMP)")
+                        "out/shot_%%04d.png writes an image sequence (PNG, JPEG, TIFF, WebP or BMP)"
+                        + OUTPUT_DEFAULT_HELP.format(suffix=".mp4"))
     add_existing_args(p, "inputs whose output exists", "a batch")
     add_each_arg(p, "convert", ".mp4 (or the codec's file type)")
     p.add_argument("--no-resume", action="store_true",
@@ -350,6 +351,7 @@ def each_style_plan(args, pairs: list, controls) -> list:
 
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
+    from vidstyle.outputs import refuse_inputs_as_outputs
     from vidstyle.pipeline import convert_video
     from vidstyle.gif_sink import is_gif
     from vidstyle.sequence_sink import check_sequence_output
@@ -363,9 +365,10 @@ def run(args) -> int:
         preview = ConvertPreview(PreviewWindow("vidstyle convert"))
     if args.codec:
         check_encoding(args.crf, args.preset, args.codec)
+    named_after_styles = default_output(args)
     pairs = plan_outputs(args.inputs, args.output, VIDEO_SUFFIXES,
                          CODECS[args.codec or "h264"].default_suffix, "input", sequences=True,
-                         named_after=args.each)
+                         named_after=args.each or named_after_styles)
     if args.frame_rate is not None and not any(is_sequence(src) for src, _ in pairs):
         raise VidstyleError("--frame-rate is for image-sequence inputs (frames/shot_%04d.png); "
                             "video files keep their own")
@@ -373,6 +376,10 @@ def run(args) -> int:
     if args.each:
         jobs = each_style_plan(args, pairs, controls)
         pairs = [(src, dst) for src, dst, _ in jobs]
+    elif named_after_styles:
+        jobs = blend_jobs(pairs, controls)
+        pairs = [(src, dst) for src, dst, _ in jobs]
+        refuse_inputs_as_outputs(pairs)
     else:
         jobs = [(src, dst, controls) for src, dst in pairs]
     cues = style_cues_from_args(args, controls)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import (add_each_arg, add_existing_args, add_model_args, build_stylizer, build_targets,
-                     check_style_args, each_style_jobs, fail, names_a_folder, plan_outputs, time_value)
+from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, blend_jobs,
+                     build_stylizer, build_targets, check_style_args, default_output, each_style_jobs, fail,
+                     names_a_folder, plan_outputs, time_value)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -21,8 +22,9 @@ def register(sub) -> None:
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="CONTENT",
                    help="content images or folders of images, or videos (their frame at --at)")
-    p.add_argument("-o", "--output", required=True,
-                   help="output image (one input) or folder (several inputs or a folder; .png files)")
+    p.add_argument("-o", "--output",
+                   help="output image (one input) or folder (several inputs or a folder; .png files)"
+                        + OUTPUT_DEFAULT_HELP.format(suffix=".png"))
     add_existing_args(p, "the images whose output exists", "a folder")
     add_each_arg(p, "stylize", ".png")
     p.add_argument("--sheet", metavar="FILE",
@@ -35,9 +37,10 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def each_style_plan(args) -> tuple[list, list]:
+def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
     """--each: (input, output, controls for one style) for every input and style, and the
-    sheet's rows of (input, [(style name, output)]); refused now if anything is wrong."""
+    sheet's rows of (input, [(style name, output)]); refused now if anything is wrong.
+    `output_given`: -o named the folder (else the current one, which may hold the styles)."""
     from dataclasses import replace
     from pathlib import Path
 
@@ -58,7 +61,8 @@ def each_style_plan(args) -> tuple[list, list]:
 
     def made_here(path: Path) -> bool:  # this command's own outputs, from an earlier run
         resolved = path.resolve()
-        return resolved.is_relative_to(out_folder) or (sheet is not None and resolved == sheet.resolve())
+        return ((output_given and resolved.is_relative_to(out_folder))
+                or (sheet is not None and resolved == sheet.resolve()))
 
     styles = [style for style in controls.styles if not made_here(style)]
     if not styles:
@@ -93,15 +97,22 @@ def run(args) -> int:
     # Every input and output name is checked before the model loads.
     if args.sheet and not args.each:
         raise VidstyleError("--sheet shows the results of --each side by side: add --each")
+    named_after_styles = default_output(args)
     if args.each:
-        jobs, rows = each_style_plan(args)
+        jobs, rows = each_style_plan(args, output_given=not named_after_styles)
     else:
         if any(Path(s).is_dir() for s in args.style):
             raise VidstyleError("a style folder blends nothing: add --each to stylize with each of its "
                                 "images in turn (for a blend, name the style images)")
-        pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image")
+        pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image",
+                             named_after=named_after_styles)
         controls = check_style_args(args)
         jobs = [(src, dst, controls) for src, dst in pairs]
+        if named_after_styles:
+            from vidstyle.outputs import refuse_inputs_as_outputs
+
+            jobs = blend_jobs(pairs, controls)
+            refuse_inputs_as_outputs([(src, dst) for src, dst, _ in jobs])
     for dst in {dst.suffix.lower(): dst for _, dst, _ in jobs}.values():  # one per file type
         check_image_output(dst)
     if args.at is not None and not any(is_video(src) for src, _, _ in jobs):

@@ -1,0 +1,63 @@
+"""Without -o, results go into the current folder named INPUT_STYLE."""
+import shutil
+
+import numpy as np
+from PIL import Image
+
+from vidstyle.cli.main import main
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def style_folder(tmp_path):
+    folder = tmp_path / "paintings"
+    folder.mkdir()
+    for i, name in enumerate(["wave", "scream"]):
+        img = (np.random.default_rng(i).random((40, 40, 3)) * 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"{name}.png")
+    return folder
+
+
+def test_convert_without_o_writes_input_style_here(capsys, clip, tmp_path, monkeypatch):
+    styles = style_folder(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, out, err = run(capsys, "convert", clip, "--style", styles / "wave.png", "--model", "tiny")
+    assert code == 0, err
+    assert "clip_wave.mp4: 12 frames" in out and (work / "clip_wave.mp4").is_file()
+    code, _, err = run(capsys, "convert", clip, "-s", styles / "wave.png", "--model", "tiny")
+    assert code == 1 and "clip_wave.mp4 exists" in err  # nothing replaced without --overwrite
+    code, _, err = run(capsys, "convert", clip, "-s", styles, "--model", "tiny", "--each", "--skip-existing")
+    assert code == 0 and "skipping 1 output(s) that exist" in err
+    assert sorted(p.name for p in work.iterdir()) == ["clip_scream.mp4", "clip_wave.mp4"]
+
+
+def test_image_without_o_names_a_blend_after_its_styles(capsys, tmp_path, monkeypatch):
+    styles = style_folder(tmp_path)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray((np.random.default_rng(5).random((48, 64, 3)) * 255).astype(np.uint8)).save(photo)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "image", photo, "-s", styles / "wave.png", "-s", styles / "scream.png",
+                       "--model", "tiny")
+    assert code == 0, err
+    assert (tmp_path / "photo_wave+scream.png").is_file()
+    # --each with the style folder inside the current folder: its images are styles, not old results
+    code, _, err = run(capsys, "image", photo, "-s", "paintings", "--each", "--model", "tiny")
+    assert code == 0, err
+    assert {"photo_wave.png", "photo_scream.png", "photo_wave+scream.png"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_a_folder_of_inputs_still_needs_o(capsys, clip, tmp_path, monkeypatch):
+    inputs = tmp_path / "clips"
+    inputs.mkdir()
+    shutil.copy(clip, inputs / "a.mp4")
+    styles = style_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for command in ("convert", "image"):
+        code, _, err = run(capsys, command, inputs, "-s", styles / "wave.png")
+        assert code == 1 and "a folder of inputs needs -o" in err
