@@ -310,11 +310,12 @@ def plan_resume_for(args, src, dst, segment, model: str, write, styles):
     keep), saying what it will do. `model`:
     resume_key.model_digest; `styles`: the job's."""
     from vidstyle.gif_sink import is_gif
+    from vidstyle.outputs import STANDARD_OUTPUT
     from vidstyle.resume import plan_resume
 
     from .resume_key import resume_key, what_changed
 
-    if is_gif(dst):
+    if is_gif(dst) or dst == STANDARD_OUTPUT:  # (a pipe's reader has had what was written)
         return None
     plan = plan_resume(dst, resume_key(args, src, segment, model, styles), fresh=args.no_resume)
     if dst.exists() and not args.overwrite:
@@ -330,6 +331,24 @@ def plan_resume_for(args, src, dst, segment, model: str, write, styles):
         write(f"vidstyle: {dst.name}: starting over ({why}); the stopped run's part "
               f"({stopped_part_text(plan.stale)}) is removed when this run finishes")
     return plan
+
+
+def standard_output_plan(args) -> list:
+    """`-o -`: the one (input, outputs.STANDARD_OUTPUT) pair, refused now where the standard
+    output cannot take it."""
+    from vidstyle.errors import VidstyleError
+    from vidstyle.inputs import expand_files
+    from vidstyle.outputs import STANDARD_OUTPUT
+
+    if args.each:
+        raise VidstyleError("--each writes a video per style, and -o - (the standard output) takes one")
+    files, folder_input = expand_files(args.inputs, VIDEO_SUFFIXES, "input", once=True, sequences=True)
+    if folder_input or len(files) != 1:
+        raise VidstyleError("-o - (the standard output) takes one input")
+    if sys.stdout.isatty():
+        raise VidstyleError("-o - writes the video to the standard output, which is this terminal: pipe "
+                            "it into a program (... -o - | ffplay -)")
+    return [(files[0], STANDARD_OUTPUT)]
 
 
 def each_style_plan(args, pairs: list, controls) -> list:
@@ -365,10 +384,14 @@ def run(args) -> int:
         preview = ConvertPreview(PreviewWindow("vidstyle convert"))
     if args.codec:
         check_encoding(args.crf, args.preset, args.codec)
+    to_stdout = args.output == "-"
     named_after_styles = default_output(args)
-    pairs = plan_outputs(args.inputs, args.output, VIDEO_SUFFIXES,
-                         CODECS[args.codec or "h264"].default_suffix, "input", sequences=True,
-                         named_after=args.each or named_after_styles)
+    if to_stdout:
+        pairs = standard_output_plan(args)
+    else:
+        pairs = plan_outputs(args.inputs, args.output, VIDEO_SUFFIXES,
+                             CODECS[args.codec or "h264"].default_suffix, "input", sequences=True,
+                             named_after=args.each or named_after_styles)
     if args.frame_rate is not None and not any(is_sequence(src) for src, _ in pairs):
         raise VidstyleError("--frame-rate is for image-sequence inputs (frames/shot_%04d.png); "
                             "video files keep their own")
@@ -394,9 +417,10 @@ def run(args) -> int:
             continue
         codec = codec_for_output(dst, args.codec)
         check_encoding(args.crf, args.preset, codec)
-        check_container(dst, codec)  # (writes nothing, so an existing file is safe)
+        if not to_stdout:  # (Matroska holds every codec)
+            check_container(dst, codec)  # (writes nothing, so an existing file is safe)
     segment = segment_from_args(args)
-    if args.skip_existing:
+    if args.skip_existing and not to_stdout:
         skipped = [dst for _, dst, _ in jobs if output_exists(dst)]
         jobs = [job for job in jobs if not output_exists(job[1])]
         pairs = [(src, dst) for src, dst, _ in jobs]
@@ -476,6 +500,7 @@ def run(args) -> int:
         if preview is not None:
             preview.close()
 
+    summary = sys.stderr if to_stdout else sys.stdout  # (the standard output carries the video)
     for r in reports:
         audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
         if r.resumed is not None and not r.frames:  # stopped while finishing: the part was whole
@@ -491,8 +516,9 @@ def run(args) -> int:
             notes += f" tone-mapped from {r.hdr} ({r.tone_mapped_from_nits:g} nits) to SDR"
         if r.clock_restarts:
             notes += f" from {r.clock_restarts + 1} parts joined end to end (their timestamps restart)"
-        print(f"{r.output}: {count} {r.width}x{r.height}{notes}, {r.fps:.1f} FPS "
-              f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}")
+        name = "the standard output" if to_stdout else r.output
+        print(f"{name}: {count} {r.width}x{r.height}{notes}, {r.fps:.1f} FPS "
+              f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}", file=summary)
         for warning in (damage_warning(r), size_change_warning(r), hdr_warning(r)):
             if warning:
                 print(f"vidstyle: warning: {r.input}: {warning}", file=sys.stderr)

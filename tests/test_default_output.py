@@ -49,7 +49,8 @@ def test_image_without_o_names_a_blend_after_its_styles(capsys, tmp_path, monkey
     # --each with the style folder inside the current folder: its images are styles, not old results
     code, _, err = run(capsys, "image", photo, "-s", "paintings", "--each", "--model", "tiny")
     assert code == 0, err
-    assert {"photo_wave.png", "photo_scream.png", "photo_wave+scream.png"} <= {p.name for p in tmp_path.iterdir()}
+    made = {p.name for p in tmp_path.iterdir()}
+    assert {"photo_wave.png", "photo_scream.png", "photo_wave+scream.png"} <= made
 
 
 def test_a_folder_of_inputs_still_needs_o(capsys, clip, tmp_path, monkeypatch):

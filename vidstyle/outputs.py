@@ -8,6 +8,12 @@ from typing import Iterator
 
 from .errors import VidstyleError
 
+# An output path that means the standard output (a pipe into another program): written as
+# Matroska, which streams without seeking back and holds every codec and copied sound.
+STANDARD_OUTPUT = Path("-")
+STANDARD_OUTPUT_FORMAT = "matroska"
+STANDARD_OUTPUT_URL = "pipe:1"  # (FFmpeg's name for file descriptor 1)
+
 
 def same_file(a: Path, b: Path) -> bool:
     """One file under both names: the same path resolved, or (where the output exists)
@@ -105,6 +111,18 @@ def move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
         tmp.unlink(missing_ok=True)
         raise VidstyleError(f"output {output} appeared while this run was writing it; "
                             "pass --overwrite to replace it")
+
+
+@contextmanager
+def standard_output() -> Iterator[Path]:
+    """Yields the path FFmpeg writes the standard output by; its errors name it as the
+    standard output, and a reader that went away as such."""
+    try:
+        yield Path(STANDARD_OUTPUT_URL)
+    except VidstyleError as exc:
+        if "Broken pipe" in str(exc):
+            raise VidstyleError("the program reading the standard output stopped (broken pipe)") from exc
+        raise VidstyleError(str(exc).replace(STANDARD_OUTPUT_URL, "the standard output")) from exc
 
 
 @contextmanager

@@ -23,7 +23,8 @@ from .devices import tune_convolutions
 from .errors import VidstyleError
 from .fades import Fades
 from .frame_clock import FrameClock
-from .outputs import move_into_place, atomic_output, check_output
+from .outputs import (STANDARD_OUTPUT, STANDARD_OUTPUT_FORMAT, atomic_output, check_output, move_into_place,
+                      standard_output)
 from .parallel import FrameWorkers
 from .resume import Resumable, StoppedPart, join_parts, keep_stopped, next_part_times, rest_of
 from .gif_sink import GifSink, is_gif
@@ -126,7 +127,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
 
     The output is written to a hidden temporary file and renamed at the end;
     on any error or Ctrl-C it is removed, so no corrupt file ever carries the
-    final name. `target` is a Target for every frame, or a function
+    final name. An `output_path` of `-` (outputs.STANDARD_OUTPUT) writes Matroska to the
+    standard output instead, for a pipe into another program (nothing to resume).
+    `target` is a Target for every frame, or a function
     `(first frame index, frames) -> Target` called per batch, in order
     (colour preservation, mask videos: see controls.target_source). `codec` is one
     of vidstyle.sinks.CODECS; `crf` and `preset` are libx264's (libx265's) quality and
@@ -161,7 +164,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     # A mask video matched by time (controls.MaskVideo) needs the input's frame times.
     follow_input_time = getattr(target_for, "follow_input_time", None)
     input_path, output_path = Path(input_path), Path(output_path)
-    check_output(input_path, output_path, overwrite)
+    to_stdout = output_path == STANDARD_OUTPUT  # a pipe: no temporary file, nothing to resume
+    if not to_stdout:
+        check_output(input_path, output_path, overwrite)
     if batch < 1:
         raise VidstyleError("--batch must be at least 1")
     workers = resolve_workers(workers, stylizer)
@@ -171,7 +176,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     report = ConvertReport(input_path, output_path, workers=workers)
     start = time.perf_counter()
     to_sequence = is_sequence(output_path)  # frames as numbered images (they move into place themselves)
-    if is_gif(output_path):
+    if is_gif(output_path) or to_stdout:
         resumable = None
     previous = resumable.previous if resumable else None
     asked = segment  # (the part of the input asked for; a resumed run converts its rest)
@@ -183,7 +188,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             return report
     with VideoFileSource(input_path, segment=segment, deinterlace=deinterlace, hdr=hdr,
                          frame_rate=frame_rate) as source, \
-            (nullcontext(output_path) if to_sequence else atomic_output(output_path, overwrite)) as tmp:
+            (nullcontext(output_path) if to_sequence else standard_output() if to_stdout
+             else atomic_output(output_path, overwrite)) as tmp:
         info = source.info
         expected = source.expected_frames
         # The fade-out needs where the video really ends, not a duration that counts audio.
@@ -222,7 +228,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         else:
             sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
                                  audio_template=source.audio_stream, crf=crf, preset=preset,
-                                 colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect)
+                                 colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect,
+                                 container_format=STANDARD_OUTPUT_FORMAT if to_stdout else None)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         joined = tmp.with_name(tmp.name + ".joined" + tmp.suffix)  # a stopped part and this run's

@@ -106,18 +106,19 @@ def even_size(width: int, height: int) -> tuple[int, int]:
     return width - width % 2, height - height % 2
 
 
-def _open_output(path: Path, codec: str, rate: Fraction):
+def _open_output(path: Path, codec: str, rate: Fraction, container_format: str | None = None):
     """(container, video stream, encoder name) for writing `codec` to `path`, or a
     VidstyleError where that file type cannot be written or cannot hold the codec.
-    Nothing is written yet: the muxer creates the file at its first packet."""
+    Nothing is written yet: the muxer creates the file at its first packet.
+    `container_format` (an FFmpeg muxer's name) overrides the file type the suffix says."""
     import av
 
     spec = CODECS[codec]
-    if spec.only_in is not None and path.suffix.lower() not in spec.only_in:
+    if container_format is None and spec.only_in is not None and path.suffix.lower() not in spec.only_in:
         raise VidstyleError(f"{spec.label} goes in {spec.suffixes} files, "
                             f"not {path.suffix or 'a file without a suffix'}")
     try:
-        container = av.open(str(path), mode="w")
+        container = av.open(str(path), mode="w", format=container_format)
     except (av.error.FFmpegError, ValueError) as exc:
         raise VidstyleError(f"cannot write a video to {path.name} ({exc}); "
                             "use a video extension such as .mp4, .mkv or .mov") from exc
@@ -174,19 +175,22 @@ class VideoFileSink(ContainerWriter):
     so variable frame rates survive. Audio packets handed to `add_audio_packet`
     are muxed without re-encoding; if the container cannot hold that codec, the
     audio is re-encoded (to Opus in WebM, else to AAC) and `audio_reencoded` names the codec.
+    `container_format` (an FFmpeg muxer's name) is the file type where the path has no
+    suffix to say it: `pipe:1` (the standard output) as "matroska".
     """
 
     def __init__(self, path: str | Path, width: int, height: int, rate: Fraction,
                  time_base: Fraction, audio_template: Any = None, crf: int | None = None,
                  preset: str | None = None, queue_size: int = 16, colors: VideoColors | None = None,
-                 codec: str = "h264", pixel_aspect: Fraction = Fraction(1)):
+                 codec: str = "h264", pixel_aspect: Fraction = Fraction(1),
+                 container_format: str | None = None):
         check_encoding(crf, preset, codec)
         spec = CODECS[codec]
         self.path = Path(path)
         self.width, self.height = even_size(width, height)
         if self.width < 2 or self.height < 2:
             raise VidstyleError(f"frame size {width}x{height} is too small to encode")
-        self._container, self.stream, encoder = _open_output(self.path, codec, rate)
+        self._container, self.stream, encoder = _open_output(self.path, codec, rate, container_format)
         try:
             self.stream.width, self.stream.height = self.width, self.height
             self.stream.pix_fmt = spec.pix_fmt

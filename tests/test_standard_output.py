@@ -1,0 +1,54 @@
+"""`convert -o -`: Matroska on the standard output, for a pipe into another program."""
+import io
+import subprocess
+import sys
+
+import av
+
+from vidstyle.cli.main import main
+
+COMMAND = [sys.executable, "-m", "vidstyle.cli.main", "convert"]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_convert_writes_the_video_with_its_sound_into_a_pipe(clip, style_png, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run(COMMAND + [str(clip), "-s", str(style_png), "-o", "-", "--model", "tiny"],
+                          capture_output=True, cwd=work, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "the standard output: 12 frames 64x48" in done.stderr.decode()  # (the summary is not in the video)
+    with av.open(io.BytesIO(done.stdout)) as c:
+        assert c.format.name.startswith("matroska")
+        assert [s.type for s in c.streams] == ["video", "audio"]
+        assert sum(1 for _ in c.decode(video=0)) == 12
+    assert list(work.iterdir()) == []  # no temporary file, no stopped part
+
+
+def test_a_reader_that_goes_away_is_one_line(clip, style_png, tmp_path):
+    reader = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.buffer.read(10)"],
+                              stdin=subprocess.PIPE)
+    done = subprocess.run(COMMAND + [str(clip), "-s", str(style_png), "-o", "-", "--model", "tiny"],
+                          stdout=reader.stdin, stderr=subprocess.PIPE, cwd=tmp_path, timeout=300)
+    reader.stdin.close()
+    reader.wait(timeout=60)
+    err = done.stderr.decode()
+    assert done.returncode == 1 and "the program reading the standard output stopped" in err
+    assert "Traceback" not in err
+
+
+def test_what_a_pipe_cannot_take_is_refused(capsys, clip, style_png, tmp_path, monkeypatch):
+    other = tmp_path / "other.mp4"
+    other.write_bytes(clip.read_bytes())
+    code, _, err = run(capsys, "convert", clip, other, "-s", style_png, "-o", "-")
+    assert code == 1 and "takes one input" in err
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-s", style_png, "--each", "-o", "-")
+    assert code == 1 and "--each" in err
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", "-")
+    assert code == 1 and "which is this terminal" in err
