@@ -20,6 +20,8 @@ from .resume_key import model_digest
 
 EXAMPLES = """examples:
   vidstyle convert clip.mp4 --style starry.jpg -o clip_starry.mp4
+  vidstyle convert clip.mp4 --style starry.jpg   # the same: clip_starry.mp4 in this folder
+  vidstyle convert clip.mp4 --style starry.jpg -o - | ffplay -   # into another program
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360
   vidstyle convert clips/ --style wave.jpg -o out/ --size 360 --skip-existing   # go on after a stop
   vidstyle convert film.mp4 --style wave.jpg -o film_wave.mp4   # again after Ctrl-C: goes on from there

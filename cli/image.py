@@ -10,6 +10,7 @@ from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_m
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
+  vidstyle image photo.jpg --style starry.jpg   # the same: photo_starry.png in this folder
   vidstyle image a.jpg b.jpg --style wave.jpg --alpha 0.6 -o out/
   vidstyle image photos/ --style wave.jpg -o out/ --size 720
   vidstyle image photo.jpg --style paintings/ --each -o tries/ --sheet tries.jpg  # which style?
