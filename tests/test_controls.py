@@ -305,3 +305,24 @@ def test_a_live_feeds_mask_video_plays_at_its_own_speed_and_loops(styles, styliz
     finally:
         close()
     assert seen == [0, 1, 3, 4] * 3
+
+
+def test_an_image_of_a_videos_frame_takes_the_mask_videos_frame_at_that_time(styles, trained_stylizer,
+                                                                              tmp_path):
+    from vidstyle.stills import stylize_image_file
+
+    clip = write_clip(tmp_path / "clip.mp4", n=12, audio=False)
+    mask = write_grey_levels(tmp_path / "mask.mp4", [255 * (j % 2) for j in range(6)], 12)  # black, white, ...
+    cache = StyleCache(trained_stylizer.style_stats, tmp_path / "cache")
+    results = {}
+    for name, mask_file in [("video", mask), ("white", None), ("black", None)]:
+        if mask_file is None:
+            mask_file = tmp_path / f"{name}.png"
+            Image.fromarray(np.full((24, 32), 255 if name == "white" else 0, np.uint8)).save(mask_file)
+        target_for, close = target_source(Controls(styles, mask=mask_file), cache, trained_stylizer.style_stats)
+        out = stylize_image_file(clip, tmp_path / f"{name}.png.out.png", trained_stylizer, target_for, at=0.1)
+        close()
+        results[name] = np.asarray(Image.open(out), dtype=float)
+    # 0.1 s is inside the mask's frame 1 (white): the first style everywhere.
+    assert np.abs(results["video"] - results["white"]).mean() < 1.0
+    assert np.abs(results["video"] - results["black"]).mean() > 5.0

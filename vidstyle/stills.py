@@ -57,12 +57,16 @@ def stylize_image_file(content: str | Path, output: str | Path, stylizer: Styliz
                        size: int | None = None, overwrite: bool = False, at: float = 0.0,
                        still: torch.Tensor | None = None) -> Path:
     """`target` may be a function of the image (colour preservation, see controls). A video
-    `content` gives its frame at `at` seconds; `still` is that picture when already loaded."""
+    `content` gives its frame at `at` seconds (and a mask video its frame at that time);
+    `still` is that picture when already loaded."""
     content, output = Path(content), Path(output)
     check_image_output(output)
     check_output(content, output, overwrite)
     image = still if still is not None else load_still(content, at)
     if callable(target):
+        follow_input_time = getattr(target, "follow_input_time", None)  # (controls.MaskVideo)
+        if follow_input_time is not None and is_video(content):
+            follow_input_time(lambda _index: at, 0.0)
         frame = (image * 255).round().byte().permute(1, 2, 0).numpy()[None]
         target = target(0, frame)
     result = stylize_image(image, stylizer, target, size)
