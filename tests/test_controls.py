@@ -312,14 +312,15 @@ def test_an_image_of_a_videos_frame_takes_the_mask_videos_frame_at_that_time(sty
     from vidstyle.stills import stylize_image_file
 
     clip = write_clip(tmp_path / "clip.mp4", n=12, audio=False)
-    mask = write_grey_levels(tmp_path / "mask.mp4", [255 * (j % 2) for j in range(6)], 12)  # black, white, ...
+    mask = write_grey_levels(tmp_path / "mask.mp4", [255 * (j % 2) for j in range(6)], 12)  # black, white
     cache = StyleCache(trained_stylizer.style_stats, tmp_path / "cache")
     results = {}
     for name, mask_file in [("video", mask), ("white", None), ("black", None)]:
         if mask_file is None:
             mask_file = tmp_path / f"{name}.png"
             Image.fromarray(np.full((24, 32), 255 if name == "white" else 0, np.uint8)).save(mask_file)
-        target_for, close = target_source(Controls(styles, mask=mask_file), cache, trained_stylizer.style_stats)
+        controls = Controls(styles, mask=mask_file)
+        target_for, close = target_source(controls, cache, trained_stylizer.style_stats)
         out = stylize_image_file(clip, tmp_path / f"{name}.png.out.png", trained_stylizer, target_for, at=0.1)
         close()
         results[name] = np.asarray(Image.open(out), dtype=float)
