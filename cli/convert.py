@@ -379,7 +379,7 @@ def run(args) -> int:
     from vidstyle.sinks import check_container, check_encoding
 
     preview = None
-    if args.preview:  # first: OpenCV's window before PyAV loads (a window opened after froze)
+    if args.preview:  # first: OpenCV before PyAV (the other way round its window hangs)
         from vidstyle.convert_preview import ConvertPreview
         from vidstyle.live import PreviewWindow
 

@@ -128,6 +128,7 @@ def run(args) -> int:
     import numpy as np
 
     from vidstyle.errors import VidstyleError
+    # (vidstyle.live imports OpenCV, which must come before PyAV: tests/test_import_order.py)
     from vidstyle.live import Displays, PreviewWindow, run_live
     from vidstyle.outputs import check_writable
     from vidstyle.sources import CameraSource
