@@ -1,4 +1,5 @@
 """The paper's run-time controls: alpha, interpolation, colour preservation, masks."""
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -327,3 +328,74 @@ def test_an_image_of_a_videos_frame_takes_the_mask_videos_frame_at_that_time(sty
     # 0.1 s is inside the mask's frame 1 (white): the first style everywhere.
     assert np.abs(results["video"] - results["white"]).mean() < 1.0
     assert np.abs(results["video"] - results["black"]).mean() > 5.0
+
+
+def test_a_mask_at_the_inputs_rate_pairs_frame_with_frame(tmp_path):
+    """AVI stores its first frame a frame late and NTSC footage (29.97) gets masks rendered
+    at 30: by time these would drift a frame, or run short; at one rate they pair by count."""
+    from vidstyle.controls import MaskVideo
+
+    mask = write_grey_levels(tmp_path / "mask.avi", [20 * j for j in range(12)], 24)
+    masks = MaskVideo(mask)
+    try:
+        masks.follow_time(lambda i: i * 1001 / 24000, 1001 / 24000)  # 23.976 input: within 1%
+        assert mask_levels(masks.masks_for(0, 12)) == list(range(12))
+        assert not masks.frames_left()
+    finally:
+        masks.close()
+
+
+def test_a_mask_frame_held_past_the_lead_is_found_for_a_cut(tmp_path):
+    """A variable-rate mask whose frame 1 stays on screen from 0.5 s to 3 s."""
+    import av
+
+    from vidstyle.controls import MaskVideo
+    from vidstyle.sources import Segment
+
+    path = tmp_path / "held.mkv"
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 32, 24, "yuv420p"
+        v.options = {"preset": "ultrafast", "qp": "0"}
+        v.codec_context.time_base = Fraction(1, 1000)
+        for j, ms in enumerate([0, 500, 3000, 3040, 3080]):
+            f = av.VideoFrame.from_ndarray(np.full((24, 32, 3), 20 * j, np.uint8), format="rgb24")
+            f.pts, f.time_base = ms, Fraction(1, 1000)
+            out.mux(v.encode(f))
+        out.mux(v.encode(None))
+    masks = MaskVideo(path, Segment(2.2, 1.0))
+    try:
+        masks.follow_time(lambda i: 2.2 + i / 10, 1 / 10)
+        assert mask_levels(masks.masks_for(0, 10)) == [1] * 8 + [2, 4]
+        assert not masks.frames_left()  # (a cut with an end: the mask going on is expected)
+    finally:
+        masks.close()
+
+
+def test_a_mask_asked_for_nothing_is_not_longer_than_the_input(tmp_path):
+    """A resumed run that found nothing left to convert asked for no mask: no warning."""
+    from vidstyle.controls import MaskVideo
+
+    masks = MaskVideo(write_grey_levels(tmp_path / "mask.mp4", [0] * 6, 12))
+    try:
+        assert not masks.frames_left()
+    finally:
+        masks.close()
+
+
+def test_a_cut_inputs_frame_times_are_exact_on_a_coarse_time_base(tmp_path):
+    """Image sequences count time in whole frames: the clock's origin for a cut must be the
+    whole frames the cut moved the timestamps by, or its times are off by up to half a frame."""
+    from vidstyle.frame_clock import FrameClock
+    from vidstyle.sources import Segment, VideoFileSource
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for j in range(30):
+        Image.fromarray(np.full((24, 32, 3), 8 * j, np.uint8)).save(frames / f"shot_{j:04d}.png")
+    with VideoFileSource(frames / "shot_%04d.png", segment=Segment(0.55, 0.3)) as source:
+        clock = FrameClock(source.info.rate, origin=source.input_origin())
+        got = [(clock.seconds(i), source.input_seconds(f.pts, f.time_base))
+               for i, f in enumerate(clock.timed(source))]
+    assert got and all(abs(a - b) < 1e-9 for a, b in got)
+    assert got[0][1] == pytest.approx(0.56)  # frame 14 of 25 a second: the first that starts in the cut

@@ -78,30 +78,30 @@ def load_mask_image(path: Path) -> torch.Tensor:
 
 class MaskVideo:
     """One mask per input frame from a video (with a `segment`: the same part of the mask
-    video as of the input). By count (`next_masks`), or, once `follow_time` has given the
-    input frames' times, by time: each input frame gets the mask frame on screen at its
-    time, so a mask at another frame rate (24 against 60, 29.97 against 25) or a variable
-    one stays in step."""
+    video as of the input).
+
+    Frame by frame where the mask has the input's frame rate (to within 1%: a mask
+    rendered at 30 for 29.97 footage, or one whose first frame is stored late, as AVI
+    files do, still pairs frame with frame). Once `follow_time` has given the input
+    frames' times and the rates differ (24 against 60, 25 against 29.97), or for a live
+    feed or a still at a time, by time: each input frame gets the mask frame on screen at
+    its time, both counted from their file's start as players count them."""
 
     # Timestamps closer than this are the same time (rounding between time bases).
     SAME_TIME_S = 1e-3
-    # Read from this much before a segment's start: a cut keeps the frames that start in
-    # it, and the mask frame on screen at its start may have started earlier.
+    # Frame rates closer than this (relative) pair frame with frame.
+    SAME_RATE = 0.01
+    # By time, read from this much before a segment's start: a cut keeps the frames that
+    # start in it, and the mask frame on screen at its start may have started earlier
+    # (one held longer is found by reading from the beginning).
     LEAD_S = 1.0
 
     def __init__(self, path: Path, segment=None):
-        from .sources import Segment
-
         self.path = path
-        self._from_s = segment.start if segment is not None else 0.0  # (the own times asked for)
-        if segment is not None:
-            lead = min(self.LEAD_S, segment.start)
-            longer = None if segment.duration is None else segment.duration + lead
-            segment = Segment(segment.start - lead, longer)
         self._segment = segment
         self._source = None
-        self._open()
-        self._input_seconds = None  # frame index -> the input frame's time, once following time
+        self._open(segment)
+        self._input_seconds = None  # frame index -> the input frame's time, once by time
         self._input_frame_s = 0.0
         self._loop = False
         self._round_s = 0.0  # where the current round of a looped mask starts
@@ -109,38 +109,49 @@ class MaskVideo:
         self._shown = None  # (seconds, frame, mask or None): the mask frame on screen
         self._ahead = None  # the next mask frame, read ahead: (seconds, frame, None)
         self._last_input_s = None
+        self._asked = False  # whether any mask was asked for
 
-    def _open(self) -> None:
+    def _open(self, segment) -> None:
         from .frame_clock import FrameClock
         from .sources import VideoFileSource
 
         if self._source is not None:
             self._source.close()
-        self._source = VideoFileSource(self.path, segment=self._segment).start()
+            self._source = None
+        self._source = VideoFileSource(self.path, segment=segment).start()
+        self._opened_at = segment.start if segment is not None else 0.0
         self._clock = FrameClock(self._source.info.rate, origin=self._source.input_origin())
         self._frames = enumerate(self._clock.timed(self._source))
 
     def follow_time(self, input_seconds: Callable[[int], float], input_frame_s: float,
                     loop: bool = False) -> None:
-        """Match by time from now on: `input_seconds(index)` is input frame `index`'s time on
-        the input's own clock (as the mask's, both from their file's start), `input_frame_s`
-        the input's nominal frame duration. `loop`: the mask starts again at its end (a live
-        feed), rather than being too short."""
+        """Give the input frames' times before any mask is asked for: `input_seconds(index)`
+        is input frame `index`'s time on the input's own clock, `input_frame_s` its nominal
+        frame duration (0: none, e.g. a still at a time). Masks then go by time unless the
+        rates match. `loop`: the mask starts again at its end (a live feed)."""
+        from .sources import Segment
+
+        same_rate = input_frame_s > 0 and abs(self._clock.frame_s / input_frame_s - 1) < self.SAME_RATE
+        if (same_rate and not loop) or self._asked:
+            return
         self._input_seconds, self._input_frame_s, self._loop = input_seconds, input_frame_s, loop
+        if self._segment is not None:  # from a little earlier, and on past the cut's end
+            start = max(0.0, self._segment.start - self.LEAD_S)
+            self._open(Segment(start) if start > 0 else None)
 
     def masks_for(self, index: int, n: int) -> torch.Tensor:
         """(n, 1, H, W) masks for input frames index .. index + n - 1, in order."""
         if self._input_seconds is None:
             return self.next_masks(n)
+        self._asked = True
         return torch.stack([self._mask_at(self._input_seconds(i)) for i in range(index, index + n)])[:, None]
 
     def next_masks(self, n: int) -> torch.Tensor:
         """The next n mask frames, one per input frame by count."""
+        self._asked = True
         masks = []
         for _ in range(n):
             frame = self._read()
-            while frame is not None and frame[0] < self._from_s - self.SAME_TIME_S:  # (the lead)
-                frame = self._read()
             if frame is None:
                 raise self._shorter()
             masks.append(_grey(frame[1]))
@@ -149,6 +160,9 @@ class MaskVideo:
     def _mask_at(self, t: float) -> torch.Tensor:
         if self._shown is None:
             self._shown = self._read()
+            if self._shown is not None and self._shown[0] > t + self.SAME_TIME_S and self._opened_at > 0:
+                self._open(None)  # a frame held longer than the lead: read from the beginning
+                self._shown = self._read()
             if self._shown is None:
                 raise self._shorter()
         while True:  # move on to the last mask frame that starts by t
@@ -172,7 +186,7 @@ class MaskVideo:
         if item is None and self._loop and self._last_read_s is not None:
             # The next round starts as the last frame ends.
             self._round_s = self._last_read_s + self._clock.frame_s
-            self._open()
+            self._open(None)
             item = next(self._frames, None)
         if item is None:
             return None
@@ -188,9 +202,14 @@ class MaskVideo:
     def frames_left(self) -> bool:
         """Whether the mask goes on past the input's end (worth a warning once the input has
         ended): by count, any frame left; by time, a frame starting after the input's last
-        frame ended."""
-        if self._input_seconds is None or self._last_input_s is None:
+        frame ended (never for a cut with an end, where a longer mask is expected, nor
+        where no mask was asked for: a resumed run with nothing left to convert)."""
+        if not self._asked:
+            return False
+        if self._input_seconds is None:
             return self._read() is not None
+        if self._loop or (self._segment is not None and self._segment.duration is not None):
+            return False
         end = self._last_input_s + self._input_frame_s - self.SAME_TIME_S
         frame = self._ahead or self._read()
         while frame is not None and frame[0] < end:
@@ -198,7 +217,8 @@ class MaskVideo:
         return frame is not None
 
     def close(self) -> None:
-        self._source.close()
+        if self._source is not None:
+            self._source.close()
 
 
 def _grey(frame) -> torch.Tensor:

@@ -299,9 +299,16 @@ class VideoFileSource:
 
     def input_origin(self) -> float | None:
         """The timestamp (seconds) of the yielded frames that is 0 s of the input as players
-        count it (from the video's first timestamp): with a segment, minus its start, as
-        its frames come moved back to 0; None where the stream gives no start."""
-        return -self.segment.start if self.segment else start_seconds(self.video_stream)
+        count it (from the video's first timestamp): with a segment, about minus its start,
+        as its frames come moved back to 0 (exactly: by the whole time-base units
+        input_seconds adds back); None where the stream gives no start."""
+        if not self.segment:
+            return start_seconds(self.video_stream)
+        origin = start_seconds(self.video_stream) or 0.0
+        time_base = self.video_stream.time_base
+        if not time_base:
+            return -self.segment.start
+        return origin - float(round((origin + self.segment.start) / time_base) * time_base)
 
     @property
     def clock_restarts(self) -> int:
