@@ -392,12 +392,26 @@ def default_output(args) -> bool:
     return True
 
 
-def blend_jobs(pairs: list, controls) -> list:
+def blend_jobs(pairs: list, controls, cued=()) -> list:
     """(input, output, controls) with each output named OUTPUT_STYLE after the styles it
-    blends (OUTPUT_STYLE1+STYLE2), for results written without -o."""
+    blends (OUTPUT_STYLE1+STYLE2) and the `cued` style images it switches to, for results
+    written without -o: two files of one name count twice (wave+wave_2), and where the
+    names grow long the name says how many more."""
     from pathlib import Path
 
-    label = "+".join(dict.fromkeys(Path(style).stem for style in controls.styles))
+    files = list(dict.fromkeys(Path(style).resolve() for style in [*controls.styles, *cued]))
+    names: list[str] = []
+    for f in files:
+        names.append(next(n for n in [f.stem] + [f"{f.stem}_{k}" for k in range(2, 10**6)] if n not in names))
+    label = "+".join(names)
+    if len(label) > 100:  # (a file name has at most 255 bytes)
+        kept = []
+        for name in names:
+            if len("+".join(kept + [name])) > 80:
+                break
+            kept.append(name)
+        kept = kept or [names[0][:80]]
+        label = "+".join(kept) + (f"+{len(names) - len(kept)}more" if len(names) > len(kept) else "")
     return [(src, dst.with_name(f"{dst.stem}_{label}{dst.suffix}"), controls) for src, dst in pairs]
 
 

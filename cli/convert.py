@@ -62,8 +62,9 @@ def register(sub) -> None:
                         "ffmpeg names them (renders/shot_%%04d.png for shot_0001.png, ...)")
     p.add_argument("-o", "--output",
                    help="output file (one input) or folder (several inputs or a folder); a name like "
-                        "out/shot_%%04d.png writes an image sequence (PNG, JPEG, TIFF, WebP or BMP)"
-                        + OUTPUT_DEFAULT_HELP.format(suffix=".mp4"))
+                        "out/shot_%%04d.png writes an image sequence (PNG, JPEG, TIFF, WebP or BMP); "
+                        "- writes Matroska to the standard output, for a pipe"
+                        + OUTPUT_DEFAULT_HELP.format(suffix=".mp4 (or the codec's file type)"))
     add_existing_args(p, "inputs whose output exists", "a batch")
     add_each_arg(p, "convert", ".mp4 (or the codec's file type)")
     p.add_argument("--no-resume", action="store_true",
@@ -337,7 +338,7 @@ def plan_resume_for(args, src, dst, segment, model: str, write, styles):
 
 def standard_output_plan(args) -> list:
     """`-o -`: the one (input, outputs.STANDARD_OUTPUT) pair, refused now where the standard
-    output cannot take it."""
+    output cannot take it (a terminal is refused earlier, in run)."""
     from vidstyle.errors import VidstyleError
     from vidstyle.inputs import expand_files
     from vidstyle.outputs import STANDARD_OUTPUT
@@ -346,10 +347,7 @@ def standard_output_plan(args) -> list:
         raise VidstyleError("--each writes a video per style, and -o - (the standard output) takes one")
     files, folder_input = expand_files(args.inputs, VIDEO_SUFFIXES, "input", once=True, sequences=True)
     if folder_input or len(files) != 1:
-        raise VidstyleError("-o - (the standard output) takes one input")
-    if sys.stdout.isatty():
-        raise VidstyleError("-o - writes the video to the standard output, which is this terminal: pipe "
-                            "it into a program (... -o - | ffplay -)")
+        raise VidstyleError("-o - (the standard output) takes one input file")
     return [(files[0], STANDARD_OUTPUT)]
 
 
@@ -378,6 +376,10 @@ def run(args) -> int:
     from vidstyle.sequence_sink import check_sequence_output
     from vidstyle.sinks import check_container, check_encoding
 
+    if args.output == "-" and (sys.stdout is None or sys.stdout.isatty()):  # (before any window opens)
+        where = "closed" if sys.stdout is None else "this terminal"
+        raise VidstyleError(f"-o - writes the video to the standard output, which is {where}: pipe it "
+                            "into a program (... -o - | ffplay -)")
     preview = None
     if args.preview:  # first: OpenCV before PyAV (the other way round its window hangs)
         from vidstyle.convert_preview import ConvertPreview
@@ -401,13 +403,13 @@ def run(args) -> int:
     if args.each:
         jobs = each_style_plan(args, pairs, controls)
         pairs = [(src, dst) for src, dst, _ in jobs]
-    elif named_after_styles:
-        jobs = blend_jobs(pairs, controls)
-        pairs = [(src, dst) for src, dst, _ in jobs]
-        refuse_inputs_as_outputs(pairs)
     else:
         jobs = [(src, dst, controls) for src, dst in pairs]
     cues = style_cues_from_args(args, controls)
+    if named_after_styles and not args.each:
+        jobs = blend_jobs(pairs, controls, cued=[path for _, path in cues])
+        pairs = [(src, dst) for src, dst, _ in jobs]
+        refuse_inputs_as_outputs(pairs)
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
         if is_sequence(dst) or is_gif(dst):
             if args.codec or args.crf is not None or args.preset:
@@ -531,5 +533,7 @@ def run(args) -> int:
               f"{frames / seconds if seconds else 0:.1f} FPS overall, {stylizer.model_name} model "
               f"on {stylizer.device} ({stylizer.precision})")
     if stopped is not None:
+        if failures:
+            fail(f"{failures} file(s) failed before the stop")
         return interrupted_exit_code(stopped)
     return fail(f"{failures} file(s) failed") if failures else 0

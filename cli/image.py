@@ -98,7 +98,17 @@ def run(args) -> int:
     # Every input and output name is checked before the model loads.
     if args.sheet and not args.each:
         raise VidstyleError("--sheet shows the results of --each side by side: add --each")
+    if args.output == "-":
+        raise VidstyleError("-o - (the standard output) is for convert's video; image writes files: "
+                            "name one, or leave -o out for INPUT_STYLE.png here")
     named_after_styles = default_output(args)
+    if named_after_styles and args.each:
+        here = Path.cwd().resolve()
+        for style in args.style:
+            folder = Path(style).resolve()
+            if folder.is_dir() and (folder == here or folder in here.parents):
+                raise VidstyleError(f"--style {style} holds the current folder, where the results would go "
+                                    "without -o (and join the styles next time): give -o a folder")
     if args.each:
         jobs, rows = each_style_plan(args, output_given=not named_after_styles)
     else:

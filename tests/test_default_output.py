@@ -62,3 +62,33 @@ def test_a_folder_of_inputs_still_needs_o(capsys, clip, tmp_path, monkeypatch):
     for command in ("convert", "image"):
         code, _, err = run(capsys, command, inputs, "-s", styles / "wave.png")
         assert code == 1 and "a folder of inputs needs -o" in err
+
+
+def test_results_named_after_their_styles_keep_apart_and_stay_short(tmp_path):
+    from pathlib import Path
+
+    from vidstyle.cli.common import blend_jobs
+    from vidstyle.controls import Controls
+
+    def name(styles, cued=()):
+        return blend_jobs([(Path("clip.mp4"), Path("clip.mp4"))], Controls(styles), cued)[0][1].name
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert name([tmp_path / "a/wave.png", tmp_path / "b/wave.png"]) == "clip_wave+wave_2.mp4"
+    assert name([tmp_path / "a/wave.png", tmp_path / "a/wave.png"]) == "clip_wave.mp4"  # one file twice
+    assert name([tmp_path / "a/wave.png"], cued=[tmp_path / "a/scream.png"]) == "clip_wave+scream.mp4"
+    long = [tmp_path / f"{'painting' * 4}_{i}.png" for i in range(5)]
+    assert name(long) == f"clip_{'painting' * 4}_0+{'painting' * 4}_1+3more.mp4"
+    assert name([tmp_path / f"{'x' * 200}.png"]) == f"clip_{'x' * 80}.mp4"
+
+
+def test_image_each_without_o_inside_its_style_folder_is_refused(capsys, tmp_path, monkeypatch):
+    """Its results would go among the styles and be taken for styles by the next run."""
+    styles = style_folder(tmp_path)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(photo)
+    monkeypatch.chdir(styles)
+    code, _, err = run(capsys, "image", photo, "-s", ".", "--each", "--model", "tiny")
+    assert code == 1 and "holds the current folder" in err
+    assert sorted(p.name for p in styles.iterdir()) == ["scream.png", "wave.png"]

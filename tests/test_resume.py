@@ -472,9 +472,11 @@ def test_a_stop_in_a_batch_reports_the_files_finished_before_it(capsys, clip, st
     inputs.mkdir()
     for name in ("a.mp4", "b.mp4", "c.mp4"):
         shutil.copy(clip, inputs / name)
+    (inputs / "0.mp4").write_bytes(b"not a video")
     code, stdout, err = run(capsys, "convert", inputs, "--style", style_png, "-o", tmp_path / "out",
                             "--model", "tiny")
     assert code == 130 and "b.mp4: stopped; kept what it made so far, 5 frames" in err
-    assert "a.mp4: 12 frames" in stdout and "1 of 3 files converted" in stdout
+    assert "1 file(s) failed before the stop" in err
+    assert "a.mp4: 12 frames" in stdout and "1 of 4 files converted" in stdout
     made = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert made == [".b.mp4.stopped.json", ".b.mp4.stopped.mp4", "a.mp4"]

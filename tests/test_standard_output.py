@@ -31,6 +31,8 @@ def test_convert_writes_the_video_with_its_sound_into_a_pipe(clip, style_png, tm
 
 
 def test_a_reader_that_goes_away_is_one_line(clip, style_png, tmp_path):
+    bystander = tmp_path / "pipe:1.joined"  # (named like a stopped part's join would be)
+    bystander.write_text("mine")
     reader = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.buffer.read(10)"],
                               stdin=subprocess.PIPE)
     done = subprocess.run(COMMAND + [str(clip), "-s", str(style_png), "-o", "-", "--model", "tiny"],
@@ -40,6 +42,7 @@ def test_a_reader_that_goes_away_is_one_line(clip, style_png, tmp_path):
     err = done.stderr.decode()
     assert done.returncode == 1 and "the program reading the standard output stopped" in err
     assert "Traceback" not in err
+    assert bystander.read_text() == "mine"
 
 
 def test_what_a_pipe_cannot_take_is_refused(capsys, clip, style_png, tmp_path, monkeypatch):
@@ -49,6 +52,11 @@ def test_what_a_pipe_cannot_take_is_refused(capsys, clip, style_png, tmp_path, m
     assert code == 1 and "takes one input" in err
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "-s", style_png, "--each", "-o", "-")
     assert code == 1 and "--each" in err
+    code, _, err = run(capsys, "image", style_png, "-s", style_png, "-o", "-")
+    assert code == 1 and "image writes files" in err and not (tmp_path / "-").exists()
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", "-")
     assert code == 1 and "which is this terminal" in err
+    monkeypatch.setattr(sys, "stdout", None)  # (what Python has for a closed file descriptor 1)
+    code = main(["convert", str(clip), "-s", str(style_png), "-o", "-"])
+    assert code == 1 and "which is closed" in capsys.readouterr().err

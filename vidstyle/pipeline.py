@@ -232,7 +232,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                                  container_format=STANDARD_OUTPUT_FORMAT if to_stdout else None)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
-        joined = tmp.with_name(tmp.name + ".joined" + tmp.suffix)  # a stopped part and this run's
+        # A stopped part and this run's, joined (none where there is no part: nothing of that name touched).
+        joined = None if previous is None else tmp.with_name(tmp.name + ".joined" + tmp.suffix)
         untimed = False  # a frame without a timestamp was written (then a stop cannot be resumed)
         try:
             def stylize(job):
@@ -272,7 +273,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             if previous is not None and not to_sequence:  # the stopped run's part, then this one
                 join_parts(previous.video, tmp, joined, _input_seconds(first, source) - previous.last_input_s)
         except KeyboardInterrupt as stop:
-            joined.unlink(missing_ok=True)
+            if joined is not None:
+                joined.unlink(missing_ok=True)
             if getattr(sink, "moved", False):  # the frames were all in place when it came
                 for part in (previous, resumable and resumable.stale):
                     if part is not None:
@@ -301,7 +303,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                                           resume_at, audio_from, holds_previous=to_sequence)
             raise
         except BaseException:
-            joined.unlink(missing_ok=True)
+            if joined is not None:
+                joined.unlink(missing_ok=True)
             sink.abort()
             raise
         if previous is not None and not to_sequence:
