@@ -941,3 +941,29 @@ def test_webcam_cycles_through_a_style_folder(capsys, monkeypatch, tmp_path, fak
     code, out, err = run(capsys, "webcam", "-s", folder, "--model", "tiny", "--size", 32, "--fps", 0,
                          "--cycle", "0.05")
     assert code == 0, err
+
+
+
+def test_close_waits_for_the_styles_and_colours_being_encoded(tmp_path):
+    """A thread still inside torch when Python exits aborts the process (exit 134,
+    "terminate called without an active exception": seen under Xvfb quitting with q while
+    a folder's styles or the colour-kept statistics were being encoded)."""
+    from PIL import Image
+
+    styles = []
+    for i in range(4):
+        styles.append(tmp_path / f"s{i}.png")
+        noise = np.random.default_rng(i).random((40, 40, 3)) * 255
+        Image.fromarray(noise.astype(np.uint8)).save(styles[-1])
+
+    def slow_encode(image):
+        time.sleep(0.3)
+        return StyleStats(torch.zeros(1, 512, 1, 1), torch.ones(1, 512, 1, 1))
+
+    cache = StyleCache(slow_encode, tmp_path / "cache")
+    controls = LiveControls(cache, styles, encode=slow_encode)
+    controls.on_key(ord("c"))  # colours kept: another encode in the background
+    controls.target(np.zeros((1, 32, 32, 3), np.uint8))
+    controls.close()  # q at once, with styles still being encoded
+    busy = [t.name for t in threading.enumerate() if t.name in ("vidstyle-styles", "vidstyle-colors")]
+    assert busy == []

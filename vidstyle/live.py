@@ -363,6 +363,7 @@ class LiveControls:
         self._resizing: threading.Thread | None = None  # set_style_size's worker
         self._stale: set = set()  # styles shown at a size given up, until their new statistics come
         self._closing = False
+        self._background: list[threading.Thread] = []  # workers close() waits for
         self._shown = 0
         self._encode = encode  # Stylizer.style_stats, needed for colour preservation
         self.color_mode = color or "match"
@@ -389,17 +390,25 @@ class LiveControls:
         self._found: deque = deque()  # new style files from the last scan, for the frame loop
         # Warm the cache for the other styles without blocking the first frame.
         others = range(0) if fixed else range(1, len(self.styles))  # a fixed blend has its own
-        self._worker = threading.Thread(target=self._prepare, args=(others,),
-                                        daemon=True, name="vidstyle-styles")
-        self._worker.start()
+        self._worker = self._in_background(self._prepare, others)
+
+    def _in_background(self, work, *args, name: str = "vidstyle-styles") -> threading.Thread:
+        """Run `work(*args)` in a thread that close() waits for: a thread still inside torch
+        when the interpreter exits aborts the process ("terminate called without an active
+        exception", exit 134: seen quitting while styles were being encoded)."""
+        thread = threading.Thread(target=work, args=args, daemon=True, name=name)
+        self._background = [t for t in self._background if t.is_alive()] + [thread]
+        thread.start()
+        return thread
 
     def _prepare(self, indices, until_resized: bool = False) -> None:
         """Statistics of these styles at the cache's size, in the background; given up once
-        the styles are taken at another size (or, `until_resized`, once one is asked for)."""
+        the styles are taken at another size (or, `until_resized`, once one is asked for),
+        or on closing."""
         cache = self._cache
         for i in indices:
-            if self._cache is not cache or (until_resized and (self._pending_size != cache.style_size
-                                                               or self._closing)):
+            if self._closing or self._cache is not cache or (until_resized and
+                                                             self._pending_size != cache.style_size):
                 return
             try:
                 stats = cache.stats_for_path(self.styles[i])
@@ -564,8 +573,7 @@ class LiveControls:
                 self._keepers[key] = k
                 self._color_stats[key] = stats
 
-        self._color_job = threading.Thread(target=work, daemon=True, name="vidstyle-colors")
-        self._color_job.start()
+        self._color_job = self._in_background(work, name="vidstyle-colors")
 
     def overlay(self) -> list[str]:
         if self._fixed:
@@ -620,8 +628,7 @@ class LiveControls:
         self.styles.extend(paths)
         names = ", ".join(f"{start + i + 1} {p.stem}" for i, p in enumerate(paths))
         self.messages.append(f"new style{'s' if len(paths) > 1 else ''}: {names}")
-        threading.Thread(target=self._prepare, args=(range(start, len(self.styles)),), daemon=True,
-                         name="vidstyle-styles").start()
+        self._in_background(self._prepare, range(start, len(self.styles)))
 
     def on_key(self, key: int) -> bool:
         ch = chr(key) if 0 <= key < 256 else ""
@@ -738,10 +745,12 @@ class LiveControls:
         raise the first failure among them. An interruption (Ctrl-C) meanwhile gives up
         every unfinished one: no partial file stays."""
         with self._lock:
-            self._closing = True  # a style size worker stops after the statistics in hand
+            self._closing = True  # the background workers stop after the statistics in hand
             resizing = self._resizing
         if resizing is not None:
             resizing.join()
+        for thread in self._background:
+            thread.join()
         recorder, self.recorder = self.recorder, None
         errors = []
         try:
