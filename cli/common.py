@@ -423,26 +423,44 @@ def names_a_folder(output: str) -> bool:
     return path.is_dir() or output.endswith(("/", "\\")) or not path.suffix
 
 
-def outputs_in_folder(files: list, folder, suffix: str) -> list:
+def outputs_in_folder(files: list, folder, suffix: str, within: list | None = None) -> list:
     """One output per input inside `folder`, named after the input, never two alike.
 
-    a.mp4 and a.mov become a.mp4 and a_mov.mp4; a third a.mp4 from another
-    folder becomes a_mp4.mp4, then a_2.mp4, a_3.mp4, ...
+    `within[i]`: the subfolder of `folder` that input i's output goes in (the input's
+    own, under a folder named as input: day1/a.mp4 and day2/a.mp4 of clips/ become
+    day1/a.mp4 and day2/a.mp4, whatever else the scan finds later). Where names still
+    meet, a.mp4 and a.mov become a.mp4 and a_mov.mp4, and a second a.mp4 a_2.mp4.
     """
     from pathlib import Path
 
-    taken: set[str] = set()
-    outs = []
     from vidstyle.sequences import is_sequence, sequence_stem
 
-    for f in files:
+    taken: set[str] = set()
+    outs = []
+    for i, f in enumerate(files):
         f = Path(f)
+        place = Path(folder) / (within[i] if within else "")
         stem = sequence_stem(f) if is_sequence(f) else f.stem  # shot_%04d.png -> shot
-        candidates = [stem, f"{stem}_{f.suffix.lstrip('.')}"] + [f"{stem}_{n}" for n in range(2, 10**6)]
-        name = next(c for c in candidates if c.lower() not in taken)
-        taken.add(name.lower())
-        outs.append(Path(folder) / f"{name}{suffix}")
+        kind = [f"{stem}_{f.suffix.lstrip('.')}"] if f.suffix.lower() != suffix.lower() else []
+        candidates = [stem, *kind] + [f"{stem}_{n}" for n in range(2, 10**6)]
+        name = next(c for c in candidates if str(place / c).lower() not in taken)
+        taken.add(str(place / name).lower())
+        outs.append(place / f"{name}{suffix}")
     return outs
+
+
+def subfolders_within(inputs: list[str], files: list) -> list:
+    """For each file, its folder relative to the input folder it was found in (Path('.')
+    for files named directly), so that outputs can mirror the inputs' folders."""
+    from pathlib import Path
+
+    folders = [Path(i) for i in inputs if Path(i).is_dir()]
+    named = {Path(i) for i in inputs}
+    within = []
+    for f in map(Path, files):
+        home = next((d for d in folders if f not in named and f.is_relative_to(d)), None)
+        within.append(f.relative_to(home).parent if home is not None else Path("."))
+    return within
 
 
 def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str, what: str,
@@ -475,7 +493,7 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
         if not names_a_folder(output):
             raise VidstyleError(f"-o {output} looks like a file name, but {many}: -o must be a folder "
                                 f"(for a folder with a dot in its name, end it with a slash)")
-        pairs = list(zip(files, outputs_in_folder(files, out, suffix)))
+        pairs = list(zip(files, outputs_in_folder(files, out, suffix, subfolders_within(inputs, files))))
     if not named_after:
         refuse_inputs_as_outputs(pairs)
     for dst in {dst.parent: dst for _, dst in pairs}.values():  # one test per output folder

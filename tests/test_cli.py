@@ -285,7 +285,25 @@ def test_inputs_with_the_same_name_get_distinct_outputs(capsys, tmp_path, style_
     c = write_clip(tmp_path / "x" / "a.mp4", n=2, audio=False)
     code, stdout, err = run(capsys, "convert", a, b, c, "-s", style_png, "-o", tmp_path / "out")
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "a_mkv.mp4", "a_mp4.mp4"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "a_2.mp4", "a_mkv.mp4"]
+
+
+def test_a_folders_outputs_mirror_its_folders_so_new_files_change_no_name(capsys, tmp_path, style_png):
+    """day1/a.mp4 and day2/a.mp4 of one folder: named by scan order (a.mp4, a_mp4.mp4), a
+    file added later took another's name, and --skip-existing skipped an input never
+    converted while converting another twice."""
+    clips = tmp_path / "clips"
+    for day in ("day1", "day2"):
+        (clips / day).mkdir(parents=True)
+    write_clip(clips / "day2" / "a.mp4", n=3, audio=False)
+    args = ("convert", clips, "-s", style_png, "--model", "tiny", "-o", tmp_path / "out")
+    assert run(capsys, *args)[0] == 0
+    write_clip(clips / "day1" / "a.mp4", n=2, audio=False)
+    code, stdout, err = run(capsys, *args, "--skip-existing")
+    assert code == 0 and "skipping 1 input(s)" in err
+    assert "a.mp4: 2 frames" in stdout  # day1's clip, the one not converted before
+    made = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.mp4"))
+    assert made == ["day1/a.mp4", "day2/a.mp4"]
 
 
 def test_output_without_extension_is_a_folder(capsys, tmp_path, style_png):

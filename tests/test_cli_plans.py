@@ -113,7 +113,8 @@ def test_image_takes_folders_and_goes_on_past_a_bad_image(capsys, tmp_path, styl
     (photos / "c.png").write_bytes(b"not a png")
     code, stdout, err = run(capsys, "image", photos, "-s", style_png, "-o", tmp_path / "out")
     assert code == 1
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "sub"]  # (its folders too)
+    assert (tmp_path / "out" / "sub" / "b.png").is_file()
     assert "cannot read image" in err and "c.png" in err and "1 of 3 images failed" in err
     assert "Traceback" not in err
 
