@@ -92,6 +92,19 @@ def non_negative_int(text: str) -> int:
     return _whole_number(text, 0)
 
 
+MAX_FRAME_SIZE = 4320  # an 8K picture's shorter side
+
+
+def frame_size_value(text: str) -> int:
+    """--size: a shorter side up to 8K's (a typo such as 5000 for 500 would make an
+    8888x5000 picture of a 16:9 input, and take the machine's memory)."""
+    value = _whole_number(text, 1)
+    if value > MAX_FRAME_SIZE:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_FRAME_SIZE} (8K's shorter side), "
+                                         f"got {value}")
+    return value
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -273,7 +286,7 @@ def add_model_args(p: argparse.ArgumentParser, styles_required: bool = True,
                         "which sets how busy the texture is: smaller N packs more of the painting's "
                         "marks into the picture, larger N gives calmer, smoother areas (64-2048; "
                         "default: 512, smaller styles as they are)")
-    g.add_argument("--size", type=positive_int, metavar="N", default=default_size,
+    g.add_argument("--size", type=frame_size_value, metavar="N", default=default_size,
                    help="resize so the shorter side is N pixels (default: "
                         + (f"{default_size})" if default_size else "keep the input size)"))
     add_network_args(p, default_model=default_model)

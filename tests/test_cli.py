@@ -773,3 +773,17 @@ def test_no_command_lists_the_commands(capsys, argv):
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 2 and "convert" in err and "webcam" in err and "COMMAND --help" in err
+
+
+def test_a_size_typo_is_refused_and_a_large_upscale_said(capsys, clip, style_png, tmp_path, caplog):
+    """--size 5000 for 500 made an 8888x5000 picture of a 384x216 clip: 12 GB and minutes a frame."""
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, "convert", clip, "-s", style_png, "--size", 5000, "-o", tmp_path / "a.mp4")
+    assert exit_.value.code == 2 and "at most 4320" in capsys.readouterr().err
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "--size", 200, "--model", "tiny",
+                       "--duration", 0.1, "-o", tmp_path / "b.mp4")
+    assert code == 0 and "scaling its 64x48 frames up to 266x200" in caplog.text
+    caplog.clear()
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "--size", 96, "--model", "tiny",
+                       "--duration", 0.1, "-o", tmp_path / "c.mp4")
+    assert code == 0 and "scaling" not in caplog.text  # (2x each way: not worth a word)

@@ -5,6 +5,7 @@ its timestamp, and the audio is copied through.
 """
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,8 @@ from .style_schedule import StyleSchedule
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 from .temporal import FlowBlend
 
+log = logging.getLogger(__name__)
+UPSCALE_WARNING = 16  # times the input's pixels (4x each way) past which a resize is said to cost
 
 @dataclass
 class ConvertReport:
@@ -218,6 +221,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             target_for = _forgetting_times(target_for, clock)
         width, height = output_size(info.width, info.height, size)
         report.width, report.height = width, height
+        if width * height > UPSCALE_WARNING * info.width * info.height:
+            log.warning("%s: scaling its %dx%d frames up to %dx%d: slow and memory-hungry, and no more "
+                        "detail than the input's", input_path.name, info.width, info.height, width, height)
         report.hdr = info.colors.hdr
         if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)
             start_number = source.sequence.first if source.sequence and not asked else 1
