@@ -67,7 +67,8 @@ def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
 
     styles = [style for style in controls.styles if not made_here(style)]
     if not styles:
-        raise VidstyleError(f"no style images left once the outputs in {args.output} are left out")
+        raise VidstyleError(f"no style images left once the outputs in {args.output} are left out "
+                            "(-o is the style folder: give the results another)")
     named = {Path(i).resolve() for i in args.inputs}  # (named outright, an output as input is refused)
     pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image", named_after=True)
     pairs = [(src, dst) for src, dst in pairs if src.resolve() in named or not made_here(src)]
@@ -79,7 +80,8 @@ def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
         if sheet.resolve() in {out.resolve() for _, out in plan}:
             raise VidstyleError(f"--sheet {sheet} is also the name of one of the results; give it another")
         check_image_output(sheet)
-        if sheet.exists() and not args.overwrite:
+        # (--skip-existing goes on with a stopped or grown set: the sheet is made again, whole)
+        if sheet.exists() and not (args.overwrite or args.skip_existing):
             raise VidstyleError(f"output {sheet} exists; pass --overwrite to replace it")
         check_writable(sheet)
         plan += [(src, sheet) for src, _ in pairs]
@@ -180,7 +182,7 @@ def run(args) -> int:
                 for src, row in rows if src not in failed_inputs or any(out in written for _, out in row)]
         if done:
             try:
-                print(contact_sheet(done, args.sheet, overwrite=args.overwrite))
+                print(contact_sheet(done, args.sheet, overwrite=args.overwrite or args.skip_existing))
             except VidstyleError as exc:
                 failures += 1
                 print(f"vidstyle: error: the sheet: {exc}", file=sys.stderr)

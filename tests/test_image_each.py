@@ -162,7 +162,7 @@ def test_skip_existing_goes_on_with_a_folder_and_its_sheet_shows_them_all(capsys
                             "--model", "tiny", "--skip-existing", "--sheet", tmp_path / "sheet.png")
     assert code == 0 and len(list((tmp_path / "tries").iterdir())) == 9
     made_at_once = np.asarray(Image.open(tmp_path / "sheet.png"))
-    (tmp_path / "sheet.png").unlink()
+    (tmp_path / "sheet.png").write_bytes(b"an older sheet")  # made again, whole, rather than refused
     code, stdout, err = run(capsys, "image", photos, "-s", styles, "--each", "-o", tmp_path / "tries",
                             "--model", "tiny", "--skip-existing", "--sheet", tmp_path / "sheet.png")
     assert code == 0 and "skipping 9 image(s)" in err
