@@ -510,7 +510,7 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
     if not named_after:
         refuse_inputs_as_outputs(pairs)
     for dst in {dst.parent: dst for _, dst in pairs}.values():  # one test per output folder
-        check_writable(dst)
+        check_writable(dst, f"the results into {dst.parent}" if named_after else None)
     return pairs
 
 

@@ -92,3 +92,19 @@ def test_image_each_without_o_inside_its_style_folder_is_refused(capsys, tmp_pat
     code, _, err = run(capsys, "image", photo, "-s", ".", "--each", "--model", "tiny")
     assert code == 1 and "holds the current folder" in err
     assert sorted(p.name for p in styles.iterdir()) == ["scream.png", "wave.png"]
+
+
+def test_a_folder_that_takes_no_files_is_named_not_a_file_never_meant(capsys, tmp_path, monkeypatch):
+    import tempfile
+
+    styles = style_folder(tmp_path)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(photo)
+    monkeypatch.chdir(tmp_path)
+
+    def read_only(*args, **kwargs):  # (root writes anywhere: a read-only folder, as others see it)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    code, _, err = run(capsys, "image", photo, "-s", styles / "wave.png")
+    assert code == 1 and "cannot write the results into ." in err and "photo.png" not in err

@@ -40,10 +40,11 @@ def check_output(input_path: Path | None, output: Path, overwrite: bool) -> None
     check_writable(output)
 
 
-def check_writable(output: Path) -> None:
+def check_writable(output: Path, name: str | None = None) -> None:
     """Refuse an output whose folder (or, where it does not exist yet, the nearest folder
     above it) cannot take a new file: a read-only disk, /proc, a folder of someone else's.
-    A test file is created there and removed at once; nothing stays."""
+    A test file is created there and removed at once; nothing stays. `name`: what the
+    error calls the output (where `output` only stands for names still to be made)."""
     import tempfile
 
     folder = output.parent
@@ -55,7 +56,7 @@ def check_writable(output: Path) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise VidstyleError(f"cannot write {output}: {folder} does not take new files "
+        raise VidstyleError(f"cannot write {name or output}: {folder} does not take new files "
                             f"({exc.strerror})") from exc
 
 
