@@ -8,7 +8,7 @@ import time
 from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
 from vidstyle.inputs import VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or torch: cheap to import
-from vidstyle.sequences import is_sequence, parse_frame_rate, sequence_files
+from vidstyle.sequences import is_sequence, names_numbered_frames, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
 
 from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, add_steady_arg,
@@ -411,6 +411,11 @@ def run(args) -> int:
         pairs = [(src, dst) for src, dst, _ in jobs]
         refuse_inputs_as_outputs(pairs)
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
+        if names_numbered_frames(dst) and not is_sequence(dst) and dst.suffix.lower() not in VIDEO_SUFFIXES:
+            from vidstyle.sequence_sink import SEQUENCE_SUFFIXES
+
+            raise VidstyleError(f"-o {dst.name} names numbered frames, but vidstyle writes image sequences "
+                                f"as {', '.join(SEQUENCE_SUFFIXES)}, not {dst.suffix or 'without a suffix'}")
         if is_sequence(dst) or is_gif(dst):
             if args.codec or args.crf is not None or args.preset:
                 kind = ("an animated GIF" if is_gif(dst) else

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import write_clip
 from test_cli import assert_one_line_error
 from test_cli import run as run_cli
 from vidstyle.errors import VidstyleError
@@ -181,3 +182,15 @@ def test_a_failed_or_stopped_sequence_leaves_no_frames(tmp_path, monkeypatch):
         sink.close()
     sink.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_numbered_frames_of_a_type_not_written_are_named_as_such(capsys, tmp_path):
+    """-o f_%04d.exr was answered as a video file that cannot hold H.264."""
+    from vidstyle.cli.main import main
+
+    clip = write_clip(tmp_path / "clip.mp4", n=2, audio=False)
+    style = tmp_path / "style.png"
+    Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(style)
+    code = main(["convert", str(clip), "-s", str(style), "-o", str(tmp_path / "f_%04d.exr")])
+    err = capsys.readouterr().err
+    assert code == 1 and "writes image sequences as .png" in err and "not .exr" in err

@@ -19,6 +19,11 @@ DEFAULT_FRAME_RATE = Fraction(25)  # ffmpeg's for image sequences
 _NUMBER = re.compile(r"%(0\d+)?d")  # the frame number's placeholder
 
 
+def names_numbered_frames(path: str | Path) -> bool:
+    """Whether `path`'s name holds one %d / %0Nd, as an image sequence's does (whatever its type)."""
+    return len(_NUMBER.findall(Path(path).name)) == 1
+
+
 def is_sequence(path: str | Path) -> bool:
     """Whether `path` names an image sequence: one %d / %0Nd in an image file's name."""
     path = Path(path)
