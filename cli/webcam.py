@@ -267,6 +267,8 @@ def run(args) -> int:
         for source in (remote, midi):  # OSC and MIDI carried out between frames, each in its order
             if source is not None:
                 display = RemoteKeys(display, source, controls)
+        if hasattr(capture, "play"):  # a clip as the feed starts at its start, now the model is here
+            capture.play()
         stats = run_live(camera, stylizer, target, display, size=args.size,
                          overlay=controls.overlay, on_key=controls.on_key,
                          on_frame=controls.on_frame, workers=args.workers,
@@ -345,8 +347,8 @@ def open_capture(camera: int | str, width: int, height: int, loop: bool, reconne
 
     if is_stream_url(camera):
         return StreamCapture(camera, reconnect=reconnect)
-    if is_video_file(camera):
-        return PlaybackCapture(camera, loop=loop)
+    if is_video_file(camera):  # (started with play() once the model is there)
+        return PlaybackCapture(camera, loop=loop, wait_to_play=True)
     return sources.open_camera(camera, width, height)  # looked up here, so tests can fake it
 
 

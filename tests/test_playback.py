@@ -143,3 +143,31 @@ def test_a_negative_camera_index_is_a_usage_error(capsys, style_png):
     with pytest.raises(SystemExit) as exc:
         webcam(capsys, "--camera", "-1", "-s", style_png)
     assert exc.value.code == 2 and "expected a number >= 0, got -1" in capsys.readouterr().err
+
+
+def test_a_clip_waiting_to_play_holds_after_its_first_frame_until_play(tmp_path):
+    """The webcam opens the clip before the model loads (seconds on a CPU): it starts at its
+    start once the feed runs, rather than that many seconds in."""
+    import threading
+
+    clip = write_clip(tmp_path / "c.mp4", n=6, audio=False)
+    written = frames_rgb(6, 64, 48)
+    capture = PlaybackCapture(clip, wait_to_play=True)
+    try:
+        ok, first = capture.read()
+        assert ok and nearest(first, written) == 0
+        got = []
+        reader = threading.Thread(target=lambda: got.append(capture.read()))
+        reader.start()
+        reader.join(timeout=0.5)
+        assert reader.is_alive() and not got  # held
+        capture.play()
+        reader.join(timeout=10)
+        assert got and got[0][0] and nearest(got[0][1], written) == 1
+    finally:
+        capture.release()
+    held = PlaybackCapture(clip, wait_to_play=True)
+    held.read()
+    stopper = threading.Timer(0.3, held.release)  # released while held: read() gives up
+    stopper.start()
+    assert held.read() == (False, None)

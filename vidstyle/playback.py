@@ -9,6 +9,7 @@ deinterlacing as in `convert`). The audio is not played.
 """
 from __future__ import annotations
 
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -29,16 +30,23 @@ class PlaybackCapture:
     With `loop`, the clip starts again at its end (its first frame follows the last
     one frame time later); without, `read()` then returns (False, None) and `finished`
     is True. Frames are RGB (`rgb = True`, so CameraSource leaves them as they are).
+    With `wait_to_play`, the clip holds after its first frame until `play()`: the feed
+    starts at the clip's start, not seconds in, when the model took that long to load.
     `clock` and `sleep` are for tests.
     """
 
     rgb = True
 
     def __init__(self, path: str | Path, loop: bool = False,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 wait_to_play: bool = False):
         self.path = Path(path)
         self.loop = loop
         self.finished = False
+        self._playing = threading.Event()
+        if not wait_to_play:
+            self._playing.set()
+        self._started = False  # the first frame was read
         self.loops = 0  # times the clip started again
         self._clock, self._sleep = clock, sleep
         self._source = VideoFileSource(self.path)  # a bad file is refused here, before any thread
@@ -50,7 +58,15 @@ class PlaybackCapture:
         self._next_t = 0.0  # clip time one frame after the latest frame (for frames without one)
         self._offset = 0.0  # clip time of the passes before this one
 
+    def play(self) -> None:
+        """Let a clip made with `wait_to_play` go on from its first frame."""
+        self._playing.set()
+
     def read(self) -> tuple[bool, np.ndarray | None]:
+        while self._started and not self._playing.wait(0.1):
+            if self.finished:  # released meanwhile
+                return False, None
+        self._started = True
         frame = self._next_frame()
         if frame is None:
             return False, None
