@@ -113,6 +113,7 @@ def test_a_webm_output_is_vp9_with_opus_audio_unless_told_otherwise(capsys, clip
                          "-o", tmp_path / "o.webm")
     assert code == 0, err
     assert "12 frames" in out and "audio re-encoded to Opus" in out
+    assert "warning" not in err  # (what a .webm is: said in the summary, not warned of)
     with av.open(str(tmp_path / "o.webm")) as c:
         assert c.streams.video[0].codec_context.name == "vp9"
         assert c.streams.audio[0].codec_context.name == "opus"

@@ -246,8 +246,10 @@ class VideoFileSink(ContainerWriter):
                 pass
         import av
 
-        log.warning("audio codec %s cannot be copied into %s; re-encoding it to %s",
-                    name, self.path.suffix or f"{fmt.split(',')[0].title()} (the standard output)", label)
+        # (WebM's sound is always Opus, as the README says: no warning for what was asked)
+        log.log(logging.INFO if fmt == "webm" else logging.WARNING,
+                "audio codec %s cannot be copied into %s; re-encoding it to %s",
+                name, self.path.suffix or f"{fmt.split(',')[0].title()} (the standard output)", label)
         # Opus takes 48 kHz and a few lower rates only; 48 kHz holds any input.
         rate = 48000 if encoder == "libopus" else template.rate or 48000
         self.audio_stream = self._container.add_stream(encoder, rate=rate)
