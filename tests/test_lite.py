@@ -334,3 +334,11 @@ def test_read_only_frames_are_stylized_without_a_warning(lite_file):
         warnings.simplefilter("error")
         out = lite.stylize_frames(frames, target)
     assert out.shape == (1, 24, 32, 3) and not frames.flags.writeable
+
+
+def test_missing_weights_name_the_model_asked_for(tmp_path):
+    from vidstyle.errors import VidstyleError
+    from vidstyle.lite import LiteModel
+
+    with pytest.raises(VidstyleError, match="tiny model weights not found"):
+        LiteModel.load(tmp_path / "nope.safetensors", "tiny")

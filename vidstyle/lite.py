@@ -135,7 +135,7 @@ class LiteModel(nn.Module):
         path = Path(path) if path else default_weights_path(model)
         meta = _stored_meta(path)  # read once for both
         return load_weights(cls(_widths_in(meta) or WIDTHS, _feature_kernel_in(meta)), path,
-                            "lite model", TRAIN_HINT)
+                            f"{model} model", TRAIN_HINT)
 
 
 def _stored_meta(path: str | Path) -> dict | None:
