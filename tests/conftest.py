@@ -84,16 +84,18 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
     return path
 
 
-def write_grey_levels(path: Path, levels, fps, w=32, h=24) -> Path:
+def write_grey_levels(path: Path, levels, fps, w=32, h=24, times_ms=None) -> Path:
     """A clip whose frame j is flat grey at levels[j] (lossless), to see which mask frame
-    an input frame got."""
+    an input frame got; at `fps`, or shown from `times_ms[j]` milliseconds (a variable rate)."""
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
         v.options = {"preset": "ultrafast", "qp": "0"}
+        time_base = Fraction(1, 1000) if times_ms else Fraction(1, fps)
+        v.codec_context.time_base = time_base
         for j, level in enumerate(levels):
             f = av.VideoFrame.from_ndarray(np.full((h, w, 3), level, np.uint8), format="rgb24")
-            f.pts, f.time_base = j, Fraction(1, fps)
+            f.pts, f.time_base = (times_ms[j] if times_ms else j), time_base
             out.mux(v.encode(f))
         out.mux(v.encode(None))
     return path

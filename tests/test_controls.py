@@ -1,5 +1,4 @@
 """The paper's run-time controls: alpha, interpolation, colour preservation, masks."""
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -347,22 +346,11 @@ def test_a_mask_at_the_inputs_rate_pairs_frame_with_frame(tmp_path):
 
 def test_a_mask_frame_held_past_the_lead_is_found_for_a_cut(tmp_path):
     """A variable-rate mask whose frame 1 stays on screen from 0.5 s to 3 s."""
-    import av
-
     from vidstyle.controls import MaskVideo
     from vidstyle.sources import Segment
 
-    path = tmp_path / "held.mkv"
-    with av.open(str(path), "w") as out:
-        v = out.add_stream("libx264", rate=25)
-        v.width, v.height, v.pix_fmt = 32, 24, "yuv420p"
-        v.options = {"preset": "ultrafast", "qp": "0"}
-        v.codec_context.time_base = Fraction(1, 1000)
-        for j, ms in enumerate([0, 500, 3000, 3040, 3080]):
-            f = av.VideoFrame.from_ndarray(np.full((24, 32, 3), 20 * j, np.uint8), format="rgb24")
-            f.pts, f.time_base = ms, Fraction(1, 1000)
-            out.mux(v.encode(f))
-        out.mux(v.encode(None))
+    path = write_grey_levels(tmp_path / "held.mkv", [20 * j for j in range(5)], 25,
+                             times_ms=[0, 500, 3000, 3040, 3080])
     masks = MaskVideo(path, Segment(2.2, 1.0))
     try:
         masks.follow_time(lambda i: 2.2 + i / 10, 1 / 10)
