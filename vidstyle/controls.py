@@ -34,7 +34,7 @@ class Controls:
     weights: Sequence[float] | None = None
     alpha: float = 1.0
     color: str | None = None  # None, "match" or "luminance"
-    mask: Path | None = None  # image, or video as long as the input (matched by time in files)
+    mask: Path | None = None  # image, or video as long as the input (see MaskVideo)
     scene_threshold: float = 0.1
 
     def validate(self) -> None:
