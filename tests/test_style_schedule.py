@@ -247,3 +247,15 @@ def test_cue_times_count_from_the_inputs_start_even_where_its_first_frames_do_no
         convert_video(cut, tmp_path / f"{name}.mp4", trained_stylizer, target, style_schedule=schedule)
         outs[name] = decoded(tmp_path / f"{name}.mp4")
     assert styled_like(outs["cued"], outs["a"], outs["b"]) == ["a"] * 5 + ["b"] * (len(times) - 5)
+
+
+def test_a_cue_past_the_last_frame_is_said_unless_the_part_ends_before(stylizer, clip, tmp_path, caplog):
+    """A cue at 9 s on a 0.5 s clip was taken without a word (a typo, or the wrong clip)."""
+    a = stylizer.style_stats(torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(1)))
+    late = StyleSchedule(a, [(0.25, a), (9.0, a)])
+    convert_video(clip, tmp_path / "a.mp4", stylizer, Target(a), style_schedule=late)
+    assert "last frame is at 0.46 s, before the style cue at 9 s: never reached" in caplog.text
+    caplog.clear()
+    convert_video(clip, tmp_path / "b.mp4", stylizer, Target(a), style_schedule=late,
+                  segment=Segment(0, 0.2))  # a part tried: its cues may well lie beyond it
+    assert "never reached" not in caplog.text

@@ -48,6 +48,10 @@ class StyleSchedule:
     def __len__(self) -> int:
         return len(self._times)
 
+    def cues_after(self, t: float) -> list[float]:
+        """The cue times later than `t` (past a video's last frame: cues never reached)."""
+        return [c for c in self._times if c > t]
+
     def _blend(self, i: int, t: float) -> StyleStats:
         """The statistics at `t` seconds while style `i` (0: the first) is the latest cued."""
         if i == 0 or not self.transition:
