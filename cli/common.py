@@ -379,8 +379,8 @@ def each_style_jobs(pairs: list, controls) -> list:
         for style in controls.styles:
             name = next(n for n in [f"{dst.stem}_{style.stem}"] + [f"{dst.stem}_{style.stem}_{k}"
                                                                     for k in range(2, 10**6)]
-                        if n.lower() not in taken)
-            taken.add(name.lower())
+                        if str(dst.parent / n).lower() not in taken)  # (per output folder)
+            taken.add(str(dst.parent / name).lower())
             one_style = replace(controls, styles=[style], weights=None)
             jobs.append((src, dst.with_name(name + dst.suffix), one_style))
     return jobs
@@ -442,29 +442,32 @@ def outputs_in_folder(files: list, folder, suffix: str, within: list | None = No
     `within[i]`: the subfolder of `folder` that input i's output goes in (the input's
     own, under a folder named as input: day1/a.mp4 and day2/a.mp4 of clips/ become
     day1/a.mp4 and day2/a.mp4, whatever else the scan finds later). Where names still
-    meet, a.mp4 and a.mov become a.mp4 and a_mov.mp4, and a second a.mp4 a_2.mp4.
+    meet, inputs of the output's own type take the plain name first: a.mp4 and a.mov
+    become a.mp4 and a_mov.mp4, and a second a.mp4 a_2.mp4.
     """
     from pathlib import Path
 
     from vidstyle.sequences import is_sequence, sequence_stem
 
     taken: set[str] = set()
-    outs = []
-    for i, f in enumerate(files):
-        f = Path(f)
+    outs: list = [None] * len(files)
+    own_type_first = sorted(range(len(files)), key=lambda i: Path(files[i]).suffix.lower() != suffix.lower())
+    for i in own_type_first:
+        f = Path(files[i])
         place = Path(folder) / (within[i] if within else "")
         stem = sequence_stem(f) if is_sequence(f) else f.stem  # shot_%04d.png -> shot
         kind = [f"{stem}_{f.suffix.lstrip('.')}"] if f.suffix.lower() != suffix.lower() else []
         candidates = [stem, *kind] + [f"{stem}_{n}" for n in range(2, 10**6)]
         name = next(c for c in candidates if str(place / c).lower() not in taken)
         taken.add(str(place / name).lower())
-        outs.append(place / f"{name}{suffix}")
+        outs[i] = place / f"{name}{suffix}"
     return outs
 
 
 def subfolders_within(inputs: list[str], files: list) -> list:
     """For each file, its folder relative to the input folder it was found in (Path('.')
-    for files named directly), so that outputs can mirror the inputs' folders."""
+    for files named directly), so that outputs can mirror the inputs' folders; where
+    several folders are named, each one's results go under its name."""
     from pathlib import Path
 
     folders = [Path(i) for i in inputs if Path(i).is_dir()]
@@ -472,7 +475,11 @@ def subfolders_within(inputs: list[str], files: list) -> list:
     within = []
     for f in map(Path, files):
         home = next((d for d in folders if f not in named and f.is_relative_to(d)), None)
-        within.append(f.relative_to(home).parent if home is not None else Path("."))
+        if home is None:
+            within.append(Path("."))
+            continue
+        under = Path(home.resolve().name) if len(folders) > 1 else Path(".")
+        within.append(under / f.relative_to(home).parent)
     return within
 
 

@@ -279,3 +279,28 @@ def test_only_convert_offers_batch():
     for argv in (["image", "a.png", "-s", "x.png", "-o", "o.png"], ["webcam", "-s", "x.png"]):
         with pytest.raises(SystemExit):
             parser.parse_args([*argv, "--batch", "4"])
+
+
+def test_output_names_do_not_depend_on_what_else_the_scan_finds(tmp_path):
+    """A file added to a folder later (a.mov beside a.mp4, a second folder) takes no name an
+    earlier run gave, so --skip-existing skips only what was made from the same input."""
+    from vidstyle.cli.common import each_style_jobs, plan_outputs
+    from vidstyle.controls import Controls
+    from vidstyle.inputs import VIDEO_SUFFIXES
+
+    clips, other = tmp_path / "clips", tmp_path / "other"
+    for f in (clips / "a.mov", clips / "a.mp4", clips / "day1" / "a.mp4", other / "a.mp4"):
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"")
+    out = tmp_path / "out"
+
+    def plan(*inputs):
+        pairs = plan_outputs([str(i) for i in inputs], str(out), VIDEO_SUFFIXES, ".mp4", "input")
+        return {str(src.relative_to(tmp_path)): str(dst.relative_to(out)) for src, dst in pairs}
+
+    assert plan(clips) == {"clips/a.mov": "a_mov.mp4", "clips/a.mp4": "a.mp4", "clips/day1/a.mp4": "day1/a.mp4"}
+    assert plan(clips, other)["other/a.mp4"] == "other/a.mp4"  # several folders: each under its name
+    assert plan(clips, other)["clips/a.mp4"] == "clips/a.mp4"
+    pairs = plan_outputs([str(clips)], str(out), VIDEO_SUFFIXES, ".mp4", "input", named_after=True)
+    names = [str(dst.relative_to(out)) for _, dst, _ in each_style_jobs(pairs, Controls([Path("wave.png")]))]
+    assert sorted(names) == ["a_mov_wave.mp4", "a_wave.mp4", "day1/a_wave.mp4"]  # (no _2 from day1's)
