@@ -298,7 +298,8 @@ def test_output_names_do_not_depend_on_what_else_the_scan_finds(tmp_path):
         pairs = plan_outputs([str(i) for i in inputs], str(out), VIDEO_SUFFIXES, ".mp4", "input")
         return {str(src.relative_to(tmp_path)): str(dst.relative_to(out)) for src, dst in pairs}
 
-    assert plan(clips) == {"clips/a.mov": "a_mov.mp4", "clips/a.mp4": "a.mp4", "clips/day1/a.mp4": "day1/a.mp4"}
+    assert plan(clips) == {"clips/a.mov": "a_mov.mp4", "clips/a.mp4": "a.mp4",
+                           "clips/day1/a.mp4": "day1/a.mp4"}
     assert plan(clips, other)["other/a.mp4"] == "other/a.mp4"  # several folders: each under its name
     assert plan(clips, other)["clips/a.mp4"] == "clips/a.mp4"
     pairs = plan_outputs([str(clips)], str(out), VIDEO_SUFFIXES, ".mp4", "input", named_after=True)
