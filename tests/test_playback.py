@@ -171,3 +171,25 @@ def test_a_clip_waiting_to_play_holds_after_its_first_frame_until_play(tmp_path)
     stopper = threading.Timer(0.3, held.release)  # released while held: read() gives up
     stopper.start()
     assert held.read() == (False, None)
+
+
+def test_play_starts_the_clips_clock_then_and_a_close_before_it_is_quick(tmp_path):
+    """Frames due while the model loaded came in a burst (and were skipped) once played; a
+    feed closed before play() (the model failed to load) waited 2 s for the grabber."""
+    clip = write_clip(tmp_path / "c.mp4", n=6, audio=False)
+    clock = FakeClock()
+    capture = PlaybackCapture(clip, clock=clock, sleep=clock.sleep, wait_to_play=True)
+    try:
+        capture.read()
+        clock.now += 0.3  # the model loading (under MAX_LAG_S, so no catching up by itself)
+        capture.play()
+        for _ in range(3):
+            capture.read()
+        assert clock.slept == pytest.approx([1 / 24, 1 / 24], abs=1e-3)  # paced, not a burst
+    finally:
+        capture.release()
+    held = CameraSource(PlaybackCapture(clip, wait_to_play=True)).start()
+    time.sleep(0.3)  # its grabber has the first frame and waits for play()
+    started = time.perf_counter()
+    held.close()
+    assert time.perf_counter() - started < 1.0

@@ -59,7 +59,15 @@ class PlaybackCapture:
         self._offset = 0.0  # clip time of the passes before this one
 
     def play(self) -> None:
-        """Let a clip made with `wait_to_play` go on from its first frame."""
+        """Let a clip made with `wait_to_play` go on from its first frame, from now on (the
+        time spent waiting is not made up by skipping frames)."""
+        self._start_wall = None
+        self._playing.set()
+
+    def stop_waiting(self) -> None:
+        """End the clip before it was played: a read() waiting for play() returns at once
+        (closing after a failed start must not wait out the grabber)."""
+        self.finished = True
         self._playing.set()
 
     def read(self) -> tuple[bool, np.ndarray | None]:

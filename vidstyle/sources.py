@@ -720,6 +720,9 @@ class CameraSource:
 
     def close(self) -> None:
         self._stop.set()
+        stop_waiting = getattr(self._cap, "stop_waiting", None)  # (a clip held until play())
+        if stop_waiting is not None:
+            stop_waiting()
         if self._thread.is_alive():
             self._thread.join(timeout=2)
         self._cap.release()
