@@ -967,3 +967,37 @@ def test_close_waits_for_the_styles_and_colours_being_encoded(tmp_path):
     controls.close()  # q at once, with styles still being encoded
     busy = [t.name for t in threading.enumerate() if t.name in ("vidstyle-styles", "vidstyle-colors")]
     assert busy == []
+
+
+def test_a_ctrl_c_while_close_waits_for_the_workers_finds_the_recording_saved(tmp_path, monkeypatch):
+    """The recording is finished before the style workers are waited for, so a Ctrl-C in
+    that wait leaves no partial file (it left one when the workers came first)."""
+    from PIL import Image
+
+    styles = []
+    for i in range(3):
+        styles.append(tmp_path / f"s{i}.png")
+        Image.fromarray(np.full((40, 40, 3), 60 * i, np.uint8)).save(styles[-1])
+
+    def slow_encode(image):
+        time.sleep(0.5)
+        return StyleStats(torch.zeros(1, 512, 1, 1), torch.ones(1, 512, 1, 1))
+
+    controls = LiveControls(StyleCache(slow_encode, tmp_path / "cache"), styles,
+                            recorder_factory=lambda: LiveRecorder(tmp_path / "rec", rate=30))
+    controls.on_key(ord("r"))
+    controls.on_frame(np.zeros((32, 40, 3), np.uint8))
+    real_join = threading.Thread.join
+
+    def ctrl_c_in_the_wait(thread, timeout=None):  # the user presses Ctrl-C again
+        if thread.name == "vidstyle-styles":
+            raise KeyboardInterrupt
+        return real_join(thread, timeout)
+
+    monkeypatch.setattr(threading.Thread, "join", ctrl_c_in_the_wait)
+    with pytest.raises(KeyboardInterrupt):
+        controls.close()
+    monkeypatch.undo()
+    saved = [p.name for p in (tmp_path / "rec").iterdir()]
+    assert len(saved) == 1 and not saved[0].startswith(".")  # the recording, finished
+    controls._worker.join()

@@ -747,10 +747,6 @@ class LiveControls:
         with self._lock:
             self._closing = True  # the background workers stop after the statistics in hand
             resizing = self._resizing
-        if resizing is not None:
-            resizing.join()
-        for thread in self._background:
-            thread.join()
         recorder, self.recorder = self.recorder, None
         errors = []
         try:
@@ -764,6 +760,10 @@ class LiveControls:
                         self.recordings.append(path)
             for saving in list(self._saving):
                 saving.wait()
+            # Then the workers (a thread inside torch as Python exits aborts the process).
+            for thread in [resizing, *self._background]:
+                if thread is not None:
+                    thread.join()
         except KeyboardInterrupt:
             self._give_up_saving()
             raise
