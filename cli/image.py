@@ -71,6 +71,7 @@ def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
                             "(-o is the style folder: give the results another)")
     named = {Path(i).resolve() for i in args.inputs}  # (named outright, an output as input is refused)
     pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image", named_after=True)
+    scanned = {src.resolve() for src, _ in pairs}
     pairs = [(src, dst) for src, dst in pairs if src.resolve() in named or not made_here(src)]
     jobs = each_style_jobs(pairs, replace(controls, styles=styles))
     rows = [(src, [(job_controls.styles[0].stem, out) for s, out, job_controls in jobs if s is src])
@@ -80,9 +81,12 @@ def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
         if sheet.resolve() in {out.resolve() for _, out in plan}:
             raise VidstyleError(f"--sheet {sheet} is also the name of one of the results; give it another")
         check_image_output(sheet)
-        # (--skip-existing goes on with a stopped or grown set: the sheet is made again, whole)
-        if sheet.exists() and not (args.overwrite or args.skip_existing):
-            raise VidstyleError(f"output {sheet} exists; pass --overwrite to replace it")
+        # (--skip-existing goes on with a stopped or grown set: the sheet is made again, whole,
+        # unless it lies among the images the inputs name: it may be a photo)
+        if sheet.exists() and not args.overwrite and (not args.skip_existing or sheet.resolve() in scanned):
+            raise VidstyleError(f"output {sheet} exists" + (" among the input images; name another sheet"
+                                                             if args.skip_existing else
+                                                             "; pass --overwrite to replace it"))
         check_writable(sheet)
         plan += [(src, sheet) for src, _ in pairs]
     refuse_inputs_as_outputs(plan)

@@ -168,3 +168,14 @@ def test_skip_existing_goes_on_with_a_folder_and_its_sheet_shows_them_all(capsys
     assert code == 0 and "skipping 9 image(s)" in err
     # Every row, from the results already there: the same sheet as when they were made.
     assert np.array_equal(np.asarray(Image.open(tmp_path / "sheet.png")), made_at_once)
+
+
+def test_skip_existing_never_makes_a_sheet_over_an_input_image(capsys, tmp_path, styles):
+    photos = tmp_path / "photos"
+    image_file(photos / "a.png", 20)
+    image_file(photos / "b.png", 21)
+    before = (photos / "b.png").read_bytes()
+    code, _, err = run(capsys, "image", photos, "-s", styles, "--each", "-o", tmp_path / "tries",
+                       "--model", "tiny", "--skip-existing", "--sheet", photos / "b.png")
+    assert code == 1 and "among the input images" in err
+    assert (photos / "b.png").read_bytes() == before
