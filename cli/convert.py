@@ -411,11 +411,12 @@ def run(args) -> int:
         pairs = [(src, dst) for src, dst, _ in jobs]
         refuse_inputs_as_outputs(pairs)
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
-        if names_numbered_frames(dst) and not is_sequence(dst) and dst.suffix.lower() not in VIDEO_SUFFIXES:
+        if (names_numbered_frames(dst) and not is_sequence(dst) and not is_gif(dst)
+                and dst.suffix.lower() not in VIDEO_SUFFIXES):
             from vidstyle.sequence_sink import SEQUENCE_SUFFIXES
 
             raise VidstyleError(f"-o {dst.name} names numbered frames, but vidstyle writes image sequences "
-                                f"as {', '.join(SEQUENCE_SUFFIXES)}, not {dst.suffix or 'without a suffix'}")
+                                f"as {', '.join(SEQUENCE_SUFFIXES)}, not {dst.suffix}")
         if is_sequence(dst) or is_gif(dst):
             if args.codec or args.crf is not None or args.preset:
                 kind = ("an animated GIF" if is_gif(dst) else
