@@ -377,7 +377,7 @@ def stylized_size(camera, args, name: str) -> tuple[int, int]:
     from vidstyle.images import shorter_side_dims
 
     # (a stream's first frame can take a while: it waits for a keyframe)
-    first = camera.read(timeout=15.0 if camera.keeps_trying else 5.0)
+    first = camera.read(timeout=15.0 if camera.keeps_trying else 5.0, keep=True)  # (then shown too)
     if first is None:
         raise VidstyleError(f"camera {name} sends no frames")
     h, w = shorter_side_dims(*first.image.shape[:2], args.size)

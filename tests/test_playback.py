@@ -115,7 +115,8 @@ def test_webcam_plays_a_file_to_the_virtual_camera_and_says_when_it_ended(capsys
                             "--fps", 0, "--virtual-cam", "--no-preview")
     assert code == 0, err
     sent = fake_backend.opened[0].frames
-    assert 1 <= len(sent) <= 7 and sent[0].shape == (32, 40, 3) and sent[0].std() > 0
+    # (the first frame sized the virtual camera and is sent too: up to all 8)
+    assert 1 <= len(sent) <= 8 and sent[0].shape == (32, 40, 3) and sent[0].std() > 0
     assert "clip.mp4 ended; stopped cleanly" in out and "frames of the clip skipped" in out
     assert "unplugged" not in out
 
@@ -193,3 +194,16 @@ def test_play_starts_the_clips_clock_then_and_a_close_before_it_is_quick(tmp_pat
     started = time.perf_counter()
     held.close()
     assert time.perf_counter() - started < 1.0
+
+
+def test_the_first_frame_that_sizes_the_outputs_is_shown_too(tmp_path):
+    """--virtual-cam and --stream-out size themselves from the feed's first frame: a look,
+    so the clip's first frame is still the first the loop stylizes."""
+    clip = write_clip(tmp_path / "c.mp4", n=6, audio=False)
+    written = frames_rgb(6, 64, 48)
+    capture = PlaybackCapture(clip, wait_to_play=True)
+    with CameraSource(capture) as camera:
+        looked = camera.read(keep=True)
+        capture.play()
+        first = camera.read()
+        assert first is looked and nearest(first.image, written) == 0

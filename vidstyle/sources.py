@@ -703,9 +703,10 @@ class CameraSource:
         """What the capture says of itself while it is away (e.g. "stream lost: reconnecting")."""
         return getattr(self._cap, "status", None)
 
-    def read(self, timeout: float = 5.0) -> Frame | None:
+    def read(self, timeout: float = 5.0, keep: bool = False) -> Frame | None:
         """The newest frame not returned before; waits for one. None when the camera ended,
-        or after `timeout` seconds without a frame."""
+        or after `timeout` seconds without a frame. `keep`: a look only, the next read
+        returns it again (a first frame that sizes the outputs is shown too)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._seq == self._taken_seq:
@@ -715,7 +716,8 @@ class CameraSource:
                 if remaining <= 0:
                     return None
                 self._cond.wait(remaining)
-            self._taken_seq = self._seq
+            if not keep:
+                self._taken_seq = self._seq
             return self._latest
 
     def close(self) -> None:
