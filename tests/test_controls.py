@@ -387,3 +387,24 @@ def test_a_cut_inputs_frame_times_are_exact_on_a_coarse_time_base(tmp_path):
                for i, f in enumerate(clock.timed(source))]
     assert got and all(abs(a - b) < 1e-9 for a, b in got)
     assert got[0][1] == pytest.approx(0.56)  # frame 14 of 25 a second: the first that starts in the cut
+
+
+def test_a_mask_frame_asked_for_late_is_read_from_near_its_time(tmp_path):
+    """image VIDEO --at 1:05 decoded the mask from its start; now from a second before."""
+    from vidstyle.controls import MaskVideo
+
+    mask = write_grey_levels(tmp_path / "mask.mp4", [8 * j for j in range(30)], 12)  # 2.5 s
+    masks = MaskVideo(mask)
+    try:
+        masks.follow_time(lambda i: 2.0, 0.0)
+        assert round(float(masks.masks_for(0, 1).mean()) * 255 / 8) == 24
+        assert masks._opened_at == pytest.approx(1.0)
+    finally:
+        masks.close()
+    masks = MaskVideo(mask)
+    try:
+        masks.follow_time(lambda i: 9.0, 0.0)
+        with pytest.raises(VidstyleError, match="shorter than the input"):
+            masks.masks_for(0, 1)
+    finally:
+        masks.close()

@@ -159,6 +159,13 @@ class MaskVideo:
 
     def _mask_at(self, t: float) -> torch.Tensor:
         if self._shown is None:
+            if not self._loop and t - self.LEAD_S > self._opened_at:  # (a still at a late time)
+                from .sources import Segment, StartPastEnd
+
+                try:
+                    self._open(Segment(t - self.LEAD_S))
+                except StartPastEnd:
+                    raise self._shorter() from None
             self._shown = self._read()
             if self._shown is not None and self._shown[0] > t + self.SAME_TIME_S and self._opened_at > 0:
                 self._open(None)  # a frame held longer than the lead: read from the beginning
