@@ -369,6 +369,15 @@ def add_each_arg(p: argparse.ArgumentParser, verb: str, suffix: str) -> None:
                         f"INPUT_STYLE{suffix} for every input and style")
 
 
+def free_name(stem: str, is_taken, also=()) -> str:
+    """`stem`, else each of `also`, else stem_2, stem_3, ...: the first that `is_taken`
+    refuses not (tried one by one: a million candidates built up front took 0.14 s a name)."""
+    import itertools
+
+    candidates = itertools.chain([stem], also, (f"{stem}_{k}" for k in itertools.count(2)))
+    return next(name for name in candidates if not is_taken(name))
+
+
 def each_style_jobs(pairs: list, controls) -> list:
     """--each: (input, output, controls with one style) for every (input, output) pair and
     style of `controls`, the output named OUTPUT_STYLE (never two alike, whatever the case)."""
@@ -377,9 +386,8 @@ def each_style_jobs(pairs: list, controls) -> list:
     jobs, taken = [], set()
     for src, dst in pairs:
         for style in controls.styles:
-            name = next(n for n in [f"{dst.stem}_{style.stem}"] + [f"{dst.stem}_{style.stem}_{k}"
-                                                                    for k in range(2, 10**6)]
-                        if str(dst.parent / n).lower() not in taken)  # (per output folder)
+            name = free_name(f"{dst.stem}_{style.stem}",
+                             lambda n: str(dst.parent / n).lower() in taken)  # (per output folder)
             taken.add(str(dst.parent / name).lower())
             one_style = replace(controls, styles=[style], weights=None)
             jobs.append((src, dst.with_name(name + dst.suffix), one_style))
@@ -415,7 +423,7 @@ def blend_jobs(pairs: list, controls, cued=()) -> list:
     files = list(dict.fromkeys(Path(style).resolve() for style in [*controls.styles, *cued]))
     names: list[str] = []
     for f in files:
-        names.append(next(n for n in [f.stem] + [f"{f.stem}_{k}" for k in range(2, 10**6)] if n not in names))
+        names.append(free_name(f.stem, names.__contains__))
     label = "+".join(names)
     if len(label) > 100:  # (a file name has at most 255 bytes)
         kept = []
@@ -457,8 +465,7 @@ def outputs_in_folder(files: list, folder, suffix: str, within: list | None = No
         place = Path(folder) / (within[i] if within else "")
         stem = sequence_stem(f) if is_sequence(f) else f.stem  # shot_%04d.png -> shot
         kind = [f"{stem}_{f.suffix.lstrip('.')}"] if f.suffix.lower() != suffix.lower() else []
-        candidates = [stem, *kind] + [f"{stem}_{n}" for n in range(2, 10**6)]
-        name = next(c for c in candidates if str(place / c).lower() not in taken)
+        name = free_name(stem, lambda c: str(place / c).lower() in taken, also=kind)
         taken.add(str(place / name).lower())
         outs[i] = place / f"{name}{suffix}"
     return outs
