@@ -331,11 +331,11 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         report.tone_mapped_from_nits = source.peak_nits
         report.listed_seconds = source.expected_seconds
         if style_schedule is not None and last is not None and (asked is None or asked.end is None):
-            late = style_schedule.cues_after(_input_seconds(last, source))
+            last_s = _input_seconds(last, source)
+            late = style_schedule.cues_after(last_s)
             if late:
                 log.warning("%s's last frame is at %.2f s, before the style cue%s at %s: never reached",
-                            input_path.name,
-                            _input_seconds(last, source), "s" * (len(late) > 1),
+                            input_path.name, last_s, "s" * (len(late) > 1),
                             ", ".join(f"{t:g} s" for t in late))
         if first is not None:
             report.decoded_seconds = float(last.pts * last.time_base - first.pts * first.time_base
