@@ -7,7 +7,8 @@ from pathlib import Path
 
 from vidstyle.sinks import X264_PRESETS
 
-from .common import add_network_args, add_workers_arg, interrupted_exit_code, positive_int, stylizer_from_args
+from .common import (add_network_args, add_workers_arg, frame_dimensions, interrupted_exit_code, positive_int,
+                     stylizer_from_args)
 
 EXAMPLES = """examples:
   vidstyle bench                                  # 256x256, 512x512 and 640x360 on a CPU
@@ -17,12 +18,7 @@ EXAMPLES = """examples:
 
 
 def size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-        assert w >= 16 and h >= 16
-        return w, h
-    except (ValueError, AssertionError):
-        raise argparse.ArgumentTypeError(f"sizes look like 640x360 (at least 16x16), got {text!r}")
+    return frame_dimensions(text, smallest=16)
 
 
 def register(sub) -> None:

@@ -93,6 +93,7 @@ def non_negative_int(text: str) -> int:
 
 
 MAX_FRAME_SIZE = 4320  # an 8K picture's shorter side
+MAX_FRAME_LONG_SIDE = 7680  # ... and its longer side
 
 
 def frame_size_value(text: str) -> int:
@@ -103,6 +104,29 @@ def frame_size_value(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected at most {MAX_FRAME_SIZE} (8K's shorter side), "
                                          f"got {value}")
     return value
+
+
+def long_side_value(text: str) -> int:
+    """A longer side (eval's --size), up to 8K's: a typo must not take the machine's memory."""
+    value = _whole_number(text, 1)
+    if value > MAX_FRAME_LONG_SIDE:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_FRAME_LONG_SIDE} (8K's longer side), "
+                                         f"got {value}")
+    return value
+
+
+def frame_dimensions(text: str, smallest: int = 1) -> tuple[int, int]:
+    """WxH (bench's --sizes), each side at least `smallest` and the picture at most 8K."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes look like 640x360, got {text!r}")
+    if min(w, h) < smallest:
+        raise argparse.ArgumentTypeError(f"sizes are at least {smallest}x{smallest}, got {text!r}")
+    if max(w, h) > MAX_FRAME_LONG_SIDE or min(w, h) > MAX_FRAME_SIZE:
+        raise argparse.ArgumentTypeError(f"sizes are at most {MAX_FRAME_LONG_SIDE}x{MAX_FRAME_SIZE} "
+                                         f"(8K), got {text!r}")
+    return w, h
 
 
 def _number(text: str) -> float:

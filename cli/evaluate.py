@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_network_args, positive_int, stylizer_from_args
+from .common import add_network_args, long_side_value, stylizer_from_args
 
 EXAMPLES = """examples:
   vidstyle eval --content ../shared/data/eval/content --style ../shared/data/eval/style -o grid.png
@@ -18,7 +18,7 @@ def register(sub) -> None:
     p.add_argument("--content", required=True, metavar="DIR", help="folder of content photos")
     p.add_argument("--style", required=True, metavar="DIR",
                    help="folder of style images (every content is scored with every style)")
-    p.add_argument("--size", type=positive_int, default=512, metavar="N",
+    p.add_argument("--size", type=long_side_value, default=512, metavar="N",
                    help="resize so the LONGER side is N pixels (convert's and image's --size is the "
                         "shorter side; the recorded eval scores use 512 here) (default 512)")
     p.add_argument("-o", "--output", metavar="PNG", help="write the result grid here")

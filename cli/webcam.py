@@ -7,11 +7,12 @@ import logging
 from vidstyle.stream_capture import is_stream_url  # no av or torch: cheap to import
 
 from .common import (InterruptsHeld, Terminated, add_model_args, add_steady_arg, add_workers_arg,
-                     build_stylizer, check_style_args, fail, non_negative_float, non_negative_int)
+                     build_stylizer, check_style_args, fail, frame_dimensions, non_negative_float,
+                     non_negative_int)
 
 log = logging.getLogger("vidstyle.webcam")
 DEFAULT_FPS = 15.0
-DEFAULT_CAPTURE_SIZE = "1280x720"
+DEFAULT_CAPTURE_SIZE = (1280, 720)
 EXAMPLES = """examples:
   vidstyle webcam --style starry.jpg
   vidstyle webcam --style styles/ --size 360 --camera 1   # images added to styles/ join in
@@ -54,8 +55,8 @@ def register(sub) -> None:
                         "open it again, at once and then every 2 s, until it is back (q or Ctrl-C stops)")
     p.add_argument("--loop", action="store_true",
                    help="with --camera FILE: start the clip again at its end (until q or Ctrl-C)")
-    p.add_argument("--capture-size", metavar="WxH", default=None,
-                   help=f"resolution asked of the camera (default {DEFAULT_CAPTURE_SIZE})")
+    p.add_argument("--capture-size", metavar="WxH", type=frame_dimensions, default=None,
+                   help="resolution asked of the camera (default %dx%d)" % DEFAULT_CAPTURE_SIZE)
     p.add_argument("--save-dir", help="where snapshots and recordings go (default: the current folder)")
     p.add_argument("--mirror", action="store_true",
                    help="show the preview flipped left to right, as a mirror (the m key toggles "
@@ -144,13 +145,7 @@ def run(args) -> int:
                             "--camera URL (rtsp://, http://, udp://, ...)")
     if args.loop and not plays_file:
         raise VidstyleError("--loop starts a video file again at its end: name one with --camera FILE")
-    capture_size = args.capture_size or DEFAULT_CAPTURE_SIZE
-    try:
-        cw, ch = (int(v) for v in capture_size.lower().split("x"))
-    except ValueError:
-        cw = ch = 0
-    if cw < 1 or ch < 1:
-        raise VidstyleError(f"--capture-size must look like 1280x720, got {capture_size!r}")
+    cw, ch = args.capture_size or DEFAULT_CAPTURE_SIZE
     if args.save_dir is None:  # the current folder: a read-only one only matters at a snapshot
         args.save_dir = "."
         try:

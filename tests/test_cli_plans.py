@@ -186,14 +186,28 @@ def test_webcam_refuses_a_negative_camera_a_zero_size_and_a_file_for_its_folder(
     with pytest.raises(SystemExit) as exc:
         run(capsys, "webcam", "-s", style_png, "--camera", -1)
     assert exc.value.code == 2 and "--camera: expected a number >= 0, got -1" in capsys.readouterr().err
-    code, _, err = run(capsys, "webcam", "-s", style_png, "--capture-size", "0x0")
-    assert_one_line_error(code, err, "--capture-size must look like 1280x720")
+    for bad, said in (("0x0", "sizes are at least 1x1, got '0x0'"), ("big", "sizes look like 640x360"),
+                      ("100000x720", "sizes are at most 7680x4320 (8K)")):
+        with pytest.raises(SystemExit) as exc:
+            run(capsys, "webcam", "-s", style_png, "--capture-size", bad)
+        assert exc.value.code == 2 and f"--capture-size: {said}" in capsys.readouterr().err
     taken = tmp_path / "notes.txt"
     taken.write_text("a file")
     code, _, err = run(capsys, "webcam", "-s", style_png, "--save-dir", taken)
     assert_one_line_error(code, err, "is a file; snapshots and recordings need a folder")
     code, _, err = run(capsys, "webcam", "-s", style_png, "--save-dir", taken / "snaps")
     assert_one_line_error(code, err, "cannot create folder", "notes.txt is a file")
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["eval", "--content", "c", "--style", "s", "--size", "50000"], "--size: expected at most 7680 (8K's longer side)"),
+    (["bench", "--sizes", "640x360", "40000x360"], "--sizes: sizes are at most 7680x4320 (8K)"),
+    (["bench", "--sizes", "8x8"], "--sizes: sizes are at least 16x16"),
+])
+def test_eval_and_bench_refuse_sizes_past_8k_before_they_take_the_memory(capsys, argv, said):
+    with pytest.raises(SystemExit) as exc:
+        run(capsys, *argv)
+    assert exc.value.code == 2 and said in capsys.readouterr().err
 
 
 def test_an_output_folder_around_the_input_folder_does_not_exclude_its_inputs(tmp_path, monkeypatch):
