@@ -200,7 +200,8 @@ def test_webcam_refuses_a_negative_camera_a_zero_size_and_a_file_for_its_folder(
 
 
 @pytest.mark.parametrize("argv, said", [
-    (["eval", "--content", "c", "--style", "s", "--size", "50000"], "--size: expected at most 7680 (8K's longer side)"),
+    (["eval", "--content", "c", "--style", "s", "--size", "50000"],
+     "--size: expected at most 7680 (8K's longer side)"),
     (["bench", "--sizes", "640x360", "40000x360"], "--sizes: sizes are at most 7680x4320 (8K)"),
     (["bench", "--sizes", "8x8"], "--sizes: sizes are at least 16x16"),
 ])

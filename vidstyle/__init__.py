@@ -1,0 +1,17 @@
+"""vidstyle: real-time AdaIN style transfer for video, webcams and images.
+
+The short way in is `vidstyle.StyleTransfer` (vidstyle.api). It is imported on first use:
+importing the package itself loads nothing heavy, and keeps OpenCV ahead of PyAV for the
+command line's windows (tests/test_import_order.py).
+"""
+from .errors import VidstyleError
+
+__all__ = ["StyleTransfer", "VidstyleError"]
+
+
+def __getattr__(name: str):
+    if name == "StyleTransfer":
+        from .api import StyleTransfer
+
+        return StyleTransfer
+    raise AttributeError(f"module 'vidstyle' has no attribute {name!r}")

@@ -45,7 +45,12 @@ def file_digest(path: Path) -> str:
 def style_image(path: Path, style_size: int | None = None) -> torch.Tensor:
     """A style image (3, H, W) at the size its statistics are taken at: shorter side
     `style_size`, or by default at most STYLE_SIZE."""
-    image = load_image(path)
+    return sized_style(load_image(path), style_size)
+
+
+def sized_style(image: torch.Tensor, style_size: int | None = None) -> torch.Tensor:
+    """A style image (3, H, W) scaled to its shorter side `style_size`, or by default brought
+    down to at most STYLE_SIZE."""
     if style_size is not None:
         return resize_shorter(image, style_size)
     return resize_shorter(image, STYLE_SIZE) if min(image.shape[1:]) > STYLE_SIZE else image

@@ -1,0 +1,146 @@
+"""vidstyle.StyleTransfer, the Python API: the same pictures as the lower-level calls and the CLI."""
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import frames_rgb
+from vidstyle import StyleTransfer, VidstyleError
+from vidstyle.adain import StyleStats
+from vidstyle.cli.main import main
+from vidstyle.controls import Controls, target_source
+from vidstyle.stylizer import Target
+
+
+@pytest.fixture(scope="module")
+def st(tmp_path_factory):
+    return StyleTransfer(model="tiny", device="cpu", cache_dir=tmp_path_factory.mktemp("styles"))
+
+
+@pytest.fixture
+def second_style(tmp_path):
+    path = tmp_path / "second.png"
+    Image.fromarray(frames_rgb(1, 48, 40, seed=9)[0]).save(path)
+    return path
+
+
+def decoded(path):
+    with av.open(str(path)) as c:
+        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+
+
+def test_importing_vidstyle_loads_nothing_heavy():
+    code = "import sys, vidstyle; print(sorted(m for m in ('torch', 'av', 'cv2') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_stylize_matches_the_stylizer_with_the_cached_statistics(st, style_png):
+    frames = frames_rgb(3, 64, 48)
+    stats = st.styles.stats_for_path(style_png)
+    expected = st.stylizer.stylize_frames(frames, Target(stats, 0.7))
+    out = st.stylize(frames, style_png, alpha=0.7, batch=3)
+    assert out.shape == frames.shape and out.dtype == np.uint8
+    assert np.array_equal(out, expected)
+    # One frame in, one frame out; batches of one give the same pictures here.
+    single = st.stylize(frames[1], str(style_png), alpha=0.7)
+    assert single.shape == frames[1].shape
+    assert np.abs(single.astype(int) - expected[1]).max() <= 1
+    assert not np.array_equal(st.stylize(frames[1], style_png, alpha=0.0), single)
+    assert st.stylize(frames[0], style_png, size=96).shape == (96, 128, 3)
+
+
+def test_a_style_may_be_an_array_a_pil_image_a_tensor_or_statistics(st, style_png):
+    from_file = st.style_stats(style_png)
+    array = np.array(Image.open(style_png).convert("RGB"))
+    for style in (array, Image.open(style_png), torch.from_numpy(array).permute(2, 0, 1).float() / 255):
+        stats = st.style_stats(style)
+        assert torch.allclose(stats.mean, from_file.mean, atol=1e-4)
+        assert torch.allclose(stats.std, from_file.std, atol=1e-4)
+    assert st.style_stats(from_file) is from_file
+    frame = frames_rgb(1, 64, 48)[0]
+    assert np.abs(st.stylize(frame, array).astype(int) - st.stylize(frame, style_png)).max() <= 1
+
+
+def test_blends_follow_their_weights(st, style_png, second_style):
+    frame = frames_rgb(1, 64, 48)[0]
+    first_only = st.stylize(frame, [style_png, second_style], weights=[1, 0])
+    assert np.array_equal(first_only, st.stylize(frame, style_png))
+    half = st.stylize(frame, [style_png, second_style], weights=[0.5, 0.5])
+    blend = StyleStats.combine([st.style_stats(style_png), st.style_stats(second_style)], [0.5, 0.5])
+    assert np.array_equal(half, st.stylizer.stylize_frames(frame[None], Target(blend))[0])
+    # Arrays and files mixed: the same blend.
+    array = np.asarray(Image.open(second_style).convert("RGB"))
+    assert np.abs(st.stylize(frame, [style_png, array]).astype(int) - half).max() <= 1
+
+
+def test_colour_keeping_and_masks_are_the_command_lines(st, style_png, second_style, tmp_path):
+    frames = frames_rgb(2, 64, 48)
+    mask = tmp_path / "mask.png"
+    Image.fromarray(np.repeat(np.arange(64, dtype=np.uint8)[None] * 4, 48, 0)).save(mask)
+    for controls in (dict(color="match"), dict(color="luminance"), dict(mask=mask)):
+        styles = [style_png, second_style] if "mask" in controls else [style_png]
+        target_for, close = target_source(Controls(styles, None, 1.0, controls.get("color"),
+                                                   controls.get("mask")), st.styles, st.stylizer.style_stats)
+        expected = st.stylizer.stylize_frames(frames, target_for(0, frames))
+        close()
+        out = st.stylize(frames, styles, batch=2, **controls)
+        assert np.array_equal(out, expected), controls
+        assert not np.array_equal(out, st.stylize(frames, style_png, batch=2))
+
+
+def test_stylize_file_writes_what_the_image_command_writes(st, style_png, tmp_path, capsys):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(frames_rgb(1, 80, 60)[0]).save(photo)
+    out = st.stylize_file(photo, tmp_path / "api.png", style_png, alpha=0.8, color="luminance")
+    assert out == tmp_path / "api.png"
+    assert main(["image", str(photo), "-s", str(style_png), "--alpha", "0.8", "--preserve-color",
+                 "luminance", "--model", "tiny", "--device", "cpu", "-o", str(tmp_path / "cli.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "cli.png")))
+    with pytest.raises(VidstyleError, match="exists"):
+        st.stylize_file(photo, out, style_png)
+    st.stylize_file(photo, out, style_png, overwrite=True, size=30)
+    assert Image.open(out).size == (40, 30)
+
+
+def test_convert_writes_what_the_convert_command_writes(st, clip, style_png, tmp_path):
+    seen = []
+    report = st.convert(clip, tmp_path / "api.mp4", style_png, alpha=0.9,
+                        on_progress=lambda done, total, fps: seen.append(done))
+    assert report.frames == 12 and seen[-1] == 12
+    assert main(["convert", str(clip), "-s", str(style_png), "--alpha", "0.9", "--model", "tiny",
+                 "--device", "cpu", "-o", str(tmp_path / "cli.mp4")]) == 0
+    # Not bit-exact: each run picks its thread counts by timing (vidstyle.thread_tuner), and
+    # oneDNN's bf16 sums differ a little between counts (seen: 10% of values, by up to 21).
+    api, cli = decoded(tmp_path / "api.mp4").astype(int), decoded(tmp_path / "cli.mp4")
+    assert np.abs(api - cli).mean() < 1.0
+    st.convert(clip, tmp_path / "other.mp4", style_png, alpha=0.5)
+    assert np.abs(api - decoded(tmp_path / "other.mp4")).mean() > 3.0
+    with av.open(str(tmp_path / "api.mp4")) as c:
+        assert c.streams.audio, "the sound is copied"
+    part = st.convert(clip, tmp_path / "part.mp4", style_png, start=0.25, duration=0.125)
+    assert part.frames == 3
+
+
+def test_bad_input_is_one_clear_error(st, style_png, tmp_path, clip):
+    frame = frames_rgb(1, 64, 48)[0]
+    for bad, said in ((frame.astype(np.float32), "uint8 RGB, got float32"),
+                      (frame[..., :2], "(H, W, 3) or (N, H, W, 3)"), (frame[:8], "at least 16 px")):
+        with pytest.raises(VidstyleError, match=said.replace("(", r"\(").replace(")", r"\)")):
+            st.stylize(bad, style_png)
+    with pytest.raises(VidstyleError, match="colour keeping and masks take style image files"):
+        st.stylize(frame, frame, color="match")
+    with pytest.raises(VidstyleError, match="alpha must be between 0 and 1"):
+        st.stylize(frame, frame, alpha=2)
+    with pytest.raises(VidstyleError, match="--alpha must be between 0 and 1"):
+        st.stylize(frame, style_png, alpha=-1)
+    with pytest.raises(VidstyleError, match="style image not found"):
+        st.stylize(frame, tmp_path / "missing.png")
+    with pytest.raises(VidstyleError, match="a mask video follows a video's time"):
+        st.stylize(frame, [style_png, style_png], mask=clip)
+    with pytest.raises(VidstyleError, match="a style tensor must be"):
+        st.style_stats(torch.zeros(48, 64, 3))
