@@ -29,6 +29,7 @@ KEYFRAME_MS = 2000  # a keyframe this often (by time: the feed's frame rate vari
 # before the stream is given up. Watched from the feed's side: PyAV's timeout covers
 # only inputs, and FFmpeg's rw_timeout does not reach an output's connection through it.
 STALL_S = 10.0
+STUCK_AT_CLOSE_S = 2.0
 
 
 def stream_format(url: str) -> str:
@@ -127,15 +128,26 @@ class StreamOut:
             self.error = VidstyleError(f"streaming to {self.name} stopped ({reason(exc)})")
 
     def close(self) -> None:
-        """End the stream and close the connection (a frame still queued is dropped: the
-        encoder may be stuck on a network that stopped taking data)."""
+        """End the stream and close the connection. A frame still queued goes out first,
+        unless the encoder seems stuck on a network that stopped taking data: then it is
+        dropped (on a loaded CPU the encoder may not have taken up even the first frame yet)."""
         try:
-            self._queue.get_nowait()
-        except queue.Empty:
-            pass
-        self._queue.put(_END)  # the only producer is this thread, so there is room now
-        # The encoder's last frames go out, unless a send is stuck on the network.
-        self._thread.join(timeout=1.0 if self._sending_since is not None else STALL_S)
+            self._queue.put(_END, timeout=min(STUCK_AT_CLOSE_S, STALL_S))
+        except queue.Full:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            self._queue.put(_END)  # the only producer is this thread, so there is room now
+        # The encoder's last frames go out, unless a send is stuck on the network. A send still
+        # going after STUCK_AT_CLOSE_S counts as stuck (not the full STALL_S: quitting should not
+        # wait that long); one that is only slow (a loaded CPU) is waited for.
+        deadline = time.perf_counter() + STALL_S
+        while self._thread.is_alive() and time.perf_counter() < deadline:
+            self._thread.join(timeout=0.05)
+            since = self._sending_since
+            if since is not None and time.perf_counter() - since > min(STUCK_AT_CLOSE_S, STALL_S):
+                break
         if self._thread.is_alive():  # stuck on the network: closing under it would crash FFmpeg
             return
         import av
