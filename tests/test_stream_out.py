@@ -78,6 +78,22 @@ def test_a_busy_encoder_drops_the_oldest_frame_not_the_feed(tmp_path, monkeypatc
     assert len(frames) == 1 and abs(int(frames[0].mean()) - 200) < 8  # the newest one went out
 
 
+def test_closing_sends_the_frame_a_slow_encoder_had_not_taken_up_yet(tmp_path, monkeypatch):
+    original = StreamOut._run
+
+    def slow_start(self):  # as on a loaded CPU: the encoder thread starts late
+        time.sleep(0.5)
+        original(self)
+
+    monkeypatch.setattr(StreamOut, "_run", slow_start)
+    receiver = Receiver(tmp_path)
+    out = StreamOut(receiver.url, 64, 48)
+    out.show(np.full((48, 64, 3), 120, np.uint8), [])
+    out.close()
+    frames = receiver.frames()
+    assert out.frames_sent == 1 and len(frames) == 1 and abs(int(frames[0].mean()) - 120) < 8
+
+
 def test_streams_that_cannot_be_sent_to_are_one_clear_error():
     with pytest.raises(VidstyleError, match=r"cannot stream to rtmp://me:\*\*\*@127.0.0.1"):
         StreamOut(f"rtmp://me:secret@127.0.0.1:{free_port()}/live/key", 64, 48)
