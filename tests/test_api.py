@@ -34,9 +34,10 @@ def decoded(path):
 
 
 def test_importing_vidstyle_loads_nothing_heavy():
-    code = "import sys, vidstyle; print(sorted(m for m in ('torch', 'av', 'cv2') if m in sys.modules))"
+    code = ("import sys, vidstyle; print(sorted(m for m in ('torch', 'av', 'cv2') if m in sys.modules), "
+            "'StyleTransfer' in dir(vidstyle))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert out.strip() == "[] True"
 
 
 def test_stylize_matches_the_stylizer_with_the_cached_statistics(st, style_png):
@@ -66,11 +67,60 @@ def test_a_style_may_be_an_array_a_pil_image_a_tensor_or_statistics(st, style_pn
     assert np.abs(st.stylize(frame, array).astype(int) - st.stylize(frame, style_png)).max() <= 1
 
 
+def test_a_new_style_in_the_same_place_is_used(st, style_png, second_style, tmp_path):
+    """Styles are told apart by content: an array reused in place, a file written anew."""
+    frame = frames_rgb(1, 64, 48)[0]
+    first, second = (np.array(Image.open(p).convert("RGB").resize((40, 40)))
+                     for p in (style_png, second_style))
+    expected = st.stylize(frame, second)
+    array = first.copy()
+    st.stylize(frame, array)
+    array[:] = second
+    assert np.array_equal(st.stylize(frame, array), expected)
+    edited = tmp_path / "edited.png"
+    edited.write_bytes(style_png.read_bytes())
+    for color in (None, "match"):
+        edited.write_bytes(style_png.read_bytes())
+        before = st.stylize(frame, edited, color=color)
+        edited.write_bytes(second_style.read_bytes())
+        after = st.stylize(frame, edited, color=color)
+        assert np.array_equal(after, st.stylize(frame, second_style, color=color)), color
+        assert not np.array_equal(before, after), color
+
+
+def test_grey_and_rgba_style_arrays_are_read_as_style_files_are(st, tmp_path):
+    grey = frames_rgb(1, 48, 40, seed=4)[0][..., 0]
+    rgba = np.dstack([frames_rgb(1, 48, 40, seed=5)[0], np.full((40, 48), 128, np.uint8)])
+    for array, name in ((grey, "grey.png"), (rgba, "rgba.png")):
+        Image.fromarray(array).save(tmp_path / name)
+        from_file, from_array = st.style_stats(tmp_path / name), st.style_stats(array)
+        assert torch.allclose(from_file.mean, from_array.mean, atol=1e-3), name
+        assert torch.allclose(from_file.std, from_array.std, atol=1e-3), name
+
+
+def test_colour_keeping_follows_each_picture_and_forgets_on_request(st, style_png):
+    dark, light = np.full((48, 64, 3), 30, np.uint8), np.full((48, 64, 3), 220, np.uint8)
+    dark[:, :32, 0] = 90
+    light[:, 32:, 2] = 250
+    alone = st.stylize(light, style_png, color="match")
+    st.forget_scene()
+    together = st.stylize(np.stack([dark, light]), style_png, color="match")
+    assert np.array_equal(together[1], alone)  # not dark's palette
+    st.forget_scene()
+    assert np.array_equal(st.stylize(light, style_png, color="match"), alone)
+
+
+def test_convert_to_webm_gets_vp9_as_on_the_command_line(st, clip, style_png, tmp_path):
+    st.convert(clip, tmp_path / "o.webm", style_png, size=32, duration=0.125)
+    with av.open(str(tmp_path / "o.webm")) as c:
+        assert c.streams.video[0].codec_context.name == "vp9"
+
+
 def test_blends_follow_their_weights(st, style_png, second_style):
     frame = frames_rgb(1, 64, 48)[0]
     first_only = st.stylize(frame, [style_png, second_style], weights=[1, 0])
     assert np.array_equal(first_only, st.stylize(frame, style_png))
-    half = st.stylize(frame, [style_png, second_style], weights=[0.5, 0.5])
+    half = st.stylize(frame, [style_png, second_style], weights=np.array([0.5, 0.5]))
     blend = StyleStats.combine([st.style_stats(style_png), st.style_stats(second_style)], [0.5, 0.5])
     assert np.array_equal(half, st.stylizer.stylize_frames(frame[None], Target(blend))[0])
     # Arrays and files mixed: the same blend.
@@ -101,7 +151,7 @@ def test_stylize_file_writes_what_the_image_command_writes(st, style_png, tmp_pa
     assert main(["image", str(photo), "-s", str(style_png), "--alpha", "0.8", "--preserve-color",
                  "luminance", "--model", "tiny", "--device", "cpu", "-o", str(tmp_path / "cli.png")]) == 0
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "cli.png")))
-    with pytest.raises(VidstyleError, match="exists"):
+    with pytest.raises(VidstyleError, match="exists; pass overwrite=True"):
         st.stylize_file(photo, out, style_png)
     st.stylize_file(photo, out, style_png, overwrite=True, size=30)
     assert Image.open(out).size == (40, 30)
@@ -136,8 +186,30 @@ def test_bad_input_is_one_clear_error(st, style_png, tmp_path, clip):
         st.stylize(frame, frame, color="match")
     with pytest.raises(VidstyleError, match="alpha must be between 0 and 1"):
         st.stylize(frame, frame, alpha=2)
-    with pytest.raises(VidstyleError, match="--alpha must be between 0 and 1"):
+    with pytest.raises(VidstyleError, match="alpha must be between 0 and 1"):
         st.stylize(frame, style_png, alpha=-1)
+    with pytest.raises(VidstyleError, match="alpha must be a number"):
+        st.stylize(frame, style_png, alpha="strong")
+    with pytest.raises(VidstyleError, match="no frames to stylize"):
+        st.stylize(np.zeros((0, 48, 64, 3), np.uint8), style_png)
+    with pytest.raises(VidstyleError, match="batch must be at least 1"):
+        st.stylize(frame, style_png, batch=-1)
+    with pytest.raises(VidstyleError, match="is a folder: name its image files"):
+        st.stylize(frame, tmp_path)
+    with pytest.raises(VidstyleError, match="a style image must be"):
+        st.stylize(frame, frame[..., :2])
+    with pytest.raises(VidstyleError, match=r"values in \[0, 1\], got 0 to 255"):
+        st.style_stats(torch.from_numpy(frame).permute(2, 0, 1).float())
+    with pytest.raises(VidstyleError, match="no option 'segment' \\(use start= and duration=\\)"):
+        st.convert(clip, tmp_path / "o.mp4", style_png, segment=None)
+    with pytest.raises(VidstyleError, match="no option 'stedy'"):
+        st.convert(clip, tmp_path / "o.mp4", style_png, stedy=0.5)
+    with pytest.raises(VidstyleError, match="crf is for video outputs; .* is an animated GIF"):
+        st.convert(clip, tmp_path / "o.gif", style_png, crf=20)
+    (tmp_path / "taken.mp4").write_bytes(b"mine")
+    with pytest.raises(VidstyleError, match="exists; pass overwrite=True"):
+        st.convert(clip, tmp_path / "taken.mp4", style_png)
+    assert (tmp_path / "taken.mp4").read_bytes() == b"mine"
     with pytest.raises(VidstyleError, match="style image not found"):
         st.stylize(frame, tmp_path / "missing.png")
     with pytest.raises(VidstyleError, match="a mask video follows a video's time"):

@@ -15,3 +15,7 @@ def __getattr__(name: str):
 
         return StyleTransfer
     raise AttributeError(f"module 'vidstyle' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), "StyleTransfer"])

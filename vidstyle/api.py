@@ -8,25 +8,38 @@ stylizes arrays, image files and videos with the command line's controls.
     report = st.convert("clip.mp4", "clip_wave.mp4", "wave.jpg", steady=0.5)
 
 Styles are image files (their statistics cached on disk by content, as the command line
-does), arrays, or StyleStats from `style_stats`.
+does), arrays, PIL images, tensors, or StyleStats from `style_stats`.
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from .adain import StyleStats
 from .controls import MASK_VIDEO_SUFFIXES, Controls, target_source
 from .errors import VidstyleError
+from .gif_sink import is_gif
+from .images import pil_to_tensor
 from .pipeline import ConvertReport, convert_video
+from .sequences import is_sequence
+from .sinks import codec_for_output
 from .sources import Segment
 from .stills import stylize_image_file
-from .style_cache import StyleCache, sized_style
+from .style_cache import StyleCache, file_digest, sized_style
 from .stylizer import MIN_SIDE, Target, default_batch, load_stylizer
 from .styles import normalise_weights
+
+# convert()'s options: convert_video's keywords, less those convert() sets itself.
+CONVERT_OPTIONS = sorted(set(inspect.signature(convert_video).parameters)
+                         - {"input_path", "output_path", "stylizer", "target", "segment", "resumable"})
+ARRAY_STATS_KEPT = 32  # statistics of style arrays kept in memory, by content
+
 
 class StyleTransfer:
     """A model (`model`: "full", "lite", "tiny" or "auto"; `weights`: another file of that
@@ -41,7 +54,8 @@ class StyleTransfer:
                                       precision=precision, work_size=work_size, compile=compile)
         self.styles = StyleCache(self.stylizer.style_stats, Path(cache_dir) if cache_dir else None,
                                  style_size)
-        self._look = None  # the last look stylize() used, kept for colour keeping's scene memory
+        self._look = None  # colour keeping's targets, kept between stylize() calls (its scene memory)
+        self._array_stats: dict[str, StyleStats] = {}
 
     def describe(self) -> dict:
         """Model, device and precision, as `vidstyle bench` reports them."""
@@ -53,9 +67,15 @@ class StyleTransfer:
         if isinstance(style, StyleStats):
             return style
         if isinstance(style, (str, Path)):
-            return self.styles.stats_for_path(style)
-        image = _image_tensor(style)
-        return self.stylizer.style_stats(sized_style(image, self.styles.style_size))
+            return self.styles.stats_for_path(_style_file(style))
+        image = _style_tensor(style)
+        # By content: the same picture again costs no encoder pass, an edited one is encoded anew.
+        key = f"{hashlib.sha256(image.numpy().tobytes()).hexdigest()}-{self.styles.style_size}"
+        if key not in self._array_stats:
+            if len(self._array_stats) >= ARRAY_STATS_KEPT:
+                self._array_stats.pop(next(iter(self._array_stats)))
+            self._array_stats[key] = self.stylizer.style_stats(sized_style(image, self.styles.style_size))
+        return self._array_stats[key]
 
     def stylize(self, frames, style, alpha: float = 1.0, weights: Sequence[float] | None = None,
                 color: str | None = None, mask: str | Path | None = None,
@@ -64,20 +84,46 @@ class StyleTransfer:
         same shape back (`size`: its shorter side instead). `style`: one style or a list to
         blend by `weights`; `color` "match" or "luminance" keeps the frames' colours and
         `mask` (an image: white gets the first of two styles) splits the picture, as in the
-        command line; both need style files. Calls with the same style and controls share
-        colour keeping's memory of the scene, as a video's frames do."""
+        command line; both need style files. `batch`: frames per model call (default: 1 on
+        a CPU and with colour keeping, else 8 on a GPU).
+
+        Colour keeping takes each frame's colours (each batch's, with `batch`) and, like a
+        video, keeps them while the next frames look alike: calls with the same style and
+        controls share that memory; `forget_scene()` clears it."""
         array = _frames_array(frames)
         one = array.ndim == 3
         batches = array[None] if one else array
+        if len(batches) == 0:
+            raise VidstyleError("no frames to stylize")
+        if batch is not None and batch < 1:
+            raise VidstyleError(f"batch must be at least 1, got {batch}")
+        if size is not None and size < MIN_SIDE:
+            raise VidstyleError(f"size must be at least {MIN_SIDE} pixels, got {size}")
         if mask is not None and Path(mask).suffix.lower() in MASK_VIDEO_SUFFIXES:
             raise VidstyleError("a mask video follows a video's time: use convert() (stylize() takes "
                                 "a mask image)")
-        target_for = self._look_for(style, alpha, weights, color, mask)
-        step = batch or default_batch(self.stylizer.device)
-        out = [self.stylizer.stylize_frames(batches[i:i + step], target_for(i, batches[i:i + step]), size)
-               for i in range(0, len(batches), step)]
-        result = np.concatenate(out)
+        alpha = _checked_alpha(alpha)
+        if color is not None:  # keeps its scene memory from call to call
+            target_for = self._look_for(style, alpha, weights, color, mask)
+            step = batch or 1
+        else:
+            target_for, close = self._targets(style, alpha, weights, color, mask)
+            close()  # (only a mask video needs closing, and stylize() takes none)
+            step = batch or default_batch(self.stylizer.device)
+        result = None
+        for i in range(0, len(batches), step):
+            part = batches[i:i + step]
+            out = self.stylizer.stylize_frames(part, target_for(i, part), size)
+            if result is None:  # all outputs in one array, not a list joined at the end
+                result = np.empty((len(batches), *out.shape[1:]), np.uint8)
+            result[i:i + len(part)] = out
         return result[0] if one else result
+
+    def forget_scene(self) -> None:
+        """Colour keeping starts afresh with the next stylize() call (new footage)."""
+        if self._look is not None:
+            self._look[2]()
+            self._look = None
 
     def stylize_file(self, content: str | Path, output: str | Path, style, alpha: float = 1.0,
                      weights: Sequence[float] | None = None, color: str | None = None,
@@ -86,7 +132,8 @@ class StyleTransfer:
         """An image file (or a video's frame at `at` seconds) stylized into `output` (PNG,
         JPEG, WebP, TIFF or BMP), written whole or not at all; an existing `output` only
         with `overwrite`."""
-        target_for, close = self._targets(style, alpha, weights, color, mask)
+        _check_overwrite(output, overwrite)
+        target_for, close = self._targets(style, _checked_alpha(alpha), weights, color, mask)
         try:
             return stylize_image_file(content, output, self.stylizer, target_for, size, overwrite, at)
         finally:
@@ -100,8 +147,22 @@ class StyleTransfer:
         `duration` seconds convert a part. `options` go to vidstyle.pipeline.convert_video:
         size, batch, steady, codec, crf, preset, fade_in, fade_out, frame_rate, hdr,
         deinterlace, audio_pulse, workers, overwrite, on_progress(done, total, fps), on_frame."""
+        unknown = sorted(set(options) - set(CONVERT_OPTIONS))
+        if unknown:
+            hint = " (use start= and duration=)" if "segment" in unknown else ""
+            raise VidstyleError(f"convert() has no option {unknown[0]!r}{hint}; its options: "
+                                f"{', '.join(CONVERT_OPTIONS)}")
+        if str(output) != "-":
+            _check_overwrite(output, options.get("overwrite", False))
+        if is_gif(output) or is_sequence(output):
+            given = [k for k in ("codec", "crf", "preset") if options.get(k) is not None]
+            if given:
+                raise VidstyleError(f"{given[0]} is for video outputs; {output} is "
+                                    + ("an animated GIF" if is_gif(output) else "an image sequence"))
+        else:
+            options["codec"] = codec_for_output(output, options.get("codec"))  # VP9 for .webm
         segment = Segment(start, duration) if start or duration is not None else None
-        target_for, close = self._targets(style, alpha, weights, color, mask, segment)
+        target_for, close = self._targets(style, _checked_alpha(alpha), weights, color, mask, segment)
         options.setdefault("batch", default_batch(self.stylizer.device))
         finished = False
         try:
@@ -112,61 +173,99 @@ class StyleTransfer:
             close(finished)
 
     def _look_for(self, style, alpha, weights, color, mask):
-        """target_for for stylize(): the last one again when nothing changed."""
-        key = (_style_key(style), alpha, tuple(weights or ()), color, str(mask) if mask else None)
+        """target_for for colour keeping in stylize(): the last one again while the styles,
+        the mask (by content) and the controls stay the same."""
+        key = (_style_key(style), alpha, _weights_key(weights), color, _file_key(mask) if mask else None)
         if self._look is None or self._look[0] != key:
-            if self._look is not None:
-                self._look[2]()
+            self.forget_scene()
             self._look = (key, *self._targets(style, alpha, weights, color, mask))
         return self._look[1]
 
     def _targets(self, style, alpha, weights, color, mask, segment=None):
         """(target_for(index, frames), close(finished=False)) for these controls."""
         styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        weights = None if weights is None else [float(w) for w in weights]
         if all(isinstance(s, (str, Path)) for s in styles):  # files: every control the CLI has
-            controls = Controls([Path(s) for s in styles], weights, alpha, color,
+            controls = Controls([_style_file(s) for s in styles], weights, alpha, color,
                                 Path(mask) if mask else None)
             return target_source(controls, self.styles, self.stylizer.style_stats, segment)
         if color is not None or mask is not None:
             raise VidstyleError("colour keeping and masks take style image files")
-        if not 0.0 <= alpha <= 1.0:
-            raise VidstyleError(f"alpha must be between 0 and 1, got {alpha}")
         stats = [self.style_stats(s) for s in styles]
         target = Target(StyleStats.combine(stats, normalise_weights(weights, len(stats))), alpha)
         return (lambda index, frames: target), (lambda finished=False: None)
 
 
-def _style_key(style):
-    """Something equal for the same styles (arrays by identity: they may be changed in place)."""
+def _style_file(path) -> Path:
+    if Path(path).is_dir():
+        raise VidstyleError(f"style {path} is a folder: name its image files (a list blends them)")
+    return Path(path)
+
+
+def _checked_alpha(alpha) -> float:
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise VidstyleError(f"alpha must be a number from 0 to 1, got {alpha!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise VidstyleError(f"alpha must be between 0 and 1, got {alpha}")
+    return value
+
+
+def _check_overwrite(output, overwrite: bool) -> None:
+    if Path(output).is_file() and not overwrite:
+        raise VidstyleError(f"output {output} exists; pass overwrite=True to replace it")
+
+
+def _file_key(path) -> tuple:
+    """A file by name and content: an edited style or mask is read anew."""
+    path = Path(path)
+    return (str(path), file_digest(path) if path.is_file() else None)
+
+
+def _style_key(style) -> tuple:
     styles = style if isinstance(style, (list, tuple)) else [style]
-    return tuple(str(s) if isinstance(s, (str, Path)) else id(s) for s in styles)
+    return tuple(_file_key(s) if isinstance(s, (str, Path)) else id(s) for s in styles)
+
+
+def _weights_key(weights) -> tuple:
+    return () if weights is None else tuple(float(w) for w in weights)
 
 
 def _frames_array(frames) -> np.ndarray:
-    if hasattr(frames, "convert") and not isinstance(frames, np.ndarray):  # a PIL image
+    if isinstance(frames, Image.Image):
         frames = frames.convert("RGB")
     array = np.asarray(frames)
     if array.dtype != np.uint8 or array.ndim not in (3, 4) or array.shape[-1] != 3:
         raise VidstyleError(f"frames must be (H, W, 3) or (N, H, W, 3) uint8 RGB, got {array.dtype} "
                             f"{tuple(array.shape)}")
-    if min(array.shape[-3:-1]) < MIN_SIDE:
+    if array.size and min(array.shape[-3:-1]) < MIN_SIDE:
         raise VidstyleError(f"frames need at least {MIN_SIDE} px per side, got "
                             f"{array.shape[-2]}x{array.shape[-3]}")
     return np.ascontiguousarray(array)
 
 
-def _image_tensor(style) -> torch.Tensor:
-    """(3, H, W) float in [0, 1] from a uint8 (H, W, 3) array, a PIL image or such a tensor."""
+def _style_tensor(style) -> torch.Tensor:
+    """(3, H, W) float in [0, 1] from a PIL image, a uint8 array ((H, W) grey, (H, W, 3) RGB,
+    (H, W, 4) RGBA composited on white, as in style files) or a (3, H, W) float tensor."""
     if isinstance(style, torch.Tensor):
         if style.ndim != 3 or style.shape[0] != 3 or not style.is_floating_point():
             raise VidstyleError(f"a style tensor must be (3, H, W) float in [0, 1], got "
                                 f"{style.dtype} {tuple(style.shape)}")
         image = style.detach().float().cpu()
+        if image.numel() and not (0.0 <= float(image.min()) and float(image.max()) <= 1.0):
+            raise VidstyleError(f"a style tensor must hold values in [0, 1], got {float(image.min()):g} "
+                                f"to {float(image.max()):g} (divide 0-255 values by 255)")
     else:
-        array = _frames_array(style)
-        if array.ndim != 3:
-            raise VidstyleError(f"a style image is (H, W, 3) uint8 RGB, got {tuple(array.shape)}")
-        image = torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 255  # (a PIL image's is read-only)
+        if not isinstance(style, Image.Image):
+            array = np.asarray(style)
+            grey_rgb_or_rgba = array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (3, 4))
+            if array.dtype != np.uint8 or not grey_rgb_or_rgba:
+                raise VidstyleError(f"a style image must be (H, W, 3) uint8 RGB (or grey, or RGBA), got "
+                                    f"{array.dtype} {tuple(array.shape)}")
+            style = Image.fromarray(array)
+        image = pil_to_tensor(style)  # grey and RGBA (on white) as in style files
     if min(image.shape[1:]) < MIN_SIDE:
-        raise VidstyleError(f"a style image needs at least {MIN_SIDE} px per side")
+        raise VidstyleError(f"a style image needs at least {MIN_SIDE} px per side, got "
+                            f"{image.shape[2]}x{image.shape[1]}")
     return image.contiguous()

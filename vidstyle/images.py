@@ -52,6 +52,11 @@ def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
 
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """A PIL image as RGB float (3, H, W) in [0, 1], converted as load_image converts files."""
+    return torch.from_numpy(_to_rgb_array(img)).permute(2, 0, 1).contiguous()
+
+
 def _to_rgb_array(img: Image.Image) -> np.ndarray:
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         a = np.asarray(img, dtype=np.float32)
