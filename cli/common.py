@@ -377,6 +377,19 @@ def build_targets(controls, stylizer, cache, segment=None):
     return target_source(controls, cache, stylizer.style_stats, segment)
 
 
+def refuse_overwriting_sources(jobs, extra=()) -> None:
+    """No output of these (input, output, controls) jobs may be a style image or mask they
+    read, nor one of `extra`'s (what, path) files (cue styles, a cue list)."""
+    from vidstyle.outputs import refuse_outputs_over_sources
+
+    sources = {}
+    for _, _, controls in jobs:
+        sources.update({("the style image", str(s)): s for s in controls.styles})
+        sources[("the mask", str(controls.mask))] = controls.mask
+    refuse_outputs_over_sources([dst for _, dst, _ in jobs],
+                                [(what, path) for (what, _), path in sources.items()] + list(extra))
+
+
 def add_existing_args(p: argparse.ArgumentParser, which: str, what: str) -> None:
     """--overwrite, or --skip-existing to leave `which` alone (going on with `what`)."""
     existing = p.add_mutually_exclusive_group()

@@ -14,7 +14,7 @@ from vidstyle.tone_map import HDR_MODES
 from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, add_steady_arg,
                      add_workers_arg, blend_jobs, build_stylizer, build_targets, check_style_args,
                      default_output, each_style_jobs, fail, interrupted_exit_code, names_a_folder,
-                     non_negative_float, plan_outputs, time_value, unit_float)
+                     non_negative_float, plan_outputs, refuse_overwriting_sources, time_value, unit_float)
 from .progress import Progress
 from .resume_key import model_digest
 
@@ -410,6 +410,9 @@ def run(args) -> int:
         jobs = blend_jobs(pairs, controls, cued=[path for _, path in cues])
         pairs = [(src, dst) for src, dst, _ in jobs]
         refuse_inputs_as_outputs(pairs)
+    if not to_stdout:
+        refuse_overwriting_sources(jobs, [("a cue's style image", path) for _, path in cues]
+                                   + [("the cue list", args.cues)])
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
         if (names_numbered_frames(dst) and not is_sequence(dst) and not is_gif(dst)
                 and dst.suffix.lower() not in VIDEO_SUFFIXES):

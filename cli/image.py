@@ -6,7 +6,7 @@ import sys
 
 from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, blend_jobs,
                      build_stylizer, build_targets, check_style_args, default_output, each_style_jobs, fail,
-                     names_a_folder, plan_outputs, time_value)
+                     names_a_folder, plan_outputs, refuse_overwriting_sources, time_value)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -130,6 +130,7 @@ def run(args) -> int:
 
             jobs = blend_jobs(pairs, controls)
             refuse_inputs_as_outputs([(src, dst) for src, dst, _ in jobs])
+    refuse_overwriting_sources(jobs)
     for dst in {dst.suffix.lower(): dst for _, dst, _ in jobs}.values():  # one per file type
         check_image_output(dst)
     if args.at is not None and not any(is_video(src) for src, _, _ in jobs):

@@ -210,6 +210,13 @@ def test_bad_input_is_one_clear_error(st, style_png, tmp_path, clip):
     with pytest.raises(VidstyleError, match="exists; pass overwrite=True"):
         st.convert(clip, tmp_path / "taken.mp4", style_png)
     assert (tmp_path / "taken.mp4").read_bytes() == b"mine"
+    before = style_png.read_bytes()
+    with pytest.raises(VidstyleError, match="is the style image"):
+        st.stylize_file(clip, tmp_path / "." / style_png.name, [style_png, style_png], overwrite=True)
+    with pytest.raises(VidstyleError, match="is the mask"):
+        st.convert(clip, clip.with_name("mask.mp4"), [style_png, style_png], mask=clip.with_name("mask.mp4"),
+                   overwrite=True)
+    assert style_png.read_bytes() == before
     with pytest.raises(VidstyleError, match="style image not found"):
         st.stylize(frame, tmp_path / "missing.png")
     with pytest.raises(VidstyleError, match="a mask video follows a video's time"):

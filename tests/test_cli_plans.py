@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import write_clip
+from conftest import frames_rgb, write_clip
 from test_cli import assert_one_line_error, run
 
 
@@ -320,3 +320,27 @@ def test_output_names_do_not_depend_on_what_else_the_scan_finds(tmp_path):
     pairs = plan_outputs([str(clips)], str(out), VIDEO_SUFFIXES, ".mp4", "input", named_after=True)
     names = [str(dst.relative_to(out)) for _, dst, _ in each_style_jobs(pairs, Controls([Path("wave.png")]))]
     assert sorted(names) == ["a_mov_wave.mp4", "a_wave.mp4", "day1/a_wave.mp4"]  # (no _2 from day1's)
+
+
+def test_overwrite_never_replaces_a_style_a_mask_or_a_cue_file(capsys, clip, style_png, tmp_path, no_model):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(frames_rgb(1, 40, 32)[0]).save(photo)
+    mask_clip = write_clip(tmp_path / "mask.mp4", audio=False)
+    cues = tmp_path / "cues.txt"
+    cues.write_text(f"0.2 {style_png.name}\n")
+    second = tmp_path / "second.png"
+    second.write_bytes(style_png.read_bytes())
+    cases = [
+        (["image", photo, "-s", style_png, "-o", style_png], "is the style image"),
+        (["image", photo, "-s", style_png, "-o", tmp_path / "." / "style.png"], "is the style image"),
+        (["convert", clip, "-s", style_png, "-s", second, "--mask", mask_clip, "-o", mask_clip],
+         "is the mask"),
+        (["convert", clip, "-s", second, "--style-at", "0.2", style_png, "-o", tmp_path / "style.png"],
+         "is a cue's style image"),
+        (["convert", clip, "-s", second, "--cues", cues, "-o", cues], "is the cue list"),
+    ]
+    for argv, said in cases:
+        before = {p: p.read_bytes() for p in (style_png, second, mask_clip, cues)}
+        code, _, err = run(capsys, *argv, "--overwrite")
+        assert_one_line_error(code, err, said, "choose another output name")
+        assert before == {p: p.read_bytes() for p in before}

@@ -26,6 +26,7 @@ from .controls import MASK_VIDEO_SUFFIXES, Controls, target_source
 from .errors import VidstyleError
 from .gif_sink import is_gif
 from .images import pil_to_tensor
+from .outputs import refuse_outputs_over_sources
 from .pipeline import ConvertReport, convert_video
 from .sequences import is_sequence
 from .sinks import codec_for_output
@@ -132,7 +133,7 @@ class StyleTransfer:
         """An image file (or a video's frame at `at` seconds) stylized into `output` (PNG,
         JPEG, WebP, TIFF or BMP), written whole or not at all; an existing `output` only
         with `overwrite`."""
-        _check_overwrite(output, overwrite)
+        _check_output(output, overwrite, style, mask)
         target_for, close = self._targets(style, _checked_alpha(alpha), weights, color, mask)
         try:
             return stylize_image_file(content, output, self.stylizer, target_for, size, overwrite, at)
@@ -153,7 +154,7 @@ class StyleTransfer:
             raise VidstyleError(f"convert() has no option {unknown[0]!r}{hint}; its options: "
                                 f"{', '.join(CONVERT_OPTIONS)}")
         if str(output) != "-":
-            _check_overwrite(output, options.get("overwrite", False))
+            _check_output(output, options.get("overwrite", False), style, mask)
         if is_gif(output) or is_sequence(output):
             given = [k for k in ("codec", "crf", "preset") if options.get(k) is not None]
             if given:
@@ -212,7 +213,11 @@ def _checked_alpha(alpha) -> float:
     return value
 
 
-def _check_overwrite(output, overwrite: bool) -> None:
+def _check_output(output, overwrite: bool, style, mask) -> None:
+    """Refused: an existing output without `overwrite`, and ever an output that is a style or mask."""
+    styles = style if isinstance(style, (list, tuple)) else [style]
+    files = [("the style image", s) for s in styles if isinstance(s, (str, Path))]
+    refuse_outputs_over_sources([output], files + [("the mask", mask)])
     if Path(output).is_file() and not overwrite:
         raise VidstyleError(f"output {output} exists; pass overwrite=True to replace it")
 

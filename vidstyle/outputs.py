@@ -81,6 +81,17 @@ def refuse_inputs_as_outputs(pairs) -> None:
             raise VidstyleError(f"output {dst} {which}; choose another output name or folder")
 
 
+def refuse_outputs_over_sources(outputs, sources) -> None:
+    """Refuse an output that is one of the other files a run reads: `sources` are
+    (what, path) pairs, e.g. ("the style image", style). --overwrite replaces earlier
+    results, never the paintings, masks or cue lists a run is made from."""
+    sources = [(what, Path(path)) for what, path in sources if path is not None]
+    for dst in dict.fromkeys(Path(d) for d in outputs):
+        for what, path in sources:
+            if same_file(dst, path):
+                raise VidstyleError(f"output {dst} is {what} {path}; choose another output name")
+
+
 def partial_path(output: Path) -> Path:
     """A hidden sibling with the same extension (so the container format is inferred), named
     after this process so that two runs writing the same output do not share it."""
