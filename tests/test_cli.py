@@ -787,4 +787,3 @@ def test_a_size_typo_is_refused_and_a_large_upscale_said(capsys, clip, style_png
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "--size", 96, "--model", "tiny",
                        "--duration", 0.1, "-o", tmp_path / "c.mp4")
     assert code == 0 and "scaling" not in caplog.text  # (2x each way: not worth a word)
-
