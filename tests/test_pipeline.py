@@ -198,17 +198,22 @@ def clip_with_audio(path, codec: str, rate: int, layout: str):
 @pytest.mark.parametrize("codec, rate, layout, suffix, copied", [
     ("pcm_u8", 8000, "mono", ".mp4", False),  # not an MP4 codec at all
     ("pcm_s16le", 8000, "stereo", ".mp4", False),  # listed for MP4; the muxer refuses stereo at the trailer
-    ("pcm_s16le", 8000, "mono", ".mp4", True),
+    ("pcm_s16le", 8000, "mono", ".mp4", False),  # taken as 'ipcm', which few players play
+    ("pcm_s16le", 48000, "stereo", ".mp4", False),  # (a camera's sound)
     ("libopus", 48000, "mono", ".mov", False),  # listed for MOV, refused at the first packet
     ("pcm_s16le", 8000, "stereo", ".mov", True),
+    ("pcm_s24le", 48000, "stereo", ".mov", True),
+    ("pcm_s16le", 48000, "stereo", ".mkv", True),
     ("libopus", 48000, "mono", ".mp4", True),
 ])
 def test_audio_is_reencoded_when_the_container_cannot_copy_it(tmp_path, stylizer, target, codec, rate,
-                                                              layout, suffix, copied):
+                                                              layout, suffix, copied, caplog):
     src = clip_with_audio(tmp_path / "in.mkv", codec, rate, layout)
     out = tmp_path / f"out{suffix}"
     report = convert_video(src, out, stylizer, target)
     assert report.audio == ("copied" if copied else "re-encoded to AAC")
+    assert ("PCM sound (pcm_s16le) in .mp4 plays in few players" in caplog.text) == (
+        codec.startswith("pcm_s") and suffix == ".mp4")
     assert len(video_pts(out)[0]) == 6
     with av.open(str(src)) as c:
         name = c.streams.audio[0].codec_context.name

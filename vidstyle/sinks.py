@@ -235,7 +235,9 @@ class VideoFileSink(ContainerWriter):
         # WebM holds only Opus and Vorbis; elsewhere AAC plays everywhere.
         encoder, label, sample_format = ("libopus", "Opus", "flt") if fmt == "webm" else \
             ("aac", "AAC", "fltp")
-        if name in self._container.supported_codecs and (
+        # MP4 takes PCM (as 'ipcm') since FFmpeg 7, but browsers and most players do not play it.
+        unplayable = fmt in ("mp4", "ipod") and name.startswith("pcm_")
+        if not unplayable and name in self._container.supported_codecs and (
                 _muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base)
                 or not _muxer_takes(fmt, lambda out: out.add_stream(encoder, rate=48000),
                                     Fraction(1, 48000))):
@@ -247,9 +249,13 @@ class VideoFileSink(ContainerWriter):
         import av
 
         # (WebM's sound is always Opus, as the README says: no warning for what was asked)
-        log.log(logging.INFO if fmt == "webm" else logging.WARNING,
-                "audio codec %s cannot be copied into %s; re-encoding it to %s",
-                name, self.path.suffix or f"{fmt.split(',')[0].title()} (the standard output)", label)
+        where = self.path.suffix or f"{fmt.split(',')[0].title()} (the standard output)"
+        if unplayable:
+            log.warning("PCM sound (%s) in %s plays in few players; re-encoding it to AAC "
+                        "(.mov or .mkv keep it as it is)", name, where)
+        else:
+            log.log(logging.INFO if fmt == "webm" else logging.WARNING,
+                    "audio codec %s cannot be copied into %s; re-encoding it to %s", name, where, label)
         # Opus takes 48 kHz and a few lower rates only; 48 kHz holds any input.
         rate = 48000 if encoder == "libopus" else template.rate or 48000
         self.audio_stream = self._container.add_stream(encoder, rate=rate)
