@@ -219,3 +219,27 @@ def test_kept_colours_are_remade_at_the_new_size(tmp_path, stylizer):
     controls.set_style_size(128)
     assert until(lambda: colours_at(128))
     controls.close()
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_large_style_is_read_reduced_and_upright_and_gives_the_same_picture(tmp_path, suffix):
+    from vidstyle.images import load_image
+    from vidstyle.style_cache import style_image
+
+    # Smooth, so that reading it at a quarter and scaling it down agree closely.
+    yy, xx = np.mgrid[0:1200, 0:2000]
+    array = np.stack([xx % 256, yy % 200, (xx + yy) // 16 % 256], -1).astype(np.uint8)
+    image = Image.fromarray(array)
+    exif = image.getexif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    path = tmp_path / f"scan{suffix}"
+    image.save(path, exif=exif, **({"quality": 95} if suffix == ".jpg" else {}))
+    whole = load_image(path)
+    assert whole.shape == (3, 2000, 1200)  # upright
+    read = load_image(path, needed_side=256)
+    assert read.shape == (3, 1000, 600)  # (a factor of 2 leaves the shorter side at least 2 x 256)
+    from vidstyle.images import resize_shorter
+
+    diff = (style_image(path, 256) - resize_shorter(whole, 256)).abs()
+    assert float(diff.mean()) < 0.005  # (seen: 0.0007 and 0.0015, a third of a grey level)
+    assert style_image(path).shape == (3, 853, 512)

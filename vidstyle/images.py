@@ -26,11 +26,13 @@ def _ignore_large_photo_warning() -> None:
         warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
-def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
+def load_image(path: str | Path, min_side: int = MIN_SIDE, needed_side: int | None = None) -> torch.Tensor:
     """Load any common image as RGB float (3, H, W) in [0, 1].
 
     Grayscale, palette, RGBA (composited on white), CMYK and 16-bit images are
-    converted rather than refused; EXIF rotation is applied.
+    converted rather than refused; EXIF rotation is applied. `needed_side`: the caller
+    scales the picture down to this shorter side anyway (a style image), so a large one
+    is decoded reduced, to no less than twice that (a 100 MP scan took 6 GB whole).
     """
     path = Path(path)
     if not path.is_file():
@@ -38,6 +40,8 @@ def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
     _ignore_large_photo_warning()
     try:
         with Image.open(path) as img:
+            if needed_side is not None:
+                img = _reduced(img, 2 * needed_side)
             img = ImageOps.exif_transpose(img)
             arr = _to_rgb_array(img)
     except Image.DecompressionBombError as exc:
@@ -50,6 +54,24 @@ def load_image(path: str | Path, min_side: int = MIN_SIDE) -> torch.Tensor:
         raise VidstyleError(
             f"image {path} is {arr.shape[1]}x{arr.shape[0]}; it needs at least {min_side} px per side")
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
+def _reduced(img: Image.Image, shorter: int) -> Image.Image:
+    """`img` decoded at a whole fraction of its size whose shorter side is still at least
+    `shorter`: JPEGs by DCT scaling (1/2 to 1/8, never decoded whole), others by a box
+    reduce after decoding (modes Pillow cannot reduce, e.g. palettes, stay whole)."""
+    factor = min(img.size) // shorter
+    if factor < 2:
+        return img
+    if img.format == "JPEG":
+        img.draft(img.mode, (img.width // factor, img.height // factor))
+        factor = min(img.size) // shorter  # what DCT scaling left to do
+    if factor >= 2:
+        try:
+            return img.reduce(factor)
+        except ValueError:
+            pass
+    return img
 
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:

@@ -45,7 +45,7 @@ def file_digest(path: Path) -> str:
 def style_image(path: Path, style_size: int | None = None) -> torch.Tensor:
     """A style image (3, H, W) at the size its statistics are taken at: shorter side
     `style_size`, or by default at most STYLE_SIZE."""
-    return sized_style(load_image(path), style_size)
+    return sized_style(load_image(path, needed_side=style_size or STYLE_SIZE), style_size)
 
 
 def sized_style(image: torch.Tensor, style_size: int | None = None) -> torch.Tensor:
