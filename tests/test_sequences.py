@@ -72,6 +72,36 @@ def test_a_part_of_a_sequence_is_cut_on_the_right_frame(tmp_path):
     assert frames[0].pts == 0
 
 
+@pytest.mark.parametrize("pix_fmt", ["rgb48le", "gbrp10le"])  # 16-bit and 10-bit DPX
+def test_a_dpx_sequence_reads_as_its_png_twin(tmp_path, pix_fmt):
+    from conftest import frames_rgb
+
+    (tmp_path / "png").mkdir(), (tmp_path / "dpx").mkdir()
+    with av.open(str(tmp_path / "dpx" / "plate.%04d.dpx"), "w", format="image2",
+                 options={"start_number": "1001"}) as out:
+        stream = out.add_stream("dpx", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 48, 32, pix_fmt
+        for i, rgb in enumerate(frames_rgb(4, 48, 32)):
+            Image.fromarray(rgb).save(tmp_path / "png" / f"plate.{1001 + i}.png")
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    assert is_sequence(tmp_path / "dpx" / "plate.%04d.dpx")
+    with VideoFileSource(tmp_path / "dpx" / "plate.%04d.dpx", frame_rate=Fraction(24)) as source:
+        dpx = [f.image for f in source]
+    with VideoFileSource(tmp_path / "png" / "plate.%04d.png", frame_rate=Fraction(24)) as source:
+        png = [f.image for f in source]
+    assert len(dpx) == 4 and all(np.array_equal(a, b) for a, b in zip(dpx, png))
+
+
+def test_a_sequence_of_a_type_not_read_is_named_as_such(capsys, tmp_path, style_png):
+    (tmp_path / "plate.0001.exr").write_bytes(b"")
+    code, _, err = run_cli(capsys, "convert", tmp_path / "plate.%04d.exr", "-s", style_png,
+                           "-o", tmp_path / "o.mp4")
+    assert_one_line_error(code, err, "image sequences are read from .bmp, .dpx", "not .exr")
+
+
 def test_convert_a_sequence_into_a_folder(capsys, tmp_path, style_png):
     pattern = write_sequence(tmp_path / "renders", first=1, count=12) / "shot_%04d.png"
     code, text, err = run_cli(capsys, "convert", pattern, "-s", style_png, "-o", tmp_path / "out/",

@@ -7,6 +7,8 @@ from typing import Sequence
 from .errors import VidstyleError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+# Read as image sequences only (through FFmpeg, not Pillow): DPX, the film and VFX plate format.
+SEQUENCE_ONLY_SUFFIXES = {".dpx"}
 # What a folder of videos is scanned for: the common containers and phone/camcorder ones.
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
                   ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob"}
@@ -43,7 +45,7 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
     (vidstyle.sequences), checked here and kept as one input.
     Returns (files, whether any folder was named). `what` names the kind in errors.
     """
-    from .sequences import ImageSequence, is_sequence, pattern_for
+    from .sequences import ImageSequence, is_sequence, names_numbered_frames, pattern_for
     out: list[Path] = []
     seen: set[Path] = set()
     any_folder = False
@@ -51,7 +53,8 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
         if p.is_dir():
             any_folder = True
             found = files_in(p, suffixes, exclude)
-            images = [] if found or not sequences else files_in(p, IMAGE_SUFFIXES, exclude)
+            frames = IMAGE_SUFFIXES | SEQUENCE_ONLY_SUFFIXES
+            images = [] if found or not sequences else files_in(p, frames, exclude)
             if images:
                 raise VidstyleError(f"no {what} files in folder {p}, only images: for an image sequence, "
                                     f"name it as {pattern_for(images[0])}")
@@ -65,6 +68,10 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
                                     "sequence, which 'vidstyle convert' takes)")
             ImageSequence.find(p)  # none there, or a gap: said now, before any work
             found = [p]
+        elif names_numbered_frames(p) and sequences:
+            kinds = ", ".join(sorted(IMAGE_SUFFIXES | SEQUENCE_ONLY_SUFFIXES))
+            raise VidstyleError(f"{p}: image sequences are read from {kinds} files, "
+                                f"not {p.suffix or 'files without a suffix'}")
         else:
             raise VidstyleError(f"{what} not found: {p}")
         for f in found:

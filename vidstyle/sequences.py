@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import VidstyleError
-from .inputs import IMAGE_SUFFIXES
+from .inputs import IMAGE_SUFFIXES, SEQUENCE_ONLY_SUFFIXES
 
 DEFAULT_FRAME_RATE = Fraction(25)  # ffmpeg's for image sequences
 _NUMBER = re.compile(r"%(0\d+)?d")  # the frame number's placeholder
@@ -28,7 +28,7 @@ def is_sequence(path: str | Path) -> bool:
     """Whether `path` names an image sequence: one %d / %0Nd in an image file's name."""
     path = Path(path)
     return (len(_NUMBER.findall(path.name)) == 1 and "%" not in _NUMBER.sub("", path.name)
-            and path.suffix.lower() in IMAGE_SUFFIXES)
+            and path.suffix.lower() in IMAGE_SUFFIXES | SEQUENCE_ONLY_SUFFIXES)
 
 
 @dataclass(frozen=True)
