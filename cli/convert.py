@@ -6,7 +6,7 @@ import sys
 import time
 
 from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
-from vidstyle.inputs import VIDEO_SUFFIXES
+from vidstyle.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or torch: cheap to import
 from vidstyle.sequences import is_sequence, names_numbered_frames, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
@@ -414,6 +414,10 @@ def run(args) -> int:
         refuse_overwriting_sources(jobs, [("a cue's style image", path) for _, path in cues]
                                    + [("the cue list", args.cues)])
     for _, dst in pairs:  # an output that cannot hold the codec is refused before any work
+        if dst.suffix.lower() in IMAGE_SUFFIXES and not names_numbered_frames(dst):
+            raise VidstyleError(f"-o {dst.name} is one image; a video goes in a video file (.mp4, .mkv, "
+                                f".mov, .webm), an animated GIF (.gif) or numbered frames "
+                                f"({dst.stem}_%04d{dst.suffix})")
         if (names_numbered_frames(dst) and not is_sequence(dst) and not is_gif(dst)
                 and dst.suffix.lower() not in VIDEO_SUFFIXES):
             from vidstyle.sequence_sink import SEQUENCE_SUFFIXES

@@ -344,3 +344,12 @@ def test_overwrite_never_replaces_a_style_a_mask_or_a_cue_file(capsys, clip, sty
         code, _, err = run(capsys, *argv, "--overwrite")
         assert_one_line_error(code, err, said, "choose another output name")
         assert before == {p: p.read_bytes() for p in before}
+
+
+def test_a_video_into_one_image_and_the_standard_input_are_answered_plainly(capsys, clip, style_png, tmp_path,
+                                                                            no_model):
+    code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "still.jpg")
+    assert_one_line_error(code, err, "-o still.jpg is one image", ".gif", "(still_%04d.jpg)")
+    for command in ("convert", "image"):
+        code, _, err = run(capsys, command, "-", "-s", style_png, "-o", tmp_path / "o.mp4")
+        assert_one_line_error(code, err, "would be the standard input, which is not read")

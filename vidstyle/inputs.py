@@ -68,6 +68,9 @@ def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,
                                     "sequence, which 'vidstyle convert' takes)")
             ImageSequence.find(p)  # none there, or a gap: said now, before any work
             found = [p]
+        elif str(p) == "-":
+            raise VidstyleError(f"{what} - would be the standard input, which is not read (files are "
+                                "read out of order): save it to a file and name that")
         elif names_numbered_frames(p) and sequences:
             kinds = ", ".join(sorted(IMAGE_SUFFIXES | SEQUENCE_ONLY_SUFFIXES))
             raise VidstyleError(f"{p}: image sequences are read from {kinds} files, "
