@@ -222,6 +222,33 @@ def test_audio_is_reencoded_when_the_container_cannot_copy_it(tmp_path, stylizer
         assert sum(f.samples for f in c.decode(audio=0)) >= rate // 5
 
 
+def test_audio_tracks_after_the_first_are_said_to_be_left_out(tmp_path, stylizer, target, caplog):
+    src = tmp_path / "two.mkv"
+    with av.open(str(src), "w") as c:
+        v = c.add_stream("libx264", rate=24)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        tracks = [c.add_stream("aac", rate=48000) for _ in range(3)]
+        for i in range(6):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")
+            f.pts, f.time_base = i, Fraction(1, 24)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+        for a in tracks:
+            sound = av.AudioFrame.from_ndarray(np.zeros((1, 4096), np.float32), format="fltp", layout="mono")
+            sound.sample_rate, sound.pts = 48000, 0
+            c.mux(a.encode(sound))
+            c.mux(a.encode(None))
+    report = convert_video(src, tmp_path / "out.mkv", stylizer, target)
+    assert report.audio == "copied"
+    assert "two.mkv: only the picture and its first audio track are kept; its 2 more audio tracks are " \
+           "left out" in caplog.text
+    caplog.clear()
+    convert_video(src, tmp_path / "out.gif", stylizer, target)  # (a GIF has no sound: said otherwise)
+    convert_video(clip_with_audio(tmp_path / "one.mkv", "aac", 48000, "mono"), tmp_path / "one.mp4",
+                  stylizer, target)
+    assert "left out" not in caplog.text
+
+
 def test_a_failure_while_finishing_is_an_error_not_a_hang(clip, tmp_path, stylizer, target, monkeypatch):
     from vidstyle.sinks import VideoFileSink
 

@@ -225,6 +225,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             log.warning("%s: scaling its %dx%d frames up to %dx%d: slow and memory-hungry, and no more "
                         "detail than the input's", input_path.name, info.width, info.height, width, height)
         report.hdr = info.colors.hdr
+        if not to_sequence and not is_gif(output_path):  # (those say all sound is left out)
+            _say_tracks_left_out(input_path, *source.tracks_left_out)
         if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)
             start_number = source.sequence.first if source.sequence and not asked else 1
             sink = ImageSequenceSink(output_path, start_number=start_number, overwrite=overwrite,
@@ -348,6 +350,14 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     if on_progress:
         on_progress(report.frames, expected, report.fps)
     return report
+
+
+def _say_tracks_left_out(input_path: Path, audio: int, subtitles: int) -> None:
+    left = [f"{n} more audio track{'s' * (n > 1)}" for n in [audio] if n] + \
+           [f"{n} subtitle track{'s' * (n > 1)}" for n in [subtitles] if n]
+    if left:
+        log.warning("%s: only the picture and its first audio track are kept; its %s %s left out",
+                    input_path.name, " and ".join(left), "is" if audio + subtitles == 1 else "are")
 
 
 def _input_seconds(frame: Frame, source: VideoFileSource) -> float:

@@ -249,6 +249,8 @@ class VideoFileSource:
         self.video_stream.thread_type = "AUTO"
         audio = self._container.streams.audio
         self.audio_stream = audio[0] if audio else None
+        # What a conversion leaves out (said in a warning): one audio track is copied.
+        self.tracks_left_out = (max(0, len(audio) - 1), len(self._container.streams.subtitles))
         vs = self.video_stream
         cc = vs.codec_context
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate or Fraction(25)
