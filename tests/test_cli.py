@@ -5,6 +5,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from conftest import damage_packets, frames_rgb, write_clip
@@ -787,3 +788,29 @@ def test_a_size_typo_is_refused_and_a_large_upscale_said(capsys, clip, style_png
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "--size", 96, "--model", "tiny",
                        "--duration", 0.1, "-o", tmp_path / "c.mp4")
     assert code == 0 and "scaling" not in caplog.text  # (2x each way: not worth a word)
+
+
+def test_a_cut_out_keeps_its_transparency_where_the_file_type_holds_it(tmp_path, stylizer):
+    from vidstyle.adain import StyleStats
+    from vidstyle.stills import stylize_image_file
+    from vidstyle.stylizer import Target
+
+    rgba = np.dstack([frames_rgb(1, 64, 48)[0], np.zeros((48, 64), np.uint8)])
+    rgba[:, 32:, 3] = 255  # the left half transparent
+    rgba[:4, 40:, 3] = 128
+    Image.fromarray(rgba).save(tmp_path / "cut.png")
+    target = Target(StyleStats(torch.rand(512), torch.rand(512) + 0.5))
+    for name, size, mode in (("o.png", None, "RGBA"), ("o.webp", None, "RGBA"), ("o.jpg", None, "RGB"),
+                             ("half.png", 24, "RGBA")):
+        out = stylize_image_file(tmp_path / "cut.png", tmp_path / name, stylizer, target, size=size)
+        with Image.open(out) as img:
+            assert img.mode == mode, name
+            if mode == "RGBA":
+                alpha = np.asarray(img.getchannel("A")).astype(int)
+                expected = rgba[..., 3] if size is None else np.asarray(
+                    Image.fromarray(rgba[..., 3]).resize(img.size, Image.BILINEAR)).astype(int)
+                assert np.abs(alpha - expected)[2:-2, 2:-2].max() <= (1 if size is None else 40), name
+    opaque = tmp_path / "opaque.png"
+    Image.fromarray(np.dstack([frames_rgb(1, 64, 48)[0], np.full((48, 64), 255, np.uint8)])).save(opaque)
+    with Image.open(stylize_image_file(opaque, tmp_path / "o2.png", stylizer, target)) as img:
+        assert img.mode == "RGB"

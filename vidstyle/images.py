@@ -142,9 +142,31 @@ def check_image_output(path: str | Path) -> None:
                         f".png or .jpg{video}")
 
 
-def save_image(img: torch.Tensor, path: str | Path) -> None:
-    """Save RGB float (3, H, W) in [0, 1]; the format follows the file extension."""
+ALPHA_SUFFIXES = {".png", ".webp", ".tif", ".tiff"}  # outputs that keep a transparency channel
+
+
+def load_alpha(path: str | Path) -> torch.Tensor | None:
+    """An image's transparency as (1, H, W) float in [0, 1] (EXIF rotation applied), or None
+    where it has none or is opaque throughout. (load_image composites such images on white.)"""
+    try:
+        with Image.open(path) as img:
+            if not (img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)):
+                return None
+            alpha = np.asarray(ImageOps.exif_transpose(img).convert("RGBA").getchannel("A"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None  # (load_image has said what is wrong with the file)
+    if alpha.min() == 255:
+        return None
+    return torch.from_numpy(alpha.astype(np.float32) / 255)[None]
+
+
+def save_image(img: torch.Tensor, path: str | Path, alpha: torch.Tensor | None = None) -> None:
+    """Save RGB float (3, H, W) in [0, 1]; the format follows the file extension. `alpha`
+    (1, H', W') is scaled to the picture and kept where the file type holds transparency."""
     arr = (img.detach().float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+    if alpha is not None and Path(path).suffix.lower() in ALPHA_SUFFIXES:
+        a = resize_to(alpha.float(), *arr.shape[:2]).clamp(0, 1).mul(255).round().byte()[0].numpy()
+        arr = np.dstack([arr, a])
     try:
         Image.fromarray(arr).save(path)
     except (OSError, ValueError, KeyError) as exc:

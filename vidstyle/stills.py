@@ -8,7 +8,7 @@ import numpy as np
 
 import torch
 
-from .images import check_image_output, load_image, save_image
+from .images import check_image_output, load_alpha, load_image, save_image
 from .outputs import atomic_output, check_output
 from .stylizer import Stylizer, Target
 
@@ -70,6 +70,8 @@ def stylize_image_file(content: str | Path, output: str | Path, stylizer: Styliz
         frame = (image * 255).round().byte().permute(1, 2, 0).numpy()[None]
         target = target(0, frame)
     result = stylize_image(image, stylizer, target, size)
+    # A cut-out keeps its transparency (its picture was stylized on white, as load_image reads it).
+    alpha = None if is_video(content) else load_alpha(content)
     with atomic_output(output, overwrite) as tmp:
-        save_image(result, tmp)
+        save_image(result, tmp, alpha)
     return output
