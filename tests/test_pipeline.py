@@ -249,6 +249,15 @@ def test_audio_tracks_after_the_first_are_said_to_be_left_out(tmp_path, stylizer
     assert "left out" not in caplog.text
 
 
+def test_an_avi_output_has_the_inputs_rate_and_no_empty_frames(clip, tmp_path, stylizer, target):
+    report = convert_video(clip, tmp_path / "out.avi", stylizer, target)
+    with av.open(str(tmp_path / "out.avi")) as c:
+        stream = c.streams.video[0]
+        # (it said 600 FPS, one over its time base, with empty slots between the frames)
+        assert stream.average_rate == 24 and stream.frames == 12 == report.frames
+        assert sum(1 for _ in c.decode(video=0)) == 12 and c.streams.audio
+
+
 def test_a_failure_while_finishing_is_an_error_not_a_hang(clip, tmp_path, stylizer, target, monkeypatch):
     from vidstyle.sinks import VideoFileSink
 

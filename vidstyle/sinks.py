@@ -186,6 +186,7 @@ class VideoFileSink(ContainerWriter):
                  container_format: str | None = None):
         check_encoding(crf, preset, codec)
         spec = CODECS[codec]
+        input_time_base = time_base  # the frames' timestamps are given in it
         self.path = Path(path)
         self.width, self.height = even_size(width, height)
         if self.width < 2 or self.height < 2:
@@ -197,6 +198,12 @@ class VideoFileSink(ContainerWriter):
             self._pix_fmt = spec.pix_fmt
             if encoder == "libx265" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
                 self.stream.codec_tag = "hvc1"  # what QuickTime and iOS play; FFmpeg's default is hev1
+            # AVI counts frames: its header's rate is one over the time base, and every tick
+            # without a frame is an empty slot. So it is timed in frames (a steady rate).
+            self._frame_timed = self._container.format.name == "avi"
+            if self._frame_timed:
+                time_base = 1 / Fraction(rate)
+                self._last_pts = -1
             self.stream.time_base = time_base
             # The input's colours (matrix and tags), else what players assume for this height.
             self.colors = (colors or VideoColors.for_height(self.height)).for_output()
@@ -216,6 +223,7 @@ class VideoFileSink(ContainerWriter):
             self._container.close()
             raise
         self._rate = rate
+        self._input_time_base = input_time_base
         self._time_base = time_base
         self._audio: collections.deque = collections.deque()
         self.audio_end: float | None = None  # where the last sound packet handed in ends (seconds)
@@ -328,7 +336,10 @@ class VideoFileSink(ContainerWriter):
                 image, pts = item
                 t0 = time.perf_counter()
                 if pts is None:  # no timestamps from the source: count frames
-                    pts = round(self._next_index / (self._rate * self._time_base))
+                    pts = round(self._next_index / (self._rate * self._input_time_base))
+                if self._frame_timed:  # (a variable rate snaps to the frame grid, in order)
+                    pts = self._last_pts = max(self._last_pts + 1, round(pts * self._input_time_base
+                                                                         / self._time_base))
                 self._next_index += 1
                 h, w = self.height, self.width
                 rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
