@@ -297,6 +297,22 @@ def test_damaged_packets_are_skipped_and_the_rest_converted(tmp_path, stylizer, 
     assert len(video_pts(tmp_path / "out.mp4")[0]) == 22
 
 
+def test_a_trimmed_mp4_is_not_taken_for_a_file_cut_short(tmp_path, stylizer, target):
+    """Packets before the start (an edit list: `ffmpeg -ss 1 -c copy`, a phone's trim) are
+    listed in the file but not shown."""
+    src = write_clip(tmp_path / "src.mp4", n=36, audio=False)
+    with av.open(str(src)) as i, av.open(str(tmp_path / "trimmed.mp4"), "w") as o:
+        stream = o.add_stream_from_template(i.streams.video[0])
+        shift = round(10 / 24 / i.streams.video[0].time_base)
+        for packet in i.demux(video=0):
+            if packet.dts is not None:
+                packet.pts, packet.dts, packet.stream = packet.pts - shift, packet.dts - shift, stream
+                o.mux(packet)
+    report = convert_video(tmp_path / "trimmed.mp4", tmp_path / "out.mp4", stylizer, target)
+    assert report.frames == 26 and report.listed_frames == 26 and report.missing_frames == 0
+    assert convert_video(src, tmp_path / "whole.mp4", stylizer, target).listed_frames == 36
+
+
 def test_an_intact_file_reports_no_damage(clip, tmp_path, stylizer, target):
     report = convert_video(clip, tmp_path / "out.mp4", stylizer, target)
     assert report.damaged_packets == 0 and report.missing_frames == 0 and report.listed_frames == 12

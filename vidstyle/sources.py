@@ -262,6 +262,10 @@ class VideoFileSource:
         self.quarter_turns = 0 if self.sequence else _display_quarter_turns(self.path)
         width, height = (cc.height, cc.width) if self.quarter_turns % 2 else (cc.width, cc.height)
         frames = self.sequence.count if self.sequence else int(vs.frames or 0)
+        if frames and duration and "mov" in self._container.format.name:
+            # A trimmed MP4/MOV (an edit list: `ffmpeg -ss ... -c copy`, a phone's trim) lists
+            # the samples before its start too; its duration counts only the frames shown.
+            frames = min(frames, max(1, round(duration * float(rate))))
         self.info = VideoInfo(width, height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
                               frames, duration, self.audio_stream is not None, cc.name,
                               VideoColors.of_stream(cc), _pixel_aspect(vs, self.quarter_turns))
