@@ -47,3 +47,17 @@ def test_convert_to_gif_says_the_audio_is_left_out(capsys, tmp_path, style_png):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial file left
     code, _, err = run_cli(capsys, "convert", clip, "-s", style_png, "-o", out, "--overwrite", "--crf", "9")
     assert_one_line_error(code, err, "is an animated GIF")
+
+
+def test_a_folder_of_clips_takes_its_animated_gifs_too(capsys, tmp_path, style_png):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    write_clip(clips / "a.mp4", n=6, audio=False)
+    sink = GifSink(clips / "Loop.GIF", 40, 30, Fraction(25), Fraction(1, 1000))
+    for i, image in enumerate(frames_rgb(4, 40, 30)):
+        sink.write(image, 40 * i)
+    sink.close()
+    code, text, err = run_cli(capsys, "convert", clips, "-s", style_png, "-o", tmp_path / "out/")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["Loop.mp4", "a.mp4"]
+    assert len(decode(tmp_path / "out" / "Loop.mp4")) == 4

@@ -9,9 +9,10 @@ from .errors import VidstyleError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 # Read as image sequences only (through FFmpeg, not Pillow): DPX, the film and VFX plate format.
 SEQUENCE_ONLY_SUFFIXES = {".dpx"}
-# What a folder of videos is scanned for: the common containers and phone/camcorder ones.
+# What a folder of videos is scanned for: the common containers and phone/camcorder ones,
+# and animated GIFs.
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
-                  ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob"}
+                  ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob", ".gif"}
 
 
 def _hidden(path: Path, folder: Path) -> bool:
