@@ -814,3 +814,19 @@ def test_a_cut_out_keeps_its_transparency_where_the_file_type_holds_it(tmp_path,
     Image.fromarray(np.dstack([frames_rgb(1, 64, 48)[0], np.full((48, 64), 255, np.uint8)])).save(opaque)
     with Image.open(stylize_image_file(opaque, tmp_path / "o2.png", stylizer, target)) as img:
         assert img.mode == "RGB"
+
+
+def test_a_failed_conversion_leaves_no_folder_it_made(capsys, style_png, tmp_path, content_png):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    for output in (tmp_path / "new" / "sub" / "o.mp4", tmp_path / "frames" / "f_%04d.png"):
+        code, _, err = run(capsys, "convert", empty, "-s", style_png, "--model", "tiny", "-o", output)
+        assert code == 1 and "Traceback" not in err
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["content.png", "empty.mp4", "style.png"], output
+    (tmp_path / "kept").mkdir()
+    code, _, err = run(capsys, "convert", empty, "-s", style_png, "--model", "tiny",
+                       "-o", tmp_path / "kept" / "o.mp4")
+    assert code == 1 and (tmp_path / "kept").is_dir()  # a folder that was there stays
+    code, _, err = run(capsys, "image", content_png, "-s", style_png, "--model", "tiny",
+                       "-o", tmp_path / "made" / "o.png")
+    assert code == 0 and (tmp_path / "made" / "o.png").is_file(), err

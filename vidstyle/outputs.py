@@ -33,11 +33,32 @@ def check_output(input_path: Path | None, output: Path, overwrite: bool) -> None
         raise VidstyleError(f"output {output} is a folder; give a file name")
     if output.exists() and not overwrite:
         raise VidstyleError(f"output {output} exists; pass --overwrite to replace it")
+    check_writable(output)  # (its folder is made when writing starts: atomic_output)
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """`folder` made with its missing parents; returns those it made, deepest first (for
+    remove_empty_folders after a failure)."""
+    made = []
+    f = folder
+    while not f.exists() and f != f.parent:
+        made.append(f)
+        f = f.parent
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise VidstyleError(f"cannot create folder {output.parent}: {exc.strerror}") from exc
-    check_writable(output)
+        raise VidstyleError(f"cannot create folder {folder}: {exc.strerror}") from exc
+    return made
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove these folders, deepest first, as far as they are empty (a failed run leaves
+    no folders it made for nothing)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another output, a kept stopped part), or gone
+            return
 
 
 def check_writable(output: Path, name: str | None = None) -> None:
@@ -144,13 +165,16 @@ def atomic_output(output: Path, overwrite: bool = True) -> Iterator[Path]:
     Without `overwrite`, an output that another program created meanwhile is kept and
     this run's result discarded with an error."""
     tmp = partial_path(output)
+    made = make_folders(output.parent)
     try:
         yield tmp
     except VidstyleError as exc:  # name the file the user asked for, not the hidden one
         tmp.unlink(missing_ok=True)
+        remove_empty_folders(made)
         raise VidstyleError(str(exc).replace(str(tmp), str(output)).replace(tmp.name, output.name)) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
+        remove_empty_folders(made)
         raise
     if not tmp.exists():
         raise VidstyleError(f"nothing was written to {output}")

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from .errors import VidstyleError
-from .outputs import move_unless_taken
+from .outputs import make_folders, move_unless_taken, remove_empty_folders
 from .sequences import sequence_files, sequence_stem
 from .writer_thread import END, QueuedWriter
 
@@ -93,7 +93,8 @@ class ImageSequenceSink(QueuedWriter):
         shutil.rmtree(self._folder, ignore_errors=True)
         if adopt is not None:
             self._adopt(*adopt)
-        self._folder.mkdir(parents=True, exist_ok=True)
+        self._made = make_folders(self.pattern.parent)  # (removed again if this run fails)
+        self._folder.mkdir(exist_ok=True)
         self.audio_dropped = False
         self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
         self.frames_written = len(self._names)
@@ -178,6 +179,7 @@ class ImageSequenceSink(QueuedWriter):
             self._folder.replace(self._adopted[0])
         else:
             self._remove_partial()
+            remove_empty_folders(self._made)
 
     def finish_for_keeping(self) -> Path:
         """Write the queued frames and leave them in the hidden folder, which is returned
