@@ -4,7 +4,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import damage_packets, write_clip
+from conftest import damage_packets, frames_rgb, write_clip
 from vidstyle.adain import StyleStats
 from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import convert_video, output_size
@@ -256,6 +256,26 @@ def test_an_avi_output_has_the_inputs_rate_and_no_empty_frames(clip, tmp_path, s
         # (it said 600 FPS, one over its time base, with empty slots between the frames)
         assert stream.average_rate == 24 and stream.frames == 12 == report.frames
         assert sum(1 for _ in c.decode(video=0)) == 12 and c.streams.audio
+
+
+@pytest.mark.parametrize("suffix, first_s", [(".mp4", 0.0), (".ts", 2.0)])
+def test_an_avi_output_keeps_a_variable_rates_times_from_its_first_frame(tmp_path, stylizer, target,
+                                                                         suffix, first_s):
+    """12 frames at 24 FPS, then 8 at 12 (an average of 17): each frame in the slot of its time."""
+    ticks = [*range(12), *range(12, 28, 2)]  # in 1/24 s
+    src = tmp_path / f"vfr{suffix}"
+    with av.open(str(src), "w") as c:
+        v = c.add_stream("libx264", rate=24)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        for tick, image in zip(ticks, frames_rgb(len(ticks), 64, 48)):
+            f = av.VideoFrame.from_ndarray(image, format="rgb24")
+            f.pts, f.time_base = round((first_s + tick / 24) * 90000), Fraction(1, 90000)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    convert_video(src, tmp_path / "out.avi", stylizer, target)
+    with av.open(str(tmp_path / "out.avi")) as c:  # (AVI's slot is the packet's dts)
+        times = [float(p.dts * p.time_base) for p in c.demux(video=0) if p.dts is not None]
+    assert times == pytest.approx([t / 24 for t in ticks], abs=0.02)
 
 
 def test_a_failure_while_finishing_is_an_error_not_a_hang(clip, tmp_path, stylizer, target, monkeypatch):

@@ -237,7 +237,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
                                  audio_template=source.audio_stream, crf=crf, preset=preset,
                                  colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect,
-                                 container_format=STANDARD_OUTPUT_FORMAT if to_stdout else None)
+                                 container_format=STANDARD_OUTPUT_FORMAT if to_stdout else None,
+                                 frame_grid=source.steady_rate())
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         # A stopped part and this run's, joined (none where there is no part: nothing of that name touched).

@@ -118,7 +118,11 @@ def _open_output(path: Path, codec: str, rate: Fraction, container_format: str |
         raise VidstyleError(f"{spec.label} goes in {spec.suffixes} files, "
                             f"not {path.suffix or 'a file without a suffix'}")
     try:
-        container = av.open(str(path), mode="w", format=container_format)
+        # AVI plays each stream from its start, in slots: FFmpeg's shift of all streams for the
+        # sound's negative start (AAC priming) would leave empty picture slots after the first.
+        avi = container_format is None and path.suffix.lower() == ".avi"
+        container = av.open(str(path), mode="w", format=container_format,
+                            options={"avoid_negative_ts": "disabled"} if avi else None)
     except (av.error.FFmpegError, ValueError) as exc:
         raise VidstyleError(f"cannot write a video to {path.name} ({exc}); "
                             "use a video extension such as .mp4, .mkv or .mov") from exc
@@ -183,7 +187,7 @@ class VideoFileSink(ContainerWriter):
                  time_base: Fraction, audio_template: Any = None, crf: int | None = None,
                  preset: str | None = None, queue_size: int = 16, colors: VideoColors | None = None,
                  codec: str = "h264", pixel_aspect: Fraction = Fraction(1),
-                 container_format: str | None = None):
+                 container_format: str | None = None, frame_grid: Fraction | None = None):
         check_encoding(crf, preset, codec)
         spec = CODECS[codec]
         input_time_base = time_base  # the frames' timestamps are given in it
@@ -199,11 +203,14 @@ class VideoFileSink(ContainerWriter):
             if encoder == "libx265" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
                 self.stream.codec_tag = "hvc1"  # what QuickTime and iOS play; FFmpeg's default is hev1
             # AVI counts frames: its header's rate is one over the time base, and every tick
-            # without a frame is an empty slot. So it is timed in frames (a steady rate).
+            # without a frame is an empty slot (a held frame). So it is timed in slots of
+            # `frame_grid` (the input's finest steady rate: a variable rate keeps its times),
+            # the first frame in the first slot.
             self._frame_timed = self._container.format.name == "avi"
             if self._frame_timed:
-                time_base = 1 / Fraction(rate)
-                self._last_pts = -1
+                time_base = 1 / Fraction(frame_grid or rate)
+                self._last_pts: int | None = None
+                self._first_pts = 0
             self.stream.time_base = time_base
             # The input's colours (matrix and tags), else what players assume for this height.
             self.colors = (colors or VideoColors.for_height(self.height)).for_output()
@@ -213,6 +220,10 @@ class VideoFileSink(ContainerWriter):
                 self.stream.codec_context.sample_aspect_ratio = pixel_aspect
             if encoder != "mpeg4":
                 self.stream.options = encoder_options(codec, crf, preset)
+            if self._frame_timed and encoder in ("libx264", "mpeg4"):
+                # AVI stores no presentation times: a frame's slot is its decoding order, so
+                # frames reordered for B-frames would play in the wrong slots of a varying rate.
+                self.stream.options = {**self.stream.options, "bf": "0"}
             self.audio_stream = None
             self._audio_template = None
             self._resampler = None
@@ -324,6 +335,16 @@ class VideoFileSink(ContainerWriter):
             self._encode_audio([None])  # the resampler's tail
             self._container.mux(self.audio_stream.encode(None))
 
+    def _avi_slot(self, pts: int) -> int:
+        """An AVI frame's slot: its time on the grid, counted from the first frame's, after
+        the last frame's slot (frames closer than the grid take the next slot)."""
+        slot = round(pts * self._input_time_base / self._time_base)
+        if self._last_pts is None:
+            self._first_pts = slot
+        slot -= self._first_pts
+        self._last_pts = slot if self._last_pts is None else max(self._last_pts + 1, slot)
+        return self._last_pts
+
     def _run(self) -> None:
         import av
 
@@ -337,9 +358,8 @@ class VideoFileSink(ContainerWriter):
                 t0 = time.perf_counter()
                 if pts is None:  # no timestamps from the source: count frames
                     pts = round(self._next_index / (self._rate * self._input_time_base))
-                if self._frame_timed:  # (a variable rate snaps to the frame grid, in order)
-                    pts = self._last_pts = max(self._last_pts + 1, round(pts * self._input_time_base
-                                                                         / self._time_base))
+                if self._frame_timed:
+                    pts = self._avi_slot(pts)
                 self._next_index += 1
                 h, w = self.height, self.width
                 rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")

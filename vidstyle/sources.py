@@ -348,6 +348,16 @@ class VideoFileSource:
                 return self.expected_seconds
         return self.segment.length_in(seconds) if self.segment else seconds
 
+    def steady_rate(self) -> Fraction:
+        """A steady frame rate that places every frame close to its time: the stream's base
+        rate (FFmpeg's guess of the finest steady one) where it is at most 4x the average,
+        else the average (for outputs that count frames, as AVI does)."""
+        average = self.info.rate
+        for rate in (self.video_stream.base_rate, self.video_stream.guessed_rate):
+            if rate and average <= rate <= 4 * average:
+                return Fraction(rate)
+        return average
+
     @property
     def expected_frames(self) -> int:
         """Frames to expect: the container's count, or for a segment an estimate from the frame
