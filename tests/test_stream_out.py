@@ -94,6 +94,20 @@ def test_closing_sends_the_frame_a_slow_encoder_had_not_taken_up_yet(tmp_path, m
     assert out.frames_sent == 1 and len(frames) == 1 and abs(int(frames[0].mean()) - 120) < 8
 
 
+def test_closing_after_the_sender_stopped_on_an_error_does_not_wait(tmp_path, monkeypatch):
+    def failed_run(self):  # as when the server went away: the sender ends, a frame stays queued
+        self.error = VidstyleError("streaming stopped")
+
+    monkeypatch.setattr(StreamOut, "_run", failed_run)
+    receiver = Receiver(tmp_path)
+    out = StreamOut(receiver.url, 64, 48)
+    out._thread.join()
+    out._queue.put_nowait((np.zeros((48, 64, 3), np.uint8), 0))
+    t0 = time.monotonic()
+    out.close()
+    assert time.monotonic() - t0 < 0.5  # (it waited 2 s for room in the queue)
+
+
 def test_streams_that_cannot_be_sent_to_are_one_clear_error():
     with pytest.raises(VidstyleError, match=r"cannot stream to rtmp://me:\*\*\*@127.0.0.1"):
         StreamOut(f"rtmp://me:secret@127.0.0.1:{free_port()}/live/key", 64, 48)

@@ -131,8 +131,8 @@ class StreamOut:
         """End the stream and close the connection. A frame still queued goes out first,
         unless the encoder seems stuck on a network that stopped taking data: then it is
         dropped (on a loaded CPU the encoder may not have taken up even the first frame yet)."""
-        try:
-            self._queue.put(_END, timeout=min(STUCK_AT_CLOSE_S, STALL_S))
+        try:  # (a sender that stopped on an error takes nothing more)
+            self._queue.put(_END, timeout=min(STUCK_AT_CLOSE_S, STALL_S) if self._thread.is_alive() else 0)
         except queue.Full:
             try:
                 self._queue.get_nowait()
