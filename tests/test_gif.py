@@ -4,6 +4,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import frames_rgb, write_clip
 from test_cli import assert_one_line_error
@@ -57,7 +58,15 @@ def test_a_folder_of_clips_takes_its_animated_gifs_too(capsys, tmp_path, style_p
     for i, image in enumerate(frames_rgb(4, 40, 30)):
         sink.write(image, 40 * i)
     sink.close()
+    logo = np.zeros((30, 40), np.uint8)  # a still GIF (a logo, an icon) is an image, not a clip
+    Image.fromarray(logo, "P").save(clips / "logo.gif", transparency=0)
     code, text, err = run_cli(capsys, "convert", clips, "-s", style_png, "-o", tmp_path / "out/")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["Loop.mp4", "a.mp4"]
     assert len(decode(tmp_path / "out" / "Loop.mp4")) == 4
+    code, _, err = run_cli(capsys, "image", clips / "logo.gif", "-s", style_png, "--at", "1",
+                           "-o", tmp_path / "logo.png")
+    assert_one_line_error(code, err, "--at picks a frame of a video input")
+    code, _, err = run_cli(capsys, "image", clips / "logo.gif", "-s", style_png, "-o", tmp_path / "logo.png")
+    assert code == 0, err
+    assert Image.open(tmp_path / "logo.png").mode == "RGBA"  # its transparency kept

@@ -10,9 +10,23 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 # Read as image sequences only (through FFmpeg, not Pillow): DPX, the film and VFX plate format.
 SEQUENCE_ONLY_SUFFIXES = {".dpx"}
 # What a folder of videos is scanned for: the common containers and phone/camcorder ones,
-# and animated GIFs.
+# and animated GIFs (is_video_file: a still GIF is an image).
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
                   ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob", ".gif"}
+
+
+def is_video_file(path: str | Path) -> bool:
+    """A video by its name; a GIF only when animated (a still one is an image)."""
+    suffix = Path(path).suffix.lower()
+    if suffix != ".gif":
+        return suffix in VIDEO_SUFFIXES
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return bool(getattr(img, "is_animated", False))
+    except (OSError, ValueError, SyntaxError):
+        return True  # (unreadable: reading it as a video says what is wrong)
 
 
 def _hidden(path: Path, folder: Path) -> bool:
@@ -30,7 +44,8 @@ def files_in(folder: Path, suffixes: set[str], exclude: Path | None = None) -> l
         skip = None
     return sorted(f for f in folder.rglob("*")
                   if f.suffix.lower() in suffixes and not _hidden(f, folder) and f.is_file()
-                  and not (skip is not None and skip in f.resolve().parents))
+                  and not (skip is not None and skip in f.resolve().parents)
+                  and (f.suffix.lower() != ".gif" or is_video_file(f)))
 
 
 def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,

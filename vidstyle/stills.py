@@ -21,9 +21,9 @@ def stylize_image(image: torch.Tensor, stylizer: Stylizer, target: Target,
 
 
 def is_video(path: str | Path) -> bool:
-    from .inputs import VIDEO_SUFFIXES
+    from .inputs import is_video_file
 
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+    return is_video_file(path)
 
 
 def load_still(path: str | Path, at: float = 0.0) -> torch.Tensor:
