@@ -27,6 +27,19 @@ def test_scorer_never_mixes_up_inputs_made_and_dropped_one_after_another(raw_enc
         del content
 
 
+def test_scorer_sees_a_tensor_refilled_in_place_as_a_new_image_and_keeps_few(raw_encoder):
+    scorer = Scorer(raw_encoder)
+    g = torch.Generator().manual_seed(2)
+    style, content = torch.rand(3, 32, 32, generator=g), torch.rand(3, 32, 32, generator=g)
+    output = content.clone()
+    assert scorer.score(output, content, style)["content_loss"] == 0.0
+    content.copy_(torch.rand(3, 32, 32, generator=g))  # a frame loop's reused buffer
+    assert scorer.score(output, content, style)["content_loss"] > 0
+    for _ in range(Scorer.CACHED + 5):
+        scorer.score(output, torch.rand(3, 32, 32, generator=g), style)
+    assert len(scorer._cache) == Scorer.CACHED  # (it kept every content: 2 GB for 40 frames)
+
+
 def test_evaluate_runs_every_pair_and_builds_a_grid(raw_encoder):
     contents = [("c0", torch.rand(3, 32, 40)), ("c1", torch.rand(3, 40, 32))]
     styles = [("s0", torch.rand(3, 32, 32)), ("s1", torch.rand(3, 24, 36)), ("s2", torch.rand(3, 32, 32))]

@@ -10,6 +10,7 @@ not depend on our training choices:
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,19 +39,30 @@ class PairScore:
 
 
 class Scorer:
-    """Scores (output, content, style) triples; caches the inputs' features."""
+    """Scores (output, content, style) triples with the raw VGG-19; remembers the features of
+    the last CACHED contents and styles, by their pixels (a tensor refilled in place is
+    another image)."""
+
+    CACHED = 64
 
     def __init__(self, encoder: Encoder | None = None):
         self.encoder = encoder or Encoder(balanced=False)
-        self._cache: dict[int, tuple] = {}
+        self._cache: dict[str, tuple] = {}
 
     @torch.no_grad()
-    def _taps(self, image: torch.Tensor, key: int | None = None):
-        if key is not None and key in self._cache:
-            return self._cache[key][1]
+    def _taps(self, image: torch.Tensor, cached: bool = False):
+        key = None
+        if cached:
+            pixels = image.detach().float().cpu().contiguous()
+            key = f"{tuple(pixels.shape)}-{hashlib.sha1(pixels.numpy().tobytes()).hexdigest()}"
+            if key in self._cache:
+                self._cache[key] = self._cache.pop(key)  # (most recently used last)
+                return self._cache[key]
         taps = self.encoder(image[None].float(), all_taps=True)
-        if key is not None:  # the image is kept with its features, so its id is not reused
-            self._cache[key] = (image, taps)
+        if key is not None:
+            if len(self._cache) >= self.CACHED:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = taps
         return taps
 
     def score(self, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> dict:
@@ -58,8 +70,8 @@ class Scorer:
             output = F.interpolate(output[None], size=content.shape[-2:], mode="bilinear",
                                    antialias=True, align_corners=False)[0]
         o = self._taps(output.clamp(0, 1))
-        c = self._taps(content, id(content))
-        s = self._taps(style, id(style))
+        c = self._taps(content, cached=True)
+        s = self._taps(style, cached=True)
         per_layer = [mean_std_loss(ol, sl).item() for ol, sl in zip(o, s)]
         baseline = [mean_std_loss(cl, sl).item() for cl, sl in zip(c, s)]
         gap = sum(p / max(b, 1e-12) for p, b in zip(per_layer, baseline)) / len(per_layer)
