@@ -6,6 +6,7 @@ import math
 import sys
 
 from vidstyle.errors import VidstyleError
+from vidstyle.inputs import MAX_FRAME_LONG_SIDE, MAX_FRAME_SIZE  # (no av or torch: cheap to import)
 
 
 class Terminated(KeyboardInterrupt):
@@ -92,8 +93,6 @@ def non_negative_int(text: str) -> int:
     return _whole_number(text, 0)
 
 
-MAX_FRAME_SIZE = 4320  # an 8K picture's shorter side
-MAX_FRAME_LONG_SIDE = 7680  # ... and its longer side
 
 
 def frame_size_value(text: str) -> int:

@@ -6,6 +6,8 @@ import logging
 import signal
 import sys
 
+import vidstyle  # (its package alone: no av or torch)
+
 from . import bench, convert, distill, evaluate, image, train, webcam
 from .common import Terminated, attach_default_color_mode, end_weights_at_a_path, fail
 
@@ -21,15 +23,6 @@ class _LogFormat(logging.Formatter):
 
 def _on_sigterm(signum, frame):
     raise Terminated()
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("vidstyle")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
 
 
 def _keep_freed_memory() -> None:
@@ -72,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Real-time arbitrary style transfer (AdaIN) for video files, webcams and images.",
         epilog="Run 'vidstyle COMMAND --help' for a command's options and examples.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
-    parser.add_argument("--version", action="version", version=f"vidstyle {_version()}")
+    parser.add_argument("--version", action="version", version=f"vidstyle {vidstyle.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_CommandParser)
     for module in COMMANDS:

@@ -98,16 +98,28 @@ def test_grey_and_rgba_style_arrays_are_read_as_style_files_are(st, tmp_path):
         assert torch.allclose(from_file.std, from_array.std, atol=1e-3), name
 
 
-def test_colour_keeping_follows_each_picture_and_forgets_on_request(st, style_png):
-    dark, light = np.full((48, 64, 3), 30, np.uint8), np.full((48, 64, 3), 220, np.uint8)
-    dark[:, :32, 0] = 90
-    light[:, 32:, 2] = 250
-    alone = st.stylize(light, style_png, color="match")
+def test_colour_keeping_takes_each_pictures_colours_or_a_videos_scene(st, style_png):
+    first = np.full((48, 64, 3), 120, np.uint8)
+    first[:, :32, 0] = 200
+    second = first.copy()
+    second[..., 2] += 12  # a little bluer: the same scene for a video
+    alone = st.stylize(second, style_png, color="match")
+    st.stylize(first, style_png, color="match")
+    assert np.array_equal(st.stylize(second, style_png, color="match"), alone)  # photos: no memory
+    both = st.stylize(np.stack([first, second]), style_png, color="match")
+    assert np.array_equal(both[1], alone)
+    st.stylize(first, style_png, color="match", video=True)
+    followed = st.stylize(second, style_png, color="match", video=True)
+    assert not np.array_equal(followed, alone)  # the scene's colours, taken at its first frame
     st.forget_scene()
-    together = st.stylize(np.stack([dark, light]), style_png, color="match")
-    assert np.array_equal(together[1], alone)  # not dark's palette
-    st.forget_scene()
-    assert np.array_equal(st.stylize(light, style_png, color="match"), alone)
+    assert np.array_equal(st.stylize(second, style_png, color="match", video=True), alone)
+
+
+def test_read_only_frames_are_taken_without_a_warning(st, style_png, recwarn):
+    frame = frames_rgb(1, 64, 48)[0]
+    frame.flags.writeable = False  # as np.asarray(PIL image) gives
+    st.stylize(frame, style_png, color="match")
+    assert not [w for w in recwarn if "not writable" in str(w.message)]
 
 
 def test_convert_to_webm_gets_vp9_as_on_the_command_line(st, clip, style_png, tmp_path):
@@ -192,6 +204,10 @@ def test_bad_input_is_one_clear_error(st, style_png, tmp_path, clip):
         st.stylize(frame, style_png, alpha="strong")
     with pytest.raises(VidstyleError, match="no frames to stylize"):
         st.stylize(np.zeros((0, 48, 64, 3), np.uint8), style_png)
+    with pytest.raises(VidstyleError, match="at most 4320"):
+        st.stylize(frame, style_png, size=5000)
+    with pytest.raises(VidstyleError, match="or N of the same size"):
+        st.stylize([frame, frame[:32]], style_png)
     with pytest.raises(VidstyleError, match="batch must be at least 1"):
         st.stylize(frame, style_png, batch=-1)
     with pytest.raises(VidstyleError, match="is a folder: name its image files"):

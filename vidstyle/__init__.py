@@ -10,6 +10,13 @@ __all__ = ["StyleTransfer", "VidstyleError"]
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("vidstyle")
+        except PackageNotFoundError:  # (run from a source tree that was never installed)
+            return "unknown (not installed)"
     if name == "StyleTransfer":
         from .api import StyleTransfer
 
@@ -18,4 +25,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted([*globals(), "StyleTransfer"])
+    return sorted([*globals(), "StyleTransfer", "__version__"])

@@ -26,6 +26,7 @@ from .controls import MASK_VIDEO_SUFFIXES, Controls, target_source
 from .errors import VidstyleError
 from .gif_sink import is_gif
 from .images import pil_to_tensor
+from .inputs import MAX_FRAME_SIZE
 from .outputs import refuse_outputs_over_sources
 from .pipeline import ConvertReport, convert_video
 from .sequences import is_sequence
@@ -80,7 +81,7 @@ class StyleTransfer:
 
     def stylize(self, frames, style, alpha: float = 1.0, weights: Sequence[float] | None = None,
                 color: str | None = None, mask: str | Path | None = None,
-                size: int | None = None, batch: int | None = None) -> np.ndarray:
+                size: int | None = None, batch: int | None = None, video: bool = False) -> np.ndarray:
         """Stylized frames: `frames` (H, W, 3) or (N, H, W, 3) uint8 RGB (or a PIL image), the
         same shape back (`size`: its shorter side instead). `style`: one style or a list to
         blend by `weights`; `color` "match" or "luminance" keeps the frames' colours and
@@ -88,10 +89,15 @@ class StyleTransfer:
         command line; both need style files. `batch`: frames per model call (default: 1 on
         a CPU and with colour keeping, else 8 on a GPU).
 
-        Colour keeping takes each frame's colours (each batch's, with `batch`) and, like a
-        video, keeps them while the next frames look alike: calls with the same style and
-        controls share that memory; `forget_scene()` clears it."""
+        Colour keeping recolours the style to each picture (each batch, with `batch`) and
+        encodes it again: about one style encoding per picture. With `video=True` the frames
+        are a video's, in order: the colours are kept while the next frames look alike, also
+        across calls with the same style and controls (`forget_scene()` starts afresh), as
+        the command line does."""
         array = _frames_array(frames)
+        if size is not None and size > MAX_FRAME_SIZE:
+            raise VidstyleError(f"size is the output's shorter side, at most {MAX_FRAME_SIZE} (8K's), "
+                                f"got {size}")
         one = array.ndim == 3
         batches = array[None] if one else array
         if len(batches) == 0:
@@ -104,9 +110,14 @@ class StyleTransfer:
             raise VidstyleError("a mask video follows a video's time: use convert() (stylize() takes "
                                 "a mask image)")
         alpha = _checked_alpha(alpha)
-        if color is not None:  # keeps its scene memory from call to call
-            target_for = self._look_for(style, alpha, weights, color, mask)
+        if color is not None:
             step = batch or 1
+            if video:  # a video's frames: colours kept while the scene stays, call to call
+                target_for = self._look_for(style, alpha, weights, color, mask)
+            else:
+                def target_for(index, frames):  # each picture its own colours
+                    self.forget_scene()
+                    return self._look_for(style, alpha, weights, color, mask)(index, frames)
         else:
             target_for, close = self._targets(style, alpha, weights, color, mask)
             close()  # (only a mask video needs closing, and stylize() takes none)
@@ -118,6 +129,8 @@ class StyleTransfer:
             if result is None:  # all outputs in one array, not a list joined at the end
                 result = np.empty((len(batches), *out.shape[1:]), np.uint8)
             result[i:i + len(part)] = out
+        if color is not None and not video:  # (a video's frames that follow start afresh)
+            self.forget_scene()
         return result[0] if one else result
 
     def forget_scene(self) -> None:
@@ -240,14 +253,19 @@ def _weights_key(weights) -> tuple:
 def _frames_array(frames) -> np.ndarray:
     if isinstance(frames, Image.Image):
         frames = frames.convert("RGB")
-    array = np.asarray(frames)
+    try:
+        array = np.asarray(frames)
+    except ValueError:  # e.g. a list of frames of different sizes
+        raise VidstyleError("frames must be one (H, W, 3) uint8 RGB array, or N of the same size "
+                            "(stylize others in their own calls)") from None
     if array.dtype != np.uint8 or array.ndim not in (3, 4) or array.shape[-1] != 3:
         raise VidstyleError(f"frames must be (H, W, 3) or (N, H, W, 3) uint8 RGB, got {array.dtype} "
                             f"{tuple(array.shape)}")
     if array.size and min(array.shape[-3:-1]) < MIN_SIDE:
         raise VidstyleError(f"frames need at least {MIN_SIDE} px per side, got "
                             f"{array.shape[-2]}x{array.shape[-3]}")
-    return np.ascontiguousarray(array)
+    # (a copy where it is read-only, as a PIL image's array is: torch warns of those)
+    return np.ascontiguousarray(array) if array.flags.writeable else array.copy()
 
 
 def _style_tensor(style) -> torch.Tensor:

@@ -9,6 +9,8 @@ from .errors import VidstyleError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 # Read as image sequences only (through FFmpeg, not Pillow): DPX, the film and VFX plate format.
 SEQUENCE_ONLY_SUFFIXES = {".dpx"}
+MAX_FRAME_SIZE = 4320  # an 8K picture's shorter side: the largest output size asked for
+MAX_FRAME_LONG_SIDE = 7680  # ... and its longer side
 # What a folder of videos is scanned for: the common containers and phone/camcorder ones,
 # and animated GIFs (is_video_file: a still GIF is an image).
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",

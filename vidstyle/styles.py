@@ -21,7 +21,8 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
     if not weights:
         return [1.0 / count] * count
     if len(weights) != count:
-        raise VidstyleError(f"{len(weights)} weights given for {count} styles; give one per style")
+        raise VidstyleError(f"{len(weights)} weight{'s' * (len(weights) != 1)} given for {count} "
+                            f"style{'s' * (count != 1)}; give one per style")
     try:
         return blend_weights(weights)
     except ValueError as exc:
