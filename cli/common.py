@@ -19,6 +19,11 @@ def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
     return 143 if isinstance(exc, Terminated) else 130
 
 
+# A wait InterruptsHeld says at once and no Ctrl-C cuts short (a style encoding in a thread:
+# Python exiting under it aborts the process).
+UNINTERRUPTIBLE_WAIT = "waiting for the style being prepared; it cannot be cut short"
+
+
 class InterruptsHeld:
     """While outputs are being finished (a recording's last frames and its index), the first
     Ctrl-C only prints a note: the Ctrl-C that ended a live feed is often pressed twice, and
@@ -33,7 +38,7 @@ class InterruptsHeld:
         self.terminated = False
         self._previous: dict = {}
 
-    def _say(self, text: str) -> None:
+    def say(self, text: str) -> None:
         try:
             print(f"vidstyle: {text}", file=sys.stderr, flush=True)
         except RuntimeError:  # the signal came in the middle of another write to stderr
@@ -45,13 +50,13 @@ class InterruptsHeld:
         self.presses += 1
         if self.presses > 1:
             raise KeyboardInterrupt
-        self._say(f"{self.note}; Ctrl-C again gives it up")
+        self.say(self.note if self.note == UNINTERRUPTIBLE_WAIT else f"{self.note}; Ctrl-C again gives it up")
 
     def _on_sigterm(self, signum, frame) -> None:
         if self.terminated:
             raise Terminated()
         self.terminated = True
-        self._say(f"terminated: {self.note} first")
+        self.say(f"terminated: {self.note} first")
 
     def __enter__(self):
         import signal

@@ -6,9 +6,9 @@ import logging
 
 from vidstyle.stream_capture import is_stream_url  # no av or torch: cheap to import
 
-from .common import (InterruptsHeld, Terminated, add_model_args, add_steady_arg, add_workers_arg,
-                     build_stylizer, check_style_args, fail, frame_dimensions, non_negative_float,
-                     non_negative_int)
+from .common import (UNINTERRUPTIBLE_WAIT, InterruptsHeld, Terminated, add_model_args, add_steady_arg,
+                     add_workers_arg, build_stylizer, check_style_args, fail, frame_dimensions,
+                     non_negative_float, non_negative_int)
 
 log = logging.getLogger("vidstyle.webcam")
 DEFAULT_FPS = 15.0
@@ -194,8 +194,14 @@ def run(args) -> int:
                                if blend.startswith("several") else "") + "leave out --transition")
     stack, controls = contextlib.ExitStack(), None
     # What the cleanup finishes, for a Ctrl-C or SIGTERM that arrives meanwhile.
-    held = InterruptsHeld(lambda: "finishing the recording" if controls and controls.finishing_recordings
-                          else "closing the camera")
+    def being_finished() -> str:
+        if controls and controls.finishing_recordings:
+            return "finishing the recording"
+        if controls and controls.preparing_styles:  # (said at once: it can take seconds)
+            return UNINTERRUPTIBLE_WAIT
+        return "closing the camera"
+
+    held = InterruptsHeld(being_finished)
     try:
         # Camera, window and virtual camera open before the model loads: a missing one
         # costs no wait. The camera is released last (callbacks run in reverse).
@@ -356,6 +362,8 @@ def close_all(stack, held):
     error = None
     try:
         with held:
+            if held.note == UNINTERRUPTIBLE_WAIT:
+                held.say(held.note)
             try:
                 stack.close()
             except VidstyleError as exc:

@@ -1001,3 +1001,34 @@ def test_a_ctrl_c_while_close_waits_for_the_workers_finds_the_recording_saved(tm
     saved = [p.name for p in (tmp_path / "rec").iterdir()]
     assert len(saved) == 1 and not saved[0].startswith(".")  # the recording, finished
     controls._worker.join()
+
+
+def test_ctrl_c_while_close_waits_for_a_style_still_waits_for_it(tmp_path, monkeypatch):
+    """Pressed twice while quitting, Ctrl-C ended the process with a style worker inside torch:
+    exit 134 instead of 130. The wait goes on, then the interruption is passed on."""
+    from PIL import Image
+
+    styles = []
+    for i in range(2):
+        styles.append(tmp_path / f"s{i}.png")
+        Image.fromarray(np.full((40, 40, 3), 90 * i, np.uint8)).save(styles[-1])
+
+    def slow_encode(image):
+        time.sleep(0.5)
+        return StyleStats(torch.zeros(1, 512, 1, 1), torch.ones(1, 512, 1, 1))
+
+    controls = LiveControls(StyleCache(slow_encode, tmp_path / "cache"), styles)
+    assert controls.preparing_styles
+    real_join, presses = threading.Thread.join, []
+
+    def ctrl_c_once(thread, timeout=None):
+        if thread.name == "vidstyle-styles" and not presses:
+            presses.append(1)
+            raise KeyboardInterrupt
+        return real_join(thread, timeout)
+
+    monkeypatch.setattr(threading.Thread, "join", ctrl_c_once)
+    with pytest.raises(KeyboardInterrupt):
+        controls.close()
+    assert presses and not controls.preparing_styles
+    assert [t for t in threading.enumerate() if t.name == "vidstyle-styles"] == []

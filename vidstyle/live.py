@@ -760,16 +760,35 @@ class LiveControls:
                         self.recordings.append(path)
             for saving in list(self._saving):
                 saving.wait()
-            # Then the workers (a thread inside torch as Python exits aborts the process).
-            for thread in [resizing, *self._background]:
-                if thread is not None:
-                    thread.join()
         except KeyboardInterrupt:
             self._give_up_saving()
+            self._wait_for_workers(resizing)
             raise
+        self._wait_for_workers(resizing)
         errors += self._save_errors
         if errors:
             raise errors[0]
+
+    @property
+    def preparing_styles(self) -> bool:
+        """Whether styles (or their statistics at another size, or with kept colours) are
+        being encoded in the background: close() waits for that."""
+        with self._lock:
+            threads = [self._resizing, *self._background]
+        return any(t is not None and t.is_alive() for t in threads)
+
+    def _wait_for_workers(self, resizing) -> None:
+        """Wait for the style workers, through Ctrl-C too: a thread still inside torch as
+        Python exits aborts the process (exit 134). They stop after the encoding in hand."""
+        interrupted = False
+        for thread in [resizing, *self._background]:
+            while thread is not None and thread.is_alive():
+                try:
+                    thread.join()
+                except KeyboardInterrupt:
+                    interrupted = True
+        if interrupted:
+            raise KeyboardInterrupt
 
     def _give_up_saving(self) -> None:
         saving = list(self._saving)
