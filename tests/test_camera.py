@@ -638,6 +638,8 @@ def test_a_style_folder_watch_reports_new_images_once_they_hold_still(tmp_path):
     watch = StyleFolderWatch([folder], expand_styles([folder]), ignore=[shots])
     Image.new("RGB", (24, 24)).save(shots / "vidstyle-snapshot.png")
     assert watch.scan() == [] and watch.scan() == []  # the webcam's own snapshots are no styles
+    Image.new("RGB", (24, 24)).save(shots / "painting.png")  # (--save-dir is the style folder)
+    assert watch.scan() == [] and watch.scan() == [shots / "painting.png"]  # another image is one
     import shutil
 
     shutil.rmtree(folder)

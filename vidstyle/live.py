@@ -22,6 +22,7 @@ from .errors import VidstyleError
 from .parallel import FrameWorkers
 from .sources import CameraSource
 from .style_cache import MAX_STYLE_SIZE, MIN_STYLE_SIZE, STYLE_SIZE, STYLE_SIZE_STEPS
+from .styles import SNAPSHOT_PREFIX
 from .stylizer import Stylizer, Target, resolve_workers, tunes_threads
 from .temporal import FlowBlend
 from .work_size import WorkSizeController
@@ -683,7 +684,7 @@ class LiveControls:
         import torch
 
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
-        path = unique_path(self.snapshot_dir, time.strftime("vidstyle-%Y%m%d-%H%M%S"), ".png")
+        path = unique_path(self.snapshot_dir, time.strftime(f"{SNAPSHOT_PREFIX}%Y%m%d-%H%M%S"), ".png")
         save_image(torch.from_numpy(rgb).permute(2, 0, 1).float() / 255, path)
         self.messages.append(f"saved {path.name}")
         return path
@@ -818,7 +819,7 @@ class LiveRecorder:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise VidstyleError(f"cannot create folder {folder}: {exc.strerror}") from exc
-        self._stem = time.strftime("vidstyle-%Y%m%d-%H%M%S")
+        self._stem = time.strftime(f"{SNAPSHOT_PREFIX}%Y%m%d-%H%M%S")
         self.path = unique_path(folder, self._stem, ".mp4")
         self._rate = Fraction(rate).limit_denominator(1000)
         self._sink = None

@@ -29,14 +29,18 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         raise VidstyleError(str(exc)) from None
 
 
+SNAPSHOT_PREFIX = "vidstyle-"  # how the webcam's snapshots and recordings are named
+
+
 class StyleFolderWatch:
     """Style images added to the named folders while a live feed runs.
 
     `poll()` looks at most every `every` seconds (`due()`; `scan()` looks now) and returns
     the images that appeared since, once their size and modification time held still
     between two looks, so a file still being copied in is not read half-written. Files
-    that go away are not reported (styles already loaded stay usable), nor files directly
-    in an `ignore` folder (the webcam's snapshots, when they are saved among the styles).
+    that go away are not reported (styles already loaded stay usable), nor the webcam's
+    snapshots (SNAPSHOT_PREFIX...) directly in an `ignore` folder, when they are saved among
+    the styles (other images put there join as any new style does).
     """
 
     def __init__(self, paths: Sequence[str | Path], known: Sequence[Path], every: float | None = None,
@@ -72,7 +76,8 @@ class StyleFolderWatch:
                     st = path.stat()
                 except OSError:
                     continue
-                if key in self._known or key.parent in self._ignore:
+                snapshot = key.parent in self._ignore and path.name.startswith(SNAPSHOT_PREFIX)
+                if key in self._known or snapshot:
                     self._seen.add(path)
                     continue
                 pending[key] = (st.st_size, st.st_mtime_ns)
