@@ -310,6 +310,9 @@ def run(args) -> int:
         print(f"{remote.received} OSC message{'s' if remote.received != 1 else ''} received")
     if midi is not None:
         print(f"{midi.received} MIDI message{'s' if midi.received != 1 else ''} received")
+    unusable = controls.unusable_styles if controls else []
+    if unusable:
+        print(f"{len(unusable)} style image(s) could not be used: " + ", ".join(p.name for p in unusable))
     for path in controls.snapshots if controls else []:
         print(f"snapshot: {path}")
     for path in controls.recordings if controls else []:

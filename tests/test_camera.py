@@ -1034,3 +1034,19 @@ def test_ctrl_c_while_close_waits_for_a_style_still_waits_for_it(tmp_path, monke
         controls.close()
     assert presses and not controls.preparing_styles
     assert [t for t in threading.enumerate() if t.name == "vidstyle-styles"] == []
+
+
+def test_a_broken_first_image_in_a_style_folder_is_skipped_not_fatal(tmp_path, stylizer):
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    (folder / "a_broken.jpg").write_text("not a picture")
+    styles = [folder / "a_broken.jpg", *make_styles(folder, n=2)]
+    controls = LiveControls(StyleCache(stylizer.style_stats, tmp_path / "cache"), styles)
+    assert controls.index == 1 and controls.unusable_styles == [folder / "a_broken.jpg"]
+    assert "cannot use a_broken.jpg" in controls.messages[-1]
+    controls.target(np.zeros((1, 16, 16, 3), np.uint8))
+    controls.close()
+    (folder / "style0.png").write_text("broken too")
+    (folder / "style1.png").write_text("and this")
+    with pytest.raises(VidstyleError, match="a_broken.jpg"):  # none usable: the first one's error
+        LiveControls(StyleCache(stylizer.style_stats, tmp_path / "cache2"), styles)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -344,8 +345,6 @@ class LiveControls:
         they do nothing.
         cycle: seconds after which the next style comes on by itself (0: never), for an
         installation left running; switching by hand starts the wait again."""
-        from pathlib import Path
-
         if not styles:
             raise VidstyleError("no style images given")
         self._cache = cache
@@ -359,17 +358,20 @@ class LiveControls:
         self.snapshots: list = []
         self.messages: deque = deque(maxlen=1)
         self._fixed = fixed
-        self._stats = {} if fixed else {0: cache.stats_for_path(self.styles[0])}
+        self._failed: set = set()
+        first, self._stats = 0, {}
+        if not fixed:  # the first style that can be read starts the show (a folder's may not)
+            first, stats = self._first_usable(cache)
+            self._stats = {first: stats}
         self._pending_size = cache.style_size  # the size asked for last (None: the default)
         self._resizing: threading.Thread | None = None  # set_style_size's worker
         self._stale: set = set()  # styles shown at a size given up, until their new statistics come
         self._closing = False
         self._background: list[threading.Thread] = []  # workers close() waits for
-        self._shown = 0
+        self.index = self._shown = first
         self._encode = encode  # Stylizer.style_stats, needed for colour preservation
         self.color_mode = color or "match"
         self.color = bool(color) and encode is not None
-        self._failed: set = set()
         self._keepers: dict = {}
         self._color_stats: dict = {}
         self._color_job: threading.Thread | None = None
@@ -390,8 +392,27 @@ class LiveControls:
         self._scan: threading.Thread | None = None  # the folder scan runs off the frame loop
         self._found: deque = deque()  # new style files from the last scan, for the frame loop
         # Warm the cache for the other styles without blocking the first frame.
-        others = range(0) if fixed else range(1, len(self.styles))  # a fixed blend has its own
+        others = [] if fixed else [i for i in range(first + 1, len(self.styles))]  # (a blend has its own)
         self._worker = self._in_background(self._prepare, others)
+
+    @property
+    def unusable_styles(self) -> list[Path]:
+        """The style images that could not be read (a broken file in a style folder)."""
+        with self._lock:
+            return [self.styles[i] for i in sorted(self._failed)]
+
+    def _first_usable(self, cache) -> tuple[int, StyleStats]:
+        """(index, statistics) of the first style that can be read; those before it are noted
+        as failed. Raises the first one's error where none can."""
+        first_error = None
+        for i, path in enumerate(self.styles):
+            try:
+                return i, cache.stats_for_path(path)
+            except VidstyleError as exc:
+                first_error = first_error or exc
+                self._failed.add(i)
+                self.messages.append(f"cannot use {path.name}: {exc}")
+        raise first_error
 
     def _in_background(self, work, *args, name: str = "vidstyle-styles") -> threading.Thread:
         """Run `work(*args)` in a thread that close() waits for: a thread still inside torch
@@ -812,7 +833,6 @@ class LiveRecorder:
 
     def __init__(self, folder, rate: float = 30.0):
         from fractions import Fraction
-        from pathlib import Path
 
         folder = Path(folder)
         try:
