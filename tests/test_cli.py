@@ -220,7 +220,7 @@ def test_output_rules(capsys, clip, style_png, tmp_path):
 def test_bad_weights_and_alpha(capsys, clip, style_png, tmp_path):
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "-s", style_png, "--weights", "1",
                        "-o", tmp_path / "o.mp4")
-    assert_one_line_error(code, err, "1 weights given for 2 styles")
+    assert_one_line_error(code, err, "1 weight given for 2 styles")
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "-s", style_png, "--weights", "1", "-2",
                        "-o", tmp_path / "o.mp4")
     assert_one_line_error(code, err, "non-negative")
@@ -661,7 +661,7 @@ def test_bad_styles_and_masks_are_refused_before_the_model_loads(capsys, clip, s
          "cannot read image"),
         (("convert", clip, "-s", style_png, "-s", style_png, "--mask", tmp_path / "m.mp4", "-o", out),
          "mask not found"),
-        (("convert", clip, "-s", style_png, "--weights", 1, 2, "-o", out), "2 weights given for 1 styles"),
+        (("convert", clip, "-s", style_png, "--weights", 1, 2, "-o", out), "2 weights given for 1 style;"),
         (("image", content_png, "-s", broken, "-o", tmp_path / "o.png"), "cannot read image"),
         (("webcam", "-s", broken), "cannot read image"),
     ]

@@ -112,7 +112,7 @@ def styles(tmp_path):
 
 
 def test_controls_validation(styles, tmp_path):
-    with pytest.raises(VidstyleError, match="1 weights given for 2 styles"):
+    with pytest.raises(VidstyleError, match="1 weight given for 2 styles"):
         Controls(styles, [1.0]).validate()
     with pytest.raises(VidstyleError, match="non-negative"):
         Controls(styles, [1.0, -1.0]).validate()
