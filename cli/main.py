@@ -40,7 +40,14 @@ def _keep_freed_memory() -> None:
     logging.getLogger("vidstyle").debug("freed memory kept for reuse: %s", "yes" if kept else "no")
 
 
-class _CommandParser(argparse.ArgumentParser):
+class _OneLineErrors(argparse.ArgumentParser):
+    def error(self, message):
+        """One line and exit 2, not argparse's usage block first (a command's usage runs to
+        15 lines, and the error under it is what matters)."""
+        self.exit(2, f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n")
+
+
+class _CommandParser(_OneLineErrors):
     """A command's parser that takes inputs between options (`convert a.mp4 -s x.png b.mp4`).
 
     argparse stops filling a positional at the first option, so inputs after one were refused
@@ -60,7 +67,7 @@ class _CommandParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="vidstyle",
         description="Real-time arbitrary style transfer (AdaIN) for video files, webcams and images.",
         epilog="Run 'vidstyle COMMAND --help' for a command's options and examples.")

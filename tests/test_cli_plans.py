@@ -353,3 +353,12 @@ def test_a_video_into_one_image_and_the_standard_input_are_answered_plainly(caps
     for command in ("convert", "image"):
         code, _, err = run(capsys, command, "-", "-s", style_png, "-o", tmp_path / "o.mp4")
         assert_one_line_error(code, err, "would be the standard input, which is not read")
+
+
+def test_a_bad_option_value_is_one_line_not_the_usage_first(capsys):
+    for argv in (["webcam", "--alpha", "2"], ["convert", "--model", "huge", "a.mp4"], ["frobnicate"]):
+        with pytest.raises(SystemExit) as exc:
+            run(capsys, *argv)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "error: " in err and "--help' lists the options" in err
