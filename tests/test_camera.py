@@ -1050,3 +1050,18 @@ def test_a_broken_first_image_in_a_style_folder_is_skipped_not_fatal(tmp_path, s
     (folder / "style1.png").write_text("and this")
     with pytest.raises(VidstyleError, match="a_broken.jpg"):  # none usable: the first one's error
         LiveControls(StyleCache(stylizer.style_stats, tmp_path / "cache2"), styles)
+
+
+def test_overlay_lines_stay_inside_the_picture_and_keep_their_outline_under_the_letters():
+    import cv2
+
+    from vidstyle.live import draw_lines
+
+    picture = np.full((120, 240, 3), 128, np.uint8)
+    draw_lines(picture, ["alpha 0.7  size 512  colours kept (match), and more words past the edge"])
+    white = np.argwhere(picture.min(axis=2) > 230)
+    assert len(white) and white[:, 1].max() < 240 - 5  # cut short (with ...) before the edge
+    # Each white pixel sits next to dark outline pixels (drawn thicker, the outline drifted
+    # right of the letters along the line, 23 px by its end).
+    dark = cv2.dilate((picture.max(axis=2) < 40).astype(np.uint8), np.ones((3, 3), np.uint8))
+    assert dark[white[:, 0], white[:, 1]].mean() > 0.95

@@ -40,6 +40,26 @@ MIRROR_KEY = ord("m")  # flips the preview left to right (PreviewWindow.mirror)
 DISPLAY_KEYS = {MIRROR_KEY: "toggle_mirror", ord("f"): "toggle_fullscreen", ord("h"): "toggle_overlay"}
 
 
+def draw_lines(bgr: np.ndarray, lines) -> None:
+    """White text lines with a black outline, top left, in place. The outline is the same
+    text drawn one pixel off in each direction: drawn thicker, OpenCV spaces its letters
+    wider and the two drift apart along the line. A line wider than the picture is set
+    smaller, down to a limit, then cut short."""
+    import cv2
+
+    font, room = cv2.FONT_HERSHEY_SIMPLEX, bgr.shape[1] - 20
+    for i, line in enumerate(lines):
+        scale = 0.6
+        while scale > 0.4 and cv2.getTextSize(line, font, scale, 1)[0][0] > room:
+            scale -= 0.05
+        while len(line) > 4 and cv2.getTextSize(line, font, scale, 1)[0][0] > room:
+            line = line[:-4].rstrip() + "..."
+        x, y = 10, 24 + 22 * i
+        for dx, dy in ((-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)):
+            cv2.putText(bgr, line, (x + dx, y + dy), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(bgr, line, (x, y), font, scale, (255, 255, 255), 1, cv2.LINE_AA)
+
+
 class PreviewWindow:
     """An OpenCV window; raises VidstyleError when there is no display.
 
@@ -77,10 +97,8 @@ class PreviewWindow:
         cv2 = self._cv2
         # RGB -> BGR (and the flip) in the one copy the overlay needs anyway.
         bgr = np.ascontiguousarray(rgb[:, ::-1, ::-1] if self.mirror else rgb[..., ::-1])
-        for i, line in enumerate(overlay if self.show_overlay else []):
-            org = (10, 24 + 22 * i)
-            cv2.putText(bgr, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
-            cv2.putText(bgr, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
+        if self.show_overlay:
+            draw_lines(bgr, overlay)
         cv2.imshow(self.title, bgr)
         key = cv2.waitKey(1)
         # Closing the window with the mouse counts as quitting.
