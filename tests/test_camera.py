@@ -724,6 +724,9 @@ class FakeCv2:
     def putText(self, image, text, *args):
         self.texts.append(text)
 
+    def getTextSize(self, text, font, scale, thickness):
+        return (round(len(text) * 10 * scale), 12), 4
+
     def setWindowProperty(self, title, prop, value):
         self.properties.append((prop, value))
 
@@ -781,12 +784,13 @@ def test_fullscreen_and_the_overlay_toggle_in_the_preview_window(monkeypatch):
     monkeypatch.setenv("DISPLAY", ":0")
     window = PreviewWindow()
     displays = Displays(window, FakeDisplay())  # a virtual camera has neither: left alone
-    displays.show(half_dark_frame(), ["12.0 FPS", "REC"])
-    assert cv2.texts == ["12.0 FPS"] * 2 + ["REC"] * 2  # outlined: drawn twice
+    frame = np.zeros((120, 200, 3), np.uint8)
+    displays.show(frame, ["12.0 FPS", "REC"])
+    assert cv2.texts == ["12.0 FPS"] * 9 + ["REC"] * 9  # outlined: 8 times one pixel off, then white
     displays.toggle_overlay()
     displays.toggle_fullscreen()
-    displays.show(half_dark_frame(), ["12.0 FPS", "REC"])
-    assert len(cv2.texts) == 4 and window.fullscreen  # no text this time
+    displays.show(frame, ["12.0 FPS", "REC"])
+    assert len(cv2.texts) == 18 and window.fullscreen  # no text this time
     displays.toggle_fullscreen()
     assert cv2.properties == [(cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN),
                               (cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_NORMAL)] and not window.fullscreen
@@ -1065,3 +1069,19 @@ def test_overlay_lines_stay_inside_the_picture_and_keep_their_outline_under_the_
     # right of the letters along the line, 23 px by its end).
     dark = cv2.dilate((picture.max(axis=2) < 40).astype(np.uint8), np.ones((3, 3), np.uint8))
     assert dark[white[:, 0], white[:, 1]].mean() > 0.95
+
+
+def test_overlay_notes_go_after_a_few_seconds_and_two_show_at_once():
+    from vidstyle.live import Messages
+
+    now = [0.0]
+    notes = Messages(lambda: now[0])
+    notes.append("there is no style 7")
+    now[0] = 0.5
+    notes.append("saved vidstyle-1.png")
+    assert notes.current() == ["there is no style 7", "saved vidstyle-1.png"]
+    assert notes[-1] == "saved vidstyle-1.png"
+    now[0] = 6.2
+    assert notes.current() == ["saved vidstyle-1.png"]
+    now[0] = 7.0
+    assert notes.current() == [] and len(notes) == 2  # (kept for the record, not shown)

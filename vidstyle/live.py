@@ -40,6 +40,30 @@ MIRROR_KEY = ord("m")  # flips the preview left to right (PreviewWindow.mirror)
 DISPLAY_KEYS = {MIRROR_KEY: "toggle_mirror", ord("f"): "toggle_fullscreen", ord("h"): "toggle_overlay"}
 
 
+class Messages:
+    """The overlay's notes ("saved ...", "cannot use ..."): the last KEPT, each shown for
+    SHOWN_S seconds (they stayed until the next one replaced them)."""
+
+    KEPT, SHOWN_S = 2, 6.0
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter):
+        self._clock = clock
+        self._notes: deque = deque(maxlen=self.KEPT)  # (text, when)
+
+    def append(self, text: str) -> None:
+        self._notes.append((text, self._clock()))
+
+    def current(self) -> list[str]:
+        now = self._clock()
+        return [text for text, when in list(self._notes) if now - when < self.SHOWN_S]
+
+    def __getitem__(self, index: int) -> str:
+        return self._notes[index][0]
+
+    def __len__(self) -> int:
+        return len(self._notes)
+
+
 def draw_lines(bgr: np.ndarray, lines) -> None:
     """White text lines with a black outline, top left, in place. The outline is the same
     text drawn one pixel off in each direction: drawn thicker, OpenCV spaces its letters
@@ -374,7 +398,7 @@ class LiveControls:
         self._recorder_factory = recorder_factory
         self.recorder = None
         self.snapshots: list = []
-        self.messages: deque = deque(maxlen=1)
+        self.messages = Messages(clock)
         self._fixed = fixed
         self._failed: set = set()
         first, self._stats = 0, {}
@@ -631,7 +655,7 @@ class LiveControls:
         if self.recorder is not None:
             lines.append("REC")
         lines.extend(f"saving {r.path.name}..." for r in list(self._saving))
-        lines.extend(self.messages)
+        lines.extend(self.messages.current())
         return lines
 
     def on_frame(self, rgb: np.ndarray) -> None:
