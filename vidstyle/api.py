@@ -95,17 +95,15 @@ class StyleTransfer:
         across calls with the same style and controls (`forget_scene()` starts afresh), as
         the command line does."""
         array = _frames_array(frames)
-        if size is not None and size > MAX_FRAME_SIZE:
-            raise VidstyleError(f"size is the output's shorter side, at most {MAX_FRAME_SIZE} (8K's), "
-                                f"got {size}")
+        if size is not None and not MIN_SIDE <= size <= MAX_FRAME_SIZE:
+            raise VidstyleError(f"size is the output's shorter side, {MIN_SIDE} to {MAX_FRAME_SIZE} "
+                                f"pixels (8K's), got {size}")
         one = array.ndim == 3
         batches = array[None] if one else array
         if len(batches) == 0:
             raise VidstyleError("no frames to stylize")
         if batch is not None and batch < 1:
             raise VidstyleError(f"batch must be at least 1, got {batch}")
-        if size is not None and size < MIN_SIDE:
-            raise VidstyleError(f"size must be at least {MIN_SIDE} pixels, got {size}")
         if mask is not None and Path(mask).suffix.lower() in MASK_VIDEO_SUFFIXES:
             raise VidstyleError("a mask video follows a video's time: use convert() (stylize() takes "
                                 "a mask image)")
