@@ -267,6 +267,15 @@ def test_a_lite_file_given_to_the_full_model_says_which_model_to_use(lite_file):
         load_stylizer("full", str(lite_file))
 
 
+def test_a_full_decoder_given_to_the_lite_model_says_which_model_to_use(tmp_path):
+    from vidstyle.decoder import Decoder, default_weights_path
+
+    for model in ("lite", "tiny"):
+        with pytest.raises(VidstyleError, match="is a full model's decoder; use --model full or auto"):
+            load_stylizer(model, str(default_weights_path()))
+    assert isinstance(load_stylizer("auto", str(default_weights_path())).net.decoder, Decoder)
+
+
 def test_pointwise_feature_convolutions_keep_their_kernel_through_a_file(tmp_path, lite_file):
     from vidstyle.lite import stored_feature_kernel
     from vidstyle.weights_file import save_weights

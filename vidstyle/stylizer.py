@@ -299,6 +299,21 @@ def load_stylizer(model: str = "full", weights: str | None = None, **options) ->
     if model == "full":
         return Stylizer(Decoder.load(weights), model_name="full", **options)
     if model in LITE_MODELS:
+        if weights and _holds_a_full_decoder(weights):
+            raise VidstyleError(f"{weights} is a full model's decoder; use --model full or auto")
         lite = LiteModel.load(weights, model)
         return Stylizer(lite.decoder, frame_encoder=lite.encoder, model_name=model, **options)
     raise VidstyleError(f"unknown model {model!r} (use {', '.join(MODELS)})")
+
+
+def _holds_a_full_decoder(path: str) -> bool:
+    """Whether a weights file is the full model's decoder (its tensors are named layers.*;
+    a lite model's are encoder.* and decoder.*). False where it cannot be read: loading says why."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            names = list(f.keys())
+    except (SafetensorError, OSError, ValueError):
+        return False
+    return bool(names) and all(name.startswith("layers.") for name in names)
