@@ -975,20 +975,25 @@ def test_close_waits_for_the_styles_and_colours_being_encoded(tmp_path):
     assert busy == []
 
 
+def grey_styles(folder, n: int) -> list:
+    from PIL import Image
+
+    styles = [folder / f"s{i}.png" for i in range(n)]
+    for i, path in enumerate(styles):
+        Image.fromarray(np.full((40, 40, 3), 60 * i, np.uint8)).save(path)
+    return styles
+
+
+def slow_encode(image):
+    """A style encoding that takes a while, as a large one does on a CPU."""
+    time.sleep(0.5)
+    return StyleStats(torch.zeros(1, 512, 1, 1), torch.ones(1, 512, 1, 1))
+
+
 def test_a_ctrl_c_while_close_waits_for_the_workers_finds_the_recording_saved(tmp_path, monkeypatch):
     """The recording is finished before the style workers are waited for, so a Ctrl-C in
     that wait leaves no partial file (it left one when the workers came first)."""
-    from PIL import Image
-
-    styles = []
-    for i in range(3):
-        styles.append(tmp_path / f"s{i}.png")
-        Image.fromarray(np.full((40, 40, 3), 60 * i, np.uint8)).save(styles[-1])
-
-    def slow_encode(image):
-        time.sleep(0.5)
-        return StyleStats(torch.zeros(1, 512, 1, 1), torch.ones(1, 512, 1, 1))
-
+    styles = grey_styles(tmp_path, 3)
     controls = LiveControls(StyleCache(slow_encode, tmp_path / "cache"), styles,
                             recorder_factory=lambda: LiveRecorder(tmp_path / "rec", rate=30))
     controls.on_key(ord("r"))
@@ -1012,18 +1017,7 @@ def test_a_ctrl_c_while_close_waits_for_the_workers_finds_the_recording_saved(tm
 def test_ctrl_c_while_close_waits_for_a_style_still_waits_for_it(tmp_path, monkeypatch):
     """Pressed twice while quitting, Ctrl-C ended the process with a style worker inside torch:
     exit 134 instead of 130. The wait goes on, then the interruption is passed on."""
-    from PIL import Image
-
-    styles = []
-    for i in range(2):
-        styles.append(tmp_path / f"s{i}.png")
-        Image.fromarray(np.full((40, 40, 3), 90 * i, np.uint8)).save(styles[-1])
-
-    def slow_encode(image):
-        time.sleep(0.5)
-        return StyleStats(torch.zeros(1, 512, 1, 1), torch.ones(1, 512, 1, 1))
-
-    controls = LiveControls(StyleCache(slow_encode, tmp_path / "cache"), styles)
+    controls = LiveControls(StyleCache(slow_encode, tmp_path / "cache"), grey_styles(tmp_path, 2))
     assert controls.preparing_styles
     real_join, presses = threading.Thread.join, []
 
