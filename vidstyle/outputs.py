@@ -81,22 +81,35 @@ def check_writable(output: Path, name: str | None = None) -> None:
                             f"({exc.strerror})") from exc
 
 
+class FileIndex:
+    """Files by resolved path and, where they exist, by device and inode: `find(path)` is the
+    file given under another spelling too (a link, B.PNG for b.png on a case-insensitive
+    disk), as same_file tells, without comparing every pair."""
+
+    def __init__(self, files):
+        self._by_path, self._by_inode = {}, {}
+        for f in map(Path, files):
+            self._by_path.setdefault(f.resolve(), f)
+            if f.exists():  # (an image sequence's pattern names no file)
+                st = f.stat()
+                self._by_inode.setdefault((st.st_dev, st.st_ino), f)
+
+    def find(self, path) -> Path | None:
+        path = Path(path)
+        found = self._by_path.get(path.resolve())
+        if found is None and path.exists():
+            st = path.stat()
+            found = self._by_inode.get((st.st_dev, st.st_ino))
+        return found
+
+
 def refuse_inputs_as_outputs(pairs) -> None:
     """Refuse a plan of (input, output) pairs in which an output is one of the inputs
     (`a.mp4 out/a.mp4 -o out/` would replace out/a.mp4 before stylizing it): the check
     of each output against its own input does not see another input."""
-    by_path, by_inode = {}, {}  # the same file under another spelling: by device and inode
-    for src, _ in pairs:
-        by_path[Path(src).resolve()] = Path(src)
-        if Path(src).exists():  # (an image sequence's pattern names no file)
-            st = Path(src).stat()
-            by_inode[st.st_dev, st.st_ino] = Path(src)
+    inputs = FileIndex(src for src, _ in pairs)
     for src, dst in pairs:
-        dst = Path(dst)
-        taken = by_path.get(dst.resolve())
-        if taken is None and dst.exists():
-            st = dst.stat()
-            taken = by_inode.get((st.st_dev, st.st_ino))
+        taken = inputs.find(dst)
         if taken is not None:
             which = "is the input" if taken == Path(src) else f"would replace the input {taken}"
             raise VidstyleError(f"output {dst} {which}; choose another output name or folder")
@@ -107,10 +120,12 @@ def refuse_outputs_over_sources(outputs, sources) -> None:
     (what, path) pairs, e.g. ("the style image", style). --overwrite replaces earlier
     results, never the paintings, masks or cue lists a run is made from."""
     sources = [(what, Path(path)) for what, path in sources if path is not None]
+    what_is = {path: what for what, path in reversed(sources)}  # (the first description given)
+    index = FileIndex(path for _, path in sources)
     for dst in dict.fromkeys(Path(d) for d in outputs):
-        for what, path in sources:
-            if same_file(dst, path):
-                raise VidstyleError(f"output {dst} is {what} {path}; choose another output name")
+        path = index.find(dst)
+        if path is not None:
+            raise VidstyleError(f"output {dst} is {what_is[path]} {path}; choose another output name")
 
 
 def partial_path(output: Path) -> Path:
