@@ -98,8 +98,8 @@ def run(args) -> int:
 
     from vidstyle.errors import VidstyleError
     from vidstyle.images import check_image_output
-    from vidstyle.inputs import IMAGE_SUFFIXES
-    from vidstyle.stills import is_video, stylize_image_file
+    from vidstyle.inputs import IMAGE_SUFFIXES, is_video_file
+    from vidstyle.stills import stylize_image_file
 
     # Every input and output name is checked before the model loads.
     if args.sheet and not args.each:
@@ -133,13 +133,13 @@ def run(args) -> int:
     refuse_overwriting_sources(jobs)
     for dst in {dst.suffix.lower(): dst for _, dst, _ in jobs}.values():  # one per file type
         check_image_output(dst)
-    if args.at is not None and not any(is_video(src) for src, _, _ in jobs):
+    if args.at is not None and not any(is_video_file(src) for src, _, _ in jobs):
         raise VidstyleError("--at picks a frame of a video input, and none of the inputs is a video")
     # Each video's frame is taken once, before the model loads (a time past its end is refused now).
     from vidstyle.stills import load_still
 
     stills, unreadable = {}, {}
-    for src in dict.fromkeys(src for src, _, _ in jobs if is_video(src)):
+    for src in dict.fromkeys(src for src, _, _ in jobs if is_video_file(src)):
         try:
             stills[src] = load_still(src, args.at or 0.0)
         except VidstyleError as exc:
@@ -182,7 +182,7 @@ def run(args) -> int:
         from vidstyle.contact_sheet import contact_sheet
 
         # The rows of the inputs that could be read, with this run's results.
-        done = [[("input", stills[src] if is_video(src) else src)]
+        done = [[("input", stills[src] if is_video_file(src) else src)]
                 + [(name, out) for name, out in row if out in written]
                 for src, row in rows if src not in failed_inputs or any(out in written for _, out in row)]
         if done:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .images import check_image_output, load_alpha, load_image, save_image
+from .inputs import is_video_file
 from .outputs import atomic_output, check_output
 from .stylizer import Stylizer, Target
 
@@ -20,16 +21,10 @@ def stylize_image(image: torch.Tensor, stylizer: Stylizer, target: Target,
     return stylizer.stylize_tensor(x, target, size)[0].float().cpu()
 
 
-def is_video(path: str | Path) -> bool:
-    from .inputs import is_video_file
-
-    return is_video_file(path)
-
-
 def load_still(path: str | Path, at: float = 0.0) -> torch.Tensor:
     """An image file, or the frame of a video on screen at `at` seconds (the last one that
     starts by then), as RGB float (3, H, W) in [0, 1]."""
-    if not is_video(path):
+    if not is_video_file(path):
         return load_image(path)
     from .errors import VidstyleError
     from .sources import Segment, VideoFileSource
@@ -63,15 +58,16 @@ def stylize_image_file(content: str | Path, output: str | Path, stylizer: Styliz
     check_image_output(output)
     check_output(content, output, overwrite)
     image = still if still is not None else load_still(content, at)
+    video = is_video_file(content)
     if callable(target):
         follow_input_time = getattr(target, "follow_input_time", None)  # (controls.MaskVideo)
-        if follow_input_time is not None and is_video(content):
+        if follow_input_time is not None and video:
             follow_input_time(lambda _index: at, 0.0)
         frame = (image * 255).round().byte().permute(1, 2, 0).numpy()[None]
         target = target(0, frame)
     result = stylize_image(image, stylizer, target, size)
     # A cut-out keeps its transparency (its picture was stylized on white, as load_image reads it).
-    alpha = None if is_video(content) else load_alpha(content)
+    alpha = None if video else load_alpha(content)
     with atomic_output(output, overwrite) as tmp:
         save_image(result, tmp, alpha)
     return output
