@@ -98,8 +98,6 @@ def non_negative_int(text: str) -> int:
     return _whole_number(text, 0)
 
 
-
-
 def frame_size_value(text: str) -> int:
     """--size: a shorter side up to 8K's (a typo such as 5000 for 500 would make an
     8888x5000 picture of a 16:9 input, and take the machine's memory)."""

@@ -434,7 +434,7 @@ class LiveControls:
         self._scan: threading.Thread | None = None  # the folder scan runs off the frame loop
         self._found: deque = deque()  # new style files from the last scan, for the frame loop
         # Warm the cache for the other styles without blocking the first frame.
-        others = [] if fixed else [i for i in range(first + 1, len(self.styles))]  # (a blend has its own)
+        others = range(0) if fixed else range(first + 1, len(self.styles))  # (a blend has its own)
         self._worker = self._in_background(self._prepare, others)
 
     @property

@@ -40,6 +40,7 @@ from .temporal import FlowBlend
 log = logging.getLogger(__name__)
 UPSCALE_WARNING = 16  # times the input's pixels (4x each way) past which a resize is said to cost
 
+
 @dataclass
 class ConvertReport:
     input: Path

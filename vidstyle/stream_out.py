@@ -131,8 +131,9 @@ class StreamOut:
         """End the stream and close the connection. A frame still queued goes out first,
         unless the encoder seems stuck on a network that stopped taking data: then it is
         dropped (on a loaded CPU the encoder may not have taken up even the first frame yet)."""
+        stuck_s = min(STUCK_AT_CLOSE_S, STALL_S)
         try:  # (a sender that stopped on an error takes nothing more)
-            self._queue.put(_END, timeout=min(STUCK_AT_CLOSE_S, STALL_S) if self._thread.is_alive() else 0)
+            self._queue.put(_END, timeout=stuck_s if self._thread.is_alive() else 0)
         except queue.Full:
             try:
                 self._queue.get_nowait()
@@ -146,7 +147,7 @@ class StreamOut:
         while self._thread.is_alive() and time.perf_counter() < deadline:
             self._thread.join(timeout=0.05)
             since = self._sending_since
-            if since is not None and time.perf_counter() - since > min(STUCK_AT_CLOSE_S, STALL_S):
+            if since is not None and time.perf_counter() - since > stuck_s:
                 break
         if self._thread.is_alive():  # stuck on the network: closing under it would crash FFmpeg
             return
