@@ -62,3 +62,23 @@ def test_style_cache_computes_each_style_once_across_runs(tmp_path, stylizer, st
     assert fresh.computed == 0
     assert torch.equal(c.mean, a.mean) and torch.equal(c.std, a.std)
     assert a.mean.dtype == torch.float32 and a.mean.shape == (512,)
+
+
+def test_a_style_asked_for_again_is_hashed_again_only_when_changed(tmp_path, stylizer, style_png,
+                                                                   monkeypatch):
+    import os
+
+    import vidstyle.style_cache
+
+    hashed = []
+    real_digest = vidstyle.style_cache.file_digest
+    monkeypatch.setattr(vidstyle.style_cache, "file_digest", lambda p: hashed.append(p) or real_digest(p))
+    cache = StyleCache(stylizer.style_stats, tmp_path / "cache")
+    for _ in range(5):  # (per frame from the Python API: 11 ms a call for a 17 MB scan)
+        cache.stats_for_path(style_png)
+    assert len(hashed) == 1
+    style_png.write_bytes(style_png.read_bytes() + b"\0" * 8)  # edited: another version
+    os.utime(style_png, ns=(1, 10**18))
+    cache.at_size(256).stats_for_path(style_png)
+    cache.stats_for_path(style_png)
+    assert len(hashed) == 2  # (the other size shares what was hashed)

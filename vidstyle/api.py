@@ -33,7 +33,7 @@ from .sequences import is_sequence
 from .sinks import codec_for_output
 from .sources import Segment
 from .stills import stylize_image_file
-from .style_cache import StyleCache, file_digest, sized_style
+from .style_cache import StyleCache, file_signature, sized_style
 from .stylizer import MIN_SIDE, Target, default_batch, load_stylizer
 from .styles import normalise_weights
 
@@ -234,9 +234,9 @@ def _check_output(output, overwrite: bool, style, mask) -> None:
 
 
 def _file_key(path) -> tuple:
-    """A file by name and content: an edited style or mask is read anew."""
+    """A file by name and version: an edited style or mask is read anew."""
     path = Path(path)
-    return (str(path), file_digest(path) if path.is_file() else None)
+    return file_signature(path) if path.is_file() else (str(path),)
 
 
 def _style_key(style) -> tuple:

@@ -42,6 +42,13 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def file_signature(path: Path) -> tuple:
+    """What tells a file's versions apart without reading it: its resolved name, size and
+    modification time."""
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
 def style_image(path: Path, style_size: int | None = None) -> torch.Tensor:
     """A style image (3, H, W) at the size its statistics are taken at: shorter side
     `style_size`, or by default at most STYLE_SIZE."""
@@ -73,12 +80,19 @@ class StyleCache:
         # are; a size: every style is scaled to it (the user asked for that stroke scale).
         self.style_size = style_size
         self._memory: dict[str, StyleStats] = {}
+        # Each file's digest by its signature: asked for again (a style switched back to, the
+        # Python API per frame), a style is not read and hashed again unless it changed.
+        self._digests: dict[tuple, str] = {}
         self._lock = threading.Lock()
         self.computed = 0  # how many styles were actually encoded (for tests and logs)
 
     def _key(self, path: Path) -> str:
         size = STYLE_SIZE if self.style_size is None else f"exactly {self.style_size}"
-        tag = f"{file_digest(path)}-{size}-" + "-".join(f"{s:g}" for s in FEATURE_SCALES)
+        signature = file_signature(path)
+        digest = self._digests.get(signature)
+        if digest is None:
+            digest = self._digests[signature] = file_digest(path)
+        tag = f"{digest}-{size}-" + "-".join(f"{s:g}" for s in FEATURE_SCALES)
         return hashlib.sha256(tag.encode()).hexdigest()[:32]
 
     def stats_for_path(self, path: str | Path) -> StyleStats:
@@ -105,7 +119,7 @@ class StyleCache:
         """This cache with styles taken at another size (the same memory and disk; each size
         has its own entries)."""
         other = StyleCache(self._encode, self.cache_dir, style_size)
-        other._memory, other._lock = self._memory, self._lock
+        other._memory, other._digests, other._lock = self._memory, self._digests, self._lock
         return other
 
     def _load_disk(self, key: str) -> StyleStats | None:
