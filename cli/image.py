@@ -45,10 +45,11 @@ def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
     from dataclasses import replace
     from pathlib import Path
 
+    from vidstyle.contact_sheet import is_contact_sheet
     from vidstyle.errors import VidstyleError
     from vidstyle.images import check_image_output
     from vidstyle.inputs import IMAGE_SUFFIXES
-    from vidstyle.outputs import check_writable, refuse_inputs_as_outputs
+    from vidstyle.outputs import check_writable, refuse_inputs_as_outputs, refuse_outputs_over_sources
 
     if args.weights or args.mask:
         raise VidstyleError("--each stylizes with one style at a time; --weights and --mask blend "
@@ -59,11 +60,13 @@ def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
     controls = check_style_args(args, folders=True)
     out_folder = Path(args.output).resolve()
     sheet = Path(args.sheet) if args.sheet else None
+    # An earlier sheet among the styles or photos is left out of them; a painting or photo
+    # of the sheet's name is not a sheet, stays what it is and is never replaced.
+    earlier_sheet = sheet.resolve() if sheet is not None and is_contact_sheet(sheet) else None
 
     def made_here(path: Path) -> bool:  # this command's own outputs, from an earlier run
         resolved = path.resolve()
-        return ((output_given and resolved.is_relative_to(out_folder))
-                or (sheet is not None and resolved == sheet.resolve()))
+        return (output_given and resolved.is_relative_to(out_folder)) or resolved == earlier_sheet
 
     styles = [style for style in controls.styles if not made_here(style)]
     if not styles:
@@ -71,7 +74,6 @@ def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
                             "(-o is the style folder: give the results another)")
     named = {Path(i).resolve() for i in args.inputs}  # (named outright, an output as input is refused)
     pairs = plan_outputs(args.inputs, args.output, IMAGE_SUFFIXES, ".png", "image", named_after=True)
-    scanned = {src.resolve() for src, _ in pairs}
     pairs = [(src, dst) for src, dst in pairs if src.resolve() in named or not made_here(src)]
     jobs = each_style_jobs(pairs, replace(controls, styles=styles))
     rows = [(src, [(job_controls.styles[0].stem, out) for s, out, job_controls in jobs if s is src])
@@ -81,12 +83,12 @@ def each_style_plan(args, output_given: bool = True) -> tuple[list, list]:
         if sheet.resolve() in {out.resolve() for _, out in plan}:
             raise VidstyleError(f"--sheet {sheet} is also the name of one of the results; give it another")
         check_image_output(sheet)
-        # (--skip-existing goes on with a stopped or grown set: the sheet is made again, whole,
-        # unless it lies among the images the inputs name: it may be a photo)
-        if sheet.exists() and not args.overwrite and (not args.skip_existing or sheet.resolve() in scanned):
-            raise VidstyleError(f"output {sheet} exists" + (" among the input images; name another sheet"
-                                                             if args.skip_existing else
-                                                             "; pass --overwrite to replace it"))
+        # (an earlier sheet is left out of the styles and inputs above, so is not refused here)
+        refuse_outputs_over_sources([sheet], [("the style image", style) for style in styles]
+                                    + [("the input image", src) for src, _ in pairs])
+        # (--skip-existing goes on with a stopped or grown set: the sheet is made again, whole)
+        if sheet.exists() and not (args.overwrite or args.skip_existing):
+            raise VidstyleError(f"output {sheet} exists; pass --overwrite to replace it")
         check_writable(sheet)
         plan += [(src, sheet) for src, _ in pairs]
     refuse_inputs_as_outputs(plan)

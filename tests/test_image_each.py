@@ -52,12 +52,35 @@ def test_each_problems_are_one_line_before_the_model_loads(capsys, no_model, tmp
 def test_the_sheet_is_not_an_input_and_is_not_replaced_without_overwrite(capsys, no_model, tmp_path,  # noqa: F811
                                                                         styles):
     photo = image_file(tmp_path / "a.png")
+    for overwrite in ([], ["--overwrite"]):  # (not told to pass --overwrite, then refused all the same)
+        code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "out/",
+                           "--sheet", photo, *overwrite)
+        assert_one_line_error(code, err, f"is the input image {photo}")
+    sheet = tmp_path / "sheet.png"
+    sheet.write_bytes(b"not a sheet of ours")  # outside the inputs and styles: replaced only when asked
     code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "out/",
-                       "--sheet", photo)
+                       "--sheet", sheet)
     assert_one_line_error(code, err, "exists; pass --overwrite")
-    code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "out/",
-                       "--sheet", photo, "--overwrite")
-    assert_one_line_error(code, err, str(photo))
+
+
+def test_a_sheet_in_the_style_folder_never_replaces_a_painting(capsys, tmp_path, styles):
+    photo = image_file(tmp_path / "a.png")
+    painting = styles / "wave.png"
+    before = painting.read_bytes()
+    for extra in ([], ["--overwrite"], ["--skip-existing"]):
+        code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "out/",
+                           "--sheet", painting, "--model", "tiny", *extra)
+        assert_one_line_error(code, err, f"is the style image {painting}")
+    assert painting.read_bytes() == before and not (tmp_path / "out").exists()
+    # A sheet of ours there is no style: left out of them when made again, and replaced.
+    sheet = styles / "sheet.png"
+    for _ in range(2):
+        code, _, err = run(capsys, "image", photo, "-s", styles, "--each", "-o", tmp_path / "out/",
+                           "--sheet", sheet, "--model", "tiny", "--overwrite")
+        assert code == 0, err
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_scream.png", "a_udnie.png",
+                                                                         "a_wave.png"]
+        assert np.asarray(Image.open(sheet)).shape[0] == 200 + 22  # one row: the photo and three styles
 
 
 def test_a_rerun_does_not_take_its_own_results_for_styles_or_inputs(capsys, tmp_path, styles):
@@ -177,5 +200,16 @@ def test_skip_existing_never_makes_a_sheet_over_an_input_image(capsys, tmp_path,
     before = (photos / "b.png").read_bytes()
     code, _, err = run(capsys, "image", photos, "-s", styles, "--each", "-o", tmp_path / "tries",
                        "--model", "tiny", "--skip-existing", "--sheet", photos / "b.png")
-    assert code == 1 and "among the input images" in err
+    assert_one_line_error(code, err, f"is the input image {photos / 'b.png'}")
     assert (photos / "b.png").read_bytes() == before
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tif"])
+def test_a_sheet_says_it_is_one_and_a_photo_does_not(tmp_path, suffix):
+    from vidstyle.contact_sheet import contact_sheet, is_contact_sheet
+
+    photo = image_file(tmp_path / f"photo{suffix}", 1)
+    sheet = contact_sheet([[("input", photo)]], tmp_path / f"sheet{suffix}", height=32)
+    assert is_contact_sheet(sheet) and not is_contact_sheet(photo)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    assert not is_contact_sheet(tmp_path / "broken.png") and not is_contact_sheet(tmp_path / "missing.png")

@@ -12,6 +12,16 @@ from .outputs import atomic_output, check_output
 
 LABEL_PX = 22  # the strip under each picture holding its name
 GAP_PX = 6
+# Written into each sheet, so that a sheet lying among the styles or photos it shows is told
+# apart from them when it is made again (and a painting or photo is never taken for it).
+SHEET_SOFTWARE = "vidstyle contact sheet"
+
+
+def is_contact_sheet(path: str | Path) -> bool:
+    """Whether the file is a sheet made by contact_sheet (a BMP sheet cannot say so)."""
+    from .images import image_software
+
+    return image_software(path) == SHEET_SOFTWARE
 
 
 def _cell(picture, height: int, label: str) -> np.ndarray:
@@ -55,5 +65,5 @@ def contact_sheet(rows: Sequence[Sequence[tuple[str, Path]]], output: str | Path
         top = i * (height + LABEL_PX + GAP_PX)
         sheet[top:top + r.shape[0], :r.shape[1]] = r
     with atomic_output(output, overwrite) as tmp:
-        save_image(torch.from_numpy(sheet).permute(2, 0, 1).float() / 255, tmp)
+        save_image(torch.from_numpy(sheet).permute(2, 0, 1).float() / 255, tmp, software=SHEET_SOFTWARE)
     return output

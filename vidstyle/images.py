@@ -160,14 +160,33 @@ def load_alpha(path: str | Path) -> torch.Tensor | None:
     return torch.from_numpy(alpha.astype(np.float32) / 255)[None]
 
 
-def save_image(img: torch.Tensor, path: str | Path, alpha: torch.Tensor | None = None) -> None:
+EXIF_SOFTWARE = 0x0131  # the EXIF tag naming the program that made a file
+
+
+def save_image(img: torch.Tensor, path: str | Path, alpha: torch.Tensor | None = None,
+               software: str | None = None) -> None:
     """Save RGB float (3, H, W) in [0, 1]; the format follows the file extension. `alpha`
-    (1, H', W') is scaled to the picture and kept where the file type holds transparency."""
+    (1, H', W') is scaled to the picture and kept where the file type holds transparency;
+    `software` goes into the file's EXIF Software tag where the type holds EXIF (not BMP)."""
     arr = (img.detach().float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
     if alpha is not None and Path(path).suffix.lower() in ALPHA_SUFFIXES:
         a = resize_to(alpha.float(), *arr.shape[:2]).clamp(0, 1).mul(255).round().byte()[0].numpy()
         arr = np.dstack([arr, a])
+    options = {}
+    if software is not None and Path(path).suffix.lower() != ".bmp":
+        exif = Image.Exif()
+        exif[EXIF_SOFTWARE] = software
+        options["exif"] = exif
     try:
-        Image.fromarray(arr).save(path)
+        Image.fromarray(arr).save(path, **options)
     except (OSError, ValueError, KeyError) as exc:
         raise VidstyleError(f"cannot write image {path}: {exc}") from exc
+
+
+def image_software(path: str | Path) -> str | None:
+    """The EXIF Software tag of an image file, or None (none, or not a readable image)."""
+    try:
+        with Image.open(path) as im:
+            return im.getexif().get(EXIF_SOFTWARE)
+    except (OSError, ValueError, SyntaxError):
+        return None
