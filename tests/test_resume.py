@@ -111,6 +111,52 @@ def test_a_resumed_run_stopped_again_keeps_one_part_of_both(tmp_path, long_clip,
     assert_same_video(out, reference.output)
 
 
+def test_a_stop_as_a_frame_is_handed_to_the_encoder_counts_it_once(tmp_path, long_clip, stylizer, target,
+                                                                    monkeypatch):
+    from vidstyle.sinks import VideoFileSink
+
+    reference = convert(long_clip, tmp_path / "ref.mp4", stylizer, target)
+    out = tmp_path / "out.mp4"
+    write, written = VideoFileSink.write, []
+
+    def write_then_ctrl_c(self, image, pts):  # the Ctrl-C arrives the moment frame 10 is queued
+        write(self, image, pts)
+        written.append(pts)
+        if len(written) == 10:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(VideoFileSink, "write", write_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt) as stop:
+        convert(long_clip, out, stylizer, target, resumable=plan(out))
+    part = stop.value.kept_part
+    assert part.frames == 10 and part.last_input_s == pytest.approx(9 / 24, abs=1.5e-3)
+    monkeypatch.setattr(VideoFileSink, "write", write)
+    convert(long_clip, out, stylizer, target, resumable=plan(out))
+    assert_same_video(out, reference.output)  # (frame 9 twice made it 49 frames)
+
+
+def test_a_second_ctrl_c_while_the_part_is_finished_stops_the_encoder(tmp_path, long_clip, stylizer, target,
+                                                                      monkeypatch):
+    import threading
+
+    from vidstyle.sinks import VideoFileSink
+
+    def ctrl_c(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(VideoFileSink, "close", ctrl_c)  # the second Ctrl-C, as the part is closed
+    out = tmp_path / "out.mp4"
+    with pytest.raises(KeyboardInterrupt) as stop:
+        convert(long_clip, out, stylizer, target, on_frame=stop_after(5), resumable=plan(out))
+    assert getattr(stop.value, "kept_part", None) is None
+    for _ in range(50):  # the encoder thread is told to stop, and does
+        if not any(t.name == "vidstyle-encode" for t in threading.enumerate()):
+            break
+        time.sleep(0.05)
+    assert not any(t.name == "vidstyle-encode" for t in threading.enumerate())
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("name,codec", [("out.mkv", "h265"), ("out.webm", "vp9"), ("out.mov", "prores")])
 def test_parts_join_in_every_container_and_codec(tmp_path, long_clip, stylizer, target, name, codec):
     reference = convert(long_clip, tmp_path / f"ref{name[3:]}", stylizer, target, codec=codec)

@@ -31,6 +31,7 @@ from .resume import Resumable, StoppedPart, join_parts, keep_stopped, next_part_
 from .gif_sink import GifSink, is_gif
 from .sequence_sink import ImageSequenceSink
 from .sequences import is_sequence
+from .signals import signals_deferred
 from .sinks import VideoFileSink, even_size
 from .sources import Frame, Segment, StartPastEnd, VideoFileSource, VideoInfo
 from .style_schedule import StyleSchedule
@@ -265,11 +266,14 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                             image = _black_bars(image, frame.image.shape)
                         if to_sequence and i == 0:  # images keep an odd size that video would lose
                             report.height, report.width = image.shape[:2]
-                        sink.write(image, frame.pts)
-                        if frame.pts is not None:  # (at once: a stop keeps the frames up to `last`)
-                            first, last = first or frame, frame
-                        else:
-                            untimed = True
+                        # A stop keeps the frames up to `last`: one that comes between the write
+                        # and `last` would count a frame in the part that the next run makes again.
+                        with signals_deferred():
+                            sink.write(image, frame.pts)
+                            if frame.pts is not None:
+                                first, last = first or frame, frame
+                            else:
+                                untimed = True
                         if on_frame is not None:
                             on_frame(i, image)
                         report.latencies.append(time.perf_counter() - frame.grabbed_at)
@@ -302,7 +306,11 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                     sink.abort()
                     raise
             else:
-                sink.close()
+                try:
+                    sink.close()
+                except BaseException:  # (a second Ctrl-C: the encoder thread is stopped, the part given up)
+                    sink.abort()
+                    raise
                 kept = tmp
             last_s = _input_seconds(last, source)
             sound_end = getattr(sink, "audio_end", None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -21,6 +20,7 @@ import numpy as np
 from .errors import VidstyleError
 from .outputs import make_folders, move_unless_taken, remove_empty_folders
 from .sequences import sequence_files, sequence_stem
+from .signals import signals_deferred
 from .writer_thread import END, QueuedWriter
 
 # cv2.imwrite settings per file type: PNG's fast zlib level (level 9 took several times
@@ -43,24 +43,6 @@ def check_sequence_output(pattern: str | Path, overwrite: bool) -> list[Path]:
         raise VidstyleError(f"output {pattern} exists ({len(existing)} files, {existing[0].name} first); "
                             "pass --overwrite to replace it")
     return existing
-
-
-@contextmanager
-def signals_deferred():
-    """Ctrl-C and SIGTERM held back until the block is done (in the main thread, where
-    Python handles them; elsewhere, and where the system has no signal masks, nothing)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class ImageSequenceSink(QueuedWriter):
