@@ -282,7 +282,9 @@ def run(args) -> int:
             raise Terminated() from None
         raise
     close_error = close_all(stack, held)  # said after the summary
-    if stats.ended_by_camera:
+    # The grabber's own failure (a clip that stops decoding, a driver error) is no end of the feed.
+    feed_error = camera.error if stats.ended_by_camera else None
+    if stats.ended_by_camera and feed_error is None:
         if stream:
             why = f" ({capture.error})" if capture.error else ""
             print(f"the stream {capture.name} ended{why}; stopped cleanly")
@@ -317,10 +319,13 @@ def run(args) -> int:
         print(f"snapshot: {path}")
     for path in controls.recordings if controls else []:
         print(f"recording: {path}")
+    if feed_error is not None:
+        fail(f"the feed stopped: {feed_error}")
     if close_error is not None:
         fail(str(close_error))
-        return 143 if terminated else 1
-    return fail("terminated", 143) if terminated else 0  # what a service manager reads
+    if terminated:
+        return 143 if close_error is not None or feed_error is not None else fail("terminated", 143)
+    return 1 if close_error is not None or feed_error is not None else 0  # what a service manager reads
 
 
 def midi_number(text: str) -> int:

@@ -121,6 +121,25 @@ def test_webcam_plays_a_file_to_the_virtual_camera_and_says_when_it_ended(capsys
     assert "unplugged" not in out
 
 
+def test_a_clip_that_stops_decoding_is_an_error_not_a_clean_end(capsys, monkeypatch, fake_backend, tmp_path,
+                                                                  style_png):
+    clip = write_clip(tmp_path / "clip.mp4", n=8, w=40, h=32, fps=25)
+    next_frame, taken = PlaybackCapture._next_frame, []
+
+    def failing_after_three(self):
+        taken.append(1)
+        if len(taken) > 3:
+            raise VidstyleError(f"{self.path}: decoding failed (invalid data)")
+        return next_frame(self)
+
+    monkeypatch.setattr(PlaybackCapture, "_next_frame", failing_after_three)
+    code, out, err = webcam(capsys, "--camera", clip, "-s", style_png, "--model", "tiny", "--size", 32,
+                            "--fps", 0, "--virtual-cam", "--no-preview")
+    assert code == 1 and "stopped cleanly" not in out and " frames, " in out  # the summary still comes
+    assert err.strip().splitlines()[-1] == f"vidstyle: error: the feed stopped: {clip}: decoding failed " \
+                                           "(invalid data)"
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--camera", "{missing}"], "input not found"),
     (["--camera", "{clip}", "--capture-size", "640x480"], "--capture-size is what a camera is asked for"),
