@@ -108,6 +108,22 @@ def test_closing_after_the_sender_stopped_on_an_error_does_not_wait(tmp_path, mo
     assert time.monotonic() - t0 < 0.5  # (it waited 2 s for room in the queue)
 
 
+def test_an_unexpected_failure_of_the_sender_is_said_as_itself_at_once(tmp_path, monkeypatch):
+    import vidstyle.stream_out
+
+    def broken_fit(*args):
+        raise ValueError("bad frame shape")
+
+    monkeypatch.setattr(vidstyle.stream_out, "fit_to", broken_fit)
+    receiver = Receiver(tmp_path)
+    out = StreamOut(receiver.url, 64, 48)
+    out.show(np.zeros((48, 64, 3), np.uint8), [])
+    out._thread.join(timeout=5)
+    with pytest.raises(VidstyleError, match="failed: ValueError: bad frame shape"):  # (not "stalled", 10 s on)
+        out.show(np.zeros((48, 64, 3), np.uint8), [])
+    out.close()
+
+
 def test_streams_that_cannot_be_sent_to_are_one_clear_error():
     with pytest.raises(VidstyleError, match=r"cannot stream to rtmp://me:\*\*\*@127.0.0.1"):
         StreamOut(f"rtmp://me:secret@127.0.0.1:{free_port()}/live/key", 64, 48)

@@ -126,6 +126,8 @@ class StreamOut:
             self._container.mux(self._stream.encode(None))
         except (av.error.FFmpegError, OSError) as exc:  # the server went away, the network dropped
             self.error = VidstyleError(f"streaming to {self.name} stopped ({reason(exc)})")
+        except Exception as exc:  # anything else: said as itself, not taken for a stalled network
+            self.error = VidstyleError(f"streaming to {self.name} failed: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         """End the stream and close the connection. A frame still queued goes out first,
