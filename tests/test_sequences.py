@@ -133,6 +133,20 @@ def test_sequence_mistakes_are_one_line_each(capsys, tmp_path, style_png, clip):
     assert "not a frame rate: '0'" in capsys.readouterr().err
 
 
+def test_an_output_pattern_naming_the_input_frames_otherwise_is_refused(capsys, tmp_path, style_png):
+    renders = write_sequence(tmp_path / "renders", first=1, count=3, name="a_{}.png")
+    before = {p.name: p.read_bytes() for p in renders.iterdir()}
+    for overwrite in ([], ["--overwrite"]):  # (%d and %01d name the same files)
+        code, _, err = run_cli(capsys, "convert", renders / "a_%d.png", "-s", style_png, "--model", "tiny",
+                               "-o", renders / "a_%01d.png", *overwrite)
+        assert_one_line_error(code, err, "is the input; choose another")
+    from vidstyle.pipeline import convert_video
+
+    with pytest.raises(VidstyleError, match="is the input"):  # the library's own check, before the model
+        convert_video(renders / "a_%d.png", renders / "a_%01d.png", None, None, overwrite=True)
+    assert {p.name: p.read_bytes() for p in renders.iterdir()} == before
+
+
 def test_a_sequence_out_keeps_the_inputs_numbers_and_leaves_nothing_hidden(capsys, tmp_path, style_png):
     pattern = write_sequence(tmp_path / "renders", first=1001, count=6) / "shot_%04d.png"
     out = tmp_path / "styled" / "wave_%04d.png"

@@ -119,7 +119,8 @@ def test_an_unexpected_failure_of_the_sender_is_said_as_itself_at_once(tmp_path,
     out = StreamOut(receiver.url, 64, 48)
     out.show(np.zeros((48, 64, 3), np.uint8), [])
     out._thread.join(timeout=5)
-    with pytest.raises(VidstyleError, match="failed: ValueError: bad frame shape"):  # (not "stalled", 10 s on)
+    # (not "stalled", 10 s later)
+    with pytest.raises(VidstyleError, match="failed: ValueError: bad frame shape"):
         out.show(np.zeros((48, 64, 3), np.uint8), [])
     out.close()
 

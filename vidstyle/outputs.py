@@ -106,13 +106,28 @@ class FileIndex:
 def refuse_inputs_as_outputs(pairs) -> None:
     """Refuse a plan of (input, output) pairs in which an output is one of the inputs
     (`a.mp4 out/a.mp4 -o out/` would replace out/a.mp4 before stylizing it): the check
-    of each output against its own input does not see another input."""
-    inputs = FileIndex(src for src, _ in pairs)
+    of each output against its own input does not see another input. An image
+    sequence's pattern stands for its frames on disk too, so `a_%d.png` into `a_%01d.png`
+    (the same files, spelled otherwise) is refused."""
+    owner: dict[Path, Path] = {}  # each input file, and the input it belongs to
+    for src, _ in pairs:
+        for f in _files_named(src):
+            owner.setdefault(f, Path(src))
+    inputs = FileIndex(owner)
     for src, dst in pairs:
-        taken = inputs.find(dst)
-        if taken is not None:
-            which = "is the input" if taken == Path(src) else f"would replace the input {taken}"
-            raise VidstyleError(f"output {dst} {which}; choose another output name or folder")
+        for f in _files_named(dst):
+            taken = inputs.find(f)
+            if taken is not None:
+                taken = owner[taken]
+                which = "is the input" if taken == Path(src) else f"would replace the input {taken}"
+                raise VidstyleError(f"output {dst} {which}; choose another output name or folder")
+
+
+def _files_named(path) -> list[Path]:
+    """The path, and for an image sequence's pattern the frames on disk it names."""
+    from .sequences import is_sequence, sequence_files
+
+    return [Path(path)] + (sequence_files(path) if is_sequence(path) else [])
 
 
 def refuse_outputs_over_sources(outputs, sources) -> None:

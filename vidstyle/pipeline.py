@@ -25,7 +25,7 @@ from .errors import VidstyleError
 from .fades import Fades
 from .frame_clock import FrameClock
 from .outputs import (STANDARD_OUTPUT, STANDARD_OUTPUT_FORMAT, atomic_output, check_output, move_into_place,
-                      standard_output)
+                      refuse_inputs_as_outputs, standard_output)
 from .parallel import FrameWorkers
 from .resume import Resumable, StoppedPart, join_parts, keep_stopped, next_part_times, rest_of
 from .gif_sink import GifSink, is_gif
@@ -172,6 +172,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     to_stdout = output_path == STANDARD_OUTPUT  # a pipe: no temporary file, nothing to resume
     if not to_stdout:
         check_output(input_path, output_path, overwrite)
+        refuse_inputs_as_outputs([(input_path, output_path)])  # (an image sequence's frames too)
     if batch < 1:
         raise VidstyleError("--batch must be at least 1")
     workers = resolve_workers(workers, stylizer)
