@@ -51,9 +51,9 @@ def frames_rgb(n: int, w: int, h: int, seed: int = 0) -> np.ndarray:
 
 def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
                audio: bool = True, pts_step: int = 1, keyframe_every: int | None = None,
-               bframes: int = 0) -> Path:
+               bframes: int = 0, start_s: int = 0) -> Path:
     """An H.264 clip (optionally with AAC audio) made here, so tests need no files; the
-    container follows the suffix."""
+    container follows the suffix. `start_s`: its clock starts there (a broadcast recording)."""
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
@@ -69,7 +69,7 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
             a.layout = "mono"
         for i, img in enumerate(frames_rgb(n, w, h)):
             f = av.VideoFrame.from_ndarray(img, format="rgb24")
-            f.pts, f.time_base = i * pts_step, Fraction(1, fps * pts_step)
+            f.pts, f.time_base = (i + start_s * fps) * pts_step, Fraction(1, fps * pts_step)
             out.mux(v.encode(f))
         out.mux(v.encode(None))
         if a is not None:
@@ -78,7 +78,7 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
             tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
             for s in range(0, len(tone) - chunk + 1, chunk):
                 af = av.AudioFrame.from_ndarray(tone[None, s:s + chunk], format="fltp", layout="mono")
-                af.sample_rate, af.pts = sr, s
+                af.sample_rate, af.pts = sr, s + start_s * sr
                 out.mux(a.encode(af))
             out.mux(a.encode(None))
     return path

@@ -33,6 +33,23 @@ def audio_packets(path):
         return [(p.pts, p.dts, bytes(p)) for p in c.demux(c.streams.audio[0]) if p.size]
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".ts", ".mkv"])
+def test_a_file_whose_clock_starts_late_gives_an_output_from_0_in_step(tmp_path, stylizer, target, suffix):
+    clip = write_clip(tmp_path / f"late{suffix}", n=12, start_s=100)  # (.ts: at 101.4 s)
+    with av.open(str(clip)) as c:
+        assert c.streams.video[0].start_time * c.streams.video[0].time_base >= 100
+    out = tmp_path / "out.mp4"
+    convert_video(clip, out, stylizer, target)
+    with av.open(str(out)) as c:  # no 100 s of nothing before the first frame (an empty edit)
+        video = [float(f.pts * f.time_base) for f in c.decode(video=0)]
+        assert c.duration / 1e6 < 1.0
+    with av.open(str(out)) as c:
+        sound = [float(p.pts * p.time_base) for p in c.demux(audio=0) if p.size]
+    assert len(video) == 12 and video[0] == pytest.approx(0, abs=0.002)
+    assert video[-1] == pytest.approx(11 / 24, abs=0.002)
+    assert abs(sound[0]) < 0.05  # the sound moved back as much: still under its picture
+
+
 @pytest.mark.parametrize("batch, workers", [(1, 1), (1, 2), (5, 2)])
 def test_every_frame_timestamp_and_audio_packet_survive(clip, tmp_path, stylizer, target, batch, workers):
     out = tmp_path / "out.mp4"

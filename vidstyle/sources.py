@@ -293,28 +293,36 @@ class VideoFileSource:
             self._joined = _timeline_of_joined(self.path)
         return self._joined
 
-    def input_seconds(self, pts: int, time_base: Fraction) -> float:
-        """A yielded frame's time in the input as --start counts it, exactly: a segment's
-        frames come moved back by a whole number of time-base units (_Window.place), and
-        that number is added back, not the segment's start (they differ by up to half a
-        unit, which for a one-frame unit, as image sequences and AVI have, is half a frame)."""
+    def moved_back_s(self) -> float:
+        """Seconds the yielded timestamps are moved back by (in whole units of each
+        stream's time base), so that an output starts at 0: a segment's start, counted
+        from the video's first timestamp, or for the whole file that first timestamp where
+        it is after 0 (an MPEG-TS file's 1.4 s, a broadcast recording's clock), as FFmpeg
+        does; the sound is moved back as much, so it stays in step."""
         origin = start_seconds(self.video_stream) or 0.0
-        if self.segment:
-            return float((pts + round((origin + self.segment.start) / time_base)) * time_base) - origin
-        return float(pts * time_base) - origin
+        return origin + self.segment.start if self.segment else max(0.0, origin)
+
+    def input_seconds(self, pts: int, time_base: Fraction) -> float:
+        """A yielded frame's time in the input as --start counts it, exactly: frames come
+        moved back by a whole number of time-base units (moved_back_s), and that number is
+        added back, not the seconds asked for (they differ by up to half a unit, which for
+        a one-frame unit, as image sequences and AVI have, is half a frame)."""
+        origin = start_seconds(self.video_stream) or 0.0
+        return float((pts + round(self.moved_back_s() / time_base)) * time_base) - origin
 
     def input_origin(self) -> float | None:
         """The timestamp (seconds) of the yielded frames that is 0 s of the input as players
-        count it (from the video's first timestamp): with a segment, about minus its start,
-        as its frames come moved back to 0 (exactly: by the whole time-base units
-        input_seconds adds back); None where the stream gives no start."""
-        if not self.segment:
-            return start_seconds(self.video_stream)
-        origin = start_seconds(self.video_stream) or 0.0
+        count it (from the video's first timestamp): about 0 for the whole file, about minus
+        its start for a segment, as the frames come moved back (exactly: by the whole
+        time-base units input_seconds adds back); None where the stream gives no start."""
+        origin = start_seconds(self.video_stream)
+        if origin is None and not self.segment:
+            return None
+        origin = origin or 0.0
         time_base = self.video_stream.time_base
         if not time_base:
-            return -self.segment.start
-        return origin - float(round((origin + self.segment.start) / time_base) * time_base)
+            return -self.segment.start if self.segment else origin
+        return origin - float(round(self.moved_back_s() / time_base) * time_base)
 
     @property
     def clock_restarts(self) -> int:
@@ -422,6 +430,7 @@ class VideoFileSource:
         # A fresh filter per pass: after a seek that landed too late, its held frame is stale.
         deinterlacer = Deinterlacer(self.video_stream, self.deinterlace)
         to_sdr = None  # the tone mapper, made at the first frame (it reads the frame's light level)
+        moved_back = self.moved_back_s()  # (a window moves a segment's times itself)
         video_done = False  # a segment's end was reached; its audio may still be due
         past_end = 0  # frames decoded after the end (timestamps may come out of order)
         if self._retimer:
@@ -473,6 +482,8 @@ class VideoFileSource:
                         video_done = past_end >= _FRAMES_PAST_END
                         continue
                     pts = place
+                elif pts is not None and moved_back:  # the whole file, from 0
+                    pts -= round(moved_back / frame_tb)
                 if self.tone_maps:  # 16 bits per channel in, for the tone curve's darks and highlights
                     if to_sdr is None:
                         to_sdr = self._tone_mapper(frame)
@@ -501,6 +512,10 @@ class VideoFileSource:
     def _hand_on_audio(self, packet, window: "_Window | None"):
         """Give an audio packet to on_audio_packet if it belongs to the segment; its place."""
         place = window.place_audio(packet) if window else None
+        if window is None and packet.time_base and self.moved_back_s():  # (the whole file, from 0)
+            shift = round(self.moved_back_s() / packet.time_base)
+            packet.pts = None if packet.pts is None else packet.pts - shift
+            packet.dts = None if packet.dts is None else packet.dts - shift
         if place is None and packet.size and self.on_audio_packet:
             self.on_audio_packet(packet)
         return place
