@@ -1,4 +1,5 @@
 from fractions import Fraction
+from itertools import pairwise
 
 import av
 import numpy as np
@@ -92,6 +93,47 @@ def test_variable_frame_rate_timestamps_are_kept(tmp_path, stylizer, target):
     in_pts, in_tb, _ = video_pts(clip)
     out_pts, out_tb, _ = video_pts(out)
     assert [p * in_tb for p in in_pts] == [p * out_tb for p in out_pts]
+
+
+def write_mkv(path, rate, ticks):
+    """A Matroska clip (timed in whole milliseconds) of frames at `ticks` / `rate` seconds."""
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=rate)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        for tick, image in zip(ticks, frames_rgb(len(ticks), 64, 48)):
+            f = av.VideoFrame.from_ndarray(image, format="rgb24")
+            f.pts, f.time_base = tick, 1 / Fraction(rate)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv"])
+def test_a_steady_rate_timed_in_milliseconds_comes_out_steady(tmp_path, stylizer, target, suffix):
+    ntsc = Fraction(30000, 1001)  # 33.37 ms a frame: stored as 33 and 34 ms steps (OBS records .mkv)
+    clip = write_mkv(tmp_path / "obs.mkv", ntsc, range(10))
+    with av.open(str(clip)) as c:
+        times = [f.pts * f.time_base for f in c.decode(video=0)]
+    steps = {round(float(b - a) * 1000) for a, b in pairwise(times)}
+    assert steps == {33, 34}
+    out = tmp_path / f"out{suffix}"
+    convert_video(clip, out, stylizer, target)
+    pts, tb, _ = video_pts(out)
+    assert [p * tb for p in pts] == pytest.approx([i / ntsc for i in range(10)], abs=1e-3 if suffix == ".mkv"
+                                                  else 1e-9)  # (Matroska rounds to ms again)
+    if suffix != ".mkv":
+        with av.open(str(out)) as c:
+            assert c.streams.video[0].average_rate == ntsc
+
+
+def test_a_variable_rate_timed_in_milliseconds_keeps_its_times(tmp_path, stylizer, target):
+    ticks = [*range(6), *range(6, 18, 3)]  # at 29.97 FPS, then at a third of it
+    clip = write_mkv(tmp_path / "vfr.mkv", Fraction(30000, 1001), ticks)
+    with av.open(str(clip)) as c:
+        times = [f.pts * f.time_base for f in c.decode(video=0)]
+    convert_video(clip, tmp_path / "out.mp4", stylizer, target)
+    pts, tb, _ = video_pts(tmp_path / "out.mp4")
+    assert [p * tb for p in pts] == pytest.approx(times, abs=1e-3)
 
 
 def test_size_option_resizes_and_odd_sizes_become_even(tmp_path, stylizer, target):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow")
 DEFAULT_CRF, DEFAULT_PRESET = 18, "veryfast"
+# How far a millisecond-timed frame may lie from the steady grid and still be put on it:
+# its own rounding and the first frame's (the grid's start), half a millisecond each.
+_MS_ROUNDING = Fraction(1, 1000)
 VP9_DEFAULT_CRF = 31  # libx264 crf 18's file size and PSNR on stylized frames (benchmarks/vp9_crf.py)
 
 
@@ -211,6 +215,17 @@ class VideoFileSink(ContainerWriter):
                 time_base = 1 / Fraction(frame_grid or rate)
                 self._last_pts: int | None = None
                 self._first_pts = 0
+            # Matroska, WebM and FLV time frames in whole milliseconds, so a steady 29.97 FPS
+            # comes in steps of 33 and 34 ms: frames within that rounding of the steady grid
+            # (from the first frame) go back on it, as ffmpeg's constant rate for MP4 puts
+            # them, in a time base that holds the grid and milliseconds both (others keep theirs).
+            self._grid: Fraction | None = None
+            if (not self._frame_timed and frame_grid and input_time_base == Fraction(1, 1000)
+                    and (1000 / Fraction(frame_grid)).denominator != 1):
+                self._grid = Fraction(frame_grid)
+                time_base = Fraction(1, math.lcm(self._grid.numerator, 1000))
+                self._last_pts = None
+                self._first_time: Fraction | None = None
             self.stream.time_base = time_base
             # The input's colours (matrix and tags), else what players assume for this height.
             self.colors = (colors or VideoColors.for_height(self.height)).for_output()
@@ -345,6 +360,17 @@ class VideoFileSink(ContainerWriter):
         self._last_pts = slot if self._last_pts is None else max(self._last_pts + 1, slot)
         return self._last_pts
 
+    def _on_grid(self, pts: int) -> int:
+        """A millisecond-timed frame's time, on the steady grid from the first frame where it
+        lies within the input's rounding of it (else its own), after the last frame's."""
+        t = pts * self._input_time_base
+        if self._first_time is None:
+            self._first_time = t
+        on_grid = self._first_time + round((t - self._first_time) * self._grid) / self._grid
+        out = round((on_grid if abs(on_grid - t) <= _MS_ROUNDING else t) / self._time_base)
+        self._last_pts = out if self._last_pts is None else max(self._last_pts + 1, out)
+        return self._last_pts
+
     def _run(self) -> None:
         import av
 
@@ -360,6 +386,8 @@ class VideoFileSink(ContainerWriter):
                     pts = round(self._next_index / (self._rate * self._input_time_base))
                 if self._frame_timed:
                     pts = self._avi_slot(pts)
+                elif self._grid is not None:
+                    pts = self._on_grid(pts)
                 self._next_index += 1
                 h, w = self.height, self.width
                 rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
