@@ -24,6 +24,7 @@ from .devices import tune_convolutions
 from .errors import VidstyleError
 from .fades import Fades
 from .frame_clock import FrameClock
+from .metadata import timecode_later
 from .outputs import (STANDARD_OUTPUT, STANDARD_OUTPUT_FORMAT, atomic_output, check_output, move_into_place,
                       refuse_inputs_as_outputs, standard_output)
 from .parallel import FrameWorkers
@@ -241,7 +242,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                                  audio_template=source.audio_stream, crf=crf, preset=preset,
                                  colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect,
                                  container_format=STANDARD_OUTPUT_FORMAT if to_stdout else None,
-                                 frame_grid=source.steady_rate())
+                                 frame_grid=source.steady_rate(), tags=source.tags,
+                                 # (joined after a stopped part, the output takes the part's)
+                                 timecode=_output_timecode(source) if previous is None else None)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         # A stopped part and this run's, joined (none where there is no part: nothing of that name touched).
@@ -369,6 +372,20 @@ def _say_tracks_left_out(input_path: Path, audio: int, subtitles: int) -> None:
     if left:
         log.warning("%s: only the picture and its first audio track are kept; its %s %s left out",
                     input_path.name, " and ".join(left), "is" if audio + subtitles == 1 else "are")
+
+
+def _output_timecode(source: VideoFileSource) -> str | None:
+    """The input's start timecode, moved on to where the output starts (a cut, or the rest
+    of a stopped run); None where it has none, or where it cannot be moved on (with a
+    note in the log)."""
+    if source.timecode is None:
+        return None
+    start = source.segment.start if source.segment else 0.0
+    timecode = timecode_later(source.timecode, start, source.info.rate)
+    if timecode is None:
+        log.warning("%s: its timecode (%s) is left out: it cannot be moved on to %.2f s at %s FPS",
+                    source.path.name, source.timecode, start, f"{float(source.info.rate):.3f}")
+    return timecode
 
 
 def _input_seconds(frame: Frame, source: VideoFileSource) -> float:

@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import VidstyleError
+from .metadata import file_tags, input_timecode, keep_tags
 
 # A stop after less work than this removes the output as before: starting over costs
 # little, and a hidden file per short try would only clutter the folder.
@@ -239,6 +240,10 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             for index, slot in slots.items():
                 if slot not in streams:  # (the first part's, else the second's)
                     streams[slot] = out.add_stream_from_template(container.streams[index])
+        keep_tags(out, streams[video], file_tags(a), input_timecode(a))  # (the output starts with a)
+        picture = next(container.streams[i] for i, slot in slots_a.items() if slot == video)
+        if picture.average_rate and streams[video].codec_context is not None:
+            streams[video].codec_context.framerate = picture.average_rate  # (a timecode counts frames at it)
         last_dts: dict[tuple, int] = {}
         for packet in a.demux():
             slot = slots_a.get(packet.stream.index)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import VidstyleError
+from .metadata import keep_tags
 from .video_colors import VideoColors
 from .writer_thread import END, ContainerWriter
 
@@ -184,14 +185,16 @@ class VideoFileSink(ContainerWriter):
     are muxed without re-encoding; if the container cannot hold that codec, the
     audio is re-encoded (to Opus in WebM, else to AAC) and `audio_reencoded` names the codec.
     `container_format` (an FFmpeg muxer's name) is the file type where the path has no
-    suffix to say it: `pipe:1` (the standard output) as "matroska".
+    suffix to say it: `pipe:1` (the standard output) as "matroska". `tags` (the title,
+    dates...) and the start `timecode` are the input's, for the output (vidstyle.metadata).
     """
 
     def __init__(self, path: str | Path, width: int, height: int, rate: Fraction,
                  time_base: Fraction, audio_template: Any = None, crf: int | None = None,
                  preset: str | None = None, queue_size: int = 16, colors: VideoColors | None = None,
                  codec: str = "h264", pixel_aspect: Fraction = Fraction(1),
-                 container_format: str | None = None, frame_grid: Fraction | None = None):
+                 container_format: str | None = None, frame_grid: Fraction | None = None,
+                 tags: dict[str, str] | None = None, timecode: str | None = None):
         check_encoding(crf, preset, codec)
         spec = CODECS[codec]
         input_time_base = time_base  # the frames' timestamps are given in it
@@ -227,6 +230,7 @@ class VideoFileSink(ContainerWriter):
                 self._last_pts = None
                 self._first_time: Fraction | None = None
             self.stream.time_base = time_base
+            keep_tags(self._container, self.stream, tags or {}, timecode)
             # The input's colours (matrix and tags), else what players assume for this height.
             self.colors = (colors or VideoColors.for_height(self.height)).for_output()
             self.colors.tag(self.stream.codec_context)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .deinterlace import Deinterlacer
 from .errors import VidstyleError
+from .metadata import file_tags, input_timecode
 from .retime import Retimer, restarts_clock
 from .sequences import DEFAULT_FRAME_RATE, ImageSequence, is_sequence
 from .tone_map import HDR_MODES, ToneMapper, max_content_light
@@ -266,6 +267,8 @@ class VideoFileSource:
             # A trimmed MP4/MOV (an edit list: `ffmpeg -ss ... -c copy`, a phone's trim) lists
             # the samples before its start too; its duration counts only the frames shown.
             frames = min(frames, max(1, round(duration * float(rate))))
+        # What the output keeps of the file's tags: the title, dates, the start timecode.
+        self.tags, self.timecode = file_tags(self._container), input_timecode(self._container)
         self.info = VideoInfo(width, height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
                               frames, duration, self.audio_stream is not None, cc.name,
                               VideoColors.of_stream(cc), _pixel_aspect(vs, self.quarter_turns))

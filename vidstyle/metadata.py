@@ -1,0 +1,55 @@
+"""What an output keeps of its input's tags: the title, dates, comments and the like, and
+the start timecode (which an editor relinks a conform by; MOV and MP4 store it as a tmcd
+track, Matroska as a tag)."""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+# Tags that describe how a file was made, not what it holds: the muxer writes its own.
+_MADE_BY = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration", "handler_name",
+            "vendor_id", "timecode"}
+_TIMECODE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})$")
+
+
+def file_tags(container) -> dict[str, str]:
+    """An input container's own tags, less those the muxer writes itself (the timecode goes
+    with the picture: input_timecode)."""
+    return {key: value for key, value in container.metadata.items() if key.lower() not in _MADE_BY}
+
+
+def input_timecode(container) -> str | None:
+    """The start timecode of a file ("01:00:00:00"; ";" before the frames where they drop),
+    from the file's tags or any of its tracks' (MOV/MP4: the tmcd track's; Matroska: the
+    picture's TIMECODE); None where it has none."""
+    for tags in [container.metadata, *(stream.metadata for stream in container.streams)]:
+        for key, value in tags.items():
+            if key.lower() == "timecode" and _TIMECODE.match(value.strip()):
+                return value.strip()
+    return None
+
+
+def timecode_later(timecode: str, seconds: float, rate: Fraction) -> str | None:
+    """The timecode `seconds` after `timecode` at the frame rate `rate` (that of an output
+    cut from `seconds` in); None where it cannot be told: a drop-frame timecode moved on
+    (its count skips frame numbers), a rate with no whole number of frames a second."""
+    if seconds <= 0:
+        return timecode
+    match = _TIMECODE.match(timecode)
+    fps = round(rate)
+    # (29.97 FPS counts 30 frame numbers a second: its frames count, not the seconds)
+    if match is None or match.group(4) != ":" or not fps or abs(rate / fps - 1) > Fraction(1, 900):
+        return None
+    hours, minutes, secs, _, frames = match.groups()
+    count = ((int(hours) * 60 + int(minutes)) * 60 + int(secs)) * fps + int(frames) + round(seconds * rate)
+    count %= 24 * 3600 * fps  # (a timecode goes round at midnight)
+    frames, count = count % fps, count // fps
+    return f"{count // 3600:02d}:{count // 60 % 60:02d}:{count % 60:02d}:{frames:02d}"
+
+
+def keep_tags(output, video_stream, tags: dict[str, str], timecode: str | None) -> None:
+    """Give an output container (before its first packet) the input's tags, and its
+    picture the start timecode (from which MOV and MP4 make their tmcd track)."""
+    output.metadata.update(tags)
+    if timecode is not None:
+        video_stream.metadata["timecode"] = timecode
