@@ -351,15 +351,21 @@ def standard_output_plan(args) -> list:
     return [(files[0], STANDARD_OUTPUT)]
 
 
-def each_style_plan(args, pairs: list, controls) -> list:
-    """--each: (input, output, controls of one style) for every input and style; refused
-    now if the options cannot be done one style at a time."""
+def refuse_blends_with_each(args) -> None:
+    """--each converts with one style at a time: the options that blend or switch styles are refused."""
     from vidstyle.errors import VidstyleError
-    from vidstyle.outputs import refuse_inputs_as_outputs
 
     if args.weights or args.mask or args.style_at or args.cues:
         raise VidstyleError("--each converts with one style at a time; --weights and --mask blend styles "
                             "and --style-at and --cues switch them: leave them out")
+
+
+def each_style_plan(args, pairs: list, controls) -> list:
+    """--each: (input, output, controls of one style) for every input and style; refused
+    now if -o cannot hold them."""
+    from vidstyle.errors import VidstyleError
+    from vidstyle.outputs import refuse_inputs_as_outputs
+
     if not names_a_folder(args.output):
         raise VidstyleError(f"--each writes one video per input and style: -o must be a folder, not "
                             f"{args.output} (end a folder name that has a dot with a slash)")
@@ -399,6 +405,8 @@ def run(args) -> int:
     if args.frame_rate is not None and not any(is_sequence(src) for src, _ in pairs):
         raise VidstyleError("--frame-rate is for image-sequence inputs (frames/shot_%04d.png); "
                             "video files keep their own")
+    if args.each:  # (said first: a --mask given a folder of three would be "needs two styles")
+        refuse_blends_with_each(args)
     controls = check_style_args(args, folders=args.each)  # a typo is an error even when every output exists
     if args.each:
         jobs = each_style_plan(args, pairs, controls)

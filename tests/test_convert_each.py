@@ -63,6 +63,13 @@ def test_each_refuses_what_it_cannot_do(capsys, clip, styles, tmp_path, monkeypa
     assert len([line for line in err.splitlines() if line.strip()]) == 1
 
 
+def test_a_mask_with_a_folder_of_styles_is_refused_for_each_not_for_its_count(capsys, clip, styles, tmp_path):
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(styles / "third.png")
+    code, _, err = run(capsys, "convert", clip, "-s", styles, "--each", "--mask", styles / "wave.png",
+                       "-o", tmp_path / "out/")
+    assert code != 0 and "one style at a time" in err and "needs exactly two" not in err
+
+
 def test_each_into_the_inputs_own_folder(capsys, clip, styles, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # -o . : clip.mp4 names the outputs clip_wave.mp4, ..., not itself
     code, _, err = run(capsys, "convert", "clip.mp4", "-s", styles / "wave.png", "--each", "-o", ".",
