@@ -131,6 +131,10 @@ def test_streams_that_cannot_be_opened_are_one_clear_error(server):
         StreamCapture(f"rtsp://me:secret@127.0.0.1:{free_port()}/live", timeout=2)
     with pytest.raises(VidstyleError, match="has no video"):
         StreamCapture(f"{url}/sound.ts")
+    # Waiting for a sender that never comes says so (FFmpeg's words: "Immediate exit requested").
+    for listening in (f"tcp://127.0.0.1:{free_port()}?listen", f"udp://@:{free_port()}"):
+        with pytest.raises(VidstyleError, match="no sender within 0.5 s \\(start the sender within"):
+            StreamCapture(listening, timeout=0.5)
 
 
 def test_stream_urls_and_their_passwords():

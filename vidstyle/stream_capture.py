@@ -97,12 +97,21 @@ class StreamCapture:
         if why:
             raise VidstyleError(f"cannot open the stream {self.name}: {why}")
 
+    @property
+    def listens(self) -> bool:
+        """Whether the stream is sent to us (UDP, a listening TCP socket) rather than fetched."""
+        return self.url.startswith("udp://") or "listen" in self.url.partition("?")[2]
+
     def _open(self) -> str | None:
         """Open the stream; why it could not be, or None."""
         import av
 
         try:
             container = av.open(self.url, timeout=self._timeout)
+        except av.error.ExitError:  # PyAV's timeout ends the wait so ("Immediate exit requested")
+            waited = f"{self._timeout:g} s"
+            return (f"no sender within {waited} (start the sender within {waited} of vidstyle)"
+                    if self.listens else f"no answer within {waited}")
         except (av.error.FFmpegError, OSError) as exc:
             return reason(exc)
         if not container.streams.video:
