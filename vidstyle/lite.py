@@ -18,7 +18,7 @@ from torch import nn
 from .layers import ReflectionPad, conv3x3
 from .weights_file import load_weights, packaged_path, read_meta, save_weights
 
-# The shipped models with this architecture: "lite" (24/48/96) and "tiny" (16/32/64, ~2x faster).
+# The shipped models with this architecture: "lite" (24/48/96) and "tiny" (16/32/64, ~1.5x faster).
 WEIGHTS_FILES = {"lite": "lite.safetensors", "tiny": "tiny.safetensors"}
 WIDTHS = (24, 48, 96)  # at full, 1/2 and 1/4 size (VGG-19 has 64, 128, 256)
 FEATURES = 512  # the full encoder's relu4_1 channels
