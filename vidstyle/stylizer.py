@@ -160,6 +160,8 @@ class Stylizer:
             import torch._inductor.config as inductor_config
 
             inductor_config.freezing = True
+            if self.device.type == "cpu":  # (a CUDA build of torch says no CUDA is here at the first compile)
+                logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
             self.net = torch.compile(self._eager, dynamic=False)
             self.compiled = True
         except Exception as exc:  # an unsupported platform must not stop the user
