@@ -136,6 +136,23 @@ def test_a_variable_rate_timed_in_milliseconds_keeps_its_times(tmp_path, stylize
     assert [p * tb for p in pts] == pytest.approx(times, abs=1e-3)
 
 
+def test_a_video_with_transparency_is_said_to_lose_it(tmp_path, stylizer, target, caplog):
+    clip = tmp_path / "lower_third.mov"
+    with av.open(str(clip), "w") as c:  # PNG frames with an alpha channel, as motion graphics are sent
+        v = c.add_stream("png", rate=25)
+        v.width, v.height, v.pix_fmt = 32, 32, "rgba"
+        for i in range(3):
+            f = av.VideoFrame.from_ndarray(np.zeros((32, 32, 4), np.uint8), format="rgba")
+            f.pts, f.time_base = i, Fraction(1, 25)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    assert convert_video(clip, tmp_path / "out.mp4", stylizer, target).frames == 3
+    assert "lower_third.mov has transparency, which the output does not keep" in caplog.text
+    caplog.clear()
+    convert_video(write_clip(tmp_path / "plain.mp4", n=2), tmp_path / "plain_out.mp4", stylizer, target)
+    assert "transparency" not in caplog.text
+
+
 def test_size_option_resizes_and_odd_sizes_become_even(tmp_path, stylizer, target):
     clip = write_clip(tmp_path / "c.mp4", n=3, w=64, h=48, audio=False)
     out = tmp_path / "small.mp4"

@@ -229,6 +229,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             log.warning("%s: scaling its %dx%d frames up to %dx%d: slow and memory-hungry, and no more "
                         "detail than the input's", input_path.name, info.width, info.height, width, height)
         report.hdr = info.colors.hdr
+        if source.has_transparency:
+            log.warning("%s has transparency, which the output does not keep: what is stored under "
+                        "it (often black) is stylized as it is", input_path.name)
         if not to_sequence and not is_gif(output_path):  # (those say all sound is left out)
             _say_tracks_left_out(input_path, *source.tracks_left_out)
         if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)

@@ -328,6 +328,18 @@ class VideoFileSource:
         return origin - float(round(self.moved_back_s() / time_base) * time_base)
 
     @property
+    def has_transparency(self) -> bool:
+        """Whether the picture has an alpha channel (ProRes 4444, PNG or QuickTime Animation
+        in MOV), which the RGB frames yielded leave out."""
+        import av
+
+        name = self.video_stream.codec_context.pix_fmt
+        try:
+            return name is not None and any(c.is_alpha for c in av.VideoFormat(name).components)
+        except ValueError:  # a format PyAV does not name
+            return False
+
+    @property
     def clock_restarts(self) -> int:
         """How many times the file's timestamps started again (parts joined end to end)."""
         return self._retimer.jumps if self._retimer else 0
