@@ -62,11 +62,11 @@ def test_a_converted_portrait_clip_is_written_upright_without_a_turn(tmp_path, s
         assert frame.rotation == 0  # players must not turn it again
 
 
-def stylize_to_file(src, out, stylizer):
+def stylize_to_file(src, out, stylizer, **options):
     import torch
 
     target = Target(stylizer.style_stats(torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(0))))
-    return convert_video(src, out, stylizer, target)
+    return convert_video(src, out, stylizer, target, **options)
 
 
 @pytest.mark.parametrize("degrees, shown", [(0, Fraction(32, 27)), (90, Fraction(27, 32))])
@@ -78,6 +78,17 @@ def test_non_square_pixels_keep_their_shape(tmp_path, stylizer, degrees, shown):
     stylize_to_file(src, out, stylizer)
     with av.open(str(out)) as c:
         assert c.streams.video[0].sample_aspect_ratio == shown
+
+
+@pytest.mark.parametrize("name", ["out.webm", "out.mkv"])
+def test_vp9_which_carries_no_pixel_shape_gets_square_pixels_as_wide_as_shown(tmp_path, stylizer, name):
+    src = rotated_clip(tmp_path / "dvd.mp4", 0, pixel_aspect=Fraction(32, 27))  # 64x48 shown as 76x48
+    out = tmp_path / name
+    stylize_to_file(src, out, stylizer, codec="vp9")
+    with av.open(str(out)) as c:
+        stream = c.streams.video[0]
+        assert (stream.codec_context.width, stream.codec_context.height) == (76, 48)
+        assert stream.sample_aspect_ratio in (None, 0, Fraction(1))
 
 
 def test_square_pixels_stay_untagged(tmp_path, stylizer):

@@ -203,6 +203,14 @@ class VideoFileSink(ContainerWriter):
         if self.width < 2 or self.height < 2:
             raise VidstyleError(f"frame size {width}x{height} is too small to encode")
         self._container, self.stream, encoder = _open_output(self.path, codec, rate, container_format)
+        # VP9 carries no pixel shape, and Matroska's comes from a stream field PyAV cannot set:
+        # non-square pixels are made square (the frames as wide as they show) rather than
+        # played squeezed.
+        self._widened_from: tuple[int, int] | None = None
+        if pixel_aspect != 1 and encoder == "libvpx-vp9":
+            self._widened_from = (self.width, self.height)
+            self.width = even_size(max(2, round(self.width * pixel_aspect)), self.height)[0]
+            pixel_aspect = Fraction(1)
         try:
             self.stream.width, self.stream.height = self.width, self.height
             self.stream.pix_fmt = spec.pix_fmt
@@ -394,6 +402,11 @@ class VideoFileSink(ContainerWriter):
                     pts = self._on_grid(pts)
                 self._next_index += 1
                 h, w = self.height, self.width
+                if self._widened_from is not None:
+                    import cv2
+
+                    given_w, given_h = self._widened_from
+                    image = cv2.resize(image[:given_h, :given_w], (w, h), interpolation=cv2.INTER_CUBIC)
                 rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
                 frame = to_yuv.reformat(rgb, format=self._pix_fmt, dst_colorspace=self.colors.sws_matrix,
                                         dst_color_range=self.colors.range)
