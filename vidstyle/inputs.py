@@ -12,15 +12,16 @@ SEQUENCE_ONLY_SUFFIXES = {".dpx"}
 MAX_FRAME_SIZE = 4320  # an 8K picture's shorter side: the largest output size asked for
 MAX_FRAME_LONG_SIDE = 7680  # ... and its longer side
 # What a folder of videos is scanned for: the common containers and phone/camcorder ones,
-# and animated GIFs (is_video_file: a still GIF is an image).
+# and animated GIFs and WebPs (is_video_file: a still one is an image).
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
-                  ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob", ".gif"}
+                  ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf", ".vob", ".gif", ".webp"}
+ANIMATED_IMAGE_SUFFIXES = {".gif", ".webp"}  # videos when animated, else images
 
 
 def is_video_file(path: str | Path) -> bool:
-    """A video by its name; a GIF only when animated (a still one is an image)."""
+    """A video by its name; a GIF or WebP only when animated (a still one is an image)."""
     suffix = Path(path).suffix.lower()
-    if suffix != ".gif":
+    if suffix not in ANIMATED_IMAGE_SUFFIXES:
         return suffix in VIDEO_SUFFIXES
     from PIL import Image
 
@@ -28,7 +29,8 @@ def is_video_file(path: str | Path) -> bool:
         with Image.open(path) as img:
             return bool(getattr(img, "is_animated", False))
     except (OSError, ValueError, SyntaxError):
-        return True  # (unreadable: reading it as a video says what is wrong)
+        # (unreadable: read as what the type mostly holds, which says what is wrong)
+        return suffix == ".gif"
 
 
 def _hidden(path: Path, folder: Path) -> bool:
@@ -47,7 +49,7 @@ def files_in(folder: Path, suffixes: set[str], exclude: Path | None = None) -> l
     return sorted(f for f in folder.rglob("*")
                   if f.suffix.lower() in suffixes and not _hidden(f, folder) and f.is_file()
                   and not (skip is not None and skip in f.resolve().parents)
-                  and (f.suffix.lower() != ".gif" or is_video_file(f)))
+                  and (f.suffix.lower() not in ANIMATED_IMAGE_SUFFIXES or is_video_file(f)))
 
 
 def expand_files(paths: Sequence[str | Path], suffixes: set[str], what: str,

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .animated_webp import readable_video
 from .deinterlace import Deinterlacer
 from .errors import VidstyleError
 from .metadata import file_tags, input_timecode
@@ -235,7 +236,9 @@ class VideoFileSource:
         self.deinterlace = deinterlace
         self.deinterlaced_frames = 0
         self.segment = segment if segment is not None and segment != Segment() else None
-        self._container, self.sequence = _open_input(self.path, frame_rate)
+        # What FFmpeg reads: the file itself, or an animated WebP's frames (vidstyle.animated_webp).
+        self._file = self.path if is_sequence(self.path) else readable_video(self.path)
+        self._container, self.sequence = _open_input(self._file, frame_rate)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -260,7 +263,7 @@ class VideoFileSource:
         if not cc.width or not cc.height:
             self.close()
             raise VidstyleError(f"{self.path}: the video stream has no frame size")
-        self.quarter_turns = 0 if self.sequence else _display_quarter_turns(self.path)
+        self.quarter_turns = 0 if self.sequence else _display_quarter_turns(self._file)
         width, height = (cc.height, cc.width) if self.quarter_turns % 2 else (cc.width, cc.height)
         frames = self.sequence.count if self.sequence else int(vs.frames or 0)
         if frames and duration and "mov" in self._container.format.name:
@@ -366,7 +369,7 @@ class VideoFileSource:
         elif vs.duration and vs.time_base:
             seconds = float(vs.duration * vs.time_base)
         else:
-            seconds = _last_video_packet_end(self.path)
+            seconds = _last_video_packet_end(self._file)
             if seconds is None:
                 return self.expected_seconds
         return self.segment.length_in(seconds) if self.segment else seconds
