@@ -122,8 +122,9 @@ def test_a_stop_as_a_frame_is_handed_to_the_encoder_counts_it_once(tmp_path, lon
     def write_then_ctrl_c(self, image, pts):  # the Ctrl-C arrives the moment frame 10 is queued
         write(self, image, pts)
         written.append(pts)
-        if len(written) == 10:
-            signal.raise_signal(signal.SIGINT)
+        if len(written) == 10:  # (sent to the process, as a terminal does: any thread may take it)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)
 
     monkeypatch.setattr(VideoFileSink, "write", write_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt) as stop:

@@ -5,17 +5,25 @@ import signal
 import threading
 from contextlib import contextmanager
 
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
 
 @contextmanager
 def signals_deferred():
-    """Ctrl-C and SIGTERM held back until the block is done (in the main thread, where
-    Python handles them; elsewhere, and where the system has no signal masks, nothing)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    """Ctrl-C and SIGTERM held back until the block is done, then acted on as usual (in the
+    main thread, where Python handles them; elsewhere, nothing). A signal sent to the
+    process may reach any of its threads, so masking the main thread's would not hold it:
+    the handlers are swapped for one that notes the signal, and the first noted is raised
+    again once the block is done, to the handler that was there."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    noted: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: noted.append(signum)) for signum in _HELD}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if noted:
+            signal.raise_signal(noted[0])
