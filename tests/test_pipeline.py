@@ -51,6 +51,49 @@ def test_a_file_whose_clock_starts_late_gives_an_output_from_0_in_step(tmp_path,
     assert abs(sound[0]) < 0.05  # the sound moved back as much: still under its picture
 
 
+def sound_onset(path) -> float:
+    """Seconds from the first picture to the first loud sample."""
+    with av.open(str(path)) as c:
+        first_picture = min(float(f.pts * f.time_base) for f in c.decode(video=0))
+    with av.open(str(path)) as c:
+        for f in c.decode(audio=0):
+            scale = 32767 if f.format.name == "s16" else 1
+            x = np.abs(f.to_ndarray().astype(np.float32)).reshape(-1) / scale
+            loud = np.nonzero(x > 0.1)[0]
+            if len(loud):
+                return float(f.pts * f.time_base) + loud[0] / f.sample_rate - first_picture
+    raise AssertionError("no sound")
+
+
+@pytest.mark.parametrize("out_name", ["out.mp4", "out.webm"])
+def test_sound_that_leads_the_picture_stays_in_step_when_re_encoded(tmp_path, stylizer, target, out_name):
+    """A capture whose sound starts 1 s before its first picture, a tone 0.5 s after it:
+    camera PCM goes to AAC in MP4, to Opus in WebM, both re-encoded from their own times."""
+    src = tmp_path / "lead.mkv"
+    with av.open(str(src), "w") as c:
+        v = c.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = c.add_stream("pcm_s16le", rate=48000)
+        a.layout = "mono"
+        t = np.arange(48000 * 3) / 48000
+        tone = (np.where(t >= 1.5, 0.5 * np.sin(2 * np.pi * 440 * t), 0) * 32767).astype(np.int16)
+        for s in range(0, len(tone), 1024):
+            f = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format="s16", layout="mono")
+            f.sample_rate, f.pts = 48000, s
+            c.mux(a.encode(f))
+        c.mux(a.encode(None))
+        for i, image in enumerate(frames_rgb(50, 64, 48)):
+            f = av.VideoFrame.from_ndarray(image, format="rgb24")
+            f.pts, f.time_base = 25 + i, Fraction(1, 25)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    assert sound_onset(src) == pytest.approx(0.5, abs=0.005)
+    out = tmp_path / out_name
+    report = convert_video(src, out, stylizer, target, codec="vp9" if out_name.endswith(".webm") else "h264")
+    assert report.audio.startswith("re-encoded")
+    assert sound_onset(out) == pytest.approx(0.5, abs=0.03)  # (it came 1 s late)
+
+
 @pytest.mark.parametrize("batch, workers", [(1, 1), (1, 2), (5, 2)])
 def test_every_frame_timestamp_and_audio_packet_survive(clip, tmp_path, stylizer, target, batch, workers):
     out = tmp_path / "out.mp4"

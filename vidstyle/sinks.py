@@ -311,6 +311,7 @@ class VideoFileSink(ContainerWriter):
         layout = self.audio_stream.layout.name if encoder == "libopus" else template.layout.name
         self._resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
         self._audio_samples: int | None = None  # the next re-encoded sample's time, in samples
+        self._audio_timed = False  # whether the re-encoded frames are given their times
         self.audio_reencoded = label
 
     # -- producer side ------------------------------------------------------
@@ -331,13 +332,15 @@ class VideoFileSink(ContainerWriter):
     def _encode_audio(self, frames) -> None:
         for frame in frames:
             if self._audio_samples is None and frame is not None and frame.pts is not None:
-                # The sound's first time, where it starts after the picture's (a conversion going
-                # on from a stopped one takes the sound from where the stopped part's ends);
-                # from there the samples are counted, so gaps in the input's timing are closed.
+                # The sound's first time: after the picture's where a conversion goes on from a
+                # stopped one (from where the stopped part's sound ends), before it where the
+                # input's sound leads its picture; from there the samples are counted, so gaps
+                # in the input's timing are closed.
                 start = frame.pts * frame.time_base if frame.time_base else 0
-                self._audio_samples = max(0, round(start * self.audio_stream.rate))
+                self._audio_samples = round(start * self.audio_stream.rate)
+                self._audio_timed = self._audio_samples != 0  # (from 0 the encoder counts itself)
             for resampled in self._resampler.resample(frame):
-                if self._audio_samples:  # (else the encoder counts from 0 itself, as it always did)
+                if self._audio_timed:
                     resampled.pts = self._audio_samples
                     resampled.time_base = Fraction(1, self.audio_stream.rate)
                     self._audio_samples += resampled.samples
