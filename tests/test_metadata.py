@@ -45,6 +45,9 @@ def tags_and_timecode(path):
 
 def test_timecodes_move_on_by_frames_and_drop_frame_ones_only_stay():
     assert timecode_later("01:00:00:00", 65.5, Fraction(25)) == "01:01:05:13"
+    # A cut between frames starts at the next one (its first frame), one on a frame at that one.
+    assert [timecode_later("01:00:00:00", s, Fraction(25)) for s in (0.41, 0.45, 0.4, 0.4004)] == \
+        ["01:00:00:11", "01:00:00:12", "01:00:00:10", "01:00:00:11"]
     # 29.97 FPS: 300 frames, counted at 30 a second
     assert timecode_later("10:00:00:00", 10, Fraction(30000, 1001)) == "10:00:10:00"
     assert timecode_later("23:59:59:24", 1 / 25, Fraction(25)) == "00:00:00:00"  # round at midnight

@@ -3,6 +3,7 @@ the start timecode (which an editor relinks a conform by; MOV and MP4 store it a
 track, Matroska as a tag)."""
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 
@@ -30,8 +31,9 @@ def input_timecode(container) -> str | None:
 
 
 def timecode_later(timecode: str, seconds: float, rate: Fraction) -> str | None:
-    """The timecode `seconds` after `timecode` at the frame rate `rate` (that of an output
-    cut from `seconds` in); None where it cannot be told: a drop-frame timecode moved on
+    """The timecode of the first frame at or after `seconds` past `timecode`, at the frame
+    rate `rate` (that of an output cut from `seconds` in: a cut keeps that frame, to within
+    a microsecond, as sources._Window does); None where it cannot be told: a drop-frame timecode moved on
     (its count skips frame numbers), a rate with no whole number of frames a second."""
     if seconds <= 0:
         return timecode
@@ -41,7 +43,8 @@ def timecode_later(timecode: str, seconds: float, rate: Fraction) -> str | None:
     if match is None or match.group(4) != ":" or not fps or abs(rate / fps - 1) > Fraction(1, 900):
         return None
     hours, minutes, secs, _, frames = match.groups()
-    count = ((int(hours) * 60 + int(minutes)) * 60 + int(secs)) * fps + int(frames) + round(seconds * rate)
+    later = math.ceil(float(seconds * rate) - 1e-6 * float(rate))
+    count = ((int(hours) * 60 + int(minutes)) * 60 + int(secs)) * fps + int(frames) + later
     count %= 24 * 3600 * fps  # (a timecode goes round at midnight)
     frames, count = count % fps, count // fps
     return f"{count // 3600:02d}:{count // 60 % 60:02d}:{count % 60:02d}:{frames:02d}"
