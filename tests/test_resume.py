@@ -3,6 +3,7 @@ import json
 import os
 import signal
 import time
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -156,6 +157,20 @@ def test_a_second_ctrl_c_while_the_part_is_finished_stops_the_encoder(tmp_path, 
         time.sleep(0.05)
     assert not any(t.name == "vidstyle-encode" for t in threading.enumerate())
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_steady_rate_timed_in_milliseconds_stays_on_its_grid_across_a_join(tmp_path, stylizer, target):
+    from test_pipeline import write_mkv
+
+    ntsc = Fraction(30000, 1001)  # stored as 33 and 34 ms steps; each part goes back on the grid
+    clip = write_mkv(tmp_path / "obs.mkv", ntsc, range(48))
+    out = tmp_path / "out.mp4"
+    stopped(clip, out, stylizer, target, at=20)
+    convert(clip, out, stylizer, target, resumable=plan(out))
+    with av.open(str(out)) as c:
+        times = [f.pts * f.time_base for f in c.decode(video=0)]
+        assert c.streams.video[0].average_rate == ntsc
+    assert times == [i / ntsc for i in range(48)]
 
 
 @pytest.mark.parametrize("name,codec", [("out.mkv", "h265"), ("out.webm", "vp9"), ("out.mov", "prores")])

@@ -292,7 +292,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 raise VidstyleError(f"{input_path} has no frames{where}")
             sink.close()
             if previous is not None and not to_sequence:  # the stopped run's part, then this one
-                join_parts(previous.video, tmp, joined, _input_seconds(first, source) - previous.last_input_s)
+                gap = _input_seconds(first, source) - previous.last_input_s  # (as in the input)
+                join_parts(previous.video, tmp, joined, getattr(sink, "steady_gap", float)(gap))
         except KeyboardInterrupt as stop:
             if joined is not None:
                 joined.unlink(missing_ok=True)

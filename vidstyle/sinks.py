@@ -386,6 +386,16 @@ class VideoFileSink(ContainerWriter):
         self._last_pts = out if self._last_pts is None else max(self._last_pts + 1, out)
         return self._last_pts
 
+    def steady_gap(self, seconds: float) -> Fraction | float:
+        """The time between two of the input's frames (a stopped part's last and the rest's
+        first, when they are joined), in whole frames of the steady grid where the input's
+        millisecond timing put it off the grid (as _on_grid puts the frames); else as it is."""
+        if self._grid is None:
+            return seconds
+        exact = Fraction(seconds).limit_denominator(1 << 30)
+        on_grid = round(exact * self._grid) / self._grid
+        return on_grid if abs(on_grid - exact) <= _MS_ROUNDING else seconds
+
     def _run(self) -> None:
         import av
 
