@@ -4,6 +4,7 @@ from itertools import pairwise
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import damage_packets, frames_rgb, write_clip
 from vidstyle.adain import StyleStats
@@ -193,6 +194,10 @@ def test_a_video_with_transparency_is_said_to_lose_it(tmp_path, stylizer, target
     assert "lower_third.mov has transparency, which the output does not keep" in caplog.text
     caplog.clear()
     convert_video(write_clip(tmp_path / "plain.mp4", n=2), tmp_path / "plain_out.mp4", stylizer, target)
+    gif = tmp_path / "opaque.gif"  # (FFmpeg decodes every GIF with an alpha channel)
+    frames = [Image.fromarray(f) for f in frames_rgb(3, 32, 32)]
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100)
+    convert_video(gif, tmp_path / "gif_out.mp4", stylizer, target)
     assert "transparency" not in caplog.text
 
 

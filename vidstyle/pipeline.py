@@ -229,9 +229,6 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             log.warning("%s: scaling its %dx%d frames up to %dx%d: slow and memory-hungry, and no more "
                         "detail than the input's", input_path.name, info.width, info.height, width, height)
         report.hdr = info.colors.hdr
-        if source.has_transparency:
-            log.warning("%s has transparency, which the output does not keep: what is stored under "
-                        "it (often black) is stylized as it is", input_path.name)
         if not to_sequence and not is_gif(output_path):  # (those say all sound is left out)
             _say_tracks_left_out(input_path, *source.tracks_left_out)
         if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)
@@ -342,6 +339,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             report.audio = f"re-encoded to {sink.audio_reencoded}" if sink.audio_reencoded else "copied"
         elif source.audio_stream is not None and getattr(sink, "leaves_out_audio", None):
             report.audio = f"left out ({sink.leaves_out_audio})"
+        if source.see_through:
+            log.warning("%s has transparency, which the output does not keep: what is stored under "
+                        "it (often black) was stylized as it is", input_path.name)
         report.decode_times = source.decode_times
         # A segment's frame count is an estimate: only its duration is checked.
         report.listed_frames = 0 if source.segment else info.frames

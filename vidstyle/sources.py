@@ -114,6 +114,19 @@ def _open_input(path: Path, frame_rate: Fraction | None = None):
     return container, sequence
 
 
+def _see_through(frame) -> bool:
+    """Whether a decoded frame has pixels that are not opaque (GIFs decode with an alpha
+    channel whether or not they have a transparent colour, so the format alone does not tell)."""
+    import av
+
+    try:
+        if not any(c.is_alpha for c in av.VideoFormat(frame.format.name).components):
+            return False
+    except ValueError:  # a format PyAV does not name
+        return False
+    return bool((frame.to_ndarray(format="rgba")[..., 3] < 255).any())
+
+
 def _last_video_packet_end(path: Path, before_end_s: float = 5.0) -> float | None:
     """Seconds from the video stream's first timestamp to the end of its last packet."""
     import av
@@ -245,6 +258,9 @@ class VideoFileSource:
         self.error: BaseException | None = None
         self.decode_times: list[float] = []  # seconds per frame, for the stage statistics
         self.damaged_packets = 0  # video packets the decoder refused, skipped
+        # Whether the first frame has see-through pixels (ProRes 4444, PNG or QuickTime
+        # Animation in MOV, a GIF's transparent colour), which the RGB frames leave out.
+        self.see_through = False
         # MPEG-TS/PS files joined end to end restart their clock at each join: one timeline
         # (vidstyle.retime); `clock_restarts` counts the joins.
         self._retimer = Retimer() if self.sequence is None and restarts_clock(self._container) else None
@@ -329,18 +345,6 @@ class VideoFileSource:
         if not time_base:
             return -self.segment.start if self.segment else origin
         return origin - float(round(self.moved_back_s() / time_base) * time_base)
-
-    @property
-    def has_transparency(self) -> bool:
-        """Whether the picture has an alpha channel (ProRes 4444, PNG or QuickTime Animation
-        in MOV), which the RGB frames yielded leave out."""
-        import av
-
-        name = self.video_stream.codec_context.pix_fmt
-        try:
-            return name is not None and any(c.is_alpha for c in av.VideoFormat(name).components)
-        except ValueError:  # a format PyAV does not name
-            return False
 
     @property
     def clock_restarts(self) -> int:
@@ -448,6 +452,7 @@ class VideoFileSource:
         # A fresh filter per pass: after a seek that landed too late, its held frame is stale.
         deinterlacer = Deinterlacer(self.video_stream, self.deinterlace)
         to_sdr = None  # the tone mapper, made at the first frame (it reads the frame's light level)
+        look_for_alpha = not self.decode_times  # (at the first frame decoded)
         moved_back = self.moved_back_s()  # (a window moves a segment's times itself)
         video_done = False  # a segment's end was reached; its audio may still be due
         past_end = 0  # frames decoded after the end (timestamps may come out of order)
@@ -502,6 +507,9 @@ class VideoFileSource:
                     pts = place
                 elif pts is not None and moved_back:  # the whole file, from 0
                     pts -= round(moved_back / frame_tb)
+                if look_for_alpha:
+                    look_for_alpha = False
+                    self.see_through = _see_through(frame)
                 if self.tone_maps:  # 16 bits per channel in, for the tone curve's darks and highlights
                     if to_sdr is None:
                         to_sdr = self._tone_mapper(frame)
