@@ -69,6 +69,24 @@ def test_the_tags_and_timecode_go_with_the_picture(tmp_path, stylizer, target, s
         assert "data" in kinds  # the tmcd track an editor reads
 
 
+def test_a_long_title_is_cut_to_what_mpeg_ts_holds(tmp_path, stylizer, target):
+    clip = tmp_path / "long.mp4"
+    with av.open(str(clip), "w") as c:
+        c.metadata["title"] = "港の夜明け" * 18  # 270 bytes of UTF-8
+        v = c.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        for i, image in enumerate(frames_rgb(3, 64, 48)):
+            f = av.VideoFrame.from_ndarray(image, format="rgb24")
+            f.pts, f.time_base = i, Fraction(1, 25)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    convert_video(clip, tmp_path / "out.ts", stylizer, target)  # (it failed: "Cannot allocate memory")
+    convert_video(clip, tmp_path / "out.mp4", stylizer, target)
+    assert tags_and_timecode(tmp_path / "out.mp4")[0]["title"] == "港の夜明け" * 18  # others keep it whole
+    with av.open(str(tmp_path / "out.ts")) as c:
+        assert len(list(c.decode(video=0))) == 3
+
+
 def test_a_cut_starts_at_its_own_timecode_and_a_drop_frame_one_is_left_out(tmp_path, stylizer, target,
                                                                             caplog):
     clip = write_tagged(tmp_path / "take3.mov")

@@ -10,6 +10,7 @@ from fractions import Fraction
 # Tags that describe how a file was made, not what it holds: the muxer writes its own.
 _MADE_BY = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration", "handler_name",
             "vendor_id", "timecode"}
+_TS_SERVICE_TAGS = {"title", "service_name", "service_provider"}  # what MPEG-TS names its service by
 _TIMECODE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})$")
 
 
@@ -53,6 +54,14 @@ def timecode_later(timecode: str, seconds: float, rate: Fraction) -> str | None:
 def keep_tags(output, video_stream, tags: dict[str, str], timecode: str | None) -> None:
     """Give an output container (before its first packet) the input's tags, and its
     picture the start timecode (from which MOV and MP4 make their tmcd track)."""
+    if output.format.name == "mpegts":  # (its service names hold 255 bytes, a UTF-8 mark among them)
+        tags = {key: _cut_to_bytes(value, 254) if key.lower() in _TS_SERVICE_TAGS else value
+                for key, value in tags.items()}
     output.metadata.update(tags)
     if timecode is not None:
         video_stream.metadata["timecode"] = timecode
+
+
+def _cut_to_bytes(text: str, size: int) -> str:
+    """`text` cut to at most `size` bytes of UTF-8, between characters."""
+    return text.encode()[:size].decode(errors="ignore")
