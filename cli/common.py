@@ -10,13 +10,19 @@ from vidstyle.inputs import MAX_FRAME_LONG_SIDE, MAX_FRAME_SIZE  # (no av or tor
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (kill, a service manager, a closed terminal's shell), handled as Ctrl-C is:
-    partial outputs are removed and training checkpoints kept; the exit code is 143."""
+    """SIGTERM (kill, a service manager) or SIGHUP (the terminal closed, an ssh session
+    dropped), handled as Ctrl-C is: partial outputs are removed and training checkpoints
+    kept; the exit code is 128 + the signal's number (143, 129)."""
+
+    def __init__(self, signum: int = 15):
+        super().__init__()
+        self.signum = signum
 
 
 def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
-    """What a command that handles Ctrl-C itself returns: 143 for SIGTERM, 130 for Ctrl-C."""
-    return 143 if isinstance(exc, Terminated) else 130
+    """What a command that handles Ctrl-C itself returns: 143 for SIGTERM, 129 for SIGHUP,
+    130 for Ctrl-C."""
+    return 128 + exc.signum if isinstance(exc, Terminated) else 130
 
 
 # A wait InterruptsHeld says at once and no Ctrl-C cuts short (a style encoding in a thread:
@@ -565,6 +571,12 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
     for dst in {dst.parent: dst for _, dst in pairs}.values():  # one test per output folder
         check_writable(dst, f"the results into {dst.parent}" if named_after else None)
     return pairs
+
+
+def os_error(exc: OSError) -> str:
+    """An OS error in one line: what went wrong and with which file."""
+    what = exc.strerror or str(exc)
+    return f"{what}: {exc.filename}" if exc.filename else what
 
 
 def fail(message: str, code: int = 1) -> int:

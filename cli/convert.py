@@ -13,7 +13,7 @@ from vidstyle.tone_map import HDR_MODES
 
 from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, add_steady_arg,
                      add_workers_arg, blend_jobs, build_stylizer, build_targets, check_style_args,
-                     default_output, each_style_jobs, fail, interrupted_exit_code, names_a_folder,
+                     default_output, each_style_jobs, fail, interrupted_exit_code, names_a_folder, os_error,
                      non_negative_float, plan_outputs, refuse_overwriting_sources, time_value, unit_float)
 from .progress import Progress
 from .resume_key import model_digest
@@ -308,6 +308,29 @@ def counting_from(made: int, on_progress):
     return lambda done, total, fps: on_progress(done + made, total + made if total else 0, fps)
 
 
+def summary_lines(r, stylizer, to_stdout: bool) -> list:
+    """A finished conversion's summary line and its warnings, as (text, stream) pairs."""
+    summary = sys.stderr if to_stdout else sys.stdout  # (the standard output carries the video)
+    audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
+    if r.resumed is not None and not r.frames:  # stopped while finishing: the part was whole
+        return [(f"{r.output}: {r.resumed.frames} frames {r.width}x{r.height}, all made by the "
+                 f"stopped run, {audio}", summary)]
+    count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
+    if r.resumed is not None:
+        count = f"{r.resumed.frames + r.frames} frames ({r.resumed.frames} from the stopped run)"
+    steady = f", --steady {1000 * sum(r.steady_times) / r.frames:.1f} ms/frame" if r.steady_times else ""
+    notes = " deinterlaced" if r.deinterlaced_frames else ""
+    if r.tone_mapped_from_nits:
+        notes += f" tone-mapped from {r.hdr} ({r.tone_mapped_from_nits:g} nits) to SDR"
+    if r.clock_restarts:
+        notes += f" from {r.clock_restarts + 1} parts joined end to end (their timestamps restart)"
+    name = "the standard output" if to_stdout else r.output
+    lines = [(f"{name}: {count} {r.width}x{r.height}{notes}, {r.fps:.1f} FPS "
+              f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}", summary)]
+    return lines + [(f"vidstyle: warning: {r.input}: {warning}", sys.stderr)
+                    for warning in (damage_warning(r), size_change_warning(r), hdr_warning(r)) if warning]
+
+
 def plan_resume_for(args, src, dst, segment, model: str, write, styles):
     """vidstyle.resume's plan for one conversion (None for a GIF, which a stop does not
     keep), saying what it will do. `model`:
@@ -376,7 +399,7 @@ def each_style_plan(args, pairs: list, controls) -> list:
 
 def run(args) -> int:
     from vidstyle.errors import VidstyleError
-    from vidstyle.outputs import refuse_inputs_as_outputs
+    from vidstyle.outputs import OutputTaken, refuse_inputs_as_outputs
     from vidstyle.pipeline import convert_video
     from vidstyle.gif_sink import is_gif
     from vidstyle.sequence_sink import check_sequence_output
@@ -471,22 +494,28 @@ def run(args) -> int:
         schedule = StyleSchedule(cache.stats_for_path(controls.styles[0]),
                                  [(t, cache.stats_for_path(path)) for t, path in cues], args.transition)
     model = model_digest(stylizer.model_name, args.decoder)
-    failures, reports, stopped = 0, [], None
+    failures, skipped, reports, stopped = 0, 0, [], None
     try:
         with Progress(len(pairs)) as progress:
             hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
             for src, dst, job_controls in jobs:
-                resumable = plan_resume_for(args, src, dst, segment, model, progress.write,
-                                            job_controls.styles)
-                part = segment
-                if resumable is not None and resumable.previous is not None:
-                    from vidstyle.resume import rest_of
-
-                    part = rest_of(segment, resumable.previous) or segment
-                # Fresh targets per file: colour references and mask videos restart.
-                target, close = build_targets(job_controls, stylizer, cache, part)
+                if args.skip_existing and len(pairs) > 1 and output_exists(dst):
+                    skipped += 1  # (made meanwhile: by another run on the same folder, say)
+                    progress.write(f"vidstyle: {dst.name}: skipped, made meanwhile by another run")
+                    progress.skip()
+                    continue
+                close = None
                 finished = False
                 try:
+                    resumable = plan_resume_for(args, src, dst, segment, model, progress.write,
+                                                job_controls.styles)
+                    part = segment
+                    if resumable is not None and resumable.previous is not None:
+                        from vidstyle.resume import rest_of
+
+                        part = rest_of(segment, resumable.previous) or segment
+                    # Fresh targets per file: colour references and mask videos restart.
+                    target, close = build_targets(job_controls, stylizer, cache, part)
                     name = dst.name if args.each else src.name  # (--each: one input, many outputs)
                     with progress.file(name) as on_progress:
                         if resumable is not None and resumable.previous is not None:
@@ -505,6 +534,8 @@ def run(args) -> int:
                                                resumable=resumable)
                     reports.append(report)
                     finished = True
+                    for line, to in summary_lines(report, stylizer, to_stdout):  # (at once: a log
+                        progress.write(line, file=to)  # of a long batch shows each file when done)
                 except KeyboardInterrupt as stop:
                     kept = getattr(stop, "kept_part", None)
                     if kept is None:
@@ -514,43 +545,33 @@ def run(args) -> int:
                                    f"{stopped_part_text(kept)}: the same command goes on from there")
                     stopped = stop
                     break
-                except VidstyleError as exc:
+                except OutputTaken as exc:
+                    if not args.skip_existing:
+                        if len(pairs) == 1:
+                            raise
+                        failures += 1
+                        progress.write(f"vidstyle: error: {exc}")
+                    else:  # another run on the same folder finished it first: its output stays
+                        skipped += 1
+                        progress.write(f"vidstyle: {dst.name}: skipped, finished meanwhile by another run")
+                except (VidstyleError, OSError) as exc:  # (a file gone, a full disk: the next may do)
                     if len(pairs) == 1:
                         raise
                     failures += 1
-                    progress.write(f"vidstyle: error: {exc}")
+                    why = exc if isinstance(exc, VidstyleError) else os_error(exc)
+                    progress.write(f"vidstyle: error: {why}")
                 finally:
-                    close(finished)
+                    if close is not None:
+                        close(finished)
     finally:
         if preview is not None:
             preview.close()
 
-    summary = sys.stderr if to_stdout else sys.stdout  # (the standard output carries the video)
-    for r in reports:
-        audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
-        if r.resumed is not None and not r.frames:  # stopped while finishing: the part was whole
-            print(f"{r.output}: {r.resumed.frames} frames {r.width}x{r.height}, all made by the "
-                  f"stopped run, {audio}")
-            continue
-        count = f"{r.frames} frame" + ("s" if r.frames != 1 else "")
-        if r.resumed is not None:
-            count = f"{r.resumed.frames + r.frames} frames ({r.resumed.frames} from the stopped run)"
-        steady = f", --steady {1000 * sum(r.steady_times) / r.frames:.1f} ms/frame" if r.steady_times else ""
-        notes = " deinterlaced" if r.deinterlaced_frames else ""
-        if r.tone_mapped_from_nits:
-            notes += f" tone-mapped from {r.hdr} ({r.tone_mapped_from_nits:g} nits) to SDR"
-        if r.clock_restarts:
-            notes += f" from {r.clock_restarts + 1} parts joined end to end (their timestamps restart)"
-        name = "the standard output" if to_stdout else r.output
-        print(f"{name}: {count} {r.width}x{r.height}{notes}, {r.fps:.1f} FPS "
-              f"({stylizer.model_name} model alone {r.model_fps:.1f} FPS{steady}), {audio}", file=summary)
-        for warning in (damage_warning(r), size_change_warning(r), hdr_warning(r)):
-            if warning:
-                print(f"vidstyle: warning: {r.input}: {warning}", file=sys.stderr)
     if len(pairs) > 1:
         frames = sum(r.frames for r in reports)
         seconds = sum(r.wall_seconds for r in reports)
-        print(f"{len(reports)} of {len(pairs)} files converted, {frames} frames, "
+        also = f" ({skipped} skipped: made meanwhile)" if skipped else ""
+        print(f"{len(reports)} of {len(pairs)} files converted{also}, {frames} frames, "
               f"{frames / seconds if seconds else 0:.1f} FPS overall, {stylizer.model_name} model "
               f"on {stylizer.device} ({stylizer.precision})")
     if stopped is not None:

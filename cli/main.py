@@ -22,7 +22,7 @@ class _LogFormat(logging.Formatter):
 
 
 def _on_sigterm(signum, frame):
-    raise Terminated()
+    raise Terminated(signum)
 
 
 def _keep_freed_memory() -> None:
@@ -95,19 +95,24 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
     logging.getLogger("PIL").setLevel(logging.INFO)  # its debug lines (every PNG chunk) drown ours
     _keep_freed_memory()
-    try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread (an embedding program): leave signals alone
-        previous = None
+    previous = {}
+    # (SIGHUP: the terminal closed; under nohup it is ignored, and stays so)
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is None or signal.getsignal(signum) is signal.SIG_IGN:
+            continue
+        try:
+            previous[signum] = signal.signal(signum, _on_sigterm)
+        except ValueError:  # not the main thread (an embedding program): leave signals alone
+            break
     try:  # Ctrl-C while torch is still importing is an interruption too
         return _run(args)
-    except Terminated:
-        return fail("terminated", 143)
+    except Terminated as exc:
+        return fail("terminated" if exc.signum == signal.SIGTERM else "hung up", 128 + exc.signum)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(args) -> int:
@@ -119,6 +124,10 @@ def _run(args) -> int:
         return args.run(args) or 0
     except VidstyleError as exc:
         return fail(str(exc))
+    except OSError as exc:  # (a file gone, a full disk, a folder without permission: one line)
+        from .common import os_error
+
+        return fail(os_error(exc))
     except torch.cuda.OutOfMemoryError:
         return fail("out of GPU memory; try a smaller --batch or --size (e.g. --size 360)")
     except RuntimeError as exc:

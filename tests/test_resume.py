@@ -431,8 +431,10 @@ def run(capsys, *argv):
     return code, out, err
 
 
+@pytest.mark.parametrize("signum, exit_code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_the_command_keeps_a_part_at_sigterm_and_goes_on_when_run_again(capsys, clip, style_png, tmp_path,
-                                                                        monkeypatch):
+                                                                        monkeypatch, signum, exit_code):
+    """SIGTERM (kill, a service manager), SIGHUP (the terminal closed, an ssh session dropped)."""
     import vidstyle.resume
     from vidstyle.stylizer import Stylizer
 
@@ -442,19 +444,19 @@ def test_the_command_keeps_a_part_at_sigterm_and_goes_on_when_run_again(capsys, 
     def killed_at_fourth_batch(self, frames, target, size=None):
         calls["n"] += 1
         if calls["n"] == 4:
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signum)
             time.sleep(5)  # the handler interrupts this
         return real(self, frames, target, size)
 
     monkeypatch.setattr(Stylizer, "stylize_frames", killed_at_fourth_batch)
     out = tmp_path / "out.mp4"
     args = ("convert", clip, "--style", style_png, "-o", out, "--model", "tiny", "--workers", "1")
-    before = signal.getsignal(signal.SIGTERM)
+    before = signal.signal(signum, signal.SIG_DFL)  # (not ignored, as under nohup)
     try:
         code, _, err = run(capsys, *args)
     finally:
-        signal.signal(signal.SIGTERM, before)
-    assert code == 143 and "kept what it made so far, 3 frames (0:00.1 of the input)" in err
+        signal.signal(signum, before)
+    assert code == exit_code and "kept what it made so far, 3 frames (0:00.1 of the input)" in err
     assert not out.exists() and StoppedPart.of_output(out).frames == 3
 
     code, stdout, err = run(capsys, *args, "--alpha", "0.5")  # other settings: starts over
