@@ -34,3 +34,33 @@ def test_a_finished_output_is_moved_into_place(tmp_path, overwrite):
         tmp.write_text("new")
     assert out.read_text() == "new"
     assert list(tmp_path.iterdir()) == [out]
+
+
+def test_partial_files_a_killed_run_left_are_removed_by_the_next_one(tmp_path, caplog):
+    import subprocess
+    import sys
+    import time as clock
+
+    from vidstyle.outputs import STALE_PARTIAL_S, atomic_output
+
+    output = tmp_path / "clip.mp4"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()  # (a process that has ended)
+    old = clock.time() - STALE_PARTIAL_S - 5
+    left = {name: tmp_path / name for name in (f".clip.{gone}.partial.mp4",  # a kill -9's
+                                               f".clip.{gone}.partial.mp4.joined.mp4",  # (its join)
+                                               f".clip.{gone}.partial.mkv",  # another output's
+                                               f".clip.{os.getppid()}.partial.mp4",  # a live process's
+                                               f".clip.{gone}x.partial.mp4")}  # not a name of ours
+    for path in left.values():
+        path.write_bytes(b"half a video")
+        os.utime(path, (old, old))
+    fresh = tmp_path / f".clip.{int(gone) + 1}.partial.mp4"  # (touched lately: another machine's run?)
+    fresh.write_bytes(b"being written")
+    with atomic_output(output) as tmp:
+        tmp.write_bytes(b"the result")
+    remaining = sorted(p.name for p in tmp_path.iterdir())
+    kept = [fresh.name, f".clip.{gone}.partial.mkv", f".clip.{os.getppid()}.partial.mp4",
+            f".clip.{gone}x.partial.mp4"]
+    assert remaining == sorted(["clip.mp4", *kept])
+    assert f"removed .clip.{gone}.partial.mp4, left by a run" in caplog.text

@@ -1,12 +1,15 @@
 """Safe output files: never the input, never silently replaced, never left half-written."""
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from .errors import VidstyleError
+
+log = logging.getLogger(__name__)
 
 # An output path that means the standard output (a pipe into another program): written as
 # Matroska, which streams without seeking back and holds every codec and copied sound.
@@ -149,6 +152,48 @@ def partial_path(output: Path) -> Path:
     return output.with_name(f".{output.stem}.{os.getpid()}.partial{output.suffix}")
 
 
+# A partial file of a process that is gone, untouched this long, was left by a crash (kill -9,
+# a power cut); a run of another machine writing into a shared folder keeps touching its own.
+STALE_PARTIAL_S = 600.0
+
+
+def remove_stale_partials(output: Path) -> list[Path]:
+    """Remove the partial files (and joins) a crashed run left for `output`, each named
+    after its process (partial_path), where that process is gone (POSIX only: elsewhere
+    nothing is removed); returns them."""
+    import glob
+    import re
+    import time
+
+    if os.name != "posix" or not output.parent.is_dir():
+        return []
+    own = re.compile(rf"\.{re.escape(output.stem)}\.(\d+)\.partial{re.escape(output.suffix)}"
+                     rf"(\.joined{re.escape(output.suffix)})?")
+    removed = []
+    for f in output.parent.glob(f".{glob.escape(output.stem)}.*.partial{glob.escape(output.suffix)}*"):
+        found = own.fullmatch(f.name)
+        if found is None or int(found.group(1)) == os.getpid() or _running(int(found.group(1))):
+            continue
+        try:
+            if time.time() - f.stat().st_mtime < STALE_PARTIAL_S:
+                continue
+            f.unlink()
+        except OSError:  # (gone meanwhile, or not ours to remove)
+            continue
+        removed.append(f)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # (signal 0: only asks whether it exists)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
 def move_unless_taken(tmp: Path, output: Path) -> bool:
     """Move tmp to output unless output exists (True when moved; tmp is then gone).
     A hard link fails if the name was taken meanwhile, e.g. by another run; on a file
@@ -206,6 +251,8 @@ def atomic_output(output: Path, overwrite: bool = True) -> Iterator[Path]:
     Without `overwrite`, an output that another program created meanwhile is kept and
     this run's result discarded with an error."""
     tmp = partial_path(output)
+    for stale in remove_stale_partials(output):
+        log.warning("removed %s, left by a run that ended without finishing it", stale.name)
     made = make_folders(output.parent)
     try:
         yield tmp
