@@ -64,3 +64,16 @@ def test_partial_files_a_killed_run_left_are_removed_by_the_next_one(tmp_path, c
             f".clip.{gone}x.partial.mp4"]
     assert remaining == sorted(["clip.mp4", *kept])
     assert f"removed .clip.{gone}.partial.mp4, left by a run" in caplog.text
+
+
+def test_an_output_folder_removed_while_writing_is_said_as_such(tmp_path):
+    import shutil
+
+    output = tmp_path / "out" / "clip.mp4"
+    with pytest.raises(VidstyleError, match="the folder .*out was removed while clip.mp4 was written there"):
+        with atomic_output(output) as tmp:
+            tmp.write_bytes(b"half")
+            shutil.rmtree(tmp_path / "out")  # (someone tidying up during an overnight run)
+    with pytest.raises(VidstyleError, match="nothing was written to"):
+        with atomic_output(tmp_path / "empty.mp4"):
+            pass

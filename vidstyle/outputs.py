@@ -265,5 +265,8 @@ def atomic_output(output: Path, overwrite: bool = True) -> Iterator[Path]:
         remove_empty_folders(made)
         raise
     if not tmp.exists():
+        if not output.parent.is_dir():
+            raise VidstyleError(f"the folder {output.parent} was removed while {output.name} "
+                                "was written there")
         raise VidstyleError(f"nothing was written to {output}")
     move_into_place(tmp, output, overwrite)
