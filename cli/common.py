@@ -60,7 +60,7 @@ class InterruptsHeld:
 
     def _on_sigterm(self, signum, frame) -> None:
         if self.terminated:
-            raise Terminated()
+            raise Terminated(signum)
         self.terminated = True
         self.say(f"terminated: {self.note} first")
 
@@ -68,7 +68,10 @@ class InterruptsHeld:
         import signal
 
         self.note = self._note()
-        for signum, handler in ((signal.SIGINT, self._on_sigint), (signal.SIGTERM, self._on_sigterm)):
+        handlers = [(signal.SIGINT, self._on_sigint), (signal.SIGTERM, self._on_sigterm)]
+        if hasattr(signal, "SIGHUP"):  # (a closed terminal: as SIGTERM)
+            handlers.append((signal.SIGHUP, self._on_sigterm))
+        for signum, handler in handlers:
             if signal.getsignal(signum) in (signal.SIG_IGN, None):  # ignored, or not Python's: leave it
                 continue
             try:
