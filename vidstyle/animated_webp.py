@@ -11,12 +11,14 @@ import tempfile
 import threading
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from .errors import VidstyleError
 
 _made: dict[tuple[str, int, int], Path] = {}  # (file, size, modified) -> its temporary video
+_users: dict[tuple[str, int, int], int] = {}  # how many open sources read each
 _lock = threading.Lock()
 _DEFAULT_MS = 100  # a frame's time where the file gives none (Pillow's and browsers' default)
 
@@ -34,18 +36,37 @@ def is_animated_webp(path: str | Path) -> bool:
         return False
 
 
-def readable_video(path: Path) -> Path:
-    """The file FFmpeg reads for `path`: itself, or for an animated WebP its frames as a
-    temporary video (made once per process and version of the file)."""
+def readable_video(path: Path) -> tuple[Path, Callable[[], None]]:
+    """The file FFmpeg reads for `path` and what to call once it is no longer read: for an
+    animated WebP its frames as a temporary video, made once and kept while in use (and the
+    last one after, for the next look at the same file: a still, then the conversion)."""
     if not is_animated_webp(path):
-        return path
+        return path, lambda: None
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     with _lock:
         made = _made.get(key)
         if made is None or not made.exists():
             made = _made[key] = _as_video(path)
-    return made
+        _users[key] = _users.get(key, 0) + 1
+        _remove_unused(keep=key)
+    released = []
+
+    def release() -> None:
+        with _lock:
+            if not released:
+                released.append(True)
+                _users[key] -= 1
+                _remove_unused(keep=key)
+
+    return made, release
+
+
+def _remove_unused(keep) -> None:
+    """Temporary videos no source reads, but the one of `keep` (lock held)."""
+    for key in [k for k, users in _users.items() if not users and k != keep]:
+        _made.pop(key).unlink(missing_ok=True)
+        del _users[key]
 
 
 def _as_video(path: Path) -> Path:
@@ -58,20 +79,36 @@ def _as_video(path: Path) -> Path:
     atexit.register(video.unlink, missing_ok=True)
     try:
         with Image.open(path) as img, av.open(name, "w") as out:
-            stream = out.add_stream("ffv1", rate=Fraction(1000, _DEFAULT_MS))
+            durations = [_duration_ms(frame) for frame in ImageSequence.Iterator(img)]
+            # Timed in milliseconds, as WebP is (its rate only says the average).
+            stream = out.add_stream("ffv1", rate=Fraction(1000 * len(durations), sum(durations)))
             stream.width, stream.height, stream.pix_fmt = img.width, img.height, "bgr0"
-            stream.time_base = Fraction(1, 1000)
-            ms = 0
-            for frame in ImageSequence.Iterator(img):
+            stream.codec_context.time_base = stream.time_base = Fraction(1, 1000)
+            lasting, ms = {}, 0  # each frame's duration by its start
+            for frame, duration in zip(ImageSequence.Iterator(img), durations):
                 rgba = frame.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 rgb = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
                 picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
                 picture.pts, picture.time_base = ms, Fraction(1, 1000)
-                out.mux(stream.encode(picture))
-                ms += max(1, int(frame.info.get("duration") or _DEFAULT_MS))
-            out.mux(stream.encode(None))
+                lasting[ms] = duration
+                _mux_lasting(out, stream.encode(picture), lasting)
+                ms += duration
+            _mux_lasting(out, stream.encode(None), lasting)
     except (OSError, ValueError, SyntaxError, av.error.FFmpegError) as exc:
         video.unlink(missing_ok=True)
         raise VidstyleError(f"cannot read {path} as an animation ({exc})") from exc
     return video
+
+
+def _duration_ms(frame) -> int:
+    """A frame's time on screen (Pillow reads it with the frame itself)."""
+    frame.load()
+    return max(1, int(frame.info.get("duration") or _DEFAULT_MS))
+
+
+def _mux_lasting(out, packets, lasting: dict) -> None:
+    """Mux packets, each lasting its frame's time (the last frame's too: the clip lasts as long)."""
+    for packet in packets:
+        packet.duration = lasting.get(packet.pts, packet.duration)
+        out.mux(packet)

@@ -250,8 +250,13 @@ class VideoFileSource:
         self.deinterlaced_frames = 0
         self.segment = segment if segment is not None and segment != Segment() else None
         # What FFmpeg reads: the file itself, or an animated WebP's frames (vidstyle.animated_webp).
-        self._file = self.path if is_sequence(self.path) else readable_video(self.path)
-        self._container, self.sequence = _open_input(self._file, frame_rate)
+        self._file, self._release_file = (self.path, lambda: None) if is_sequence(self.path) else \
+            readable_video(self.path)
+        try:
+            self._container, self.sequence = _open_input(self._file, frame_rate)
+        except BaseException:
+            self._release_file()
+            raise
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -562,6 +567,7 @@ class VideoFileSource:
         if self._thread is not None:
             self._thread.join()  # the thread checks _stop between packets
         self._container.close()
+        self._release_file()
 
     def __enter__(self) -> "VideoFileSource":
         return self
