@@ -81,7 +81,7 @@ def test_still_and_animated_webps_are_told_apart(capsys, tmp_path, style_png):
     assert np.abs(stills["first"] - stills["third_png"]).mean() > 5.0
 
 
-def test_short_frames_keep_their_milliseconds_and_the_last_its_length(capsys, tmp_path, style_png):
+def test_short_frames_keep_their_milliseconds_and_one_temporary_video_stays(capsys, tmp_path, style_png):
     import glob
     import tempfile
 

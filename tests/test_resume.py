@@ -239,6 +239,26 @@ def test_a_part_stopped_after_its_last_frame_is_the_output(tmp_path, long_clip, 
     assert len(contents(out)[0]) == 48 and sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
 
 
+def test_a_whole_part_that_cannot_be_put_in_place_is_kept_for_the_next_run(tmp_path, long_clip, stylizer,
+                                                                          target, monkeypatch):
+    import vidstyle.outputs
+
+    out = tmp_path / "out.mp4"
+    part = stopped(long_clip, out, stylizer, target, at=47)
+    move = vidstyle.outputs.move_unless_taken
+
+    def not_permitted(tmp, output):  # (an output name another user holds, say)
+        raise PermissionError(1, "Operation not permitted", str(output))
+
+    monkeypatch.setattr(vidstyle.outputs, "move_unless_taken", not_permitted)
+    with pytest.raises(VidstyleError, match="Operation not permitted"):
+        convert(long_clip, out, stylizer, target, resumable=plan(out))
+    assert part.video.is_file() and part.record.is_file()  # the stopped run's work is not lost
+    monkeypatch.setattr(vidstyle.outputs, "move_unless_taken", move)
+    assert convert(long_clip, out, stylizer, target, resumable=plan(out)).resumed == part
+    assert len(contents(out)[0]) == 48
+
+
 def sequence_frames(folder):
     import cv2
 

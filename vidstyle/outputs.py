@@ -215,19 +215,22 @@ class OutputTaken(VidstyleError):
     """The output appeared while a run was writing it (another run on the same files)."""
 
 
-def move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
+def move_into_place(tmp: Path, output: Path, overwrite: bool, remove_on_failure: bool = True) -> None:
     """The finished `tmp` becomes `output` (replacing one there only with `overwrite`); on
-    failure `tmp` is removed."""
+    failure `tmp` is removed (unless `remove_on_failure` is False: a stopped run's part,
+    kept for the next run)."""
     try:
         if overwrite:
             tmp.replace(output)
             return
         moved = move_unless_taken(tmp, output)
     except OSError as exc:  # (an output that cannot be replaced: immutable, another owner's)
-        tmp.unlink(missing_ok=True)
+        if remove_on_failure:
+            tmp.unlink(missing_ok=True)
         raise VidstyleError(f"cannot put the result in place as {output}: {exc.strerror or exc}") from exc
     if not moved:
-        tmp.unlink(missing_ok=True)
+        if remove_on_failure:
+            tmp.unlink(missing_ok=True)
         raise OutputTaken(f"output {output} appeared while this run was writing it; "
                           "pass --overwrite to replace it")
 

@@ -428,7 +428,7 @@ def _finish_stopped(previous: StoppedPart, input_path: Path, output_path: Path, 
             video = container.streams.video[0]
             report.width, report.height = video.width, video.height
             report.audio = "copied" if container.streams.audio else "none"
-        move_into_place(previous.video, output_path, overwrite)
+        move_into_place(previous.video, output_path, overwrite, remove_on_failure=False)
     previous.remove()
 
 
