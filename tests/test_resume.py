@@ -165,7 +165,8 @@ def test_a_steady_rate_timed_in_milliseconds_stays_on_its_grid_across_a_join(tmp
     ntsc = Fraction(30000, 1001)  # stored as 33 and 34 ms steps; each part goes back on the grid
     clip = write_mkv(tmp_path / "obs.mkv", ntsc, range(48))
     out = tmp_path / "out.mp4"
-    stopped(clip, out, stylizer, target, at=20)
+    stopped(clip, out, stylizer, target, at=14)
+    stopped(clip, out, stylizer, target, at=15)  # (the resumed run stopped again: its part joined too)
     convert(clip, out, stylizer, target, resumable=plan(out))
     with av.open(str(out)) as c:
         times = [f.pts * f.time_base for f in c.decode(video=0)]

@@ -323,7 +323,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             resume_at, audio_from = next_part_times(last_s, sound_end, getattr(sink, "audio_unit", None))
             stop.kept_part = keep_stopped(kept, output_path, resumable, sink.frames_written, segment.start
                                           if segment else 0.0, _input_seconds(first, source), last_s,
-                                          resume_at, audio_from, holds_previous=to_sequence)
+                                          resume_at, audio_from, holds_previous=to_sequence,
+                                          join_gap=getattr(sink, "steady_gap", float))
             raise
         except BaseException:
             if joined is not None:

@@ -17,6 +17,7 @@ import shutil
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 from .errors import VidstyleError
 from .metadata import file_tags, input_timecode, keep_tags
@@ -152,11 +153,13 @@ def plan_resume(output: Path, key: dict, fresh: bool = False) -> Resumable:
 
 def keep_stopped(written: Path, output: Path, plan: Resumable, frames: int, start: float,
                  first_input_s: float, last_input_s: float, resume_at: float,
-                 audio_from: float | None, holds_previous: bool = False) -> StoppedPart:
+                 audio_from: float | None, holds_previous: bool = False,
+                 join_gap: Callable[[float], float] = float) -> StoppedPart:
     """Keep the finished file `written` (frames `first_input_s`..`last_input_s` of the input;
     the rest to begin at `resume_at`, its sound at `audio_from`: next_part_times) as the
     stopped part of `output`; joined after the part it went on from, if any, unless it
-    `holds_previous` (`frames` then counts them: an image sequence's folder goes on)."""
+    `holds_previous` (`frames` then counts them: an image sequence's folder goes on).
+    `join_gap` gives the gap between the parts' frames from the input's (a sink's steady_gap)."""
     video, record = stopped_paths(output)
     previous = plan.previous
     if previous is not None and holds_previous:
@@ -164,7 +167,7 @@ def keep_stopped(written: Path, output: Path, plan: Resumable, frames: int, star
     elif previous is not None:
         joined = written.with_name(written.name + ".joined" + written.suffix)
         try:
-            join_parts(previous.video, written, joined, first_input_s - previous.last_input_s)
+            join_parts(previous.video, written, joined, join_gap(first_input_s - previous.last_input_s))
         except BaseException:
             joined.unlink(missing_ok=True)
             raise
