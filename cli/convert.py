@@ -534,8 +534,6 @@ def run(args) -> int:
                                                resumable=resumable)
                     reports.append(report)
                     finished = True
-                    for line, to in summary_lines(report, stylizer, to_stdout):  # (at once: a log
-                        progress.write(line, file=to)  # of a long batch shows each file when done)
                 except KeyboardInterrupt as stop:
                     kept = getattr(stop, "kept_part", None)
                     if kept is None:
@@ -563,6 +561,9 @@ def run(args) -> int:
                 finally:
                     if close is not None:
                         close(finished)
+                if finished:  # (at once: a log of a long batch shows each file when done)
+                    for line, to in summary_lines(report, stylizer, to_stdout):
+                        progress.write(line, file=to)
     finally:
         if preview is not None:
             preview.close()

@@ -63,8 +63,11 @@ class Progress:
             self._overall.update(1)
 
     def write(self, message: str, file=None) -> None:
-        """A line above the bars, on stderr (or `file`)."""
-        tqdm.write(message, file=self._stream or file or sys.stderr)
+        """A line above the bars, on stderr (or `file`), there at once (a log file's stdout
+        is written in blocks, else)."""
+        file = self._stream or file or sys.stderr
+        tqdm.write(message, file=file)
+        file.flush()
 
     def skip(self) -> None:
         """A file left out on its turn counts as done on the overall bar."""

@@ -120,3 +120,20 @@ def test_without_a_terminal_progress_is_a_line_now_and_then(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["vidstyle: film.mp4: 1200/5000 frames (24%), 4.0 FPS, about 15 min left",
                      "vidstyle: film.mp4: 1201 frames, 4.0 FPS"]
+
+
+def test_a_line_is_flushed_at_once_for_a_log_file():
+    import io
+
+    from vidstyle.cli.progress import Progress
+
+    class LogFile(io.StringIO):  # (a file stdout is redirected to: written in blocks)
+        flushed = ""
+
+        def flush(self):
+            self.flushed = self.getvalue()
+
+    log = LogFile()
+    with Progress(2) as progress:
+        progress.write("out/a.mp4: 3 frames", file=log)
+        assert log.flushed == "out/a.mp4: 3 frames\n"
