@@ -228,6 +228,20 @@ def test_a_failed_or_stopped_sequence_leaves_no_frames(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_sequence_another_run_made_meanwhile_is_kept_and_said_to_be_taken(tmp_path):
+    from vidstyle.outputs import OutputTaken
+    from vidstyle.sequence_sink import ImageSequenceSink
+
+    sink = ImageSequenceSink(tmp_path / "a_%03d.png")
+    for i in range(2):
+        sink.write(np.zeros((16, 16, 3), np.uint8), i)
+    Image.fromarray(np.full((16, 16, 3), 9, np.uint8)).save(tmp_path / "a_001.png")  # (the other run's)
+    with pytest.raises(OutputTaken, match="appeared while this run was writing it"):  # (skip-existing skips)
+        sink.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_001.png"]
+    assert np.asarray(Image.open(tmp_path / "a_001.png")).max() == 9
+
+
 def test_numbered_frames_of_a_type_not_written_are_named_as_such(capsys, tmp_path):
     """-o f_%04d.exr was answered as a video file that cannot hold H.264."""
     from vidstyle.cli.main import main

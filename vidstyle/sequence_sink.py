@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from .errors import VidstyleError
-from .outputs import make_folders, move_unless_taken, remove_empty_folders
+from .outputs import OutputTaken, make_folders, move_unless_taken, remove_empty_folders
 from .sequences import sequence_files, sequence_stem
 from .signals import signals_deferred
 from .writer_thread import END, QueuedWriter
@@ -135,7 +135,7 @@ class ImageSequenceSink(QueuedWriter):
             taken = [name for name in self._names if (folder / name).exists()]
             if taken:  # another run wrote there meanwhile: keep its files, drop ours
                 self.abort()
-                raise VidstyleError(f"output {self.pattern} appeared while this run was writing it "
+                raise OutputTaken(f"output {self.pattern} appeared while this run was writing it "
                                     f"({taken[0]}); pass --overwrite to replace it")
         for name in self._names:
             if self._overwrite:
