@@ -1,8 +1,9 @@
 """Animated WebP inputs (stickers, short loops). FFmpeg's WebP decoder reads only still
 pictures, so an animated one's frames are read with Pillow, each at its own time, and kept
-losslessly (FFV1, RGB) in a temporary Matroska file that the video path then reads
-as any other; it goes when the process ends. Transparent parts are put on white, as stills'
-are (vidstyle.images)."""
+losslessly (FFV1, RGB, timed in milliseconds) in a temporary Matroska file that the video
+path then reads as any other; it goes once no source reads it (the last one made stays for
+a next look, until the process ends). Transparent parts are put on white, as stills' are
+(vidstyle.images)."""
 from __future__ import annotations
 
 import atexit
