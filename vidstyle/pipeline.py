@@ -380,9 +380,8 @@ def _say_tracks_left_out(input_path: Path, audio: int, subtitles: int) -> None:
 
 
 def _output_timecode(source: VideoFileSource) -> str | None:
-    """The input's start timecode, moved on to where the output starts (a cut, or the rest
-    of a stopped run); None where it has none, or where it cannot be moved on (with a
-    note in the log)."""
+    """The input's start timecode, moved on to where the output starts (a cut); None where
+    it has none, or where it cannot be moved on (with a note in the log)."""
     if source.timecode is None:
         return None
     start = source.segment.start if source.segment else 0.0
