@@ -9,15 +9,17 @@ from .common import add_network_args, long_side_value, stylizer_from_args
 EXAMPLES = """examples:
   vidstyle eval --content ../shared/data/eval/content --style ../shared/data/eval/style -o grid.png
   vidstyle eval --content photos/ --style paintings/ --size 512 --json scores.json
+  vidstyle eval --content photo.jpg --style paintings/ starry.jpg -o grid.png
 """
 
 
 def register(sub) -> None:
     p = sub.add_parser("eval", help="score stylization quality on content x style pairs",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--content", required=True, metavar="DIR", help="folder of content photos")
-    p.add_argument("--style", required=True, metavar="DIR",
-                   help="folder of style images (every content is scored with every style)")
+    p.add_argument("--content", required=True, nargs="+", metavar="PATH",
+                   help="content photos: folders of them and/or image files")
+    p.add_argument("--style", required=True, nargs="+", metavar="PATH",
+                   help="style images, folders and/or files (every content is scored with every style)")
     p.add_argument("--size", type=long_side_value, default=512, metavar="N",
                    help="resize so the LONGER side is N pixels (convert's and image's --size is the "
                         "shorter side; the recorded eval scores use 512 here) (default 512)")

@@ -334,6 +334,15 @@ def test_eval_command_prints_table_and_writes_json_and_grid(capsys, tmp_path):
     doc = json.loads((tmp_path / "scores.json").read_text())
     assert len(doc["pairs"]) == 4 and 0 < doc["mean"]["style_gap"]
     assert Image.open(tmp_path / "grid.png").size[0] > 48
+    # Files as well as folders: one photo against a folder and a painting named alone.
+    extra = small_images(tmp_path / "more", 1, 3)
+    code, out, err = run(capsys, "eval", "--content", contents / "0.png", "--style", styles, extra / "0.png",
+                         "--size", 48, "--model", "tiny")
+    assert code == 0, err
+    assert "mean over 3 pairs" in out
+    code, _, err = run(capsys, "eval", "--content", tmp_path / "nope.png", "--style", styles,
+                       "--model", "tiny")
+    assert_one_line_error(code, err, "not found", "nope.png")
 
 
 def test_train_command_runs_and_resumes(capsys, tmp_path):

@@ -14,7 +14,7 @@ import hashlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -79,11 +79,21 @@ class Scorer:
                 "style_loss": sum(per_layer)}
 
 
-def load_set(folder: str | Path, size: int) -> list[tuple[str, torch.Tensor]]:
-    images = [(p.name, resize_longer(load_image(p), size)) for p in list_images(folder)]
-    if not images:
-        raise VidstyleError(f"no images in {folder}")
-    return images
+def load_set(paths: str | Path | Sequence[str | Path], size: int) -> list[tuple[str, torch.Tensor]]:
+    """The images of folders and/or image files, named by file, longer side `size`."""
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = list_images(path)
+            if not found:
+                raise VidstyleError(f"no images in {path}")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise VidstyleError(f"not found: {path}")
+    return [(p.name, resize_longer(load_image(p), size)) for p in files]
 
 
 def evaluate(method: Method, contents, styles, scorer: Scorer | None = None,
