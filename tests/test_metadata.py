@@ -85,6 +85,31 @@ def test_a_long_title_is_cut_to_what_mpeg_ts_holds(tmp_path, stylizer, target):
     assert tags_and_timecode(tmp_path / "out.mp4")[0]["title"] == "港の夜明け" * 18  # others keep it whole
     with av.open(str(tmp_path / "out.ts")) as c:
         assert len(list(c.decode(video=0))) == 3
+    # Its service table holds the name whole: lengths that add up, the title's first characters.
+    provider, name, length = ts_service(tmp_path / "out.ts")
+    assert length == 3 + len(provider) + len(name) and provider == b"FFmpeg"
+    assert name[:1] == b"\x15" and ("港の夜明け" * 18).startswith(name[1:].decode())
+
+
+def ts_service(path):
+    """(provider, name, descriptor length) of an MPEG-TS file's first service descriptor."""
+    data, section = path.read_bytes(), None
+    for at in range(0, len(data) - 187, 188):
+        packet = data[at:at + 188]
+        if ((packet[1] & 0x1F) << 8 | packet[2]) != 0x11:  # (the SDT's packets)
+            continue
+        if packet[1] & 0x40:  # its first: after the pointer field
+            section = packet[5 + packet[4]:]
+        elif section is not None:  # (a table longer than a packet goes on in the next)
+            section += packet[4:]
+        if section is not None and len(section) >= 3 + ((section[1] & 0x0F) << 8 | section[2]):
+            descriptor = section[11 + 5:]  # (the table's header, then the service's)
+            assert descriptor[0] == 0x48  # a service descriptor
+            length, provider_size = descriptor[1], descriptor[3]
+            provider = descriptor[4:4 + provider_size]
+            name = descriptor[5 + provider_size:5 + provider_size + descriptor[4 + provider_size]]
+            return provider, name, length
+    raise AssertionError("no service table")
 
 
 def test_a_cut_starts_at_its_own_timecode_and_a_drop_frame_one_is_left_out(tmp_path, stylizer, target,

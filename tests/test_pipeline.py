@@ -10,6 +10,7 @@ from conftest import damage_packets, frames_rgb, write_clip
 from vidstyle.adain import StyleStats
 from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import convert_video, output_size
+from vidstyle.sources import VideoFileSource
 from vidstyle.stylizer import Target
 from vidstyle.outputs import partial_path
 
@@ -48,6 +49,8 @@ def test_a_file_whose_clock_starts_late_gives_an_output_from_0_in_step(tmp_path,
     with av.open(str(out)) as c:
         sound = [float(p.pts * p.time_base) for p in c.demux(audio=0) if p.size]
     assert len(video) == 12 and video[0] == pytest.approx(0, abs=0.002)
+    with VideoFileSource(clip) as source:  # (Matroska lists 100.5 s: from 0 to its end)
+        assert source.info.duration == pytest.approx(0.5, abs=0.05)
     assert video[-1] == pytest.approx(11 / 24, abs=0.002)
     assert abs(sound[0]) < 0.05  # the sound moved back as much: still under its picture
 

@@ -10,7 +10,6 @@ from fractions import Fraction
 # Tags that describe how a file was made, not what it holds: the muxer writes its own.
 _MADE_BY = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration", "handler_name",
             "vendor_id", "timecode"}
-_TS_SERVICE_TAGS = {"title", "service_name", "service_provider"}  # what MPEG-TS names its service by
 _TIMECODE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})$")
 
 
@@ -54,9 +53,8 @@ def timecode_later(timecode: str, seconds: float, rate: Fraction) -> str | None:
 def keep_tags(output, video_stream, tags: dict[str, str], timecode: str | None) -> None:
     """Give an output container (before its first packet) the input's tags, and its
     picture the start timecode (from which MOV and MP4 make their tmcd track)."""
-    if output.format.name == "mpegts":  # (its service names hold 255 bytes, a UTF-8 mark among them)
-        tags = {key: _cut_to_bytes(value, 254) if key.lower() in _TS_SERVICE_TAGS else value
-                for key, value in tags.items()}
+    if output.format.name == "mpegts":
+        tags = ts_service_tags(tags)
     output.metadata.update(tags)
     if timecode is not None:
         video_stream.metadata["timecode"] = timecode
@@ -65,3 +63,24 @@ def keep_tags(output, video_stream, tags: dict[str, str], timecode: str | None) 
 def _cut_to_bytes(text: str, size: int) -> str:
     """`text` cut to at most `size` bytes of UTF-8, between characters."""
     return text.encode()[:size].decode(errors="ignore")
+
+
+def ts_service_tags(tags: dict[str, str]) -> dict[str, str]:
+    """`tags` with the names MPEG-TS gives its service cut to fit: the service descriptor
+    holds 255 bytes for its type, the provider's name (FFmpeg's by default) and the
+    service's (the `service_name` tag, else the title), each with its length and a mark
+    before text that is not ASCII. Longer names failed the muxer or made a broken table."""
+    def size(text: str) -> int:
+        return len(text.encode()) + (not text.isascii())
+
+    tags = dict(tags)
+    keys = {key.lower(): key for key in tags}
+    provider = tags.get(keys.get("service_provider", ""), "FFmpeg")
+    if "service_provider" in keys:
+        provider = tags[keys["service_provider"]] = _cut_to_bytes(provider, 63)
+    room = 255 - 3 - size(provider)  # (the type, and the two lengths)
+    for key in ("service_name", "title"):
+        if key in keys:
+            name = tags[keys[key]]
+            tags[keys[key]] = _cut_to_bytes(name, room - (not name.isascii()))
+    return tags

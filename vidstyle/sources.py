@@ -281,6 +281,10 @@ class VideoFileSource:
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate or Fraction(25)
         duration = float(vs.duration * vs.time_base) if vs.duration and vs.time_base else (
             self._container.duration / 1e6 if self._container.duration else None)
+        if duration and not vs.duration and "matroska" in self._container.format.name:
+            # (Matroska lists where its timeline ends, from 0: a file whose clock starts late
+            # counts that start too)
+            duration = max(0.0, duration - max(0.0, start_seconds(vs) or 0.0))
         if not cc.width or not cc.height:
             self.close()
             raise VidstyleError(f"{self.path}: the video stream has no frame size")
