@@ -494,7 +494,7 @@ def run(args) -> int:
         schedule = StyleSchedule(cache.stats_for_path(controls.styles[0]),
                                  [(t, cache.stats_for_path(path)) for t, path in cues], args.transition)
     model = model_digest(stylizer.model_name, args.decoder)
-    failures, skipped, reports, stopped = 0, 0, [], None
+    failures, skipped, reports, stopped, unprintable = 0, 0, [], None, None
     try:
         with Progress(len(pairs)) as progress:
             hint = SlowRunHint(stylizer.model_name, stylizer.device.type, progress.write)
@@ -561,13 +561,19 @@ def run(args) -> int:
                 finally:
                     if close is not None:
                         close(finished)
-                if finished:  # (at once: a log of a long batch shows each file when done)
-                    for line, to in summary_lines(report, stylizer, to_stdout):
-                        progress.write(line, file=to)
+                if finished and unprintable is None:  # (at once: a log shows each file when done)
+                    try:
+                        for line, to in summary_lines(report, stylizer, to_stdout):
+                            progress.write(line, file=to)
+                    except OSError as exc:  # (the log's reader went away, its disk is full:
+                        unprintable = exc  # the conversions go on, unsaid)
     finally:
         if preview is not None:
             preview.close()
 
+    if unprintable is not None:  # (all converted that could be; said where it still can be)
+        return fail(f"the summaries could not be printed ({os_error(unprintable)}); "
+                    f"{len(reports)} of {len(pairs)} files converted")
     if len(pairs) > 1:
         frames = sum(r.frames for r in reports)
         seconds = sum(r.wall_seconds for r in reports)

@@ -137,3 +137,19 @@ def test_a_line_is_flushed_at_once_for_a_log_file():
     with Progress(2) as progress:
         progress.write("out/a.mp4: 3 frames", file=log)
         assert log.flushed == "out/a.mp4: 3 frames\n"
+
+
+def test_a_log_reader_that_went_away_does_not_stop_the_batch(capsys, monkeypatch, clips, style_png, tmp_path):
+    import vidstyle.cli.progress
+
+    write = vidstyle.cli.progress.Progress.write
+
+    def broken_stdout(self, message, file=None):
+        if file is not None and file is __import__("sys").stdout:  # (| head -1 has exited)
+            raise BrokenPipeError(32, "Broken pipe")
+        write(self, message, file)
+
+    monkeypatch.setattr(vidstyle.cli.progress.Progress, "write", broken_stdout)
+    code, _, err = convert_folder(capsys, clips, style_png, tmp_path / "out/")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "b.mp4", "c.mp4"]
+    assert code == 1 and "the summaries could not be printed (Broken pipe); 3 of 3 files converted" in err
