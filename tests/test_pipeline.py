@@ -173,6 +173,16 @@ def test_a_steady_rate_timed_in_milliseconds_comes_out_steady(tmp_path, stylizer
             assert c.streams.video[0].average_rate == ntsc
 
 
+def test_a_59_94_rate_timed_in_milliseconds_comes_out_at_its_standard_rate(tmp_path, stylizer, target):
+    rate = Fraction(60000, 1001)  # (FFmpeg guesses it from the milliseconds as 19001/317)
+    clip = write_mkv(tmp_path / "sixty.mkv", rate, range(12))
+    convert_video(clip, tmp_path / "out.mp4", stylizer, target)
+    pts, tb, _ = video_pts(tmp_path / "out.mp4")
+    assert [p * tb for p in pts] == [i / rate for i in range(12)]
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        assert c.streams.video[0].average_rate == rate
+
+
 def test_a_variable_rate_timed_in_milliseconds_keeps_its_times(tmp_path, stylizer, target):
     ticks = [*range(6), *range(6, 18, 3)]  # at 29.97 FPS, then at a third of it
     clip = write_mkv(tmp_path / "vfr.mkv", Fraction(30000, 1001), ticks)

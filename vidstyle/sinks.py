@@ -26,6 +26,17 @@ DEFAULT_CRF, DEFAULT_PRESET = 18, "veryfast"
 # How far a millisecond-timed frame may lie from the steady grid and still be put on it:
 # its own rounding and the first frame's (the grid's start), half a millisecond each.
 _MS_ROUNDING = Fraction(1, 1000)
+# The rates cameras and editors use: a guessed rate this close to one is taken for it
+# (FFmpeg guesses 59.94 FPS from millisecond times as 19001/317).
+_STANDARD_RATES = [Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000)] + \
+    [Fraction(n) for n in (24, 25, 30, 48, 50, 60, 100, 120)]
+
+
+def _standard_rate(rate: Fraction) -> Fraction:
+    """`rate`, or the standard rate within a millionth of it."""
+    return next((standard for standard in _STANDARD_RATES if abs(rate / standard - 1) < 1e-6), rate)
+
+
 VP9_DEFAULT_CRF = 31  # libx264 crf 18's file size and PSNR on stylized frames (benchmarks/vp9_crf.py)
 
 
@@ -233,7 +244,7 @@ class VideoFileSink(ContainerWriter):
             self._grid: Fraction | None = None
             if (not self._frame_timed and frame_grid and input_time_base == Fraction(1, 1000)
                     and (1000 / Fraction(frame_grid)).denominator != 1):
-                self._grid = Fraction(frame_grid)
+                self._grid = _standard_rate(Fraction(frame_grid))
                 time_base = Fraction(1, math.lcm(self._grid.numerator, 1000))
                 self._last_pts = None
                 self._first_time: Fraction | None = None
