@@ -332,6 +332,21 @@ def clip_with_audio(path, codec: str, rate: int, layout: str):
     return path
 
 
+@pytest.mark.parametrize("src_name, out_name", [("in.ts", "out.mkv"), ("in.ts", "out.ts"),
+                                                ("in.mp4", "out.ts")])
+def test_aac_is_copied_between_mpeg_ts_and_other_containers(tmp_path, stylizer, target, src_name, out_name):
+    """MPEG-TS carries AAC framed as ADTS, without setup data of its own (it was re-encoded)."""
+    clip = write_clip(tmp_path / src_name, n=12)
+    report = convert_video(clip, tmp_path / out_name, stylizer, target)
+    assert report.audio == "copied"
+    with av.open(str(clip)) as c:
+        in_packets = [bytes(p) for p in c.demux(audio=0) if p.size]
+    with av.open(str(tmp_path / out_name)) as c:
+        assert len([p for p in c.demux(audio=0) if p.size]) == len(in_packets)
+    with av.open(str(tmp_path / out_name)) as c:
+        assert len(list(c.decode(audio=0))) >= len(in_packets) - 2  # (they decode)
+
+
 @pytest.mark.parametrize("codec, rate, layout, suffix, copied", [
     ("pcm_u8", 8000, "mono", ".mp4", False),  # not an MP4 codec at all
     ("pcm_s16le", 8000, "stereo", ".mp4", False),  # listed for MP4; the muxer refuses stereo at the trailer

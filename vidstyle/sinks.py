@@ -167,9 +167,9 @@ def check_container(path: str | Path, codec: str = "h264") -> None:
     container.close()
 
 
-def _muxer_takes(fmt: str, add_stream, time_base: Fraction) -> bool:
+def _muxer_takes(fmt: str, add_stream, time_base: Fraction, payload: bytes = bytes(4096)) -> bool:
     """Whether FFmpeg's `fmt` muxer writes a file holding the stream `add_stream(container)`
-    adds: a packet of zeros is muxed in memory, trailer included (microseconds)."""
+    adds: a packet of `payload` is muxed in memory, trailer included (microseconds)."""
     import io
 
     import av
@@ -177,7 +177,7 @@ def _muxer_takes(fmt: str, add_stream, time_base: Fraction) -> bool:
     try:
         with av.open(io.BytesIO(), "w", format=fmt) as out:
             stream = add_stream(out)
-            packet = av.Packet(bytes(4096))
+            packet = av.Packet(payload)
             packet.pts = packet.dts = 0
             packet.duration = 1024
             packet.time_base = time_base
@@ -186,6 +186,25 @@ def _muxer_takes(fmt: str, add_stream, time_base: Fraction) -> bool:
     except (av.FFmpegError, ValueError):
         return False
     return True
+
+
+_ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+
+
+def _test_payload(template) -> bytes:
+    """A packet's bytes for _muxer_takes: zeros, but for AAC without setup data of its own
+    (as MPEG-TS carries it) an ADTS-framed one, since muxers take their setup from that
+    header (FFmpeg's own copying does; a packet of zeros made TS to TS and TS to MKV refuse)."""
+    cc = template.codec_context
+    if cc.name != "aac" or cc.extradata:
+        return bytes(4096)
+    index = _ADTS_RATES.index(cc.sample_rate) if cc.sample_rate in _ADTS_RATES else 4
+    channels = min(7, cc.layout.nb_channels or 2)
+    size = 7 + 256  # (header and frame)
+    header = bytes([0xFF, 0xF1,  # sync, MPEG-4, no checksum
+                    (1 << 6) | (index << 2) | (channels >> 2),  # AAC LC, rate, channels
+                    ((channels & 3) << 6) | (size >> 11), (size >> 3) & 0xFF, ((size & 7) << 5) | 0x1F, 0xFC])
+    return header + bytes(size - 7)
 
 
 class VideoFileSink(ContainerWriter):
@@ -287,16 +306,19 @@ class VideoFileSink(ContainerWriter):
         fmt = self._container.format.name
         # FFmpeg lists PCM as an mp4 codec and Opus and FLAC as mov ones, then refuses them
         # at the first packet or in the trailer, after every frame: so the muxer is tried on
-        # one packet first. Where it refuses AAC too, that try says nothing of this format
-        # (MXF wants whole video frames of audio): copy, as before.
+        # one packet first (it also takes what it does not list: MPEG-TS lists no codecs).
+        # Where it refuses AAC too, that try says nothing of this format (MXF wants whole
+        # video frames of audio): a listed codec is copied, as before.
         # WebM holds only Opus and Vorbis; elsewhere AAC plays everywhere.
         encoder, label, sample_format = ("libopus", "Opus", "flt") if fmt == "webm" else \
             ("aac", "AAC", "fltp")
         # MP4 takes PCM (as 'ipcm') since FFmpeg 7, but browsers and most players do not play it.
         unplayable = fmt in ("mp4", "ipod") and name.startswith("pcm_")
-        if not unplayable and name in self._container.supported_codecs and (
-                _muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base)
-                or not _muxer_takes(fmt, lambda out: out.add_stream(encoder, rate=48000),
+        listed = name in self._container.supported_codecs
+        if not unplayable and (
+                _muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base,
+                             _test_payload(template))
+                or listed and not _muxer_takes(fmt, lambda out: out.add_stream(encoder, rate=48000),
                                     Fraction(1, 48000))):
             try:
                 self.audio_stream = self._container.add_stream_from_template(template)
