@@ -41,7 +41,7 @@ class InterruptsHeld:
         self._note = note
         self.note = ""
         self.presses = 0
-        self.terminated = False
+        self.terminated = 0  # the SIGTERM or SIGHUP held back (0: none)
         self._previous: dict = {}
 
     def say(self, text: str) -> None:
@@ -61,7 +61,7 @@ class InterruptsHeld:
     def _on_sigterm(self, signum, frame) -> None:
         if self.terminated:
             raise Terminated(signum)
-        self.terminated = True
+        self.terminated = signum
         self.say(f"terminated: {self.note} first")
 
     def __enter__(self):
@@ -86,7 +86,7 @@ class InterruptsHeld:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         if self.terminated and exc_type is None:
-            raise Terminated()
+            raise Terminated(self.terminated)
 
 
 def _whole_number(text: str, least: int) -> int:

@@ -278,8 +278,8 @@ def run(args) -> int:
         close_error = close_all(stack, held)
         if close_error is not None:  # said too, or the first error would hide it
             fail(str(close_error))
-        if held.terminated:  # a SIGTERM while it was finished: the exit says so (143)
-            raise Terminated() from None
+        if held.terminated:  # a SIGTERM (SIGHUP) while it was finished: the exit says so (143, 129)
+            raise Terminated(held.terminated) from None
         raise
     close_error = close_all(stack, held)  # said after the summary
     # The grabber's own failure (a clip that stops decoding, a driver error) is no end of the feed.
@@ -291,7 +291,9 @@ def run(args) -> int:
         else:
             print(f"{Path(args.camera).name} ended; stopped cleanly" if plays_file
                   else "camera stopped sending frames (unplugged?); stopped cleanly")
-    terminated = held.terminated or isinstance(stats.interruption, Terminated)
+    stopped_by = stats.interruption if isinstance(stats.interruption, Terminated) else None
+    signum = held.terminated or (stopped_by.signum if stopped_by else 0)  # (SIGTERM, SIGHUP)
+    terminated = bool(signum)
     if stats.interrupted:
         print("stopped (terminated)" if terminated else "stopped (Ctrl-C)")
     skipped = "frames of the clip" if plays_file else "stream frames" if stream else "camera frames"
@@ -324,7 +326,8 @@ def run(args) -> int:
     if close_error is not None:
         fail(str(close_error))
     if terminated:
-        return 143 if close_error is not None or feed_error is not None else fail("terminated", 143)
+        return 128 + signum if close_error is not None or feed_error is not None else \
+            fail("terminated", 128 + signum)
     return 1 if close_error is not None or feed_error is not None else 0  # what a service manager reads
 
 

@@ -354,19 +354,24 @@ def test_signals_while_a_recording_finishes(capsys, monkeypatch, request, tmp_pa
 
 
 @pytest.mark.frames(3000)
+@pytest.mark.parametrize("name, exit_code", [("SIGTERM", 143), ("SIGHUP", 129)])
 def test_sigterm_during_the_feed_keeps_the_recording_and_exits_143(capsys, monkeypatch, tmp_path, fake_camera,
-                                                                    style_png):
+                                                                    style_png, request, name, exit_code):
+    """SIGTERM (a service manager), SIGHUP (the terminal closed): 143 and 129."""
     import signal
 
     import vidstyle.live
     from test_cli import run
 
-    Window = recording_window(lambda: signal.raise_signal(signal.SIGTERM))
+    signum = getattr(signal, name)
+    before = signal.signal(signum, signal.SIG_DFL)  # (not ignored, as under nohup)
+    request.addfinalizer(lambda: signal.signal(signum, before))
+    Window = recording_window(lambda: signal.raise_signal(signum))
 
     monkeypatch.setattr(vidstyle.live, "PreviewWindow", Window)
     code, out, err = run(capsys, "webcam", "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
                          "--save-dir", tmp_path / "rec")
-    assert code == 143 and "stopped (terminated)" in out and "frames," in out
+    assert code == exit_code and "stopped (terminated)" in out and "frames," in out
     assert [f.suffix for f in (tmp_path / "rec").iterdir()] == [".mp4"]
 
 
