@@ -6,7 +6,7 @@ import sys
 
 from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, blend_jobs,
                      build_stylizer, build_targets, check_style_args, default_output, each_style_jobs, fail,
-                     names_a_folder, plan_outputs, refuse_overwriting_sources, time_value)
+                     names_a_folder, os_error, plan_outputs, refuse_overwriting_sources, time_value)
 
 EXAMPLES = """examples:
   vidstyle image photo.jpg --style starry.jpg -o photo_starry.png
@@ -169,12 +169,13 @@ def run(args) -> int:
         try:
             stylize_image_file(src, dst, stylizer, target, args.size, args.overwrite, at=args.at or 0.0,
                                still=stills.get(src))
-        except VidstyleError as exc:
+        except (VidstyleError, OSError) as exc:  # (an OS error too: a photo gone, a full disk)
             if len(jobs) == 1:
                 raise
             failures += 1  # one bad photo in a folder does not stop the others
             failed_inputs.add(src)
-            print(f"vidstyle: error: {exc}", file=sys.stderr)
+            why = exc if isinstance(exc, VidstyleError) else os_error(exc)
+            print(f"vidstyle: error: {why}", file=sys.stderr)
             continue
         finally:
             close()

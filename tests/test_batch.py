@@ -153,3 +153,23 @@ def test_a_log_reader_that_went_away_does_not_stop_the_batch(capsys, monkeypatch
     code, _, err = convert_folder(capsys, clips, style_png, tmp_path / "out/")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "b.mp4", "c.mp4"]
     assert code == 1 and "the summaries could not be printed (Broken pipe); 3 of 3 files converted" in err
+
+
+def test_a_photo_gone_before_its_turn_costs_only_that_photo(capsys, monkeypatch, style_png, tmp_path):
+    import vidstyle.stills
+    from test_cli_plans import image_file
+
+    photos = tmp_path / "photos"
+    for name in ("a", "b", "c"):
+        image_file(photos / f"{name}.png", seed=ord(name))
+    real = vidstyle.stills.stylize_image_file  # (the image command takes it from there as it runs)
+
+    def b_gone(src, *args, **kwargs):  # (moved away by a sync tool between the plan and its turn)
+        if src.name == "b.png":
+            raise FileNotFoundError(2, "No such file or directory", str(src))
+        return real(src, *args, **kwargs)
+
+    monkeypatch.setattr(vidstyle.stills, "stylize_image_file", b_gone)
+    code, _, err = run(capsys, "image", photos, "-s", style_png, "-o", tmp_path / "out/", "--model", "tiny")
+    assert code == 1 and "Traceback" not in err and "No such file or directory" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
