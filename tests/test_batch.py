@@ -1,5 +1,6 @@
 """A folder converted unattended: what goes wrong with one file costs that file, not the rest,
 and a log of the run shows each file as it is done."""
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,7 +146,7 @@ def test_a_log_reader_that_went_away_does_not_stop_the_batch(capsys, monkeypatch
     write = vidstyle.cli.progress.Progress.write
 
     def broken_stdout(self, message, file=None):
-        if file is not None and file is __import__("sys").stdout:  # (| head -1 has exited)
+        if file is sys.stdout:  # (| head -1 has exited)
             raise BrokenPipeError(32, "Broken pipe")
         write(self, message, file)
 
