@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import VidstyleError
+from .inputs import file_signature, is_video_file
 
 _made: dict[tuple[str, int, int], Path] = {}  # (file, size, modified) -> its temporary video
 _users: dict[tuple[str, int, int], int] = {}  # how many open sources read each
@@ -26,15 +27,7 @@ _DEFAULT_MS = 100  # a frame's time where the file gives none (Pillow's and brow
 
 def is_animated_webp(path: str | Path) -> bool:
     """Whether the file is a WebP of more than one frame (False where it cannot be read)."""
-    from PIL import Image
-
-    if Path(path).suffix.lower() != ".webp":
-        return False
-    try:
-        with Image.open(path) as img:
-            return bool(getattr(img, "is_animated", False))
-    except (OSError, ValueError, SyntaxError):
-        return False
+    return Path(path).suffix.lower() == ".webp" and is_video_file(path)
 
 
 def readable_video(path: Path) -> tuple[Path, Callable[[], None]]:
@@ -43,8 +36,7 @@ def readable_video(path: Path) -> tuple[Path, Callable[[], None]]:
     last one after, for the next look at the same file: a still, then the conversion)."""
     if not is_animated_webp(path):
         return path, lambda: None
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = file_signature(path)
     with _lock:
         made = _made.get(key)
         if made is None or not made.exists():

@@ -26,14 +26,14 @@ from .controls import MASK_VIDEO_SUFFIXES, Controls, target_source
 from .errors import VidstyleError
 from .gif_sink import is_gif
 from .images import pil_to_tensor
-from .inputs import MAX_FRAME_SIZE
+from .inputs import MAX_FRAME_SIZE, file_signature
 from .outputs import refuse_outputs_over_sources
 from .pipeline import ConvertReport, convert_video
 from .sequences import is_sequence
 from .sinks import codec_for_output
 from .sources import Segment
 from .stills import stylize_image_file
-from .style_cache import StyleCache, file_signature, sized_style
+from .style_cache import StyleCache, sized_style
 from .stylizer import MIN_SIDE, Target, default_batch, load_stylizer
 from .styles import normalise_weights
 

@@ -18,6 +18,13 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpe
 ANIMATED_IMAGE_SUFFIXES = {".gif", ".webp"}  # videos when animated, else images
 
 
+def file_signature(path: Path) -> tuple:
+    """What tells a file's versions apart without reading it: its resolved name, size and
+    modification time."""
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
 def is_video_file(path: str | Path) -> bool:
     """A video by its name; a GIF or WebP only when animated (a still one is an image)."""
     suffix = Path(path).suffix.lower()

@@ -19,6 +19,7 @@ from .adain import StyleStats
 from .encoder import FEATURE_SCALES
 from .errors import VidstyleError
 from .images import load_image, resize_shorter
+from .inputs import file_signature
 
 log = logging.getLogger(__name__)
 STYLE_SIZE = 512  # styles are encoded with their shorter side at most this (as in the paper)
@@ -40,13 +41,6 @@ def file_digest(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def file_signature(path: Path) -> tuple:
-    """What tells a file's versions apart without reading it: its resolved name, size and
-    modification time."""
-    st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
 
 
 def style_image(path: Path, style_size: int | None = None) -> torch.Tensor:
