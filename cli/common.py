@@ -5,7 +5,7 @@ import argparse
 import math
 import sys
 
-from vidstyle.errors import VidstyleError
+from vidstyle.errors import VidstyleError, reason
 from vidstyle.inputs import MAX_FRAME_LONG_SIDE, MAX_FRAME_SIZE  # (no av or torch: cheap to import)
 
 
@@ -578,8 +578,7 @@ def plan_outputs(inputs: list[str], output: str, suffixes: set[str], suffix: str
 
 def os_error(exc: OSError) -> str:
     """An OS error in one line: what went wrong and with which file."""
-    what = exc.strerror or str(exc)
-    return f"{what}: {exc.filename}" if exc.filename else what
+    return f"{reason(exc)}: {exc.filename}" if exc.filename else reason(exc)
 
 
 def fail(message: str, code: int = 1) -> int:

@@ -250,8 +250,7 @@ class VideoFileSource:
         self.deinterlaced_frames = 0
         self.segment = segment if segment is not None and segment != Segment() else None
         # What FFmpeg reads: the file itself, or an animated WebP's frames (vidstyle.animated_webp).
-        self._file, self._release_file = (self.path, lambda: None) if is_sequence(self.path) else \
-            readable_video(self.path)
+        self._file, self._release_file = readable_video(self.path)
         try:
             self._container, self.sequence = _open_input(self._file, frame_rate)
         except BaseException:
@@ -475,7 +474,7 @@ class VideoFileSource:
             if packet.stream.type == "audio":
                 if held_audio is not None:
                     held_audio.append(packet)
-                elif self._hand_on_audio(packet, window) is _AFTER and video_done:
+                elif self._hand_on_audio(packet, window, moved_back) is _AFTER and video_done:
                     break
                 continue
             if video_done:  # demuxed on only for the segment's audio, stored later in the file
@@ -504,7 +503,7 @@ class VideoFileSource:
                         if window.after_start(pts, frame_tb):
                             return False
                         for held in held_audio:
-                            self._hand_on_audio(held, window)
+                            self._hand_on_audio(held, window, moved_back)
                         held_audio = None
                     place = window.place(pts, frame_tb)
                     if place is _BEFORE:
@@ -544,11 +543,12 @@ class VideoFileSource:
         self.peak_nits = mapper.peak_nits
         return mapper
 
-    def _hand_on_audio(self, packet, window: "_Window | None"):
-        """Give an audio packet to on_audio_packet if it belongs to the segment; its place."""
+    def _hand_on_audio(self, packet, window: "_Window | None", moved_back: float = 0.0):
+        """Give an audio packet to on_audio_packet if it belongs to the segment (moved back
+        by the window), or for the whole file `moved_back` seconds earlier; its place."""
         place = window.place_audio(packet) if window else None
-        if window is None and packet.time_base and self.moved_back_s():  # (the whole file, from 0)
-            shift = round(self.moved_back_s() / packet.time_base)
+        if window is None and packet.time_base and moved_back:  # (the whole file, from 0)
+            shift = round(moved_back / packet.time_base)
             packet.pts = None if packet.pts is None else packet.pts - shift
             packet.dts = None if packet.dts is None else packet.dts - shift
         if place is None and packet.size and self.on_audio_packet:
