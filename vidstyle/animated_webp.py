@@ -72,6 +72,9 @@ def _as_video(path: Path) -> Path:
     atexit.register(video.unlink, missing_ok=True)
     try:
         with Image.open(path) as img, av.open(name, "w") as out:
+            # (Pillow gives a frame's time only once it has decoded it, and the average rate
+            # goes in the header before the first frame: so a first pass, rather than holding
+            # every frame in memory)
             durations = [_duration_ms(frame) for frame in ImageSequence.Iterator(img)]
             # Timed in milliseconds, as WebP is (its rate only says the average).
             stream = out.add_stream("ffv1", rate=Fraction(1000 * len(durations), sum(durations)))
