@@ -29,6 +29,7 @@ from .images import resize_shorter
 from .lite import WEIGHTS_FILES as LITE_MODELS
 from .lite import LiteModel, is_lite_file
 from .lite import default_weights_path as lite_weights_path
+from . import upsample_conv
 
 log = logging.getLogger(__name__)
 MODELS = ("auto", "full", *LITE_MODELS)
@@ -122,13 +123,16 @@ class Stylizer:
     and scales its output back to the frame's size (faster, softer detail);
     frames whose shorter side is already at most `work_size` run as they are.
     On a CPU, each convolution and the ReLU after it run as one oneDNN call
-    (vidstyle.conv_relu; the same output); `fuse_relu=False` keeps them apart.
+    (vidstyle.conv_relu; the same output); `fuse_relu=False` keeps them apart. Also on a
+    CPU, each decoder upsampling and the convolution after it run as one convolution at
+    the low resolution (vidstyle.upsample_conv; the same arithmetic, 4/9 of the work;
+    not measured on CUDA yet); `fold_upsampling=False` keeps them apart.
     """
 
     def __init__(self, decoder: nn.Module | None = None, device: str = "auto",
                  precision: str = "auto", encoder: Encoder | None = None, compile: bool = False,
                  frame_encoder: nn.Module | None = None, work_size: int | None = None,
-                 model_name: str | None = None, fuse_relu: bool = True):
+                 model_name: str | None = None, fuse_relu: bool = True, fold_upsampling: bool = True):
         if work_size is not None and work_size < MIN_SIDE:
             raise VidstyleError(f"the work size must be at least {MIN_SIDE} pixels, got {work_size}")
         self.device = resolve_device(device)
@@ -146,7 +150,12 @@ class Stylizer:
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
         self._fuse_relu = fuse_relu
         self.relu_fused = False
+        self.upsampling_folded = False
         self._eager = self.net
+        # Compiled or not: inductor does not find this fold by itself (lite 256x256 compiled
+        # ran 1.07-1.13x faster with it, RESULTS.md session 28).
+        if fold_upsampling and self.device.type == "cpu":
+            self.upsampling_folded = upsample_conv.fold_upsampling(self._eager, fuse_relu) > 0
         if not compile:
             self._fuse_eager()
         self.compiled = False
@@ -186,7 +195,8 @@ class Stylizer:
     def describe(self) -> dict:
         """What runs: the frame model, the size it runs at, the device and the precision."""
         return {"model": self.model_name, "work_size": self.work_size,
-                "device": str(self.device), "precision": self.precision, "relu_fused": self.relu_fused}
+                "device": str(self.device), "precision": self.precision, "relu_fused": self.relu_fused,
+                "upsampling_folded": self.upsampling_folded}
 
     # -- styles ----------------------------------------------------------
     @torch.no_grad()
@@ -292,7 +302,7 @@ def load_stylizer(model: str = "full", weights: str | None = None, **options) ->
     """A Stylizer for the named frame model with its shipped weights (or the file `weights`).
 
     model: "full", "lite", "tiny" or "auto" (pick_model). options: device, precision,
-    compile, work_size, encoder, fuse_relu (see Stylizer).
+    compile, work_size, encoder, fuse_relu, fold_upsampling (see Stylizer).
     """
     if model == "auto":
         model = pick_model(weights, options.get("device", "auto"))
