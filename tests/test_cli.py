@@ -839,3 +839,25 @@ def test_a_failed_conversion_leaves_no_folder_it_made(capsys, style_png, tmp_pat
     code, _, err = run(capsys, "image", content_png, "-s", style_png, "--model", "tiny",
                        "-o", tmp_path / "made" / "o.png")
     assert code == 0 and (tmp_path / "made" / "o.png").is_file(), err
+
+
+def test_ctrl_c_while_the_command_line_imports_is_one_line(capsys, monkeypatch):
+    import tomllib
+
+    import vidstyle.cli.entry as entry
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["vidstyle"] == "vidstyle.cli.entry:main"  # what the installed command runs
+
+    class CtrlCOnImport:  # the key pressed while vidstyle.cli.main's imports run
+        def find_spec(self, name, path=None, target=None):
+            if name == "vidstyle.cli.main":
+                raise KeyboardInterrupt
+            return None
+    monkeypatch.delitem(sys.modules, "vidstyle.cli.main")
+    monkeypatch.delattr(sys.modules["vidstyle.cli"], "main", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [CtrlCOnImport(), *sys.meta_path])
+    code = entry.main()
+    _, err = capsys.readouterr()
+    assert code == 130
+    assert_one_line_error(code, err, "interrupted")
