@@ -765,7 +765,9 @@ def test_letterbox_bars_stay_black_through_steady_and_fades(capsys, style_png, t
     assert code == 0, err
     with av.open(str(out)) as c:
         frames = [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
-    assert all(f[:2].max() < 40 and f[-3:].max() < 40 for f in frames[6:])
+    # Rows 0-1 and 30-31 are bar only (the model paints them 70-220 when left alone); row 29,
+    # the bar's first, shares its 4:2:0 colour samples with picture row 28, so H.264 tints it.
+    assert all(f[:2].max() < 40 and f[-2:].max() < 40 for f in frames[6:])
 
 
 def test_letterboxing_keeps_the_shape_and_leaves_near_shapes_alone():
