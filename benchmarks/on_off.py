@@ -5,7 +5,7 @@ and end-to-end file conversion FPS (vidstyle.bench.bench_file on a generated cli
 with the switch on (the default) and off, alternating within each round; medians.
 Both settings convert the same clip (its length from the first round's slower
 model-only FPS). Freed memory is kept, as the command line keeps it.
-Shared by conv_relu_fusion.py and upsample_conv.py.
+Shared by conv_relu_fusion.py and upsample_conv.py; `python on_off.py SWITCH ...` for any other.
 """
 from __future__ import annotations
 
@@ -67,3 +67,12 @@ def main(switch: str, on: str, off: str, description: str) -> None:
     write_results(args.json, freed_memory_kept=kept, switch=switch, compiled=args.compile, rows=rows,
                   method="medians of --rounds rounds, the two settings alternating in each; "
                          "default workers, batch 1")
+
+
+if __name__ == "__main__":  # any switch: python on_off.py pool_without_indices [options]
+    import sys
+
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        sys.exit("usage: python on_off.py SWITCH [options] (a load_stylizer option that is on by default)")
+    name = sys.argv.pop(1)
+    main(name, "on", "off", f"load_stylizer's {name} on against off")

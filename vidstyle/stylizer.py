@@ -30,6 +30,7 @@ from .lite import WEIGHTS_FILES as LITE_MODELS
 from .lite import LiteModel, is_lite_file
 from .lite import default_weights_path as lite_weights_path
 from . import upsample_conv
+from .max_pool import replace_max_pools
 
 log = logging.getLogger(__name__)
 MODELS = ("auto", "full", *LITE_MODELS)
@@ -126,13 +127,16 @@ class Stylizer:
     (vidstyle.conv_relu; the same output); `fuse_relu=False` keeps them apart. Also on a
     CPU, each decoder upsampling and the convolution after it run as one convolution at
     the low resolution (vidstyle.upsample_conv; the same arithmetic, 4/9 of the work;
-    not measured on CUDA yet); `fold_upsampling=False` keeps them apart.
+    not measured on CUDA yet); `fold_upsampling=False` keeps them apart. Eager on a CPU,
+    max-pooling skips the indices only a backward pass needs (vidstyle.max_pool; the same
+    values); `pool_without_indices=False` keeps PyTorch's.
     """
 
     def __init__(self, decoder: nn.Module | None = None, device: str = "auto",
                  precision: str = "auto", encoder: Encoder | None = None, compile: bool = False,
                  frame_encoder: nn.Module | None = None, work_size: int | None = None,
-                 model_name: str | None = None, fuse_relu: bool = True, fold_upsampling: bool = True):
+                 model_name: str | None = None, fuse_relu: bool = True, fold_upsampling: bool = True,
+                 pool_without_indices: bool = True):
         if work_size is not None and work_size < MIN_SIDE:
             raise VidstyleError(f"the work size must be at least {MIN_SIDE} pixels, got {work_size}")
         self.device = resolve_device(device)
@@ -149,7 +153,9 @@ class Stylizer:
         net = StyleNet(copy.deepcopy(frame_encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
         self._fuse_relu = fuse_relu
+        self._pool_without_indices = pool_without_indices
         self.relu_fused = False
+        self.pools_without_indices = False
         self.upsampling_folded = False
         self._eager = self.net
         # Compiled or not: inductor does not find this fold by itself (lite 256x256 compiled
@@ -178,8 +184,10 @@ class Stylizer:
             self._fall_back_to_eager()
 
     def _fuse_eager(self) -> None:
-        """Convolution + ReLU pairs fused on CPU where the build has the call (compiling fuses by
-        itself; on CUDA cuDNN picks its own kernels)."""
+        """Convolution + ReLU pairs fused on CPU where the build has the call, and max-pools
+        without indices on CPU (compiling fuses by itself; on CUDA cuDNN picks its own kernels)."""
+        if self._pool_without_indices and self.device.type == "cpu":
+            self.pools_without_indices = replace_max_pools(self._eager) > 0 or self.pools_without_indices
         if self._fuse_relu and self.device.type == "cpu" and fusion_available(self.dtype):
             self.relu_fused = fuse_conv_relu(self._eager) > 0 or self.relu_fused
 
@@ -196,7 +204,8 @@ class Stylizer:
         """What runs: the frame model, the size it runs at, the device and the precision."""
         return {"model": self.model_name, "work_size": self.work_size,
                 "device": str(self.device), "precision": self.precision, "relu_fused": self.relu_fused,
-                "upsampling_folded": self.upsampling_folded}
+                "upsampling_folded": self.upsampling_folded,
+                "pools_without_indices": self.pools_without_indices}
 
     # -- styles ----------------------------------------------------------
     @torch.no_grad()
@@ -302,7 +311,7 @@ def load_stylizer(model: str = "full", weights: str | None = None, **options) ->
     """A Stylizer for the named frame model with its shipped weights (or the file `weights`).
 
     model: "full", "lite", "tiny" or "auto" (pick_model). options: device, precision,
-    compile, work_size, encoder, fuse_relu, fold_upsampling (see Stylizer).
+    compile, work_size, encoder, fuse_relu, fold_upsampling, pool_without_indices (see Stylizer).
     """
     if model == "auto":
         model = pick_model(weights, options.get("device", "auto"))
