@@ -44,9 +44,19 @@ def test_only_the_two_by_two_ceil_mode_pools_are_replaced():
 
 
 def test_the_cpu_stylizer_pools_without_indices_unless_told(encoder, random_decoder):
-    fast = Stylizer(random_decoder, device="cpu", encoder=encoder)
-    plain = Stylizer(random_decoder, device="cpu", encoder=encoder, pool_without_indices=False)
+    from vidstyle.bench import random_target
+
+    fast = Stylizer(random_decoder, device="cpu", precision="fp32", encoder=encoder)
+    plain = Stylizer(random_decoder, device="cpu", precision="fp32", encoder=encoder,
+                     pool_without_indices=False)
     assert fast.describe()["pools_without_indices"] and not plain.pools_without_indices
     assert sum(isinstance(m, MaxPool2x2) for m in fast.net.modules()) == 3  # VGG-19 to relu4_1
     assert not any(isinstance(m, MaxPool2x2) for m in plain.net.modules())
     assert not any(isinstance(m, MaxPool2x2) for m in fast._style_encoder.modules())  # styles: as written
+    x = torch.rand(1, 3, 37, 50).contiguous(memory_format=torch.channels_last)
+    mean, std = random_target(plain).stats.as_4d(plain.device)
+    with torch.no_grad():
+        features = [st.net.encoder(x) for st in (fast, plain)]  # before the decoder clips anything
+    assert torch.allclose(*features, rtol=1e-4, atol=1e-5) and features[0].abs().max() > 0
+    with torch.no_grad():
+        assert torch.allclose(fast.net(x, mean, std), plain.net(x, mean, std), rtol=1e-4, atol=1e-4)

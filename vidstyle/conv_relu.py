@@ -63,19 +63,30 @@ class ConvReLU(nn.Conv2d):
         return fused.train(conv.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self._fusable(x):
-            return _POINTWISE(x, self.weight, self.bias, list(self.padding), list(self.stride),
-                              list(self.dilation), self.groups, "relu", [], "")
+        if (self.padding_mode == "zeros" and not isinstance(self.padding, str)
+                and fused_call_fits(x, self.weight, self.bias)):
+            return fused_conv(x, self.weight, self.bias, True, self.padding, self.stride,
+                              self.dilation, self.groups)
         return F.relu(super().forward(x))
 
-    def _fusable(self, x: torch.Tensor) -> bool:
-        wants_grad = torch.is_grad_enabled() and (
-            x.requires_grad or any(p.requires_grad for p in (self.weight, self.bias) if p is not None))
-        return (_POINTWISE is not None and x.device.type == "cpu" and x.dim() == 4
-                and x.dtype in (torch.float32, torch.bfloat16) and x.dtype == self.weight.dtype
-                and not wants_grad and not torch.is_autocast_enabled("cpu")
-                and not (torch.jit.is_tracing() or torch.jit.is_scripting() or torch.compiler.is_compiling())
-                and self.padding_mode == "zeros" and not isinstance(self.padding, str))
+
+def fused_call_fits(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> bool:
+    """Whether oneDNN's fused call may take this convolution: a 4-d CPU tensor in fp32 or bf16
+    in the weights' dtype, no gradient wanted, autocast off, no tracing or compiling under way."""
+    wants_grad = torch.is_grad_enabled() and (
+        x.requires_grad or any(p.requires_grad for p in (weight, bias) if p is not None))
+    return (_POINTWISE is not None and x.device.type == "cpu" and x.dim() == 4
+            and x.dtype in (torch.float32, torch.bfloat16) and x.dtype == weight.dtype
+            and not wants_grad and not torch.is_autocast_enabled("cpu")
+            and not (torch.jit.is_tracing() or torch.jit.is_scripting() or torch.compiler.is_compiling()))
+
+
+def fused_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, relu: bool,
+               padding=(0, 0), stride=(1, 1), dilation=(1, 1), groups: int = 1) -> torch.Tensor:
+    """The convolution in one oneDNN call, with its ReLU applied as it writes if `relu`
+    (where fused_call_fits)."""
+    return _POINTWISE(x, weight, bias, list(padding), list(stride), list(dilation), groups,
+                      "relu" if relu else "none", [], "")
 
 
 def fuse_conv_relu(module: nn.Module) -> int:

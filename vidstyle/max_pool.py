@@ -23,7 +23,8 @@ def _pairwise_max(y: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 class MaxPool2x2(nn.Module):
-    """nn.MaxPool2d(2, 2, ceil_mode=True) without the indices; channels_last in and out."""
+    """nn.MaxPool2d(2, 2, ceil_mode=True) without the indices; a channels_last input gives a
+    channels_last output, as the next convolution wants."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.requires_grad and torch.is_grad_enabled():
@@ -32,7 +33,7 @@ class MaxPool2x2(nn.Module):
         return _pairwise_max(_pairwise_max(y, 1), 2).permute(0, 3, 1, 2)
 
 
-def _is_the_pool(module: nn.Module) -> bool:
+def _is_2x2_ceil_pool(module: nn.Module) -> bool:
     return (type(module) is nn.MaxPool2d and module.kernel_size in (2, (2, 2))
             and module.stride in (2, (2, 2)) and module.padding in (0, (0, 0))
             and module.dilation in (1, (1, 1)) and module.ceil_mode and not module.return_indices)
@@ -44,7 +45,7 @@ def replace_max_pools(module: nn.Module) -> int:
     replaced = 0
     for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
         for i, pool in enumerate(seq):
-            if _is_the_pool(pool):
+            if _is_2x2_ceil_pool(pool):
                 seq[i] = MaxPool2x2()
                 replaced += 1
     return replaced

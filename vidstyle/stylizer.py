@@ -126,7 +126,7 @@ class Stylizer:
     On a CPU, each convolution and the ReLU after it run as one oneDNN call
     (vidstyle.conv_relu; the same output); `fuse_relu=False` keeps them apart. Also on a
     CPU, each decoder upsampling and the convolution after it run as one convolution at
-    the low resolution (vidstyle.upsample_conv; the same arithmetic, 4/9 of the work;
+    the low resolution (vidstyle.upsample_conv; the same sums, 4/9 of the work;
     not measured on CUDA yet); `fold_upsampling=False` keeps them apart. Eager on a CPU,
     max-pooling skips the indices only a backward pass needs (vidstyle.max_pool; the same
     values); `pool_without_indices=False` keeps PyTorch's.
@@ -158,10 +158,11 @@ class Stylizer:
         self.pools_without_indices = False
         self.upsampling_folded = False
         self._eager = self.net
-        # Compiled or not: inductor does not find this fold by itself (lite 256x256 compiled
-        # ran 1.07-1.13x faster with it, RESULTS.md session 28).
+        # Compiled or not: inductor does not find this fold by itself (the lite model compiled
+        # ran 1.14x faster with it, RESULTS.md session 28).
         if fold_upsampling and self.device.type == "cpu":
-            self.upsampling_folded = upsample_conv.fold_upsampling(self._eager, fuse_relu) > 0
+            fused = fuse_relu and fusion_available(self.dtype)
+            self.upsampling_folded = upsample_conv.fold_upsampling(self._eager, fused) > 0
         if not compile:
             self._fuse_eager()
         self.compiled = False

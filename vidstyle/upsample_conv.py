@@ -8,7 +8,8 @@ four 2x2 convolutions of the low-resolution input, one per phase, whose outputs
 interleave into the high-resolution result (sub-pixel convolution). The reflection pad
 of the upsampled image is a replicate pad of the low-resolution one.
 
-That is the same arithmetic with 4/9 of the multiply-adds, and without the upsampled and
+That is the same sums with 4/9 of the multiply-adds (in bf16 the combined taps are rounded
+once, so outputs differ by about one bf16 step), and without the upsampled and
 padded copies of the input at four times its size: 1.8-5x faster per block on the CPU
 (benchmarks/upsample_conv.py, RESULTS.md, session 28). Inference only: the combined
 kernels are computed from the convolution's weights once, so training never sees this.
@@ -41,8 +42,8 @@ def phase_kernels(weight: torch.Tensor) -> torch.Tensor:
 
 class UpsampledConv(nn.Module):
     """conv3x3(reflection_pad(upsample_nearest_2x(x))), optionally followed by ReLU, computed
-    at the low resolution. The output is channels_last. With `fuse_relu` the convolution
-    and its ReLU run as one oneDNN call on the CPU where the build has it (vidstyle.conv_relu)."""
+    at the low resolution. The output is channels_last. With `fuse_relu` (where
+    conv_relu.fusion_available) the convolution and its ReLU run as one oneDNN call on the CPU."""
 
     def __init__(self, conv: nn.Conv2d, relu: bool, fuse_relu: bool = True):
         super().__init__()
@@ -73,12 +74,8 @@ class UpsampledConv(nn.Module):
         return out.view(n, 2 * h, 2 * w, c).permute(0, 3, 1, 2)
 
     def _conv(self, x: torch.Tensor) -> torch.Tensor:
-        if (self.fuse_relu and not (torch.jit.is_tracing() or torch.compiler.is_compiling())
-                and x.device.type == "cpu" and x.dtype == self.weight.dtype
-                and not (torch.is_grad_enabled() and x.requires_grad)
-                and conv_relu.fusion_available(x.dtype)):
-            return conv_relu._POINTWISE(x, self.weight, self.bias, [0, 0], [1, 1], [1, 1], 1,
-                                        "relu" if self.relu else "none", [], "")
+        if self.fuse_relu and conv_relu.fused_call_fits(x, self.weight, self.bias):
+            return conv_relu.fused_conv(x, self.weight, self.bias, self.relu)
         z = F.conv2d(x, self.weight, self.bias)
         return F.relu_(z) if self.relu else z
 
