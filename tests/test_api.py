@@ -239,3 +239,93 @@ def test_bad_input_is_one_clear_error(st, style_png, tmp_path, clip):
         st.stylize(frame, [style_png, style_png], mask=clip)
     with pytest.raises(VidstyleError, match="a style tensor must be"):
         st.style_stats(torch.zeros(48, 64, 3))
+
+
+def test_pil_frames_are_read_as_image_files_are(st, style_png, tmp_path):
+    rng = np.random.default_rng(5)
+    grey16 = (rng.random((40, 56)) * 65535).astype(np.uint16)
+    rgba = np.dstack([frames_rgb(1, 56, 40, seed=6)[0], (rng.random((40, 56)) > 0.5) * 255]).astype(np.uint8)
+    pictures = {"I;16": Image.fromarray(grey16), "F": Image.fromarray(grey16.astype(np.float32) / 65535),
+                "RGBA": Image.fromarray(rgba)}
+    for mode, picture in pictures.items():
+        assert picture.mode == mode
+        as_file = tmp_path / f"{mode.replace(';', '_')}.tiff"
+        picture.save(as_file)
+        out = tmp_path / f"{mode.replace(';', '_')}_out.png"
+        expected = np.asarray(Image.open(st.stylize_file(as_file, out, style_png)).convert("RGB")).astype(int)
+        got = st.stylize(picture, style_png).astype(int)
+        assert got.shape == expected.shape == (40, 56, 3)
+        assert np.abs(got - expected).mean() < 1.0, mode  # (rounding through the file aside)
+    # 16-bit grey is not white, nor a float picture in [0, 1] black, as Pillow's convert("RGB") makes them
+    grey = st.stylize(pictures["I;16"], style_png)
+    white = st.stylize(np.full((40, 56, 3), 255, np.uint8), style_png)
+    assert np.abs(grey.astype(int) - white).mean() > 10
+    listed = st.stylize([pictures["F"], pictures["F"]], style_png)
+    assert np.array_equal(listed[1], st.stylize(pictures["F"], style_png))
+
+
+def test_a_reshaped_style_array_is_another_style(st):
+    frame = frames_rgb(1, 64, 48)[0]
+    style = np.random.default_rng(7).integers(0, 256, (64, 128, 3), np.uint8)
+    reshaped = style.reshape(128, 64, 3)  # the same bytes
+    assert np.abs(st.stylize(frame, style).astype(int) - st.stylize(frame, reshaped)).mean() > 0
+    fresh = StyleTransfer(model="tiny", device="cpu", cache_dir=st.styles.cache_dir)
+    assert np.array_equal(st.stylize(frame, reshaped), fresh.stylize(frame, reshaped))
+
+
+def test_sizes_times_and_paths_are_checked_alike_everywhere(st, style_png, clip, tmp_path):
+    frame = frames_rgb(1, 64, 48)[0]
+    out = tmp_path / "o.png"
+    for size in (0, 5000, -5, "100", 2.5, True):
+        for call in (lambda: st.stylize(frame, style_png, size=size),
+                     lambda: st.stylize_file(clip, out, style_png, size=size),
+                     lambda: st.convert(clip, tmp_path / "o.mp4", style_png, size=size)):
+            with pytest.raises(VidstyleError, match="size is the output's shorter side"):
+                call()
+    for batch in (0, 2.5, "2"):
+        with pytest.raises(VidstyleError, match="batch must be at least 1"):
+            st.stylize(frame, style_png, batch=batch)
+        with pytest.raises(VidstyleError, match="batch must be at least 1"):
+            st.convert(clip, tmp_path / "o.mp4", style_png, batch=batch)
+    with pytest.raises(VidstyleError, match="at must be 0 or more seconds, got -1"):
+        st.stylize_file(clip, out, style_png, at=-1)
+    with pytest.raises(VidstyleError, match="start is in seconds, a number"):
+        st.convert(clip, tmp_path / "o.mp4", style_png, start="soon")
+    with pytest.raises(VidstyleError, match="duration must be 0 or more seconds"):
+        st.convert(clip, tmp_path / "o.mp4", style_png, duration=float("nan"))
+    mask = np.zeros((48, 64), np.uint8)
+    for call in (lambda: st.stylize(frame, [style_png, style_png], mask=mask),
+                 lambda: st.stylize_file(clip, out, [style_png, style_png], mask=Image.fromarray(mask)),
+                 lambda: st.convert(clip, tmp_path / "o.mp4", [style_png, style_png], mask=mask)):
+        with pytest.raises(VidstyleError, match="mask must be a file's path .* got .*; only styles may be"):
+            call()
+    with pytest.raises(VidstyleError, match="content must be a file's path \\(str or Path\\), got ndarray"):
+        st.stylize_file(frame, out, style_png)
+    assert not out.exists() and not (tmp_path / "o.mp4").exists()
+
+
+def test_weights_that_do_not_fit_say_how(tmp_path):
+    from safetensors.torch import save_file
+
+    from vidstyle.lite import LiteModel
+
+    # a narrow lite model's tensors without the metadata that gives its widths
+    narrow = {k: v.contiguous() for k, v in LiteModel((8, 16, 24)).state_dict().items()}
+    save_file(narrow, str(tmp_path / "narrow.safetensors"))
+    save_file({"foo": torch.zeros(2)}, str(tmp_path / "foo.safetensors"))
+    said = r"do not fit this model \(22 of another shape, e\.g\. encoder\.layers\.1\.weight is \(8, 3, 3, 3\)"
+    with pytest.raises(VidstyleError, match=said + r", not \(24, 3, 3, 3\)\)"):
+        StyleTransfer(model="lite", weights=tmp_path / "narrow.safetensors", device="cpu")
+    with pytest.raises(VidstyleError, match=r"1 not the model's, e\.g\. foo"):
+        StyleTransfer(model="lite", weights=tmp_path / "foo.safetensors", device="cpu")
+
+
+def test_describe_names_the_model_a_weights_file_holds(tmp_path):
+    from vidstyle.lite import LiteModel, default_weights_path
+
+    lite_file = default_weights_path("lite")
+    assert StyleTransfer(model="tiny", weights=lite_file, device="cpu").describe()["model"] == "lite"
+    assert StyleTransfer(model="lite", device="cpu").describe()["model"] == "lite"
+    LiteModel((8, 16, 24), feature_kernel=1).save(tmp_path / "mine.safetensors")
+    mine = StyleTransfer(model="auto", weights=tmp_path / "mine.safetensors", device="cpu")
+    assert mine.describe()["model"] == "custom (8/16/24, 1x1 features)"

@@ -25,7 +25,7 @@ from .adain import StyleStats
 from .controls import MASK_VIDEO_SUFFIXES, Controls, target_source
 from .errors import VidstyleError
 from .gif_sink import is_gif
-from .images import pil_to_tensor
+from .images import pil_to_rgb8, pil_to_tensor
 from .inputs import MAX_FRAME_SIZE, file_signature
 from .outputs import refuse_outputs_over_sources
 from .pipeline import ConvertReport, convert_video
@@ -72,7 +72,9 @@ class StyleTransfer:
             return self.styles.stats_for_path(_style_file(style))
         image = _style_tensor(style)
         # By content: the same picture again costs no encoder pass, an edited one is encoded anew.
-        key = f"{hashlib.sha256(image.numpy().tobytes()).hexdigest()}-{self.styles.style_size}"
+        # (the shape too: a reshaped array holds the same bytes)
+        digest = hashlib.sha256(image.numpy().tobytes()).hexdigest()
+        key = f"{digest}-{tuple(image.shape)}-{self.styles.style_size}"
         if key not in self._array_stats:
             if len(self._array_stats) >= ARRAY_STATS_KEPT:
                 self._array_stats.pop(next(iter(self._array_stats)))
@@ -82,10 +84,11 @@ class StyleTransfer:
     def stylize(self, frames, style, alpha: float = 1.0, weights: Sequence[float] | None = None,
                 color: str | None = None, mask: str | Path | None = None,
                 size: int | None = None, batch: int | None = None, video: bool = False) -> np.ndarray:
-        """Stylized frames: `frames` (H, W, 3) or (N, H, W, 3) uint8 RGB (or a PIL image), the
-        same shape back (`size`: its shorter side instead). `style`: one style or a list to
-        blend by `weights`; `color` "match" or "luminance" keeps the frames' colours and
-        `mask` (an image: white gets the first of two styles) splits the picture, as in the
+        """Stylized frames: `frames` (H, W, 3) or (N, H, W, 3) uint8 RGB (or PIL images, read as
+        image files are: 16-bit pictures scaled, transparency on white), the same shape back
+        (`size`: its shorter side instead). `style`: one style or a list to blend by
+        `weights`; `color` "match" or "luminance" keeps the frames' colours and `mask` (an
+        image file: white gets the first of two styles) splits the picture, as in the
         command line; both need style files. `batch`: frames per model call (default: 1 on
         a CPU and with colour keeping, else 8 on a GPU).
 
@@ -95,15 +98,11 @@ class StyleTransfer:
         across calls with the same style and controls (`forget_scene()` starts afresh), as
         the command line does."""
         array = _frames_array(frames)
-        if size is not None and not MIN_SIDE <= size <= MAX_FRAME_SIZE:
-            raise VidstyleError(f"size is the output's shorter side, {MIN_SIDE} to {MAX_FRAME_SIZE} "
-                                f"pixels (8K's), got {size}")
+        size, batch, mask = _checked_size(size), _checked_batch(batch), _checked_path("mask", mask)
         one = array.ndim == 3
         batches = array[None] if one else array
         if len(batches) == 0:
             raise VidstyleError("no frames to stylize")
-        if batch is not None and batch < 1:
-            raise VidstyleError(f"batch must be at least 1, got {batch}")
         if mask is not None and Path(mask).suffix.lower() in MASK_VIDEO_SUFFIXES:
             raise VidstyleError("a mask video follows a video's time: use convert() (stylize() takes "
                                 "a mask image)")
@@ -144,6 +143,8 @@ class StyleTransfer:
         """An image file (or a video's frame at `at` seconds) stylized into `output` (PNG,
         JPEG, WebP, TIFF or BMP), written whole or not at all; an existing `output` only
         with `overwrite`."""
+        content, output = _checked_path("content", content), _checked_path("output", output)
+        size, mask, at = _checked_size(size), _checked_path("mask", mask), _checked_time("at", at)
         _check_output(output, overwrite, style, mask)
         target_for, close = self._targets(style, _checked_alpha(alpha), weights, color, mask)
         try:
@@ -164,6 +165,13 @@ class StyleTransfer:
             hint = " (use start= and duration=)" if "segment" in unknown else ""
             raise VidstyleError(f"convert() has no option {unknown[0]!r}{hint}; its options: "
                                 f"{', '.join(CONVERT_OPTIONS)}")
+        input, output = _checked_path("input", input), _checked_path("output", output)
+        mask, start = _checked_path("mask", mask), _checked_time("start", start)
+        if duration is not None:
+            duration = _checked_time("duration", duration)
+        options["size"] = _checked_size(options.get("size"))
+        if options.get("batch") is not None:
+            options["batch"] = _checked_batch(options["batch"])
         if str(output) != "-":
             _check_output(output, options.get("overwrite", False), style, mask)
         if is_gif(output) or is_sequence(output):
@@ -224,6 +232,47 @@ def _checked_alpha(alpha) -> float:
     return value
 
 
+def _checked_size(size) -> int | None:
+    """The output's shorter side: None (the input's) or 16 to 8K's (a typo such as 5000 for
+    500 would take minutes and the machine's memory), as the command line's --size."""
+    if size is None:
+        return None
+    whole = isinstance(size, (int, np.integer)) and not isinstance(size, bool)
+    if not whole or not MIN_SIDE <= size <= MAX_FRAME_SIZE:
+        raise VidstyleError(f"size is the output's shorter side, a whole number from {MIN_SIDE} to "
+                            f"{MAX_FRAME_SIZE} pixels (8K's), got {size!r}")
+    return int(size)
+
+
+def _checked_batch(batch) -> int | None:
+    if batch is None:
+        return None
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise VidstyleError(f"batch must be at least 1 (frames per model call, a whole number), "
+                            f"got {batch!r}")
+    return int(batch)
+
+
+def _checked_time(name: str, seconds) -> float:
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        raise VidstyleError(f"{name} is in seconds, a number, got {seconds!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise VidstyleError(f"{name} must be 0 or more seconds, got {seconds!r}")
+    return value
+
+
+def _checked_path(name: str, path):
+    """A file's name (str or Path), or None; an array or image given instead is refused
+    with a line, not pathlib's TypeError."""
+    if path is None or isinstance(path, (str, Path)):
+        return path
+    kind = type(path).__name__
+    raise VidstyleError(f"{name} must be a file's path (str or Path), got {kind}"
+                        + ("; only styles may be arrays or images" if name == "mask" else ""))
+
+
 def _check_output(output, overwrite: bool, style, mask) -> None:
     """Refused: an existing output without `overwrite`, and ever an output that is a style or mask."""
     styles = style if isinstance(style, (list, tuple)) else [style]
@@ -249,8 +298,11 @@ def _weights_key(weights) -> tuple:
 
 
 def _frames_array(frames) -> np.ndarray:
+    # Pictures as image files are read: 16-bit and float ones scaled, transparency on white.
     if isinstance(frames, Image.Image):
-        frames = frames.convert("RGB")
+        frames = pil_to_rgb8(frames)
+    elif isinstance(frames, (list, tuple)) and frames and all(isinstance(f, Image.Image) for f in frames):
+        frames = [pil_to_rgb8(f) for f in frames]
     try:
         array = np.asarray(frames)
     except ValueError:  # e.g. a list of frames of different sizes

@@ -79,10 +79,21 @@ def pil_to_tensor(img: Image.Image) -> torch.Tensor:
     return torch.from_numpy(_to_rgb_array(img)).permute(2, 0, 1).contiguous()
 
 
+def pil_to_rgb8(img: Image.Image) -> np.ndarray:
+    """A PIL image as (H, W, 3) uint8 RGB, converted as load_image converts files (16-bit and
+    float pictures scaled, transparency on white), not by Pillow's convert("RGB"), which
+    clips 16-bit values to white and floats in [0, 1] to black."""
+    if img.mode == "RGB":
+        return np.asarray(img)
+    return np.rint(_to_rgb_array(img) * 255.0).astype(np.uint8)
+
+
 def _to_rgb_array(img: Image.Image) -> np.ndarray:
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         a = np.asarray(img, dtype=np.float32)
-        a = a / (65535.0 if a.max() > 255 else 255.0)
+        top = a.max(initial=0.0)
+        # floats in [0, 1] as they are; else 8-bit values, or 16-bit ones where any passes 255
+        a = a / (1.0 if img.mode == "F" and top <= 1.0 else 65535.0 if top > 255 else 255.0)
         return np.repeat(np.clip(a, 0, 1)[..., None], 3, axis=2)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")

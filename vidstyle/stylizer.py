@@ -27,7 +27,7 @@ from .encoder import Encoder
 from .errors import VidstyleError
 from .images import resize_shorter
 from .lite import WEIGHTS_FILES as LITE_MODELS
-from .lite import LiteModel, is_lite_file
+from .lite import LiteModel, is_lite_file, stored_feature_kernel, stored_widths
 from .lite import default_weights_path as lite_weights_path
 from . import upsample_conv
 from .max_pool import replace_max_pools
@@ -324,8 +324,24 @@ def load_stylizer(model: str = "full", weights: str | None = None, **options) ->
         if weights and _holds_a_full_decoder(weights):
             raise VidstyleError(f"{weights} is a full model's decoder; use --model full or auto")
         lite = LiteModel.load(weights, model)
-        return Stylizer(lite.decoder, frame_encoder=lite.encoder, model_name=model, **options)
+        return Stylizer(lite.decoder, frame_encoder=lite.encoder, model_name=_lite_name(lite, model, weights),
+                        **options)
     raise VidstyleError(f"unknown model {model!r} (use {', '.join(MODELS)})")
+
+
+def _lite_name(lite: LiteModel, asked: str, weights: str | None) -> str:
+    """What a lite-architecture file is (describe() reports it): the shipped model whose
+    widths and feature kernel it has, else "custom" with them; the name asked for when no
+    file was given."""
+    if not weights:
+        return asked
+    for name in (asked, *LITE_MODELS):
+        shipped = lite_weights_path(name)
+        if shipped.is_file() and (stored_widths(shipped), stored_feature_kernel(shipped)) == (
+                lite.widths, lite.feature_kernel):
+            return name
+    kernel = ", 1x1 features" if lite.feature_kernel == 1 else ""
+    return f"custom ({'/'.join(map(str, lite.widths))}{kernel})"
 
 
 def _holds_a_full_decoder(path: str) -> bool:

@@ -11,7 +11,7 @@ of the upsampled image is a replicate pad of the low-resolution one.
 That is the same sums with 4/9 of the multiply-adds (in bf16 the combined taps are rounded
 once, so outputs differ by about one bf16 step), and without the upsampled and
 padded copies of the input at four times its size: 1.8-5x faster per block on the CPU
-(benchmarks/upsample_conv.py, RESULTS.md, session 28). Inference only: the combined
+(benchmarks/upsample_blocks.py, RESULTS.md, session 28). Inference only: the combined
 kernels are computed from the convolution's weights once, so training never sees this.
 """
 from __future__ import annotations

@@ -47,12 +47,30 @@ def load_weights(module: nn.Module, path: Path, what: str, hint: str) -> nn.Modu
     if not path.is_file():
         raise VidstyleError(f"{what} weights not found at {path}; {hint}")
     try:
-        module.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
-    except (SafetensorError, RuntimeError, ValueError, OSError) as exc:
-        raise VidstyleError(
-            f"{what} weights at {path} are unreadable or do not fit this model "
-            f"({str(exc).splitlines()[0]}); {hint}") from exc
+        state = load_file(str(path))
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise VidstyleError(f"{what} weights at {path} are unreadable ({str(exc).splitlines()[0]}); "
+                            f"{hint}") from exc
+    misfit = _misfit(module, state)
+    if misfit:
+        raise VidstyleError(f"{what} weights at {path} do not fit this model ({misfit}); {hint}")
+    module.load_state_dict({k: v.float() for k, v in state.items()})
     return module.eval().requires_grad_(False)
+
+
+def _misfit(module: nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """How a file's tensors differ from the model's, counted with a first example of each kind
+    ("" when they fit): torch's own message gives every key, on many lines."""
+    wanted = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    missing = [k for k in wanted if k not in state]
+    unexpected = [k for k in state if k not in wanted]
+    resized = [f"{k} is {tuple(state[k].shape)}, not {wanted[k]}" for k in wanted
+               if k in state and tuple(state[k].shape) != wanted[k]]
+    said = [f"{len(found)} {kind}, e.g. {found[0]}" for kind, found in
+            (("missing", missing), ("not the model's", unexpected), ("of another shape", resized)) if found]
+    if not state:
+        return "the file holds no tensors"
+    return "; ".join(said)
 
 
 def read_meta(path: str | Path) -> dict:
