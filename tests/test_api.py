@@ -239,6 +239,10 @@ def test_bad_input_is_one_clear_error(st, style_png, tmp_path, clip):
         st.stylize(frame, [style_png, style_png], mask=clip)
     with pytest.raises(VidstyleError, match="a style tensor must be"):
         st.style_stats(torch.zeros(48, 64, 3))
+    with pytest.raises(VidstyleError, match="a style is one image file, .* got None"):
+        st.stylize(frame, None)
+    with pytest.raises(VidstyleError, match=r"got a list \(stylize\(\) blends a list\)"):
+        st.style_stats([style_png, style_png])
 
 
 def test_pil_frames_are_read_as_image_files_are(st, style_png, tmp_path):

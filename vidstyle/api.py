@@ -70,6 +70,9 @@ class StyleTransfer:
             return style
         if isinstance(style, (str, Path)):
             return self.styles.stats_for_path(_style_file(style))
+        if style is None or isinstance(style, (list, tuple)):
+            raise VidstyleError("a style is one image file, array, PIL image, tensor or StyleStats, got "
+                                + ("None" if style is None else "a list (stylize() blends a list)"))
         image = _style_tensor(style)
         # By content: the same picture again costs no encoder pass, an edited one is encoded anew.
         # (the shape too: a reshaped array holds the same bytes)
