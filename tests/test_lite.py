@@ -58,7 +58,8 @@ def test_lite_stylizer_uses_vgg_for_styles_and_the_lite_net_for_frames(lite_file
     style = torch.rand(3, 40, 40, generator=torch.Generator().manual_seed(3))
     # Same VGG statistics, so cached styles are shared between the models.
     assert torch.allclose(lite.style_stats(style).mean, full.style_stats(style).mean)
-    assert lite.model_name == "lite" and isinstance(lite.net.encoder, LiteEncoder)
+    # (a file at other widths than the shipped lite model's is named by them)
+    assert lite.model_name == "custom (8/16/24)" and isinstance(lite.net.encoder, LiteEncoder)
     out = lite.stylize_frames(frames_rgb(2, 52, 36), Target(lite.style_stats(style)))
     assert out.shape == (2, 36, 52, 3) and out.dtype == np.uint8
 
@@ -175,7 +176,7 @@ def test_convert_and_bench_with_the_lite_model(capsys, clip, style_png, lite_fil
     assert main(["bench", "--sizes", "32x32", "--steps", "1", "--frames", "2", "--no-file",
                  "--model", "lite", "--decoder", str(lite_file), "--json", str(tmp_path / "b.json")]) == 0
     row = json.loads((tmp_path / "b.json").read_text())["results"][0]
-    assert row["model"] == "lite" and row["work_size"] is None
+    assert row["model"] == "custom (8/16/24)" and row["work_size"] is None
 
 
 def test_missing_lite_weights_say_how_to_get_them(capsys, clip, style_png, tmp_path):
@@ -195,7 +196,9 @@ def test_auto_model_follows_the_weights_file_then_the_device(lite_file, tmp_path
     assert pick_model(str(lite_file)) == "lite"
     assert pick_model(str(tmp_path / "decoder.safetensors")) == "full"
     assert pick_model(device="cpu") in ("lite", "tiny")  # a shipped small model, on a CPU
-    assert load_stylizer("auto", str(lite_file), device="cpu", encoder=encoder).model_name == "lite"
+    # the lite architecture, at the file's own widths (not the shipped lite model's)
+    auto = load_stylizer("auto", str(lite_file), device="cpu", encoder=encoder)
+    assert auto.model_name == "custom (8/16/24)"
 
 
 @pytest.mark.parametrize("bf16,expected", [(True, "lite"), (False, "tiny")])

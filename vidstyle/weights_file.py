@@ -54,13 +54,19 @@ def load_weights(module: nn.Module, path: Path, what: str, hint: str) -> nn.Modu
     misfit = _misfit(module, state)
     if misfit:
         raise VidstyleError(f"{what} weights at {path} do not fit this model ({misfit}); {hint}")
-    module.load_state_dict({k: v.float() for k, v in state.items()})
+    try:
+        module.load_state_dict({k: v.float() for k, v in state.items()})
+    except RuntimeError as exc:  # (names and shapes fit, so this is rarer: its first line)
+        raise VidstyleError(f"{what} weights at {path} do not fit this model "
+                            f"({str(exc).splitlines()[0]}); {hint}") from exc
     return module.eval().requires_grad_(False)
 
 
 def _misfit(module: nn.Module, state: dict[str, torch.Tensor]) -> str:
     """How a file's tensors differ from the model's, counted with a first example of each kind
     ("" when they fit): torch's own message gives every key, on many lines."""
+    if not state:
+        return "the file holds no tensors"
     wanted = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     missing = [k for k in wanted if k not in state]
     unexpected = [k for k in state if k not in wanted]
@@ -68,8 +74,6 @@ def _misfit(module: nn.Module, state: dict[str, torch.Tensor]) -> str:
                if k in state and tuple(state[k].shape) != wanted[k]]
     said = [f"{len(found)} {kind}, e.g. {found[0]}" for kind, found in
             (("missing", missing), ("not the model's", unexpected), ("of another shape", resized)) if found]
-    if not state:
-        return "the file holds no tensors"
     return "; ".join(said)
 
 
