@@ -86,6 +86,8 @@ def test_short_frames_keep_their_milliseconds_and_one_temporary_video_stays(caps
     import tempfile
 
     durations = [40, 33, 34, 33, 1000]  # (a 30 FPS sticker that holds its last frame)
+    # (another process's temporary videos, e.g. a killed run's, are not this one's to remove)
+    others = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*"))
     frames = [Image.fromarray(f) for f in frames_rgb(5, 48, 40)]
     clip = tmp_path / "fast.webp"
     frames[0].save(clip, save_all=True, append_images=frames[1:], duration=durations, loop=0, lossless=True)
@@ -94,9 +96,9 @@ def test_short_frames_keep_their_milliseconds_and_one_temporary_video_stays(caps
     assert code == 0, err
     assert [round(t, 3) for t, _ in decoded(out)] == [0.0, 0.04, 0.073, 0.107, 0.14]
     # One temporary video at a time: the last one read is kept for a next look, the others go.
-    made = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*"))
+    made = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*")) - others
     code, _, err = run_cli(capsys, "convert", write_animation(tmp_path / "other.webp"), "-s", style_png,
                            "--model", "tiny", "-o", tmp_path / "other.mp4")
     assert code == 0, err
-    now = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*"))
+    now = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*")) - others
     assert len(now - made) == 1 and not made & now
