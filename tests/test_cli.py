@@ -863,3 +863,10 @@ def test_ctrl_c_while_the_command_line_imports_is_one_line(capsys, monkeypatch):
     _, err = capsys.readouterr()
     assert code == 130
     assert_one_line_error(code, err, "interrupted")
+
+
+def test_a_video_given_as_the_style_is_named_a_video(capsys, clip, tmp_path):
+    for command in (["convert", clip], ["image", REPO / "samples" / "landscape.png"]):
+        code, _, err = run(capsys, *command, "-s", clip, "--model", "tiny", "-o", tmp_path / "out.png")
+        assert_one_line_error(code, err, f"style {clip} is a video; a style is a still picture")
+    assert not (tmp_path / "out.png").exists()

@@ -84,7 +84,8 @@ def test_non_square_pixels_keep_their_shape(tmp_path, stylizer, degrees, shown):
 def test_vp9_which_carries_no_pixel_shape_gets_square_pixels_as_wide_as_shown(tmp_path, stylizer, name):
     src = rotated_clip(tmp_path / "dvd.mp4", 0, pixel_aspect=Fraction(32, 27))  # 64x48 shown as 76x48
     out = tmp_path / name
-    stylize_to_file(src, out, stylizer, codec="vp9")
+    report = stylize_to_file(src, out, stylizer, codec="vp9")
+    assert (report.width, report.height) == (76, 48)  # the summary line says the file's size
     with av.open(str(out)) as c:
         stream = c.streams.video[0]
         assert (stream.codec_context.width, stream.codec_context.height) == (76, 48)

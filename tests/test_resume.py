@@ -485,6 +485,29 @@ def test_the_command_keeps_a_part_at_sigterm_and_goes_on_when_run_again(capsys, 
     assert StoppedPart.of_output(out) is None
 
 
+def test_a_stop_in_the_first_minute_says_nothing_was_kept(capsys, clip, style_png, tmp_path, monkeypatch):
+    from vidstyle.stylizer import Stylizer
+
+    real, calls = Stylizer.stylize_frames, {"n": 0}
+
+    def ctrl_c_at_fourth_batch(self, frames, target, size=None):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(self, frames, target, size)
+
+    monkeypatch.setattr(Stylizer, "stylize_frames", ctrl_c_at_fourth_batch)
+    out = tmp_path / "out.mp4"
+    code, _, err = run(capsys, "convert", clip, "--style", style_png, "-o", out, "--model", "tiny",
+                       "--workers", "1")
+    assert code == 130
+    assert err.splitlines() == ["vidstyle: out.mp4: stopped within its first minute, so nothing was kept "
+                                "(a later stop keeps what was made, for the same command to go on from)",
+                                "vidstyle: error: interrupted"]
+    assert not out.exists() and StoppedPart.of_output(out) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "style.png"]  # no partial file
+
+
 def test_the_command_goes_on_from_a_part_made_the_same_way(capsys, clip, style_png, tmp_path, monkeypatch):
     import vidstyle.resume
 

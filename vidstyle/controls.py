@@ -19,7 +19,7 @@ import torch
 from .color import MODES, ColorKeeper
 from .errors import VidstyleError
 from .images import load_image
-from .style_cache import MIN_STYLE_SIZE, StyleCache
+from .style_cache import MIN_STYLE_SIZE, StyleCache, load_style_picture
 from .styles import normalise_weights
 from .stylizer import Target
 
@@ -60,7 +60,7 @@ def check_readable(styles: Sequence[Path], mask: Path | None = None) -> None:
     """Read these style images and the mask once, so that a bad one is refused before a
     model loads (seconds on a CPU) rather than after."""
     for path in styles:
-        load_image(path, needed_side=MIN_STYLE_SIZE)  # (a large scan is read reduced)
+        load_style_picture(path, MIN_STYLE_SIZE)  # (a large scan is read reduced)
     if mask is None:
         return
     if Path(mask).suffix.lower() in MASK_VIDEO_SUFFIXES:

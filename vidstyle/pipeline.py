@@ -245,6 +245,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                                  frame_grid=source.steady_rate(), tags=source.tags,
                                  # (joined after a stopped part, the output takes the part's)
                                  timecode=_output_timecode(source) if previous is None else None)
+            report.width, report.height = sink.width, sink.height  # (VP9 widens non-square pixels)
         source.on_audio_packet = sink.add_audio_packet
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         # A stopped part and this run's, joined (none where there is no part: nothing of that name touched).
@@ -299,9 +300,11 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                     if part is not None:
                         part.remove()
                 raise
-            if resumable is None or untimed or last is None or (
-                    previous is None and time.perf_counter() - start < resumable.keep_after_s):
+            early = (resumable is not None and previous is None
+                     and time.perf_counter() - start < resumable.keep_after_s)
+            if resumable is None or untimed or last is None or early:
                 sink.abort()
+                stop.too_early_to_keep = early  # (the command line says so: nothing to go on from)
                 raise
             # (A second Ctrl-C meanwhile gives up this run's part.)
             if to_sequence:

@@ -19,7 +19,7 @@ from .adain import StyleStats
 from .encoder import FEATURE_SCALES
 from .errors import VidstyleError
 from .images import load_image, resize_shorter
-from .inputs import file_signature
+from .inputs import ANIMATED_IMAGE_SUFFIXES, VIDEO_SUFFIXES, file_signature
 
 log = logging.getLogger(__name__)
 STYLE_SIZE = 512  # styles are encoded with their shorter side at most this (as in the paper)
@@ -46,7 +46,17 @@ def file_digest(path: Path) -> str:
 def style_image(path: Path, style_size: int | None = None) -> torch.Tensor:
     """A style image (3, H, W) at the size its statistics are taken at: shorter side
     `style_size`, or by default at most STYLE_SIZE."""
-    return sized_style(load_image(path, needed_side=style_size or STYLE_SIZE), style_size)
+    return sized_style(load_style_picture(path, style_size or STYLE_SIZE), style_size)
+
+
+def load_style_picture(path: Path, needed_side: int) -> torch.Tensor:
+    """A style file's picture (load_image), a video named for what it is rather than "cannot
+    identify image file" (an animated GIF or WebP gives its first frame, as Pillow reads it)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in VIDEO_SUFFIXES and suffix not in ANIMATED_IMAGE_SUFFIXES:
+        raise VidstyleError(f"style {path} is a video; a style is a still picture (a painting, a "
+                            "photo): save the frame you want as an image first")
+    return load_image(path, needed_side=needed_side)
 
 
 def sized_style(image: torch.Tensor, style_size: int | None = None) -> torch.Tensor:
