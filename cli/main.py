@@ -55,15 +55,27 @@ class _CommandParser(_OneLineErrors):
     parse_known_args itself, hence the guard."""
 
     _intermixing = False
+    _given: list = []
 
     def parse_known_args(self, args=None, namespace=None):
         if self._intermixing:
             return super().parse_known_args(args, namespace)
+        self._given = list(args or [])
         self._intermixing = True
         try:
             return self.parse_known_intermixed_args(args, namespace)
         finally:
             self._intermixing = False
+
+    def error(self, message):
+        """A missing required option said with the options given that this command lacks: a
+        misspelt --stlye made "--style is required", without naming the typo."""
+        if message.startswith("the following arguments are required"):
+            unknown = [a.split("=")[0] for a in self._given
+                       if a.startswith("--") and a.split("=")[0] not in self._option_string_actions]
+            if unknown:
+                message += f" (this command has no {', '.join(unknown)})"
+        super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:

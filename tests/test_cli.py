@@ -870,3 +870,13 @@ def test_a_video_given_as_the_style_is_named_a_video(capsys, clip, tmp_path):
         code, _, err = run(capsys, *command, "-s", clip, "--model", "tiny", "-o", tmp_path / "out.png")
         assert_one_line_error(code, err, f"style {clip} is a video; a style is a still picture")
     assert not (tmp_path / "out.png").exists()
+
+
+def test_a_misspelt_required_option_is_named(capsys, tmp_path):
+    photo, out = REPO / "samples" / "landscape.png", tmp_path / "out.png"
+    for argv, said in ((["--stlye", "x.png"], "required: --style/-s (this command has no --stlye)"),
+                       ([], "required: --style/-s ('vidstyle image --help")):  # nothing misspelt: as before
+        with pytest.raises(SystemExit) as exc:
+            main(["image", str(photo), *argv, "-o", str(out)])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and said in err and len(err.strip().splitlines()) == 1
