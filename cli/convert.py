@@ -537,10 +537,10 @@ def run(args) -> int:
                 except KeyboardInterrupt as stop:
                     kept = getattr(stop, "kept_part", None)
                     if kept is None:
-                        if getattr(stop, "too_early_to_keep", False):
-                            progress.write(f"vidstyle: {dst.name}: stopped within its first minute, so "
-                                           "nothing was kept (a later stop keeps what was made, for the "
-                                           "same command to go on from)")
+                        if getattr(stop, "too_early_to_keep", False):  # (main's stop line says it)
+                            stop.said = (f"{dst.name} stopped within its first minute, so nothing was "
+                                         "kept (a later stop keeps what was made, for the same command "
+                                         "to go on from)")
                         raise
                     # A stop that kept its part is no error: say so, and what was finished before it.
                     progress.write(f"vidstyle: {dst.name}: stopped; kept what it made so far, "

@@ -119,12 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     try:  # Ctrl-C while torch is still importing is an interruption too
         return _run(args)
     except Terminated as exc:
-        return fail("terminated" if exc.signum == signal.SIGTERM else "hung up", 128 + exc.signum)
-    except KeyboardInterrupt:
-        return fail("interrupted", 130)
+        what = "terminated" if exc.signum == signal.SIGTERM else "hung up"
+        return fail(what + _what_it_left(exc), 128 + exc.signum)
+    except KeyboardInterrupt as exc:
+        return fail("interrupted" + _what_it_left(exc), 130)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _what_it_left(stop: KeyboardInterrupt) -> str:
+    """What a command says of a stop's outcome (e.g. convert's stop in its first minute)."""
+    said = getattr(stop, "said", None)
+    return f": {said}" if said else ""
 
 
 def _run(args) -> int:

@@ -501,9 +501,9 @@ def test_a_stop_in_the_first_minute_says_nothing_was_kept(capsys, clip, style_pn
     code, _, err = run(capsys, "convert", clip, "--style", style_png, "-o", out, "--model", "tiny",
                        "--workers", "1")
     assert code == 130
-    assert err.splitlines() == ["vidstyle: out.mp4: stopped within its first minute, so nothing was kept "
-                                "(a later stop keeps what was made, for the same command to go on from)",
-                                "vidstyle: error: interrupted"]
+    assert err.splitlines() == ["vidstyle: error: interrupted: out.mp4 stopped within its first minute, so "
+                                "nothing was kept (a later stop keeps what was made, for the same command "
+                                "to go on from)"]
     assert not out.exists() and StoppedPart.of_output(out) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "style.png"]  # no partial file
 
