@@ -537,8 +537,10 @@ def run(args) -> int:
                 except KeyboardInterrupt as stop:
                     kept = getattr(stop, "kept_part", None)
                     if kept is None:
-                        if getattr(stop, "too_early_to_keep", False):  # (main's stop line says it)
-                            stop.said = (f"{dst.name} stopped within its first minute, so nothing was "
+                        keep_after_s = getattr(stop, "too_early_to_keep", None)
+                        if keep_after_s is not None:  # (main's stop line says it)
+                            first = "minute" if keep_after_s == 60 else f"{keep_after_s:g} s"
+                            stop.said = (f"{dst.name} stopped within its first {first}, so nothing was "
                                          "kept (a later stop keeps what was made, for the same command "
                                          "to go on from)")
                         raise

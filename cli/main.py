@@ -71,11 +71,22 @@ class _CommandParser(_OneLineErrors):
         """A missing required option said with the options given that this command lacks: a
         misspelt --stlye made "--style is required", without naming the typo."""
         if message.startswith("the following arguments are required"):
-            unknown = [a.split("=")[0] for a in self._given
-                       if a.startswith("--") and a.split("=")[0] not in self._option_string_actions]
+            unknown = [name for name in dict.fromkeys(self._options_given()) if not self._knows(name)]
             if unknown:
                 message += f" (this command has no {', '.join(unknown)})"
         super().error(message)
+
+    def _options_given(self):
+        for arg in self._given:
+            if arg == "--":  # what follows is positional
+                return
+            if arg.startswith("--"):
+                yield arg.split("=")[0]
+
+    def _knows(self, name: str) -> bool:
+        """An option of this command, or one argparse takes as its abbreviation (--over)."""
+        return any(known == name or (self.allow_abbrev and known.startswith(name))
+                   for known in self._option_string_actions)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -81,13 +81,15 @@ def test_still_and_animated_webps_are_told_apart(capsys, tmp_path, style_png):
     assert np.abs(stills["first"] - stills["third_png"]).mean() > 5.0
 
 
-def test_short_frames_keep_their_milliseconds_and_one_temporary_video_stays(capsys, tmp_path, style_png):
+def test_short_frames_keep_their_milliseconds_and_one_temporary_video_stays(capsys, tmp_path, style_png,
+                                                                            monkeypatch):
     import glob
     import tempfile
 
     durations = [40, 33, 34, 33, 1000]  # (a 30 FPS sticker that holds its last frame)
-    # (another process's temporary videos, e.g. a killed run's, are not this one's to remove)
-    others = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*"))
+    # (a temporary folder of its own: another run's temporary videos are not this one's)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     frames = [Image.fromarray(f) for f in frames_rgb(5, 48, 40)]
     clip = tmp_path / "fast.webp"
     frames[0].save(clip, save_all=True, append_images=frames[1:], duration=durations, loop=0, lossless=True)
@@ -96,9 +98,9 @@ def test_short_frames_keep_their_milliseconds_and_one_temporary_video_stays(caps
     assert code == 0, err
     assert [round(t, 3) for t, _ in decoded(out)] == [0.0, 0.04, 0.073, 0.107, 0.14]
     # One temporary video at a time: the last one read is kept for a next look, the others go.
-    made = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*")) - others
+    made = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*"))
     code, _, err = run_cli(capsys, "convert", write_animation(tmp_path / "other.webp"), "-s", style_png,
                            "--model", "tiny", "-o", tmp_path / "other.mp4")
     assert code == 0, err
-    now = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*")) - others
+    now = set(glob.glob(f"{tempfile.gettempdir()}/vidstyle-webp-*"))
     assert len(now - made) == 1 and not made & now

@@ -295,8 +295,17 @@ def test_sizes_times_and_paths_are_checked_alike_everywhere(st, style_png, clip,
         st.stylize_file(clip, out, style_png, at=-1)
     with pytest.raises(VidstyleError, match="start is in seconds, a number"):
         st.convert(clip, tmp_path / "o.mp4", style_png, start="soon")
-    with pytest.raises(VidstyleError, match="duration must be 0 or more seconds"):
+    with pytest.raises(VidstyleError, match="the duration must be more than 0 s and finite, got nan"):
         st.convert(clip, tmp_path / "o.mp4", style_png, duration=float("nan"))
+    with pytest.raises(VidstyleError, match="the start must be 0 or later, got -1"):
+        st.convert(clip, tmp_path / "o.mp4", style_png, start=-1)
+    # whole numbers of any type are sizes and batches, as before; os.PathLike objects are paths
+    class PathLike:
+        def __fspath__(self):
+            return str(tmp_path / "o2.png")
+    assert st.stylize(frame, style_png, size=np.int64(32), batch=2.0).shape == (32, 43, 3)
+    assert st.stylize_file(clip, PathLike(), style_png, size=32.0).name == "o2.png"
+    assert st.convert(clip, tmp_path / "b.mp4", style_png, batch=None).frames == 12  # (was a TypeError)
     mask = np.zeros((48, 64), np.uint8)
     for call in (lambda: st.stylize(frame, [style_png, style_png], mask=mask),
                  lambda: st.stylize_file(clip, out, [style_png, style_png], mask=Image.fromarray(mask)),

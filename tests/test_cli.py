@@ -874,8 +874,11 @@ def test_a_video_given_as_the_style_is_named_a_video(capsys, clip, tmp_path):
 
 def test_a_misspelt_required_option_is_named(capsys, tmp_path):
     photo, out = REPO / "samples" / "landscape.png", tmp_path / "out.png"
-    for argv, said in ((["--stlye", "x.png"], "required: --style/-s (this command has no --stlye)"),
-                       ([], "required: --style/-s ('vidstyle image --help")):  # nothing misspelt: as before
+    for argv, said in ((["--stlye", "x.png", "--stlye", "y.png"], "required: --style/-s (this command has "
+                        "no --stlye) ("),  # (once)
+                       ([], "required: --style/-s ('vidstyle image --help"),  # nothing misspelt: as before
+                       (["--over"], "required: --style/-s ('vidstyle"),  # taken as --overwrite
+                       (["--", "--x.png"], "required: --style/-s ('vidstyle")):  # a file's name
         with pytest.raises(SystemExit) as exc:
             main(["image", str(photo), *argv, "-o", str(out)])
         err = capsys.readouterr().err

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,11 +23,12 @@ import torch
 from PIL import Image
 
 from .adain import StyleStats
+from .api_checks import checked_alpha, checked_batch, checked_path, checked_size, seconds
 from .controls import MASK_VIDEO_SUFFIXES, Controls, target_source
 from .errors import VidstyleError
 from .gif_sink import is_gif
 from .images import pil_to_rgb8, pil_to_tensor
-from .inputs import MAX_FRAME_SIZE, file_signature
+from .inputs import file_signature
 from .outputs import refuse_outputs_over_sources
 from .pipeline import ConvertReport, convert_video
 from .sequences import is_sequence
@@ -101,7 +103,7 @@ class StyleTransfer:
         across calls with the same style and controls (`forget_scene()` starts afresh), as
         the command line does."""
         array = _frames_array(frames)
-        size, batch, mask = _checked_size(size), _checked_batch(batch), _checked_path("mask", mask)
+        size, batch, mask = checked_size(size), checked_batch(batch), checked_path("mask", mask)
         one = array.ndim == 3
         batches = array[None] if one else array
         if len(batches) == 0:
@@ -109,7 +111,7 @@ class StyleTransfer:
         if mask is not None and Path(mask).suffix.lower() in MASK_VIDEO_SUFFIXES:
             raise VidstyleError("a mask video follows a video's time: use convert() (stylize() takes "
                                 "a mask image)")
-        alpha = _checked_alpha(alpha)
+        alpha = checked_alpha(alpha)
         if color is not None:
             step = batch or 1
             if video:  # a video's frames: colours kept while the scene stays, call to call
@@ -146,10 +148,12 @@ class StyleTransfer:
         """An image file (or a video's frame at `at` seconds) stylized into `output` (PNG,
         JPEG, WebP, TIFF or BMP), written whole or not at all; an existing `output` only
         with `overwrite`."""
-        content, output = _checked_path("content", content), _checked_path("output", output)
-        size, mask, at = _checked_size(size), _checked_path("mask", mask), _checked_time("at", at)
+        content, output = checked_path("content", content), checked_path("output", output)
+        size, mask, at = checked_size(size), checked_path("mask", mask), seconds("at", at)
+        if not 0 <= at < math.inf:
+            raise VidstyleError(f"at must be 0 or more seconds, got {at:g}")
         _check_output(output, overwrite, style, mask)
-        target_for, close = self._targets(style, _checked_alpha(alpha), weights, color, mask)
+        target_for, close = self._targets(style, checked_alpha(alpha), weights, color, mask)
         try:
             return stylize_image_file(content, output, self.stylizer, target_for, size, overwrite, at)
         finally:
@@ -168,13 +172,11 @@ class StyleTransfer:
             hint = " (use start= and duration=)" if "segment" in unknown else ""
             raise VidstyleError(f"convert() has no option {unknown[0]!r}{hint}; its options: "
                                 f"{', '.join(CONVERT_OPTIONS)}")
-        input, output = _checked_path("input", input), _checked_path("output", output)
-        mask, start = _checked_path("mask", mask), _checked_time("start", start)
-        if duration is not None:
-            duration = _checked_time("duration", duration)
-        options["size"] = _checked_size(options.get("size"))
-        if options.get("batch") is not None:
-            options["batch"] = _checked_batch(options["batch"])
+        input, output = checked_path("input", input), checked_path("output", output)
+        mask, start = checked_path("mask", mask), seconds("start", start)  # (Segment checks the range)
+        duration = None if duration is None else seconds("duration", duration)
+        options["size"] = checked_size(options.get("size"))
+        options["batch"] = checked_batch(options.get("batch")) or default_batch(self.stylizer.device)
         if str(output) != "-":
             _check_output(output, options.get("overwrite", False), style, mask)
         if is_gif(output) or is_sequence(output):
@@ -185,8 +187,7 @@ class StyleTransfer:
         else:
             options["codec"] = codec_for_output(output, options.get("codec"))  # VP9 for .webm
         segment = Segment(start, duration) if start or duration is not None else None
-        target_for, close = self._targets(style, _checked_alpha(alpha), weights, color, mask, segment)
-        options.setdefault("batch", default_batch(self.stylizer.device))
+        target_for, close = self._targets(style, checked_alpha(alpha), weights, color, mask, segment)
         finished = False
         try:
             report = convert_video(input, output, self.stylizer, target_for, segment=segment, **options)
@@ -223,57 +224,6 @@ def _style_file(path) -> Path:
     if Path(path).is_dir():
         raise VidstyleError(f"style {path} is a folder: name its image files (a list blends them)")
     return Path(path)
-
-
-def _checked_alpha(alpha) -> float:
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise VidstyleError(f"alpha must be a number from 0 to 1, got {alpha!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise VidstyleError(f"alpha must be between 0 and 1, got {alpha}")
-    return value
-
-
-def _checked_size(size) -> int | None:
-    """The output's shorter side: None (the input's) or 16 to 8K's (a typo such as 5000 for
-    500 would take minutes and the machine's memory), as the command line's --size."""
-    if size is None:
-        return None
-    whole = isinstance(size, (int, np.integer)) and not isinstance(size, bool)
-    if not whole or not MIN_SIDE <= size <= MAX_FRAME_SIZE:
-        raise VidstyleError(f"size is the output's shorter side, a whole number from {MIN_SIDE} to "
-                            f"{MAX_FRAME_SIZE} pixels (8K's), got {size!r}")
-    return int(size)
-
-
-def _checked_batch(batch) -> int | None:
-    if batch is None:
-        return None
-    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-        raise VidstyleError(f"batch must be at least 1 (frames per model call, a whole number), "
-                            f"got {batch!r}")
-    return int(batch)
-
-
-def _checked_time(name: str, seconds) -> float:
-    try:
-        value = float(seconds)
-    except (TypeError, ValueError):
-        raise VidstyleError(f"{name} is in seconds, a number, got {seconds!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise VidstyleError(f"{name} must be 0 or more seconds, got {seconds!r}")
-    return value
-
-
-def _checked_path(name: str, path):
-    """A file's name (str or Path), or None; an array or image given instead is refused
-    with a line, not pathlib's TypeError."""
-    if path is None or isinstance(path, (str, Path)):
-        return path
-    kind = type(path).__name__
-    raise VidstyleError(f"{name} must be a file's path (str or Path), got {kind}"
-                        + ("; only styles may be arrays or images" if name == "mask" else ""))
 
 
 def _check_output(output, overwrite: bool, style, mask) -> None:

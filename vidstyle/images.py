@@ -90,10 +90,12 @@ def pil_to_rgb8(img: Image.Image) -> np.ndarray:
 
 def _to_rgb_array(img: Image.Image) -> np.ndarray:
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        a = np.asarray(img, dtype=np.float32)
-        top = a.max(initial=0.0)
-        # floats in [0, 1] as they are; else 8-bit values, or 16-bit ones where any passes 255
-        a = a / (1.0 if img.mode == "F" and top <= 1.0 else 65535.0 if top > 255 else 255.0)
+        a = np.nan_to_num(np.asarray(img, dtype=np.float32))
+        if img.mode.startswith("I;16"):  # 16-bit by its mode, however dark the picture
+            a = a / 65535.0
+        elif img.mode == "I":  # 32-bit integers: 16-bit values where any passes 255, else 8-bit
+            a = a / (65535.0 if a.max(initial=0) > 255 else 255.0)
+        # (mode F: floats in [0, 1], as numpy pictures are; a resize's overshoot is clipped)
         return np.repeat(np.clip(a, 0, 1)[..., None], 3, axis=2)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")

@@ -25,11 +25,17 @@ def file_signature(path: Path) -> tuple:
     return (str(path.resolve()), st.st_size, st.st_mtime_ns)
 
 
+def is_video_container(path: str | Path) -> bool:
+    """A video by its name alone (.mp4, .mkv, ...): not a GIF or WebP, which may be stills."""
+    suffix = Path(path).suffix.lower()
+    return suffix in VIDEO_SUFFIXES and suffix not in ANIMATED_IMAGE_SUFFIXES
+
+
 def is_video_file(path: str | Path) -> bool:
     """A video by its name; a GIF or WebP only when animated (a still one is an image)."""
     suffix = Path(path).suffix.lower()
     if suffix not in ANIMATED_IMAGE_SUFFIXES:
-        return suffix in VIDEO_SUFFIXES
+        return is_video_container(path)
     from PIL import Image
 
     try:

@@ -300,11 +300,12 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                     if part is not None:
                         part.remove()
                 raise
-            early = (resumable is not None and previous is None
+            early = (resumable is not None and previous is None and not untimed
                      and time.perf_counter() - start < resumable.keep_after_s)
             if resumable is None or untimed or last is None or early:
                 sink.abort()
-                stop.too_early_to_keep = early  # (the command line says so: nothing to go on from)
+                if early:  # (the command line says so: nothing to go on from)
+                    stop.too_early_to_keep = resumable.keep_after_s
                 raise
             # (A second Ctrl-C meanwhile gives up this run's part.)
             if to_sequence:

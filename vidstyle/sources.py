@@ -6,6 +6,7 @@ frame, so a slow model never builds up lag.
 """
 from __future__ import annotations
 
+import math
 import queue
 import sys
 import threading
@@ -49,10 +50,10 @@ class Segment:
     audio_start: float | None = None
 
     def __post_init__(self):
-        if self.start < 0:
+        if not 0 <= self.start < math.inf:  # (NaN too)
             raise VidstyleError(f"the start must be 0 or later, got {self.start:g} s")
-        if self.duration is not None and self.duration <= 0:
-            raise VidstyleError(f"the duration must be more than 0 s, got {self.duration:g} s")
+        if self.duration is not None and not 0 < self.duration < math.inf:
+            raise VidstyleError(f"the duration must be more than 0 s and finite, got {self.duration:g} s")
 
     @property
     def end(self) -> float | None:

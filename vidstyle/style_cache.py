@@ -19,7 +19,7 @@ from .adain import StyleStats
 from .encoder import FEATURE_SCALES
 from .errors import VidstyleError
 from .images import load_image, resize_shorter
-from .inputs import ANIMATED_IMAGE_SUFFIXES, VIDEO_SUFFIXES, file_signature
+from .inputs import file_signature, is_video_container
 
 log = logging.getLogger(__name__)
 STYLE_SIZE = 512  # styles are encoded with their shorter side at most this (as in the paper)
@@ -52,8 +52,7 @@ def style_image(path: Path, style_size: int | None = None) -> torch.Tensor:
 def load_style_picture(path: Path, needed_side: int) -> torch.Tensor:
     """A style file's picture (load_image), a video named for what it is rather than "cannot
     identify image file" (an animated GIF or WebP gives its first frame, as Pillow reads it)."""
-    suffix = Path(path).suffix.lower()
-    if suffix in VIDEO_SUFFIXES and suffix not in ANIMATED_IMAGE_SUFFIXES:
+    if is_video_container(path):
         raise VidstyleError(f"style {path} is a video; a style is a still picture (a painting, a "
                             "photo): save the frame you want as an image first")
     return load_image(path, needed_side=needed_side)

@@ -1,0 +1,74 @@
+"""The Python API's arguments checked as the command line's parser checks its options: each
+bad value is one VidstyleError line, not a TypeError deep inside (vidstyle.api)."""
+from __future__ import annotations
+
+import math
+import os
+
+from .errors import VidstyleError
+from .inputs import MAX_FRAME_SIZE
+from .stylizer import MIN_SIDE
+
+
+def _whole(value) -> int | None:
+    """`value` as an int if it is a whole number (3, np.int64(3), 3.0), else None; never a bool
+    or a string."""
+    if isinstance(value, (bool, str)) or type(value).__name__ == "bool_":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+def checked_alpha(alpha) -> float:
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise VidstyleError(f"alpha must be a number from 0 to 1, got {alpha!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise VidstyleError(f"alpha must be between 0 and 1, got {alpha}")
+    return value
+
+
+def checked_size(size) -> int | None:
+    """The output's shorter side: None (the input's) or 16 to 8K's (a typo such as 5000 for
+    500 would take minutes and the machine's memory), as the command line's --size."""
+    if size is None:
+        return None
+    whole = _whole(size)
+    if whole is None or not MIN_SIDE <= whole <= MAX_FRAME_SIZE:
+        raise VidstyleError(f"size is the output's shorter side, a whole number from {MIN_SIDE} to "
+                            f"{MAX_FRAME_SIZE} pixels (8K's), got {size!r}")
+    return whole
+
+
+def checked_batch(batch) -> int | None:
+    """Frames per model call, or None for the device's default."""
+    if batch is None:
+        return None
+    whole = _whole(batch)
+    if whole is None or whole < 1:
+        raise VidstyleError(f"batch must be at least 1 (frames per model call, a whole number), "
+                            f"got {batch!r}")
+    return whole
+
+
+def seconds(name: str, value) -> float:
+    """A time in seconds as a float; whether it is in range is its user's to say (Segment)."""
+    if isinstance(value, (bool, str)) or type(value).__name__ == "bool_":
+        raise VidstyleError(f"{name} is in seconds, a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise VidstyleError(f"{name} is in seconds, a number, got {value!r}") from None
+
+
+def checked_path(name: str, path):
+    """A file's name (str or any os.PathLike), or None; an array or image given instead is
+    refused with a line, not pathlib's TypeError."""
+    if path is None or isinstance(path, (str, os.PathLike)):
+        return path
+    raise VidstyleError(f"{name} must be a file's path (str or Path), got {type(path).__name__}"
+                        + ("; only styles may be arrays or images" if name == "mask" else ""))
