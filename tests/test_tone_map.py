@@ -154,3 +154,21 @@ def test_convert_tone_maps_hdr_to_tagged_sdr_and_says_so(capsys, tmp_path, style
     assert stream_tags(out) == (BT709, RANGE_LIMITED, BT709, BT709)
     with av.open(str(out)) as c:
         assert c.streams.video[0].codec_context.pix_fmt == "yuv420p"
+
+
+@pytest.mark.parametrize("as_mapping", [True, False])
+def test_max_content_light_is_read_from_either_pyav_side_data_shape(as_mapping):
+    """PyAV 18.1.1 gives a frame's side data as a mapping by type, 18.1.0 as a list."""
+    import sys
+
+    kind = av.sidedata.sidedata.Type.CONTENT_LIGHT_LEVEL
+
+    class Entry:
+        type = kind
+
+        def __bytes__(self):  # AVContentLightMetadata: MaxCLL, MaxFALL (unsigned ints)
+            return (1000).to_bytes(4, sys.byteorder) + (400).to_bytes(4, sys.byteorder)
+
+    frame = SimpleNamespace(side_data={kind: Entry()} if as_mapping else [Entry()])
+    assert max_content_light(frame) == 1000.0
+    assert max_content_light(SimpleNamespace(side_data={} if as_mapping else [])) is None

@@ -150,8 +150,13 @@ def max_content_light(frame) -> float | None:
     """The MaxCLL (brightest pixel, nits) a decoded frame's HDR metadata gives, if any."""
     import av
 
-    for side_data in frame.side_data:
-        if side_data.type == av.sidedata.sidedata.Type.CONTENT_LIGHT_LEVEL:
-            max_cll = int.from_bytes(bytes(side_data)[:4], sys.byteorder)  # AVContentLightMetadata.MaxCLL
-            return float(max_cll) if MIN_PEAK_NITS <= max_cll <= 10000 else None
-    return None
+    wanted = av.sidedata.sidedata.Type.CONTENT_LIGHT_LEVEL
+    entries = frame.side_data
+    if hasattr(entries, "get"):  # PyAV 18.1.1 and later: a mapping by type
+        side_data = entries.get(wanted)
+    else:  # PyAV 18.1.0: a list of entries
+        side_data = next((entry for entry in entries if entry.type == wanted), None)
+    if side_data is None:
+        return None
+    max_cll = int.from_bytes(bytes(side_data)[:4], sys.byteorder)  # AVContentLightMetadata.MaxCLL
+    return float(max_cll) if MIN_PEAK_NITS <= max_cll <= 10000 else None
