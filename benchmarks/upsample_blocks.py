@@ -10,12 +10,11 @@ oneDNN call in both; medians of --calls calls, the two alternating.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 from torch import nn
 
+from alternating import alternating_ms
 from results_file import write_results
 from vidstyle.conv_relu import ConvReLU
 from vidstyle.devices import resolve_precision
@@ -25,16 +24,6 @@ from vidstyle.upsample_conv import UpsampledConv
 # (model, input channels, output channels, the input's fraction of the frame's side)
 BLOCKS = [("lite", 96, 96, 8), ("lite", 48, 48, 4), ("lite", 24, 3, 2),
           ("full", 256, 256, 8), ("full", 128, 128, 4), ("full", 64, 64, 2)]
-
-
-def timed_ms(fn, calls: int) -> list[float]:
-    fn()
-    times = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return times
 
 
 def main() -> None:
@@ -58,13 +47,10 @@ def main() -> None:
             x = torch.rand(1, c_in, -(-h // part), -(-w // part)).to(dtype).contiguous(
                 memory_format=torch.channels_last)
             gap = (folded(x).float() - written(x).float()).abs().max().item()
-            times = {"as written": [], "folded": []}
-            for _ in range(args.calls):
-                for name, block in (("as written", written), ("folded", folded)):
-                    times[name] += timed_ms(lambda: block(x), 1)
+            medians = alternating_ms({"as written": lambda: written(x), "folded": lambda: folded(x)},
+                                     args.calls)
             row = {"model": model, "block": f"{c_in}->{c_out}", "input": list(x.shape[-2:]),
-                   **{f"{name} ms": statistics.median(t) for name, t in times.items()},
-                   "max abs difference": gap}
+                   **{f"{name} ms": ms for name, ms in medians.items()}, "max abs difference": gap}
             row["speed-up"] = row["as written ms"] / row["folded ms"]
             rows.append(row)
             print(f"{model:>4} {c_in:>3}->{c_out:<3} from {x.shape[-1]}x{x.shape[-2]}: "
