@@ -10,16 +10,21 @@ from .inputs import MAX_FRAME_SIZE
 from .stylizer import MIN_SIDE
 
 
-def _whole(value) -> int | None:
-    """`value` as an int if it is a whole number (3, np.int64(3), 3.0), else None; never a bool
-    or a string."""
+def _number(value) -> float | None:
+    """`value` as a float if it is a number (numpy's too), else None: never a bool (True is
+    not 1 here) or a string (float("5") would take it)."""
     if isinstance(value, (bool, str)) or type(value).__name__ == "bool_":
         return None
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError):
         return None
-    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+def _whole(value) -> int | None:
+    """`value` as an int if it is a whole number (3, np.int64(3), 3.0), else None."""
+    number = _number(value)
+    return int(number) if number is not None and math.isfinite(number) and number.is_integer() else None
 
 
 def checked_alpha(alpha) -> float:
@@ -57,12 +62,10 @@ def checked_batch(batch) -> int | None:
 
 def seconds(name: str, value) -> float:
     """A time in seconds as a float; whether it is in range is its user's to say (Segment)."""
-    if isinstance(value, (bool, str)) or type(value).__name__ == "bool_":
+    number = _number(value)
+    if number is None:
         raise VidstyleError(f"{name} is in seconds, a number, got {value!r}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise VidstyleError(f"{name} is in seconds, a number, got {value!r}") from None
+    return number
 
 
 def checked_path(name: str, path):
