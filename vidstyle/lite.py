@@ -167,5 +167,11 @@ def stored_feature_kernel(path: str | Path) -> int:
     return _feature_kernel_in(_stored_meta(path))
 
 
+def stored_architecture(path: str | Path) -> tuple[tuple[int, int, int] | None, int]:
+    """(widths, feature kernel) a lite weights file records, its metadata read once."""
+    meta = _stored_meta(path)
+    return _widths_in(meta), _feature_kernel_in(meta)
+
+
 def is_lite_file(path: str | Path) -> bool:
     return stored_widths(path) is not None

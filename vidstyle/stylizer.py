@@ -27,7 +27,7 @@ from .encoder import Encoder
 from .errors import VidstyleError
 from .images import resize_shorter
 from .lite import WEIGHTS_FILES as LITE_MODELS
-from .lite import LiteModel, is_lite_file, stored_feature_kernel, stored_widths
+from .lite import LiteModel, is_lite_file, stored_architecture
 from .lite import default_weights_path as lite_weights_path
 from . import upsample_conv
 from .max_pool import replace_max_pools
@@ -335,10 +335,9 @@ def _lite_name(lite: LiteModel, asked: str, weights: str | None) -> str:
     file was given."""
     if not weights:
         return asked
-    for name in (asked, *LITE_MODELS):
+    for name in dict.fromkeys((asked, *LITE_MODELS)):  # (the name asked for first)
         shipped = lite_weights_path(name)
-        if shipped.is_file() and (stored_widths(shipped), stored_feature_kernel(shipped)) == (
-                lite.widths, lite.feature_kernel):
+        if shipped.is_file() and stored_architecture(shipped) == (lite.widths, lite.feature_kernel):
             return name
     kernel = ", 1x1 features" if lite.feature_kernel == 1 else ""
     return f"custom ({'/'.join(map(str, lite.widths))}{kernel})"
