@@ -213,7 +213,7 @@ def add_network_args(p: argparse.ArgumentParser, default_model: str = "full") ->
     g.add_argument("--model", default=default_model, choices=["auto", "full", "lite", "tiny"],
                    help="'full': VGG-19 + decoder, the paper's model; 'lite': a small model "
                         "distilled from it, several times faster on CPUs, coarser strokes; 'tiny': "
-                        "narrower still, ~1.5x faster than lite, coarser again; 'auto': the kind "
+                        "narrower still, ~1.5-1.8x faster than lite, coarser again; 'auto': the kind "
                         "of --decoder FILE, else full on a GPU, lite on a CPU with bf16 units and tiny "
                         f"on one without (default: {default_model})")
     g.add_argument("--decoder", metavar="FILE",
