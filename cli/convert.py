@@ -55,7 +55,7 @@ def frame_rate_value(text: str):
 def register(sub) -> None:
     p = sub.add_parser("convert", help="stylize video files (audio is copied through)",
                        description="Stylize one or more video files; every frame, timestamp and "
-                                   "the audio track are kept.",
+                                   "audio track are kept.",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="video files, folders of videos, or numbered image sequences named the way "

@@ -49,11 +49,15 @@ def frames_rgb(n: int, w: int, h: int, seed: int = 0) -> np.ndarray:
     return out
 
 
+LANGUAGES = ("eng", "fra", "spa", "ita")  # (codes that MOV stores too: not "deu")
+
+
 def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
                audio: bool = True, pts_step: int = 1, keyframe_every: int | None = None,
-               bframes: int = 0, start_s: int = 0) -> Path:
+               bframes: int = 0, start_s: int = 0, audio_tracks: int = 1) -> Path:
     """An H.264 clip (optionally with AAC audio) made here, so tests need no files; the
-    container follows the suffix. `start_s`: its clock starts there (a broadcast recording)."""
+    container follows the suffix. `start_s`: its clock starts there (a broadcast recording).
+    With `audio_tracks` > 1, track k sounds 440 * (k + 1) Hz and speaks LANGUAGES[k]."""
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
@@ -63,19 +67,22 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
                          "sc_threshold": "0"}
         if bframes:  # frames decoded out of display order, as most real H.264 files have
             v.options = {**v.options, "bf": str(bframes)}
-        a = None
-        if audio:
+        tracks = []
+        for k in range(audio_tracks if audio else 0):
             a = out.add_stream("aac", rate=22050)
             a.layout = "mono"
+            if audio_tracks > 1:
+                a.metadata["language"] = LANGUAGES[k]
+            tracks.append(a)
         for i, img in enumerate(frames_rgb(n, w, h)):
             f = av.VideoFrame.from_ndarray(img, format="rgb24")
             f.pts, f.time_base = (i + start_s * fps) * pts_step, Fraction(1, fps * pts_step)
             out.mux(v.encode(f))
         out.mux(v.encode(None))
-        if a is not None:
+        for k, a in enumerate(tracks):
             sr, chunk = 22050, 1024
             t = np.arange(int(sr * n / fps)) / sr
-            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            tone = (0.3 * np.sin(2 * np.pi * 440 * (k + 1) * t)).astype(np.float32)
             for s in range(0, len(tone) - chunk + 1, chunk):
                 af = av.AudioFrame.from_ndarray(tone[None, s:s + chunk], format="fltp", layout="mono")
                 af.sample_rate, af.pts = sr, s + start_s * sr

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import damage_packets, frames_rgb, write_clip
+from conftest import LANGUAGES, damage_packets, frames_rgb, write_clip
 from vidstyle.adain import StyleStats
 from vidstyle.errors import VidstyleError
-from vidstyle.pipeline import convert_video, output_size
-from vidstyle.sources import VideoFileSource
+from vidstyle.pipeline import _say_subtitles_left_out, convert_video, output_size
+from vidstyle.sources import Segment, VideoFileSource
 from vidstyle.stylizer import Target
 from vidstyle.outputs import partial_path
 
@@ -308,27 +308,32 @@ def test_frame_rate_is_kept(clip, tmp_path, stylizer, target):
         assert a.streams.video[0].average_rate == b.streams.video[0].average_rate == Fraction(24)
 
 
-def clip_with_audio(path, codec: str, rate: int, layout: str):
-    """Six frames of H.264 and a quarter second of `codec` audio (a Matroska file holds any)."""
+def clip_with_audio(path, codec, rate: int, layout: str, titles=()):
+    """Six frames of H.264 and a quarter second of `codec` audio (a Matroska file holds any);
+    `codec` may be a tuple: a track of each, titled as `titles` says."""
     with av.open(str(path), "w") as c:
         v = c.add_stream("libx264", rate=24)
         v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
-        a = c.add_stream(codec, rate=rate)
-        a.layout = layout
-        fmt = a.codec_context.codec.audio_formats[0].name
+        tracks = [c.add_stream(name, rate=rate) for name in ([codec] if isinstance(codec, str) else codec)]
+        for a, title in zip(tracks, titles or [None] * len(tracks)):
+            a.layout = layout
+            if title:
+                a.metadata["title"] = title
         for i in range(6):
             f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")
             f.pts, f.time_base = i, Fraction(1, 24)
             c.mux(v.encode(f))
         c.mux(v.encode(None))
-        resample = av.AudioResampler(format=fmt, layout=layout, rate=rate)
-        tone = (0.3 * np.sin(np.arange(rate // 4) / 10)).astype(np.float32)[None]
-        frame = av.AudioFrame.from_ndarray(tone, format="flt", layout="mono")
-        frame.sample_rate = rate
-        for resampled in resample.resample(frame) + resample.resample(None):
-            resampled.pts = None
-            c.mux(a.encode(resampled))
-        c.mux(a.encode(None))
+        for a in tracks:
+            resample = av.AudioResampler(format=a.codec_context.codec.audio_formats[0].name, layout=layout,
+                                         rate=rate)
+            tone = (0.3 * np.sin(np.arange(rate // 4) / 10)).astype(np.float32)[None]
+            frame = av.AudioFrame.from_ndarray(tone, format="flt", layout="mono")
+            frame.sample_rate = rate
+            for resampled in resample.resample(frame) + resample.resample(None):
+                resampled.pts = None
+                c.mux(a.encode(resampled))
+            c.mux(a.encode(None))
     return path
 
 
@@ -374,31 +379,95 @@ def test_audio_is_reencoded_when_the_container_cannot_copy_it(tmp_path, stylizer
         assert sum(f.samples for f in c.decode(audio=0)) >= rate // 5
 
 
-def test_audio_tracks_after_the_first_are_said_to_be_left_out(tmp_path, stylizer, target, caplog):
-    src = tmp_path / "two.mkv"
-    with av.open(str(src), "w") as c:
-        v = c.add_stream("libx264", rate=24)
-        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
-        tracks = [c.add_stream("aac", rate=48000) for _ in range(3)]
-        for i in range(6):
-            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")
-            f.pts, f.time_base = i, Fraction(1, 24)
-            c.mux(v.encode(f))
-        c.mux(v.encode(None))
-        for a in tracks:
-            sound = av.AudioFrame.from_ndarray(np.zeros((1, 4096), np.float32), format="fltp", layout="mono")
-            sound.sample_rate, sound.pts = 48000, 0
-            c.mux(a.encode(sound))
-            c.mux(a.encode(None))
-    report = convert_video(src, tmp_path / "out.mkv", stylizer, target)
-    assert report.audio == "copied"
-    assert "two.mkv: only the picture and its first audio track are kept; its 2 more audio tracks are " \
-           "left out" in caplog.text
-    caplog.clear()
-    convert_video(src, tmp_path / "out.gif", stylizer, target)  # (a GIF has no sound: said otherwise)
-    convert_video(clip_with_audio(tmp_path / "one.mkv", "aac", 48000, "mono"), tmp_path / "one.mp4",
-                  stylizer, target)
+def audio_tracks(path):
+    """Per audio track of a file: (codec, language, title, samples, its loudest frequency in Hz)."""
+    with av.open(str(path)) as c:
+        # (MOV and MP4 read a track's title as "name")
+        tracks = [(s.codec_context.name, s.metadata.get("language"), s.metadata.get("title", s.metadata.get("name")),
+                   s.rate) for s in c.streams.audio]
+    found = []
+    for k, (codec, language, title, rate) in enumerate(tracks):
+        with av.open(str(path)) as c:
+            sound = np.concatenate([f.to_ndarray()[0] for f in c.decode(audio=k)])
+        spectrum = np.abs(np.fft.rfft(sound))
+        found.append((codec, language, title, len(sound), round(np.argmax(spectrum) * rate / len(sound))))
+    return found
+
+
+@pytest.mark.parametrize("out_name", ["out.mkv", "out.mp4", "out.mov"])
+def test_every_audio_track_is_copied_in_its_place_with_its_language(tmp_path, stylizer, target, out_name,
+                                                                    caplog):
+    src = write_clip(tmp_path / "three.mkv", audio_tracks=3)
+    report = convert_video(src, tmp_path / out_name, stylizer, target)
+    assert report.audio == "copied (3 tracks)"
+    tracks = audio_tracks(tmp_path / out_name)
+    assert [(codec, language) for codec, language, *_ in tracks] == [("aac", lang) for lang in LANGUAGES[:3]]
+    # Each track's own sound, whole (track k sounds 440 * (k + 1) Hz).
+    assert [(samples, hz) for *_, samples, hz in tracks] == [(samples, hz) for *_, samples, hz
+                                                             in audio_tracks(src)]
+    assert [hz for *_, hz in tracks] == pytest.approx([440, 880, 1320], abs=15)
     assert "left out" not in caplog.text
+
+
+def test_a_track_the_output_cannot_hold_is_re_encoded_and_the_others_copied(tmp_path, stylizer, target):
+    src = clip_with_audio(tmp_path / "mixed.mkv", ("aac", "pcm_s16le"), 48000, "mono",
+                          titles=(None, "Commentary"))
+    report = convert_video(src, tmp_path / "out.mp4", stylizer, target)  # (MP4 plays no PCM)
+    assert report.audio == "copied (1 track) and re-encoded to AAC (1 track)"
+    tracks = audio_tracks(tmp_path / "out.mp4")
+    assert [(codec, title) for codec, _, title, *_ in tracks] == [("aac", None), ("aac", "Commentary")]
+    assert all(samples >= 48000 // 5 for *_, samples, _ in tracks)
+    # A file made by the tool is converted again with its tracks' titles (MP4 reads them as "name").
+    convert_video(tmp_path / "out.mp4", tmp_path / "again.mkv", stylizer, target)
+    assert [title for _, _, title, *_ in audio_tracks(tmp_path / "again.mkv")] == [None, "Commentary"]
+
+
+def test_a_part_of_the_input_keeps_every_tracks_sound_of_that_part(tmp_path, stylizer, target):
+    """Three seconds of picture and two tracks of sound, the second stored a second behind the
+    picture of its time (as some cameras store it): the part 0.5-1.5 s takes both tracks'
+    sound of that time, though the first track passes the part's end a second earlier."""
+    src = tmp_path / "lagged.mkv"
+    with av.open(str(src), "w", options={"max_interleave_delta": "1"}) as f:
+        video = f.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.options = {"preset": "ultrafast", "tune": "zerolatency"}  # (each frame's packet at once)
+        pending = []
+        for k in range(2):
+            sound = f.add_stream("aac", rate=22050)
+            sound.layout = "mono"
+            sound.metadata["language"] = LANGUAGES[k]
+            tone = (0.3 * np.sin(2 * np.pi * 440 * (k + 1) * np.arange(3 * 22050) / 22050)).astype(np.float32)
+            packets = []
+            for s in range(0, len(tone) - 1023, 1024):
+                frame = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format="fltp", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = 22050, s, Fraction(1, 22050)
+                packets += sound.encode(frame)
+            pending.append((packets + sound.encode(None), float(k)))  # (its packets, seconds behind)
+        for i, image in enumerate(frames_rgb(72, 64, 48)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 24)
+            f.mux(video.encode(frame))
+            for packets, lag in pending:
+                while packets and float(packets[0].pts * packets[0].time_base) <= i / 24 - lag:
+                    f.mux(packets.pop(0))
+        f.mux(video.encode(None))
+        for packets, _ in pending:
+            f.mux(packets)
+    convert_video(src, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.5, 1.0))
+    tracks = audio_tracks(tmp_path / "part.mkv")
+    assert [language for _, language, *_ in tracks] == list(LANGUAGES[:2])
+    for *_, samples, hz in tracks:  # a second of 22,050 Hz sound, give or take a packet at each end
+        assert abs(samples - 22050) <= 2 * 1024
+    assert [hz for *_, hz in tracks] == pytest.approx([440, 880], abs=15)
+
+
+def test_subtitle_tracks_are_said_to_be_left_out(tmp_path, caplog):
+    _say_subtitles_left_out(tmp_path / "film.mkv", 2)
+    assert "film.mkv: only the picture and the sound are kept; its 2 subtitle tracks are left out" \
+        in caplog.text
+    caplog.clear()
+    _say_subtitles_left_out(tmp_path / "film.mkv", 0)
+    assert not caplog.text
 
 
 def test_an_avi_output_has_the_inputs_rate_and_no_empty_frames(clip, tmp_path, stylizer, target):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import write_clip, write_grey_levels
+from conftest import LANGUAGES, write_clip, write_grey_levels
 from vidstyle.bench import random_target
 from vidstyle.cli.main import main
 from vidstyle.errors import VidstyleError
@@ -424,6 +424,30 @@ def test_sound_stored_behind_the_picture_is_all_there_after_a_join(tmp_path, sty
     stopped(clip, out, stylizer, target, at=21)
     convert(clip, out, stylizer, target, resumable=plan(out))
     assert_same_video(out, reference.output)
+
+
+def test_every_audio_track_goes_on_after_a_stop_with_its_language(tmp_path, stylizer, target):
+    clip = write_clip(tmp_path / "in.mkv", n=48, keyframe_every=8, bframes=2, audio_tracks=2)
+    reference = convert(clip, tmp_path / "ref.mkv", stylizer, target)
+    out = tmp_path / "out.mkv"
+    stopped(clip, out, stylizer, target, at=20)
+    report = convert(clip, out, stylizer, target, resumable=plan(out))
+    assert report.audio == "copied (2 tracks)"
+    assert_same_video(out, reference.output)
+
+    def tracks(path):
+        """Per audio track: its language and its packets' (start, size)."""
+        with av.open(str(path)) as c:
+            languages = [s.metadata.get("language") for s in c.streams.audio]
+        packets = []
+        for k in range(len(languages)):
+            with av.open(str(path)) as c:
+                packets.append([(round(float(p.pts * p.time_base), 3), p.size) for p in c.demux(audio=k)
+                                if p.pts is not None])
+        return languages, packets
+
+    assert tracks(out) == tracks(reference.output)  # each packet of each track once, in its place
+    assert tracks(out)[0] == list(LANGUAGES[:2])
 
 
 def test_joining_refuses_parts_of_other_codecs_and_takes_a_part_without_sound(tmp_path):

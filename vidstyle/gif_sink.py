@@ -30,8 +30,7 @@ class GifSink(ContainerWriter):
     """The same calls as vidstyle.sinks.VideoFileSink (write, close, abort) for a GIF file.
     Audio packets are dropped (`audio_dropped` says whether there were any)."""
 
-    audio_stream = None
-    audio_reencoded = None
+    audio_tracks: list = []  # (none kept)
     leaves_out_audio = "a GIF holds none"
 
     def __init__(self, path: str | Path, width: int, height: int, rate: Fraction, time_base: Fraction,

@@ -50,6 +50,22 @@ def timecode_later(timecode: str, seconds: float, rate: Fraction) -> str | None:
     return f"{count // 3600:02d}:{count // 60 % 60:02d}:{count % 60:02d}:{frames:02d}"
 
 
+# A track's tags that describe how a file was made or count what it holds (Matroska's
+# statistics, "BPS-eng", ...): the muxer writes its own.
+_TRACK_MADE_BY = {"encoder", "vendor_id", "duration", "bps", "number_of_frames", "number_of_bytes"}
+
+
+def keep_track_tags(template, stream) -> None:
+    """Give an output track (before its first packet) its input track's tags (language,
+    title, ...) and disposition (default, commentary, ...), as FFmpeg's stream copy does."""
+    for key, value in template.metadata.items():
+        name = key.lower()
+        if name.split("-")[0] not in _TRACK_MADE_BY and not name.startswith("_statistics"):
+            # (MOV and MP4 read a track's title as "name", and write it from "title")
+            stream.metadata["title" if name == "name" and "title" not in template.metadata else key] = value
+    stream.disposition = template.disposition
+
+
 def keep_tags(output, video_stream, tags: dict[str, str], timecode: str | None) -> None:
     """Give an output container (before its first packet) the input's tags, and its
     picture the start timecode (from which MOV and MP4 make their tmcd track)."""

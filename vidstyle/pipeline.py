@@ -20,6 +20,7 @@ import torch
 
 from .adain import StyleStats
 from .audio_pulse import AudioPulse
+from .audio_tracks import summary as audio_summary
 from .devices import tune_convolutions
 from .errors import VidstyleError
 from .fades import Fades
@@ -230,7 +231,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                         "detail than the input's", input_path.name, info.width, info.height, width, height)
         report.hdr = info.colors.hdr
         if not to_sequence and not is_gif(output_path):  # (those say all sound is left out)
-            _say_tracks_left_out(input_path, *source.tracks_left_out)
+            _say_subtitles_left_out(input_path, source.subtitle_tracks)
         if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)
             start_number = source.sequence.first if source.sequence and not asked else 1
             sink = ImageSequenceSink(output_path, start_number=start_number, overwrite=overwrite,
@@ -239,7 +240,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             sink = GifSink(tmp, width, height, info.rate, info.time_base)
         else:
             sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
-                                 audio_template=source.audio_stream, crf=crf, preset=preset,
+                                 audio_templates=source.audio_streams, crf=crf, preset=preset,
                                  colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect,
                                  container_format=STANDARD_OUTPUT_FORMAT if to_stdout else None,
                                  frame_grid=source.steady_rate(), tags=source.tags,
@@ -340,9 +341,9 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                 joined.replace(tmp)
             finally:
                 joined.unlink(missing_ok=True)
-        if sink.audio_stream is not None:
-            report.audio = f"re-encoded to {sink.audio_reencoded}" if sink.audio_reencoded else "copied"
-        elif source.audio_stream is not None and getattr(sink, "leaves_out_audio", None):
+        if sink.audio_tracks:
+            report.audio = audio_summary(sink.audio_tracks)
+        elif source.audio_streams and getattr(sink, "leaves_out_audio", None):
             report.audio = f"left out ({sink.leaves_out_audio})"
         if source.see_through:
             log.warning("%s has transparency, which the output does not keep: what is stored under "
@@ -375,12 +376,10 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     return report
 
 
-def _say_tracks_left_out(input_path: Path, audio: int, subtitles: int) -> None:
-    left = [f"{n} more audio track{'s' * (n > 1)}" for n in [audio] if n] + \
-           [f"{n} subtitle track{'s' * (n > 1)}" for n in [subtitles] if n]
-    if left:
-        log.warning("%s: only the picture and its first audio track are kept; its %s %s left out",
-                    input_path.name, " and ".join(left), "is" if audio + subtitles == 1 else "are")
+def _say_subtitles_left_out(input_path: Path, subtitles: int) -> None:
+    if subtitles:
+        log.warning("%s: only the picture and the sound are kept; its %d subtitle track%s left out",
+                    input_path.name, subtitles, " is" if subtitles == 1 else "s are")
 
 
 def _output_timecode(source: VideoFileSource) -> str | None:
@@ -419,7 +418,7 @@ def _finish_stopped(previous: StoppedPart, input_path: Path, output_path: Path, 
     if is_sequence(output_path):
         with VideoFileSource(input_path, segment=asked, frame_rate=frame_rate) as source:
             first = source.sequence.first if source.sequence and not asked else 1
-            has_audio = source.audio_stream is not None
+            has_audio = bool(source.audio_streams)
         sink = ImageSequenceSink(output_path, start_number=first, overwrite=overwrite,
                                  adopt=(previous.video, previous.frames))
         sink.close()
@@ -431,7 +430,8 @@ def _finish_stopped(previous: StoppedPart, input_path: Path, output_path: Path, 
         with av.open(str(previous.video)) as container:
             video = container.streams.video[0]
             report.width, report.height = video.width, video.height
-            report.audio = "copied" if container.streams.audio else "none"
+            tracks = len(container.streams.audio)
+            report.audio = "none" if not tracks else "copied" if tracks == 1 else f"copied ({tracks} tracks)"
         move_into_place(previous.video, output_path, overwrite, remove_on_failure=False)
     previous.remove()
 

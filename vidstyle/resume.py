@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import VidstyleError
-from .metadata import file_tags, input_timecode, keep_tags
+from .metadata import file_tags, input_timecode, keep_tags, keep_track_tags
 
 # A stop after less work than this removes the output as before: starting over costs
 # little, and a hidden file per short try would only clutter the folder.
@@ -243,6 +243,8 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             for index, slot in slots.items():
                 if slot not in streams:  # (the first part's, else the second's)
                     streams[slot] = out.add_stream_from_template(container.streams[index])
+                    if slot[0] == "audio":  # (a track's language and title)
+                        keep_track_tags(container.streams[index], streams[slot])
         keep_tags(out, streams[video], file_tags(a), input_timecode(a))  # (the output starts with a)
         picture = next(container.streams[i] for i, slot in slots_a.items() if slot == video)
         if picture.average_rate and streams[video].codec_context is not None:

@@ -53,8 +53,7 @@ class ImageSequenceSink(QueuedWriter):
     are dropped (`audio_dropped` says whether there were any).
     """
 
-    audio_stream = None
-    audio_reencoded = None
+    audio_tracks: list = []  # (none kept)
     leaves_out_audio = "an image sequence holds none"
 
     def __init__(self, pattern: str | Path, start_number: int = 1, overwrite: bool = False,

@@ -8,10 +8,11 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
+from .audio_tracks import AudioTrack
 from .errors import VidstyleError
 from .metadata import keep_tags
 from .video_colors import VideoColors
@@ -167,60 +168,21 @@ def check_container(path: str | Path, codec: str = "h264") -> None:
     container.close()
 
 
-def _muxer_takes(fmt: str, add_stream, time_base: Fraction, payload: bytes = bytes(4096)) -> bool:
-    """Whether FFmpeg's `fmt` muxer writes a file holding the stream `add_stream(container)`
-    adds: a packet of `payload` is muxed in memory, trailer included (microseconds)."""
-    import io
-
-    import av
-
-    try:
-        with av.open(io.BytesIO(), "w", format=fmt) as out:
-            stream = add_stream(out)
-            packet = av.Packet(payload)
-            packet.pts = packet.dts = 0
-            packet.duration = 1024
-            packet.time_base = time_base
-            packet.stream = stream
-            out.mux(packet)
-    except (av.FFmpegError, ValueError):
-        return False
-    return True
-
-
-_ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
-
-
-def _test_payload(template) -> bytes:
-    """A packet's bytes for _muxer_takes: zeros, but for AAC without setup data of its own
-    (as MPEG-TS carries it) an ADTS-framed one, since muxers take their setup from that
-    header (FFmpeg's own copying does; a packet of zeros made TS to TS and TS to MKV refuse)."""
-    cc = template.codec_context
-    if cc.name != "aac" or cc.extradata:
-        return bytes(4096)
-    index = _ADTS_RATES.index(cc.sample_rate) if cc.sample_rate in _ADTS_RATES else 4
-    channels = min(7, cc.layout.nb_channels or 2)
-    size = 7 + 256  # (header and frame)
-    header = bytes([0xFF, 0xF1,  # sync, MPEG-4, no checksum
-                    (1 << 6) | (index << 2) | (channels >> 2),  # AAC LC, rate, channels
-                    ((channels & 3) << 6) | (size >> 11), (size >> 3) & 0xFF, ((size & 7) << 5) | 0x1F, 0xFC])
-    return header + bytes(size - 7)
-
-
 class VideoFileSink(ContainerWriter):
     """Encodes RGB uint8 frames to H.264 (yuv420p; or another of CODECS) in a background thread.
 
     Frames keep the timestamps they were given (same time base as the input),
-    so variable frame rates survive. Audio packets handed to `add_audio_packet`
-    are muxed without re-encoding; if the container cannot hold that codec, the
-    audio is re-encoded (to Opus in WebM, else to AAC) and `audio_reencoded` names the codec.
+    so variable frame rates survive. Each of `audio_templates` (the input's audio streams)
+    becomes a track of the output (`audio_tracks`, vidstyle.audio_tracks), whose packets
+    handed to `add_audio_packet` are muxed without re-encoding; where the container cannot
+    hold a track's codec, that track is re-encoded (to Opus in WebM, else to AAC).
     `container_format` (an FFmpeg muxer's name) is the file type where the path has no
     suffix to say it: `pipe:1` (the standard output) as "matroska". `tags` (the title,
     dates...) and the start `timecode` are the input's, for the output (vidstyle.metadata).
     """
 
     def __init__(self, path: str | Path, width: int, height: int, rate: Fraction,
-                 time_base: Fraction, audio_template: Any = None, crf: int | None = None,
+                 time_base: Fraction, audio_templates: Sequence[Any] = (), crf: int | None = None,
                  preset: str | None = None, queue_size: int = 16, colors: VideoColors | None = None,
                  codec: str = "h264", pixel_aspect: Fraction = Fraction(1),
                  container_format: str | None = None, frame_grid: Fraction | None = None,
@@ -281,12 +243,10 @@ class VideoFileSink(ContainerWriter):
                 # AVI stores no presentation times: a frame's slot is its decoding order, so
                 # frames reordered for B-frames would play in the wrong slots of a varying rate.
                 self.stream.options = {**self.stream.options, "bf": "0"}
-            self.audio_stream = None
-            self._audio_template = None
-            self._resampler = None
-            self.audio_reencoded: str | None = None  # "AAC" or "Opus" where re-encoded
-            if audio_template is not None:
-                self._add_audio(audio_template)
+            # Input stream index -> its track in the output, in the input's order.
+            self._tracks = {template.index: AudioTrack(self._container, self.path, template)
+                            for template in audio_templates}
+            self.audio_tracks = list(self._tracks.values())
         except Exception:
             self._container.close()
             raise
@@ -301,102 +261,36 @@ class VideoFileSink(ContainerWriter):
         self._next_index = 0
         self._start_writer(queue_size, "vidstyle-encode")
 
-    def _add_audio(self, template) -> None:
-        name = template.codec_context.name
-        fmt = self._container.format.name
-        # FFmpeg lists PCM as an mp4 codec and Opus and FLAC as mov ones, then refuses them
-        # at the first packet or in the trailer, after every frame: so the muxer is tried on
-        # one packet first (it also takes what it does not list: MPEG-TS lists no codecs).
-        # Where it refuses AAC too, that try says nothing of this format (MXF wants whole
-        # video frames of audio): a listed codec is copied, as before.
-        # WebM holds only Opus and Vorbis; elsewhere AAC plays everywhere.
-        encoder, label, sample_format = ("libopus", "Opus", "flt") if fmt == "webm" else \
-            ("aac", "AAC", "fltp")
-        # MP4 takes PCM (as 'ipcm') since FFmpeg 7, but browsers and most players do not play it.
-        unplayable = fmt in ("mp4", "ipod") and name.startswith("pcm_")
-        listed = name in self._container.supported_codecs
-        if not unplayable and (
-                _muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base,
-                             _test_payload(template))
-                or listed and not _muxer_takes(fmt, lambda out: out.add_stream(encoder, rate=48000),
-                                    Fraction(1, 48000))):
-            try:
-                self.audio_stream = self._container.add_stream_from_template(template)
-                return
-            except ValueError:
-                pass
-        import av
-
-        # (WebM's sound is always Opus, as the README says: no warning for what was asked)
-        where = self.path.suffix or f"{fmt.split(',')[0].title()} (the standard output)"
-        if unplayable:
-            log.warning("PCM sound (%s) in %s plays in few players; re-encoding it to AAC "
-                        "(.mov or .mkv keep it as it is)", name, where)
-        else:
-            log.log(logging.INFO if fmt == "webm" else logging.WARNING,
-                    "audio codec %s cannot be copied into %s; re-encoding it to %s", name, where, label)
-        # Opus takes 48 kHz and a few lower rates only; 48 kHz holds any input.
-        rate = 48000 if encoder == "libopus" else template.rate or 48000
-        self.audio_stream = self._container.add_stream(encoder, rate=rate)
-        if encoder == "libopus":
-            self.audio_stream.layout = "stereo" if template.layout.nb_channels > 1 else "mono"
-        self._audio_template = template
-        layout = self.audio_stream.layout.name if encoder == "libopus" else template.layout.name
-        self._resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
-        self._audio_samples: int | None = None  # the next re-encoded sample's time, in samples
-        self._audio_timed = False  # whether the re-encoded frames are given their times
-        self.audio_reencoded = label
-
     # -- producer side ------------------------------------------------------
     def write(self, image: np.ndarray, pts: int | None) -> None:
         """Queue one RGB uint8 frame (blocks when the encoder is behind)."""
         self._put((image, pts))
 
     def add_audio_packet(self, packet) -> None:
+        """Queue a packet of one of the audio templates' streams (others are left out)."""
+        track = self._tracks.get(packet.stream.index)
+        if track is None:
+            return
         # Unbounded on purpose: audio is demuxed at the video's pace, so it runs
         # at most the pipeline's depth ahead, and bounding it could deadlock.
         self._audio.append(packet)
-        if packet.pts is not None and packet.time_base:
+        # (where a stopped conversion goes on is timed by the first track's sound)
+        if track is self.audio_tracks[0] and packet.pts is not None and packet.time_base:
             end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
             self.audio_end = end if self.audio_end is None else max(self.audio_end, end)
             self.audio_unit = float(packet.time_base)
 
     # -- encoder thread -------------------------------------------------------
-    def _encode_audio(self, frames) -> None:
-        for frame in frames:
-            if self._audio_samples is None and frame is not None and frame.pts is not None:
-                # The sound's first time: after the picture's where a conversion goes on from a
-                # stopped one (from where the stopped part's sound ends), before it where the
-                # input's sound leads its picture; from there the samples are counted, so gaps
-                # in the input's timing are closed.
-                start = frame.pts * frame.time_base if frame.time_base else 0
-                self._audio_samples = round(start * self.audio_stream.rate)
-                self._audio_timed = self._audio_samples != 0  # (from 0 the encoder counts itself)
-            for resampled in self._resampler.resample(frame):
-                if self._audio_timed:
-                    resampled.pts = self._audio_samples
-                    resampled.time_base = Fraction(1, self.audio_stream.rate)
-                    self._audio_samples += resampled.samples
-                else:
-                    resampled.pts = None
-                self._container.mux(self.audio_stream.encode(resampled))
-
     def _mux_pending_audio(self) -> None:
         while self._audio:
             packet = self._audio.popleft()
-            if self.audio_reencoded:
-                self._encode_audio(packet.decode())
-            else:
-                packet.stream = self.audio_stream
-                self._container.mux(packet)
+            self._tracks[packet.stream.index].mux(packet)
 
     def _flush(self) -> None:
         self._container.mux(self.stream.encode(None))
         self._mux_pending_audio()
-        if self.audio_reencoded:
-            self._encode_audio(self._audio_template.decode(None))
-            self._encode_audio([None])  # the resampler's tail
-            self._container.mux(self.audio_stream.encode(None))
+        for track in self._tracks.values():
+            track.flush()
 
     def _avi_slot(self, pts: int) -> int:
         """An AVI frame's slot: its time on the grid, counted from the first frame's, after

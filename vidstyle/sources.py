@@ -223,8 +223,8 @@ class VideoFileSource:
     Iterating yields every frame, in order, as RGB uint8 with its timestamp.
     Packets the decoder refuses as damaged are skipped and counted
     (`damaged_packets`), as ffmpeg does; a stream where nothing decodes fails.
-    The audio stream's packets (if any) are handed to `on_audio_packet` in
-    demux order, so a sink can copy them without re-encoding.
+    The packets of its audio streams (`audio_streams`, every track) are handed to
+    `on_audio_packet` in demux order, so a sink can copy them without re-encoding.
 
     With a `segment`, only the frames and audio packets that start inside it are
     yielded, their timestamps moved back by the segment's start (the output of a
@@ -272,10 +272,9 @@ class VideoFileSource:
         self.on_audio_packet: Callable[[Any], None] | None = None
         self.video_stream = self._container.streams.video[0]
         self.video_stream.thread_type = "AUTO"
-        audio = self._container.streams.audio
-        self.audio_stream = audio[0] if audio else None
-        # What a conversion leaves out (said in a warning): one audio track is copied.
-        self.tracks_left_out = (max(0, len(audio) - 1), len(self._container.streams.subtitles))
+        self.audio_streams = list(self._container.streams.audio)
+        # What a conversion leaves out (said in a warning).
+        self.subtitle_tracks = len(self._container.streams.subtitles)
         vs = self.video_stream
         cc = vs.codec_context
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate or Fraction(25)
@@ -298,7 +297,7 @@ class VideoFileSource:
         # What the output keeps of the file's tags: the title, dates, the start timecode.
         self.tags, self.timecode = file_tags(self._container), input_timecode(self._container)
         self.info = VideoInfo(width, height, Fraction(rate), vs.time_base or 1 / Fraction(rate),
-                              frames, duration, self.audio_stream is not None, cc.name,
+                              frames, duration, bool(self.audio_streams), cc.name,
                               VideoColors.of_stream(cc), _pixel_aspect(vs, self.quarter_turns))
         # A joined file's parts are found before a part of it is cut: it is then decoded from
         # its beginning, on one timeline, instead of seeking by timestamps that repeat.
@@ -451,7 +450,7 @@ class VideoFileSource:
         """
         import av
 
-        streams = [self.video_stream] + ([self.audio_stream] if self.audio_stream else [])
+        streams = [self.video_stream] + self.audio_streams
         tb = self.video_stream.time_base
         # One converter for the whole stream: frame.to_ndarray(format=...) builds a new
         # swscale context per frame, which made the conversion 1.5-2.7x slower here.
@@ -464,6 +463,7 @@ class VideoFileSource:
         look_for_alpha = not self.decode_times  # (at the first frame decoded)
         moved_back = self.moved_back_s()  # (a window moves a segment's times itself)
         video_done = False  # a segment's end was reached; its audio may still be due
+        sound_done: set[int] = set()  # the audio streams whose packets passed the segment's end
         past_end = 0  # frames decoded after the end (timestamps may come out of order)
         if self._retimer:
             self._retimer.reset()  # a new pass starts where the last seek landed
@@ -475,11 +475,13 @@ class VideoFileSource:
             if packet.stream.type == "audio":
                 if held_audio is not None:
                     held_audio.append(packet)
-                elif self._hand_on_audio(packet, window, moved_back) is _AFTER and video_done:
-                    break
+                elif self._hand_on_audio(packet, window, moved_back) is _AFTER:
+                    sound_done.add(packet.stream.index)
+                    if video_done and len(sound_done) == len(self.audio_streams):
+                        break
                 continue
             if video_done:  # demuxed on only for the segment's audio, stored later in the file
-                if self.audio_stream is None or window.far_past_end(packet):
+                if not self.audio_streams or window.far_past_end(packet):
                     break
                 continue
             t0 = time.perf_counter()
