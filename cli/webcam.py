@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from vidstyle.stream_capture import is_stream_url  # no av or torch: cheap to import
 
@@ -262,6 +263,8 @@ def run(args) -> int:
             print(f"listening for OSC on {remote.host}:{remote.port} (/vidstyle/...)")
         stylizer, cache = build_stylizer(args)
         controls, target = live_targets(args, fixed, stylizer, cache, stack)
+        if args.no_preview:  # the overlay's notes (an OSC message not understood, ...) said here
+            controls.messages.echo = say_note
         display = Displays(*displays)
         from vidstyle.osc_control import RemoteKeys
 
@@ -321,14 +324,18 @@ def run(args) -> int:
         print(f"snapshot: {path}")
     for path in controls.recordings if controls else []:
         print(f"recording: {path}")
-    if feed_error is not None:
-        fail(f"the feed stopped: {feed_error}")
-    if close_error is not None:
-        fail(str(close_error))
+    # Said after the summary and the files saved (a stream that broke off, say).
+    errors = ([f"the feed stopped: {feed_error}"] if feed_error is not None else []) + \
+        [str(error) for error in (stats.failure, close_error) if error is not None]
+    for error in errors:
+        fail(error)
     if terminated:
-        return 128 + signum if close_error is not None or feed_error is not None else \
-            fail("terminated", 128 + signum)
-    return 1 if close_error is not None or feed_error is not None else 0  # what a service manager reads
+        return 128 + signum if errors else fail("terminated", 128 + signum)
+    return 1 if errors else 0  # what a service manager reads
+
+
+def say_note(text: str) -> None:
+    print(f"vidstyle: {text}", file=sys.stderr, flush=True)
 
 
 def midi_number(text: str) -> int:

@@ -1,4 +1,5 @@
 """Remote control of the webcam over OSC (`webcam --osc 9000`)."""
+import logging
 import socket
 import threading
 import time
@@ -41,7 +42,8 @@ def remote():
     remote.close()
 
 
-def test_messages_become_actions_in_the_order_they_came(remote):
+def test_messages_become_actions_in_the_order_they_came(remote, caplog):
+    caplog.set_level(logging.DEBUG)
     client = SimpleUDPClient("127.0.0.1", remote.port)
     client.send_message("/vidstyle/alpha", 0.25)
     client.send_message("/vidstyle/next", 1.0)  # a button pressed...
@@ -53,6 +55,8 @@ def test_messages_become_actions_in_the_order_they_came(remote):
     assert received(remote, 7) == [
         ("alpha", pytest.approx(0.25)), ("key", "n"), ("key", "s"), ("style", 3),
         ("note", "OSC: unknown address /vidstyle/zoom"), ("note", "OSC: /vidstyle/alpha needs a number")]
+    # python-osc logs (with -v) each message that reaches its default handler: only the unknown one
+    assert caplog.text.count("No handler matched") == 1
 
 
 def test_a_port_in_use_is_one_clear_error(remote):
@@ -115,6 +119,7 @@ def test_webcam_is_stopped_and_steered_over_osc(capsys, fake_backend, fake_camer
         client = SimpleUDPClient("127.0.0.1", port)
         while not done.wait(0.2):
             client.send_message("/vidstyle/alpha", 0.5)
+            client.send_message("/vidstyle/zoom", 2)
             client.send_message("/vidstyle/quit", 1)
 
     thread = threading.Thread(target=controller, daemon=True)
@@ -127,6 +132,8 @@ def test_webcam_is_stopped_and_steered_over_osc(capsys, fake_backend, fake_camer
         thread.join()
     assert code == 0, err
     assert f"listening for OSC on 127.0.0.1:{port}" in out and "OSC messages received" in out
+    # With no window, the overlay's notes are said on stderr.
+    assert "vidstyle: OSC: unknown address /vidstyle/zoom" in err
     assert fake_camera[0].count < 100000
 
 

@@ -147,6 +147,7 @@ def test_stream_urls_and_their_passwords():
     assert redact("rtmp://live.twitch.tv/app/live_1234_SECRET") == "rtmp://live.twitch.tv/app/***"
     assert redact("rtmp://127.0.0.1/live") == "rtmp://127.0.0.1/live"  # an app, no key
     assert redact("rtsp://[fe80::1/stream") == "rtsp://***"  # unparsable: no traceback
+    assert redact("udp://") == "udp://" and redact("rtmp:///live/key") == "rtmp:///live/***"  # (no host)
 
 
 def test_camera_source_keeps_the_newest_frame_of_a_stream(server):

@@ -1,4 +1,5 @@
 """The live feed sent out as a network stream (`webcam --stream-out URL`), received here."""
+import re
 import socket
 import threading
 import time
@@ -11,7 +12,7 @@ from conftest import free_port
 from test_cli import assert_one_line_error
 from test_virtual_camera import webcam
 from vidstyle.errors import VidstyleError
-from vidstyle.stream_out import StreamOut
+from vidstyle.stream_out import StreamOut, stream_format
 
 
 class Receiver:
@@ -132,6 +133,25 @@ def test_streams_that_cannot_be_sent_to_are_one_clear_error():
         StreamOut("http://127.0.0.1/feed", 64, 48)
 
 
+@pytest.mark.parametrize("url, fragment", [
+    ("udp://127.0.0.1:99999", "udp://127.0.0.1:99999: the port must be a number from 1 to 65535"),  # (not 34463)
+    ("udp://127.0.0.1", "udp://127.0.0.1 needs a port from 1 to 65535 (e.g. udp://127.0.0.1:5000)"),
+    ("tcp://127.0.0.1:0", "needs a port"),
+    ("udp://", "udp:// names no host to send to"),
+    ("rtmp:///live/key", "names no host"),
+    ("udp://127.0.0.1:abc", "the port must be a number"),
+])
+def test_a_url_without_a_host_or_a_usable_port_is_refused(url, fragment):
+    with pytest.raises(VidstyleError, match=re.escape(fragment)):
+        stream_format(url)
+
+
+def test_urls_ffmpeg_sends_to_are_taken():
+    assert stream_format("udp://127.0.0.1:5000?pkt_size=1316") == "mpegts"
+    assert stream_format("tcp://[::1]:5000") == "mpegts"
+    assert stream_format("rtmp://live.twitch.tv/app/live_123") == "flv"  # (RTMP's own port: 1935)
+
+
 def test_webcam_streams_without_a_window(capsys, fake_camera, tmp_path, style_png):
     receiver = Receiver(tmp_path)
     code, out, err = webcam(capsys, "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
@@ -140,6 +160,28 @@ def test_webcam_streams_without_a_window(capsys, fake_camera, tmp_path, style_pn
     assert f"streaming to {receiver.url}: 40x32 H.264" in out and "frames streamed to" in out
     frames = receiver.frames()
     assert len(frames) >= 1 and frames[0].shape == (32, 40, 3)
+
+
+@pytest.mark.frames(1000)  # (the camera outlasts the stream)
+def test_a_stream_that_breaks_off_ends_the_feed_with_its_summary_then_one_error(capsys, monkeypatch,
+                                                                                fake_camera, tmp_path,
+                                                                                style_png):
+    receiver = Receiver(tmp_path)
+    shown, calls = StreamOut.show, []
+
+    def breaking_show(self, rgb, overlay):
+        calls.append(1)
+        if len(calls) == 2:
+            raise VidstyleError(f"streaming to {self.name} stopped (Broken pipe)")
+        return shown(self, rgb, overlay)
+
+    monkeypatch.setattr(StreamOut, "show", breaking_show)
+    code, out, err = webcam(capsys, "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
+                            "--stream-out", receiver.url, "--no-preview", "--save-dir", tmp_path)
+    # (the summary was left out: the frames and files saved went unsaid)
+    assert "FPS (tiny model on cpu)" in out and "1 frames streamed to" in out
+    assert "camera stopped sending" not in out and len(calls) == 2
+    assert_one_line_error(code, err, f"streaming to {receiver.url} stopped (Broken pipe)")
 
 
 @pytest.mark.parametrize("url, fragment", [

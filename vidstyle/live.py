@@ -42,16 +42,20 @@ DISPLAY_KEYS = {MIRROR_KEY: "toggle_mirror", ord("f"): "toggle_fullscreen", ord(
 
 class Messages:
     """The overlay's notes ("saved ...", "cannot use ..."): the last KEPT, each shown for
-    SHOWN_S seconds (they stayed until the next one replaced them)."""
+    SHOWN_S seconds (they stayed until the next one replaced them). Each is also handed to
+    `echo` where that is set (a feed without a preview window, whose overlay nobody sees)."""
 
     KEPT, SHOWN_S = 2, 6.0
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter):
         self._clock = clock
         self._notes: deque = deque(maxlen=self.KEPT)  # (text, when)
+        self.echo: Callable[[str], None] | None = None
 
     def append(self, text: str) -> None:
         self._notes.append((text, self._clock()))
+        if self.echo is not None:
+            self.echo(text)
 
     def current(self) -> list[str]:
         now = self._clock()
@@ -194,6 +198,7 @@ class LiveStats:
     ended_by_camera: bool = False
     interrupted: bool = False  # stopped by Ctrl-C (the way to stop a feed with no window)
     interruption: KeyboardInterrupt | None = None  # what stopped it (a subclass for SIGTERM, say)
+    failure: VidstyleError | None = None  # what ended it otherwise (a stream sent to broke off)
     work_sizes: list = field(default_factory=list)  # the model's working size per frame (with fps)
     shown_at: list = field(default_factory=list)  # perf_counter() at each display, warm-up too
 
@@ -216,7 +221,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
              on_frame: Callable[[np.ndarray], None] | None = None,
              max_frames: int | None = None, warmup_frames: int = 3, workers: int = 1,
              fps: float | None = None, steady: float = 0.0) -> LiveStats:
-    """Run until a quit key, Ctrl-C, the camera ends (unplugged), or max_frames.
+    """Run until a quit key, Ctrl-C, the camera ends (unplugged), max_frames, or a VidstyleError
+    (a display or stream that fails: `failure` in the stats returned).
 
     `target(frames)` is called per frame (a (1, H, W, 3) batch) so live
     controls take effect at once. `m`, `f` and `h` mirror the display, make it fill the
@@ -337,6 +343,8 @@ def run_live(camera: CameraSource, stylizer: Stylizer, target: Callable[[np.ndar
                     break
     except KeyboardInterrupt as exc:  # a stop like any other: the caller still gets the numbers
         stats.interrupted, stats.interruption = True, exc
+    except VidstyleError as exc:  # the caller still gets the numbers, then says what ended the feed
+        stats.failure = exc
     finally:
         stylizer.work_size = cap
     if started is not None:

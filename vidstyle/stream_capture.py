@@ -55,7 +55,9 @@ def redact(url: str) -> str:
     query = "&".join(
         f"{k}=***" if sep and _SECRET_PARAMS.search(k) else f"{k}{sep}{v}"
         for k, sep, v in (item.partition("=") for item in parts.query.split("&"))) if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+    redacted = urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+    # (urlunsplit leaves out the "//" of an empty host: "udp://" would read "udp:")
+    return redacted.replace(":", "://", 1) if "://" in url and "://" not in redacted else redacted
 
 
 class StreamCapture:

@@ -33,11 +33,25 @@ STUCK_AT_CLOSE_S = 2.0
 
 
 def stream_format(url: str) -> str:
-    """The muxer for a stream URL; VidstyleError for a kind that cannot be sent to."""
+    """The muxer for a stream URL; VidstyleError for a kind that cannot be sent to, or a
+    URL that names no host, no port (UDP, TCP) or a port out of range (which FFmpeg would
+    take modulo 65536, sending elsewhere)."""
+    from urllib.parse import urlsplit
+
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in FORMATS:
         kinds = ", ".join(f"{k}://" for k in FORMATS)
         raise VidstyleError(f"--stream-out sends to {kinds} URLs, not {redact(url)}")
+    example = f"e.g. {scheme}://127.0.0.1:5000" if scheme in ("udp", "tcp") else f"e.g. {scheme}://host/app/key"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise VidstyleError(f"--stream-out {redact(url)}: the port must be a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise VidstyleError(f"--stream-out {redact(url)} names no host to send to ({example})")
+    if port == 0 or port is None and scheme in ("udp", "tcp"):
+        raise VidstyleError(f"--stream-out {redact(url)} needs a port from 1 to 65535 ({example})")
     return FORMATS[scheme]
 
 
