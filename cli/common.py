@@ -25,9 +25,9 @@ def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
     return 128 + exc.signum if isinstance(exc, Terminated) else 130
 
 
-# A wait InterruptsHeld says at once and no Ctrl-C cuts short (a style encoding in a thread:
-# Python exiting under it aborts the process).
-UNINTERRUPTIBLE_WAIT = "waiting for the style being prepared; it cannot be cut short"
+# A wait InterruptsHeld says at once and no Ctrl-C cuts short (a style encoding in a thread,
+# which stops at the end of the layer in hand: Python exiting under it aborts the process).
+UNINTERRUPTIBLE_WAIT = "stopping the style being prepared (a few seconds at most)"
 
 
 class InterruptsHeld:

@@ -423,7 +423,7 @@ def live_targets(args, fixed, stylizer, cache, stack):
         mode = dict(fixed=(live_target(target_for), blend))
     else:
         mode = dict(encode=stylizer.style_stats, color=args.preserve_color, transition=args.transition,
-                    cycle=args.cycle,
+                    cycle=args.cycle, stop_style_work=stylizer.stop_style_work,
                     watch=StyleFolderWatch(args.style, styles, ignore=[args.save_dir]))
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
                             recorder_factory=lambda: LiveRecorder(args.save_dir), **mode)

@@ -1039,6 +1039,56 @@ def test_ctrl_c_while_close_waits_for_a_style_still_waits_for_it(tmp_path, monke
     assert [t for t in threading.enumerate() if t.name == "vidstyle-styles"] == []
 
 
+def test_a_style_being_encoded_stops_within_a_layer_when_the_work_is_given_up(encoder, random_decoder):
+    """Quitting waited up to a minute for a 2048 px style being encoded at a knob's new size."""
+    from vidstyle.errors import StyleWorkStopped
+    from vidstyle.stylizer import Stylizer
+
+    stylizer = Stylizer(random_decoder, device="cpu", encoder=encoder)  # (its own: it stays stopped)
+    image = torch.rand(3, 64, 64)
+    expected = stylizer.style_stats(image)
+    assert torch.allclose(expected.mean, StyleStats.from_features(encoder(image[None])).mean, atol=1e-5)
+    layers, run = stylizer._style_encoder.layers, []
+
+    def stopped_after_three():  # the feed closing while the fourth layer is due
+        for i, layer in enumerate(layers()):
+            if i == 3:
+                stylizer.stop_style_work()
+            run.append(layer)
+            yield layer
+
+    stylizer._style_encoder.layers = stopped_after_three
+    with pytest.raises(StyleWorkStopped):
+        stylizer.style_stats(image)
+    assert len(run) == 4 < len(list(layers()))  # (the layer it was stopped before never ran)
+    stylizer._style_encoder.layers = layers
+    with pytest.raises(StyleWorkStopped):  # and later ones do not start
+        stylizer.style_stats(image)
+
+
+def test_close_gives_up_the_style_being_encoded_instead_of_waiting(tmp_path):
+    stop = threading.Event()
+
+    def huge_encode(image):  # a style too large for this machine (5 s), stoppable between layers
+        if stop.wait(5):
+            from vidstyle.errors import StyleWorkStopped
+
+            raise StyleWorkStopped
+        return slow_encode(image)
+
+    controls = LiveControls(StyleCache(slow_encode, tmp_path / "cache"), grey_styles(tmp_path, 2),
+                            stop_style_work=stop.set)
+    controls._worker.join()
+    controls._cache._encode = huge_encode  # (the new size's cache is made with this one's encode)
+    controls.set_style_size(2048)
+    time.sleep(0.1)
+    assert controls.preparing_styles
+    t0 = time.monotonic()
+    controls.close()
+    assert time.monotonic() - t0 < 2 and not controls.preparing_styles
+    assert not any(t.name.startswith("vidstyle-style") for t in threading.enumerate())
+
+
 def test_a_broken_first_image_in_a_style_folder_is_skipped_not_fatal(tmp_path, stylizer):
     folder = tmp_path / "styles"
     folder.mkdir()

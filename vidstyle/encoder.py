@@ -128,6 +128,11 @@ class Encoder(nn.Module):
                     convs[n].weight.mul_((prev if j == 0 else scale) / scale)
                 prev = scale
 
+    def layers(self):
+        """The modules forward runs, in its order (for stopping part way: Stylizer.style_stats)."""
+        for part in (self.slice1, self.slice2, self.slice3, self.slice4):
+            yield from part
+
     def forward(self, x: torch.Tensor, all_taps: bool = False):
         f1 = self.slice1(x)
         f2 = self.slice2(f1)

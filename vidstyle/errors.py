@@ -9,6 +9,12 @@ class VidstyleError(Exception):
     """
 
 
+class StyleWorkStopped(BaseException):
+    """A style's encoding given up part way (Stylizer.stop_style_work: a live feed closing).
+    Not an error, and not an Exception: the handlers that note a style that failed let it
+    through to the worker thread's end."""
+
+
 def reason(exc: BaseException) -> str:
     """An OS or FFmpeg error's own words ("Connection refused"), without errno and file name."""
     return getattr(exc, "strerror", None) or str(exc)

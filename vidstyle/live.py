@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .adain import StyleStats
-from .errors import VidstyleError
+from .errors import StyleWorkStopped, VidstyleError
 from .parallel import FrameWorkers
 from .sources import CameraSource
 from .style_cache import MAX_STYLE_SIZE, MIN_STYLE_SIZE, STYLE_SIZE, STYLE_SIZE_STEPS
@@ -369,6 +369,17 @@ def unique_path(folder, stem: str, suffix: str):
     return path
 
 
+def _stoppable(work: Callable) -> Callable:
+    """`work` for a background thread, ending quietly where its style encoding is given up."""
+    def run(*args) -> None:
+        try:
+            work(*args)
+        except StyleWorkStopped:
+            pass
+
+    return run
+
+
 class LiveControls:
     """Keyboard controls for the live loop: n/p cycle styles, 1-9 pick one, +/- alpha,
     c colour preservation, s snapshot, r record.
@@ -387,14 +398,16 @@ class LiveControls:
                  snapshot_dir=None, recorder_factory=None, encode=None, color: str | None = None,
                  transition: float = 0.0, clock: Callable[[], float] = time.perf_counter,
                  watch=None, fixed: tuple[Callable[[np.ndarray | None], Target], str] | None = None,
-                 cycle: float = 0.0):
+                 cycle: float = 0.0, stop_style_work: Callable[[], None] | None = None):
         """color: None, "match" or "luminance" (see color.py); `c` toggles it (match by default).
         watch: a styles.StyleFolderWatch whose new images join the styles while the feed runs.
         fixed: (target function, what makes it fixed) for a blend or mask that stays as
         given: snapshots and recording still work; the style, alpha and colour keys say why
         they do nothing.
         cycle: seconds after which the next style comes on by itself (0: never), for an
-        installation left running; switching by hand starts the wait again."""
+        installation left running; switching by hand starts the wait again.
+        stop_style_work: what close() calls to give up the style being encoded in the
+        background (Stylizer.stop_style_work), instead of waiting for it."""
         if not styles:
             raise VidstyleError("no style images given")
         self._cache = cache
@@ -420,6 +433,7 @@ class LiveControls:
         self._background: list[threading.Thread] = []  # workers close() waits for
         self.index = self._shown = first
         self._encode = encode  # Stylizer.style_stats, needed for colour preservation
+        self._stop_style_work = stop_style_work
         self.color_mode = color or "match"
         self.color = bool(color) and encode is not None
         self._keepers: dict = {}
@@ -468,7 +482,7 @@ class LiveControls:
         """Run `work(*args)` in a thread that close() waits for: a thread still inside torch
         when the interpreter exits aborts the process ("terminate called without an active
         exception", exit 134: seen quitting while styles were being encoded)."""
-        thread = threading.Thread(target=work, args=args, daemon=True, name=name)
+        thread = threading.Thread(target=_stoppable(work), args=args, daemon=True, name=name)
         self._background = [t for t in self._background if t.is_alive()] + [thread]
         thread.start()
         return thread
@@ -530,7 +544,8 @@ class LiveControls:
             self._pending_size = size
             if self._resizing is not None:
                 return  # it takes the new size when done with the one in hand
-            self._resizing = threading.Thread(target=self._resize, daemon=True, name="vidstyle-style-size")
+            self._resizing = threading.Thread(target=_stoppable(self._resize), daemon=True,
+                                              name="vidstyle-style-size")
             self._resizing.start()
 
     def _resize(self) -> None:
@@ -819,6 +834,8 @@ class LiveControls:
         with self._lock:
             self._closing = True  # the background workers stop after the statistics in hand
             resizing = self._resizing
+        if self._stop_style_work is not None:  # ... or within a layer of the style in hand
+            self._stop_style_work()
         recorder, self.recorder = self.recorder, None
         errors = []
         try:

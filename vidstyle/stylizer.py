@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from .conv_relu import fuse_conv_relu, fusion_available
 from .decoder import Decoder
 from .devices import PRECISIONS, cpu_has_bf16, resolve_device, resolve_precision  # noqa: F401 (re-exported)
 from .encoder import Encoder
-from .errors import VidstyleError
+from .errors import StyleWorkStopped, VidstyleError
 from .images import resize_shorter
 from .lite import WEIGHTS_FILES as LITE_MODELS
 from .lite import LiteModel, is_lite_file, stored_architecture
@@ -150,6 +151,7 @@ class Stylizer:
         # precision, so cached statistics can be shared); frames use a fast copy.
         # Copies also because converting dtype/layout is in place and callers may share modules.
         self._style_encoder = copy.deepcopy(encoder).float().to(self.device).eval()
+        self._style_work_stopped = threading.Event()
         net = StyleNet(copy.deepcopy(frame_encoder), copy.deepcopy(decoder)).eval().requires_grad_(False)
         self.net = net.to(self.device, self.dtype, memory_format=torch.channels_last)
         self._fuse_relu = fuse_relu
@@ -217,7 +219,20 @@ class Stylizer:
         switching) while frames go through the fast one.
         """
         x = image[None].to(self.device, torch.float32, memory_format=torch.channels_last)
-        return StyleStats.from_features(self._style_encoder(x))
+        layers = getattr(self._style_encoder, "layers", None)
+        if layers is None:  # (an encoder of another kind runs whole)
+            return StyleStats.from_features(self._style_encoder(x))
+        for layer in layers():  # layer by layer, so that stop_style_work stops it within one
+            if self._style_work_stopped.is_set():
+                raise StyleWorkStopped
+            x = layer(x)
+        return StyleStats.from_features(x)
+
+    def stop_style_work(self) -> None:
+        """Give up style encoding: one in progress (in another thread) raises StyleWorkStopped
+        at its next layer, and so does every later one. For a live feed closing: a 2048 px
+        style in the background held a quit for up to a minute on two cores."""
+        self._style_work_stopped.set()
 
     # -- frames ----------------------------------------------------------
     def to_device(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
