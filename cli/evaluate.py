@@ -35,14 +35,21 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from vidstyle.evaluate import as_json, evaluate, load_set, make_grid, summarise
+    from vidstyle.errors import VidstyleError
+    from vidstyle.evaluate import as_json, evaluate, load_set, make_grid, set_files, summarise
     from vidstyle.images import save_image
-    from vidstyle.outputs import atomic_output, check_output
+    from vidstyle.outputs import atomic_output, check_output, refuse_outputs_over_sources, same_file
     from vidstyle.stills import stylize_image
     from vidstyle.stylizer import Target
 
-    for out in filter(None, (args.output, args.json)):
-        check_output(None, Path(out), args.overwrite)
+    outputs = [Path(out) for out in (args.output, args.json) if out]
+    if len(outputs) == 2 and same_file(*outputs):
+        raise VidstyleError(f"-o and --json both name {args.json}; give each its own file")
+    # --overwrite replaces earlier results, never the pictures scored (it did)
+    refuse_outputs_over_sources(outputs, [("a content image", p) for p in set_files(args.content)]
+                                + [("a style image", p) for p in set_files(args.style)])
+    for out in outputs:
+        check_output(None, out, args.overwrite)
     stylizer = stylizer_from_args(args)
     contents, styles = load_set(args.content, args.size), load_set(args.style, args.size)
     stats = {}

@@ -345,6 +345,21 @@ def test_eval_command_prints_table_and_writes_json_and_grid(capsys, tmp_path):
     assert_one_line_error(code, err, "not found", "nope.png")
 
 
+def test_eval_never_writes_over_the_pictures_it_scores(capsys, tmp_path):
+    """--overwrite replaced a content photo with the JSON and a style with the grid."""
+    contents = small_images(tmp_path / "c", 2, 1)
+    style = small_images(tmp_path / "s", 1, 2) / "0.png"
+    before = {p: p.read_bytes() for p in [*contents.iterdir(), style]}
+    for flag, out, what in (("--json", contents / "1.png", "a content image"), ("-o", style, "a style image")):
+        code, _, err = run(capsys, "eval", "--content", contents, "--style", style, "--model", "tiny",
+                           flag, out, "--overwrite")
+        assert_one_line_error(code, err, f"is {what}", "choose another output name")
+    code, _, err = run(capsys, "eval", "--content", contents, "--style", style, "--model", "tiny",
+                       "-o", tmp_path / "x.png", "--json", tmp_path / "x.png")
+    assert_one_line_error(code, err, "-o and --json both name")
+    assert {p: p.read_bytes() for p in before} == before
+
+
 def test_train_command_runs_and_resumes(capsys, tmp_path):
     contents = small_images(tmp_path / "c", 2, 1, (72, 80))
     styles = small_images(tmp_path / "s", 2, 2, (72, 80))

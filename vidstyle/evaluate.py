@@ -79,8 +79,8 @@ class Scorer:
                 "style_loss": sum(per_layer)}
 
 
-def load_set(paths: str | Path | Sequence[str | Path], size: int) -> list[tuple[str, torch.Tensor]]:
-    """The images of folders and/or image files, named by file, longer side `size`."""
+def set_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The image files that folders and/or image files name."""
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = []
     for path in map(Path, paths):
@@ -93,7 +93,12 @@ def load_set(paths: str | Path | Sequence[str | Path], size: int) -> list[tuple[
             files.append(path)
         else:
             raise VidstyleError(f"not found: {path}")
-    return [(p.name, resize_longer(load_image(p), size)) for p in files]
+    return files
+
+
+def load_set(paths: str | Path | Sequence[str | Path], size: int) -> list[tuple[str, torch.Tensor]]:
+    """The images of folders and/or image files, named by file, longer side `size`."""
+    return [(p.name, resize_longer(load_image(p), size)) for p in set_files(paths)]
 
 
 def evaluate(method: Method, contents, styles, scorer: Scorer | None = None,
