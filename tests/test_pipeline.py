@@ -538,6 +538,20 @@ def test_damaged_packets_are_skipped_and_the_rest_converted(tmp_path, stylizer, 
     assert len(video_pts(tmp_path / "out.mp4")[0]) == 22
 
 
+@pytest.mark.parametrize("name", ["out.mp4", "out.mkv"])
+def test_a_frame_decoded_out_of_order_is_written_after_the_last(tmp_path, name):
+    """A damaged file's decoder gave a late reference frame (times ..., 10752, 9728, 11264):
+    the muxer refused the time going back and the conversion failed at that frame."""
+    from vidstyle.sinks import VideoFileSink
+
+    sink = VideoFileSink(tmp_path / name, 64, 48, Fraction(24), Fraction(1, 24))
+    for pts in (0, 1, 2, 4, 3, 5):
+        sink.write(np.full((48, 64, 3), 40 * pts, np.uint8), pts)
+    sink.close()
+    times = video_pts(tmp_path / name)[0]
+    assert len(times) == 6 and times == sorted(times) and len(set(times)) == 6
+
+
 def test_a_trimmed_mp4_is_not_taken_for_a_file_cut_short(tmp_path, stylizer, target):
     """Packets before the start (an edit list: `ffmpeg -ss 1 -c copy`, a phone's trim) are
     listed in the file but not shown."""

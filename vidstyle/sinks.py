@@ -259,6 +259,7 @@ class VideoFileSink(ContainerWriter):
         self.frames_written = 0
         self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
         self._next_index = 0
+        self._written_pts: int | None = None  # the last frame's time, as written
         self._start_writer(queue_size, "vidstyle-encode")
 
     # -- producer side ------------------------------------------------------
@@ -340,6 +341,11 @@ class VideoFileSink(ContainerWriter):
                     pts = self._avi_slot(pts)
                 elif self._grid is not None:
                     pts = self._on_grid(pts)
+                elif self._written_pts is not None and pts <= self._written_pts:
+                    # A damaged input's decoder can give a frame out of order (a late reference
+                    # frame): muxers refuse times that go back, so it shows a tick after the last.
+                    pts = self._written_pts + 1
+                self._written_pts = pts
                 self._next_index += 1
                 h, w = self.height, self.width
                 if self._widened_from is not None:
