@@ -8,7 +8,8 @@ import time
 from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
 from vidstyle.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or torch: cheap to import
-from vidstyle.sequences import is_sequence, names_numbered_frames, parse_frame_rate, sequence_files
+from vidstyle.errors import VidstyleError
+from vidstyle.sequences import check_frame_rate, is_sequence, names_numbered_frames, parse_frame_rate, sequence_files
 from vidstyle.tone_map import HDR_MODES
 
 from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, add_steady_arg,
@@ -46,10 +47,15 @@ def output_exists(dst) -> bool:
 
 def frame_rate_value(text: str):
     try:
-        return parse_frame_rate(text)
+        rate = parse_frame_rate(text)
     except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"not a frame rate: {text!r} (e.g. 24, 29.97 or 30000/1001)") \
             from None
+    try:
+        check_frame_rate(rate)
+    except VidstyleError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return rate
 
 
 def register(sub) -> None:

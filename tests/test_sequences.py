@@ -131,6 +131,14 @@ def test_sequence_mistakes_are_one_line_each(capsys, tmp_path, style_png, clip):
     with pytest.raises(SystemExit):
         run_cli(capsys, "convert", renders / "shot_%04d.png", "-s", style_png, "-o", out, "--frame-rate", "0")
     assert "not a frame rate: '0'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # (at 10,000 the MP4 said 5 frames and played none)
+        run_cli(capsys, "convert", renders / "shot_%04d.png", "-s", style_png, "-o", out, "--frame-rate", "10000")
+    assert "the frame rate must be above 0 and at most 1000 FPS, got 10000" in capsys.readouterr().err
+    whole = write_sequence(tmp_path / "whole", first=1, count=3) / "shot_%04d.png"
+    with pytest.raises(VidstyleError, match="at most 1000 FPS"):  # (the API's convert too)
+        VideoFileSource(whole, frame_rate=Fraction(1001))
+    with VideoFileSource(whole, frame_rate=Fraction(1000)) as source:
+        assert source.info.rate == 1000
 
 
 def test_an_output_pattern_naming_the_input_frames_otherwise_is_refused(capsys, tmp_path, style_png):

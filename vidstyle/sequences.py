@@ -95,9 +95,21 @@ def pattern_for(image: str | Path) -> Path:
     return image.with_name(image.stem[:last.start()] + number + image.stem[last.end():] + image.suffix)
 
 
+# The fastest a sequence is read at: high-speed cameras' 960-1000 FPS. Faster made MP4 files
+# whose frames had no usable times (nothing decoded), reported as written.
+MAX_FRAME_RATE = 1000
+
+
 def parse_frame_rate(text: str) -> Fraction:
     """`24`, `29.97` or `30000/1001` -> a positive Fraction; ValueError otherwise."""
     rate = Fraction(text).limit_denominator(100000)
     if rate <= 0:
         raise ValueError(f"a frame rate must be positive, not {text}")
     return rate
+
+
+def check_frame_rate(rate: Fraction) -> None:
+    """VidstyleError for a sequence's frame rate past MAX_FRAME_RATE (or not positive)."""
+    if not 0 < rate <= MAX_FRAME_RATE:
+        raise VidstyleError(f"the frame rate must be above 0 and at most {MAX_FRAME_RATE} FPS, "
+                            f"got {float(rate):g}")

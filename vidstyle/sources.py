@@ -23,7 +23,7 @@ from .deinterlace import Deinterlacer
 from .errors import VidstyleError
 from .metadata import file_tags, input_timecode
 from .retime import Retimer, restarts_clock
-from .sequences import DEFAULT_FRAME_RATE, ImageSequence, is_sequence
+from .sequences import DEFAULT_FRAME_RATE, ImageSequence, check_frame_rate, is_sequence
 from .tone_map import HDR_MODES, ToneMapper, max_content_light
 from .video_colors import SDR_BT709, VideoColors
 
@@ -90,6 +90,8 @@ def _open_input(path: Path, frame_rate: Fraction | None = None):
     import av
 
     sequence = ImageSequence.find(path) if is_sequence(path) else None
+    if sequence is not None and frame_rate is not None:
+        check_frame_rate(frame_rate)
     if sequence is None and not path.exists():
         raise VidstyleError(f"input not found: {path}")
     if path.is_dir():
