@@ -52,6 +52,43 @@ def test_frames_come_out_upright_with_the_shown_size(tmp_path, degrees):
     assert img.mean() < 60  # and nowhere much else
 
 
+def mirrored(path, degrees: int, entry: int):
+    """rotated_clip(degrees) with the sign of one entry of its display matrix turned: a
+    mirrored matrix, as front cameras and editors' flips store it (PyAV sets only turns)."""
+    import struct
+
+    from vidstyle.sources import _display_matrix
+
+    rotated_clip(path, degrees)
+    with av.open(str(path)) as c:
+        matrix = list(_display_matrix(next(c.decode(video=0))))
+    data = path.read_bytes()
+    stored = struct.pack(">9i", *matrix)  # (the track header's matrix, big-endian)
+    assert data.count(stored) == 1
+    matrix[entry] = -matrix[entry]
+    path.write_bytes(data.replace(stored, struct.pack(">9i", *matrix)))
+    return path
+
+
+# (turn of the clip, matrix entry whose sign is turned) -> where the stored top-left corner
+# is seen and the shown (height, width), as ffmpeg's autorotate shows them.
+MIRRORS = {(180, 4): ("top", "right", (48, 64)),  # a left-right mirror (it came out upside down)
+           (180, 0): ("bottom", "left", (48, 64)),  # upside down
+           (-90, 3): ("top", "left", (64, 48)),  # transposed
+           (90, 3): ("bottom", "right", (64, 48))}  # transposed the other way
+
+
+@pytest.mark.parametrize("degrees, entry", sorted(MIRRORS))
+def test_mirrored_frames_come_out_as_players_show_them(tmp_path, degrees, entry):
+    with VideoFileSource(mirrored(tmp_path / "m.mp4", degrees, entry)) as source:
+        img = next(iter(source)).image.astype(float)
+    vertical, horizontal, shown = MIRRORS[degrees, entry]
+    assert img.shape[:2] == shown == (source.info.height, source.info.width)
+    rows = slice(0, 8) if vertical == "top" else slice(-8, None)
+    cols = slice(0, 8) if horizontal == "left" else slice(-8, None)
+    assert img[rows, cols].mean() > 200 and img.mean() < 60
+
+
 def test_a_converted_portrait_clip_is_written_upright_without_a_turn(tmp_path, stylizer):
     src = rotated_clip(tmp_path / "portrait.mp4", -90)  # as a phone held upright stores it
     out = tmp_path / "out.mp4"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import queue
+import struct
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ from .errors import VidstyleError
 from .metadata import file_tags, input_timecode
 from .retime import Retimer, restarts_clock
 from .sequences import DEFAULT_FRAME_RATE, ImageSequence, check_frame_rate, is_sequence
+from .side_data import frame_side_data
 from .tone_map import HDR_MODES, ToneMapper, max_content_light
 from .video_colors import SDR_BT709, VideoColors
 
@@ -195,14 +197,16 @@ def _pixel_aspect(stream, quarter_turns: int) -> Fraction:
     return 1 / Fraction(sar) if quarter_turns % 2 else Fraction(sar)
 
 
-def _display_quarter_turns(path: Path, max_packets: int = 64) -> int:
-    """Counter-clockwise quarter turns that show the video upright (np.rot90's k).
+def _display_turn(path: Path, max_packets: int = 64) -> tuple[int, bool]:
+    """(counter-clockwise quarter turns, then a mirror left to right) that show the video
+    as players do (np.rot90's k, then [:, ::-1]).
 
     Phones store portrait video as landscape frames with a display matrix that players
     apply; a stylized copy written without it would play sideways, and its strokes would
-    lie sideways too. FFmpeg hands the matrix on with each decoded frame, so the first
-    frame is decoded once here (in a container of its own). Angles that are not a
-    multiple of 90 degrees and mirroring are left alone, as most players do."""
+    lie sideways too. Front cameras' clips can be stored mirrored the same way. FFmpeg hands
+    the matrix on with each decoded frame, so the first frame is decoded once here (in a
+    container of its own), and the matrix is read as ffmpeg's autorotate reads it. Angles
+    that are not a multiple of 90 degrees are left alone, as most players do."""
     import av
 
     try:
@@ -210,13 +214,38 @@ def _display_quarter_turns(path: Path, max_packets: int = 64) -> int:
             stream = container.streams.video[0]
             for i, packet in enumerate(container.demux(stream)):
                 for frame in packet.decode():
-                    rotation = frame.rotation or 0
-                    return (round(rotation / 90) % 4) if rotation % 90 == 0 else 0
+                    return _turn_of(frame)
                 if i >= max_packets:
                     break
     except (av.error.FFmpegError, OSError, ValueError):
         pass  # the decode thread reports what is wrong with the file
-    return 0
+    return 0, False
+
+
+def _turn_of(frame) -> tuple[int, bool]:
+    """_display_turn of a decoded frame's display matrix."""
+    rotation = frame.rotation or 0
+    if rotation % 90:
+        return 0, False
+    theta = round(-rotation) % 360  # (clockwise, as ffmpeg counts it)
+    matrix = _display_matrix(frame)
+    if matrix is None:
+        return round(rotation / 90) % 4, False
+    a, _, _, c, d = matrix[:5]
+    # ffmpeg's choices for each angle (fftools: transpose, hflip, vflip) as a turn and a mirror
+    if theta == 90:
+        return 3, c > 0  # clock, or cclock_flip (the picture transposed)
+    if theta == 270:
+        return 1, c < 0  # cclock, or clock_flip
+    if theta == 180:
+        return (2, False) if a < 0 and d < 0 else (0, True) if a < 0 else (2, True) if d < 0 else (0, False)
+    return (2, True) if d < 0 else (0, False)  # 0: upside down stored as a flip
+
+
+def _display_matrix(frame) -> tuple[int, ...] | None:
+    """The 3x3 display matrix a decoded frame carries (16.16 fixed point, row by row), if any."""
+    data = frame_side_data(frame, "DISPLAYMATRIX")
+    return None if data is None or len(data) < 36 else struct.unpack("=9i", data[:36])
 
 
 class VideoFileSource:
@@ -289,7 +318,8 @@ class VideoFileSource:
         if not cc.width or not cc.height:
             self.close()
             raise VidstyleError(f"{self.path}: the video stream has no frame size")
-        self.quarter_turns = 0 if self.sequence else _display_quarter_turns(self._file)
+        # How players show the frames: turned, and (a front camera's) mirrored.
+        self.quarter_turns, self.mirrored = (0, False) if self.sequence else _display_turn(self._file)
         width, height = (cc.height, cc.width) if self.quarter_turns % 2 else (cc.width, cc.height)
         frames = self.sequence.count if self.sequence else int(vs.frames or 0)
         if frames and duration and "mov" in self._container.format.name:
@@ -531,8 +561,9 @@ class VideoFileSource:
                 else:
                     image = to_rgb.reformat(frame, format="rgb24", src_colorspace=colors.sws_matrix,
                                             src_color_range=colors.range).to_ndarray()
-                if self.quarter_turns:  # upright, as players show it
-                    image = np.ascontiguousarray(np.rot90(image, self.quarter_turns))
+                if self.quarter_turns or self.mirrored:  # upright, as players show it
+                    image = np.rot90(image, self.quarter_turns)
+                    image = np.ascontiguousarray(image[:, ::-1] if self.mirrored else image)
                 self.decode_times.append(time.perf_counter() - t0)
                 if not self._put(Frame(image, pts, frame_tb, time.perf_counter())):
                     return True

@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 
+from .side_data import frame_side_data
 from .video_colors import ARIB_STD_B67, BT470BG, BT709, BT2020_NCL, SMPTE170M, SMPTE2084
 
 HDR_MODES = ("sdr", "keep")  # what becomes of HDR video: tone-mapped to SDR, or kept in its coding
@@ -148,15 +149,8 @@ class ToneMapper:
 
 def max_content_light(frame) -> float | None:
     """The MaxCLL (brightest pixel, nits) a decoded frame's HDR metadata gives, if any."""
-    import av
-
-    wanted = av.sidedata.sidedata.Type.CONTENT_LIGHT_LEVEL
-    entries = frame.side_data
-    if hasattr(entries, "get"):  # PyAV 18.1.1 and later: a mapping by type
-        side_data = entries.get(wanted)
-    else:  # PyAV 18.1.0: a list of entries
-        side_data = next((entry for entry in entries if entry.type == wanted), None)
+    side_data = frame_side_data(frame, "CONTENT_LIGHT_LEVEL")
     if side_data is None:
         return None
-    max_cll = int.from_bytes(bytes(side_data)[:4], sys.byteorder)  # AVContentLightMetadata.MaxCLL
+    max_cll = int.from_bytes(side_data[:4], sys.byteorder)  # AVContentLightMetadata.MaxCLL
     return float(max_cll) if MIN_PEAK_NITS <= max_cll <= 10000 else None
