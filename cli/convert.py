@@ -239,7 +239,8 @@ def damage_warning(report) -> str | None:
         parts.append(f"{report.frames} of the {report.listed_frames} frames it lists could be decoded"
                      + ("" if report.damaged_packets else " (is the file cut short?)"))
     if report.ended_early:
-        parts.append(f"{report.decoded_seconds:.1f} s of the {report.listed_seconds:.1f} s it lists could be "
+        of = "asked for" if report.cut_frame_seconds else "it lists"
+        parts.append(f"{report.decoded_seconds:.1f} s of the {report.listed_seconds:.1f} s {of} could be "
                      "decoded (is the file cut short?)")
     return "; ".join(parts) or None
 

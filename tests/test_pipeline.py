@@ -590,3 +590,21 @@ def test_a_cut_short_file_without_a_frame_count_is_noticed_by_its_duration(tmp_p
     assert report.ended_early and report.decoded_seconds < 3.0
     report = convert_video(whole, tmp_path / "whole.mp4", stylizer, target)
     assert not report.ended_early and report.decoded_seconds == pytest.approx(4.0, abs=0.05)
+
+
+def test_a_cut_that_the_file_ends_before_is_noticed(tmp_path, stylizer, target):
+    """A second asked of a file cut short after 0.12 s of picture said nothing (a cut lists no
+    frame count, and a second's shortfall was under the whole file's one-second margin)."""
+    whole = write_clip(tmp_path / "whole.mkv", n=48, audio=False)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 5])  # (its header still lists 2 s)
+    report = convert_video(cut, tmp_path / "part.mp4", stylizer, target, segment=Segment(0.0, 1.0))
+    assert report.listed_seconds == pytest.approx(1.0) and report.decoded_seconds < 0.7
+    assert report.ended_early
+    from vidstyle.cli.convert import damage_warning
+
+    assert "of the 1.0 s asked for could be decoded (is the file cut short?)" in damage_warning(report)
+    for segment in (Segment(1.0, 1.0), Segment(1.5, 5.0)):  # to the end, and past it: whole
+        report = convert_video(whole, tmp_path / "part.mp4", stylizer, target, segment=segment,
+                               overwrite=True)
+        assert not report.ended_early

@@ -65,7 +65,8 @@ class ConvertReport:
     clock_restarts: int = 0  # joins where the input's timestamps started again (vidstyle.retime)
     hdr: str | None = None  # the input's HDR transfer ("PQ", "HLG"); None for SDR
     tone_mapped_from_nits: float | None = None  # HDR tone-mapped to SDR: the light mapped to white
-    listed_seconds: float | None = None  # the video's duration by the container
+    listed_seconds: float | None = None  # the video's duration by the container (or the part asked for)
+    cut_frame_seconds: float = 0.0  # for a part of the input (a cut): one frame's time; 0 for the whole
     decoded_seconds: float = 0.0  # first frame's start to the last frame's end, by timestamps
     resized_frames: int = 0  # frames of another size than the first (the stream changed size), scaled
     first_resized: tuple | None = None  # (index, its (width, height), the video's) for the first of them
@@ -79,10 +80,14 @@ class ConvertReport:
     @property
     def ended_early(self) -> bool:
         """Decoding stopped well before the duration the container gives (more than a second
-        and 5% short): a file cut short or damaged where no frame count is listed (Matroska)."""
+        and 5% short): a file cut short or damaged where no frame count is listed (Matroska).
+        For a cut, which lists no frames, before the part asked for ended (more than three
+        frames and 10% short: a container's duration can count sound past the picture)."""
         if self.listed_frames or not self.listed_seconds or not self.decoded_seconds:
             return False
         short = self.listed_seconds - self.decoded_seconds
+        if self.cut_frame_seconds:
+            return short > 3 * self.cut_frame_seconds and short > 0.1 * self.listed_seconds
         return short > 1.0 and short > 0.05 * self.listed_seconds
 
     @property
@@ -351,6 +356,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         report.decode_times = source.decode_times
         # A segment's frame count is an estimate: only its duration is checked.
         report.listed_frames = 0 if source.segment else info.frames
+        report.cut_frame_seconds = float(1 / info.rate) if source.segment else 0.0
         report.damaged_packets = source.damaged_packets
         report.deinterlaced_frames = source.deinterlaced_frames
         report.clock_restarts = source.clock_restarts
