@@ -60,7 +60,13 @@ class _CommandParser(_OneLineErrors):
     def parse_known_args(self, args=None, namespace=None):
         if self._intermixing:
             return super().parse_known_args(args, namespace)
-        self._given = list(args or [])
+        args = list(args or [])
+        if "--" in args:
+            # Intermixed parsing drops a name after "--" that starts with "-" (Python 3.11):
+            # the inputs are files, so such a one is given as ./NAME, the same file.
+            at = args.index("--")
+            args[at + 1:] = [f"./{a}" if a.startswith("-") and a != "-" else a for a in args[at + 1:]]
+        self._given = args
         self._intermixing = True
         try:
             return self.parse_known_intermixed_args(args, namespace)

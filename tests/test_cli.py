@@ -887,6 +887,19 @@ def test_a_video_given_as_the_style_is_named_a_video(capsys, clip, tmp_path):
     assert not (tmp_path / "out.png").exists()
 
 
+def test_a_file_whose_name_starts_with_a_dash_is_taken_after_a_double_dash(capsys, tmp_path, monkeypatch,
+                                                                          style_png):
+    """Python 3.11's intermixed parsing dropped it: "the following arguments are required"."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(REPO / "samples" / "landscape.png", "-photo.png")
+    code, out, err = run(capsys, "image", "-s", style_png, "--model", "tiny", "--size", 32, "-o", "out.png",
+                         "--", "-photo.png")
+    assert code == 0, err
+    assert (tmp_path / "out.png").is_file() and (tmp_path / "-photo.png").is_file()
+
+
 def test_a_misspelt_required_option_is_named(capsys, tmp_path):
     photo, out = REPO / "samples" / "landscape.png", tmp_path / "out.png"
     for argv, said in ((["--stlye", "x.png", "--stlye", "y.png"], "required: --style/-s (this command has "
