@@ -41,6 +41,7 @@ class Progress:
             if time.monotonic() - logged[0] < self._log_every_s:
                 return
             logged[0] = time.monotonic()
+            total = max(total, done) if total else total  # (a cut's count is an estimate)
             of = f"/{total} frames ({100 * done // total}%)" if total else " frames"
             left = f", about {_duration(max(0, total - done) / fps)} left" if total and fps else ""
             self.write(f"vidstyle: {name}: {done}{of}, {fps:.1f} FPS{left}")

@@ -118,9 +118,10 @@ def test_without_a_terminal_progress_is_a_line_now_and_then(capsys):
     with Progress(1, log_every_s=0) as progress, progress.file("film.mp4") as on_progress:
         on_progress(1200, 5000, 4.0)  # (stderr is no terminal here: no bar is drawn)
         on_progress(1201, 0, 4.0)  # (a frame count the container did not give)
+        on_progress(3, 2, 4.0)  # (a cut's estimate, passed: it said 3/2 frames (150%))
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["vidstyle: film.mp4: 1200/5000 frames (24%), 4.0 FPS, about 15 min left",
-                     "vidstyle: film.mp4: 1201 frames, 4.0 FPS"]
+                     "vidstyle: film.mp4: 1201 frames, 4.0 FPS", "vidstyle: film.mp4: 3/3 frames (100%), 4.0 FPS"]
 
 
 def test_a_line_is_flushed_at_once_for_a_log_file():
