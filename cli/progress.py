@@ -43,7 +43,7 @@ class Progress:
             logged[0] = time.monotonic()
             total = max(total, done) if total else total  # (a cut's count is an estimate)
             of = f"/{total} frames ({100 * done // total}%)" if total else " frames"
-            left = f", about {_duration(max(0, total - done) / fps)} left" if total and fps else ""
+            left = f", about {_duration((total - done) / fps)} left" if total > done and fps else ""
             self.write(f"vidstyle: {name}: {done}{of}, {fps:.1f} FPS{left}")
 
         def on_progress(done: int, total: int, fps: float) -> None:
