@@ -49,15 +49,27 @@ def frames_rgb(n: int, w: int, h: int, seed: int = 0) -> np.ndarray:
     return out
 
 
+def _srt_time(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+
 LANGUAGES = ("eng", "fra", "spa", "ita")  # (codes that MOV stores too: not "deu")
 
 
 def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
                audio: bool = True, pts_step: int = 1, keyframe_every: int | None = None,
-               bframes: int = 0, start_s: int = 0, audio_tracks: int = 1) -> Path:
+               bframes: int = 0, start_s: int = 0, audio_tracks: int = 1, subtitles=()) -> Path:
     """An H.264 clip (optionally with AAC audio) made here, so tests need no files; the
     container follows the suffix. `start_s`: its clock starts there (a broadcast recording).
-    With `audio_tracks` > 1, track k sounds 440 * (k + 1) Hz and speaks LANGUAGES[k]."""
+    With `audio_tracks` > 1, track k sounds 440 * (k + 1) Hz and speaks LANGUAGES[k].
+    `subtitles`: (start s, end s, text) lines of a SubRip track in French (Matroska holds it)."""
+    srt = None
+    if subtitles:  # (PyAV cannot open a SubRip encoder: the track is copied from an .srt file)
+        lines = [f"{i}\n{_srt_time(a)} --> {_srt_time(b)}\n{text}\n" for i, (a, b, text) in enumerate(subtitles, 1)]
+        srt_path = path.with_suffix(".srt")
+        srt_path.write_text("\n".join(lines), encoding="utf-8")
+        srt = av.open(str(srt_path))
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
@@ -74,11 +86,20 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
             if audio_tracks > 1:
                 a.metadata["language"] = LANGUAGES[k]
             tracks.append(a)
+        if srt is not None:
+            text_track = out.add_stream_from_template(srt.streams[0])
+            text_track.metadata["language"] = "fra"
         for i, img in enumerate(frames_rgb(n, w, h)):
             f = av.VideoFrame.from_ndarray(img, format="rgb24")
             f.pts, f.time_base = (i + start_s * fps) * pts_step, Fraction(1, fps * pts_step)
             out.mux(v.encode(f))
         out.mux(v.encode(None))
+        if srt is not None:
+            for packet in srt.demux():
+                if packet.size:
+                    packet.stream = text_track
+                    out.mux(packet)
+            srt.close()
         for k, a in enumerate(tracks):
             sr, chunk = 22050, 1024
             t = np.arange(int(sr * n / fps)) / sr

@@ -9,7 +9,7 @@ from PIL import Image
 from conftest import LANGUAGES, damage_packets, frames_rgb, write_clip
 from vidstyle.adain import StyleStats
 from vidstyle.errors import VidstyleError
-from vidstyle.pipeline import _say_subtitles_left_out, convert_video, output_size
+from vidstyle.pipeline import convert_video, output_size
 from vidstyle.sources import Segment, VideoFileSource
 from vidstyle.stylizer import Target
 from vidstyle.outputs import partial_path
@@ -461,13 +461,42 @@ def test_a_part_of_the_input_keeps_every_tracks_sound_of_that_part(tmp_path, sty
     assert [hz for *_, hz in tracks] == pytest.approx([440, 880], abs=15)
 
 
-def test_subtitle_tracks_are_said_to_be_left_out(tmp_path, caplog):
-    _say_subtitles_left_out(tmp_path / "film.mkv", 2)
-    assert "film.mkv: only the picture and the sound are kept; its 2 subtitle tracks are left out" \
-        in caplog.text
-    caplog.clear()
-    _say_subtitles_left_out(tmp_path / "film.mkv", 0)
-    assert not caplog.text
+def subtitle_lines(path):
+    """(language, [(start s, text)]) of each subtitle track of a file."""
+    with av.open(str(path)) as c:
+        languages = [s.metadata.get("language") for s in c.streams.subtitles]
+    found = []
+    for k, language in enumerate(languages):
+        with av.open(str(path)) as c:
+            found.append((language, [(round(float(p.pts * p.time_base), 3), bytes(p).decode())
+                                     for p in c.demux(subtitles=k) if p.size]))
+    return found
+
+
+LINES = [(0.1, 0.6, "Hello"), (1.0, 1.5, "World")]
+
+
+def test_subtitles_are_copied_where_the_file_type_holds_them_and_said_to_be_left_out_elsewhere(
+        tmp_path, stylizer, target, caplog):
+    src = write_clip(tmp_path / "film.mkv", n=48, subtitles=LINES)
+    report = convert_video(src, tmp_path / "out.mkv", stylizer, target)
+    assert report.subtitle_tracks == 1
+    assert subtitle_lines(tmp_path / "out.mkv") == [("fra", [(0.1, "Hello"), (1.0, "World")])]
+    assert "subtitle" not in caplog.text
+    report = convert_video(src, tmp_path / "out.mp4", stylizer, target)  # (MP4 holds no SubRip)
+    assert report.subtitle_tracks == 0 and subtitle_lines(tmp_path / "out.mp4") == []
+    assert "a subtitle track (srt) cannot be copied into .mp4; it is left out" in caplog.text
+    assert report.audio == "copied"  # (the rest as before)
+    from vidstyle.cli.convert import summary_lines
+
+    report = convert_video(src, tmp_path / "again.mkv", stylizer, target)
+    assert "audio copied, 1 subtitle track copied" in summary_lines(report, stylizer, False)[0][0]
+
+
+def test_a_part_of_the_input_keeps_the_subtitles_that_start_in_it(tmp_path, stylizer, target):
+    src = write_clip(tmp_path / "film.mkv", n=48, subtitles=LINES)
+    convert_video(src, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.5, 1.0))
+    assert subtitle_lines(tmp_path / "part.mkv") == [("fra", [(0.5, "World")])]
 
 
 def test_an_avi_output_has_the_inputs_rate_and_no_empty_frames(clip, tmp_path, stylizer, target):

@@ -450,6 +450,17 @@ def test_every_audio_track_goes_on_after_a_stop_with_its_language(tmp_path, styl
     assert tracks(out)[0] == list(LANGUAGES[:2])
 
 
+def test_subtitles_go_on_after_a_stop(tmp_path, stylizer, target):
+    from test_pipeline import LINES, subtitle_lines
+
+    clip = write_clip(tmp_path / "in.mkv", n=48, keyframe_every=8, subtitles=LINES)
+    out = tmp_path / "out.mkv"
+    stopped(clip, out, stylizer, target, at=20)  # (0.83 s: "World" is in the rest)
+    report = convert(clip, out, stylizer, target, resumable=plan(out))
+    assert report.frames == 27
+    assert subtitle_lines(out) == [("fra", [(0.1, "Hello"), (1.0, "World")])]
+
+
 def test_joining_refuses_parts_of_other_codecs_and_takes_a_part_without_sound(tmp_path):
     from vidstyle.errors import VidstyleError
 

@@ -20,7 +20,7 @@ import torch
 
 from .adain import StyleStats
 from .audio_pulse import AudioPulse
-from .audio_tracks import summary as audio_summary
+from .tracks import summary as audio_summary
 from .devices import tune_convolutions
 from .errors import VidstyleError
 from .fades import Fades
@@ -57,6 +57,7 @@ class ConvertReport:
     width: int = 0
     height: int = 0
     audio: str = "none"  # "copied", "re-encoded to AAC" (or Opus) or "none"
+    subtitle_tracks: int = 0  # subtitle tracks copied
     latencies: list = field(default_factory=list, repr=False)
     steady_times: list = field(default_factory=list, repr=False)  # seconds per frame of --steady
     listed_frames: int = 0  # the container's frame count; 0 when it gives none
@@ -235,8 +236,6 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             log.warning("%s: scaling its %dx%d frames up to %dx%d: slow and memory-hungry, and no more "
                         "detail than the input's", input_path.name, info.width, info.height, width, height)
         report.hdr = info.colors.hdr
-        if not to_sequence and not is_gif(output_path):  # (those say all sound is left out)
-            _say_subtitles_left_out(input_path, source.subtitle_tracks)
         if to_sequence:  # numbered like the input sequence's frames, where it is one (and not cut)
             start_number = source.sequence.first if source.sequence and not asked else 1
             sink = ImageSequenceSink(output_path, start_number=start_number, overwrite=overwrite,
@@ -245,7 +244,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             sink = GifSink(tmp, width, height, info.rate, info.time_base)
         else:
             sink = VideoFileSink(tmp, width, height, info.rate, info.time_base,
-                                 audio_templates=source.audio_streams, crf=crf, preset=preset,
+                                 audio_templates=source.audio_streams,
+                                 subtitle_templates=source.subtitle_streams, crf=crf, preset=preset,
                                  colors=source.frame_colors, codec=codec, pixel_aspect=info.pixel_aspect,
                                  container_format=STANDARD_OUTPUT_FORMAT if to_stdout else None,
                                  frame_grid=source.steady_rate(), tags=source.tags,
@@ -253,6 +253,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
                                  timecode=_output_timecode(source) if previous is None else None)
             report.width, report.height = sink.width, sink.height  # (VP9 widens non-square pixels)
         source.on_audio_packet = sink.add_audio_packet
+        source.on_subtitle_packet = getattr(sink, "add_subtitle_packet", None)  # (a GIF holds none)
         first = last = None  # the first and last frames with a timestamp, for decoded_seconds
         # A stopped part and this run's, joined (none where there is no part: nothing of that name touched).
         joined = None if previous is None else tmp.with_name(tmp.name + ".joined" + tmp.suffix)
@@ -350,6 +351,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             report.audio = audio_summary(sink.audio_tracks)
         elif source.audio_streams and getattr(sink, "leaves_out_audio", None):
             report.audio = f"left out ({sink.leaves_out_audio})"
+        report.subtitle_tracks = len(getattr(sink, "subtitle_tracks", []))
         if source.see_through:
             log.warning("%s has transparency, which the output does not keep: what is stored under "
                         "it (often black) was stylized as it is", input_path.name)
@@ -380,12 +382,6 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
     if on_progress:
         on_progress(report.frames, expected, report.fps)
     return report
-
-
-def _say_subtitles_left_out(input_path: Path, subtitles: int) -> None:
-    if subtitles:
-        log.warning("%s: only the picture and the sound are kept; its %d subtitle track%s left out",
-                    input_path.name, subtitles, " is" if subtitles == 1 else "s are")
 
 
 def _output_timecode(source: VideoFileSource) -> str | None:

@@ -195,8 +195,9 @@ def keep_stopped(written: Path, output: Path, plan: Resumable, frames: int, star
 
 
 def _slots(container) -> dict:
-    """Stream index -> (type, n): the n-th video or audio stream."""
-    return {stream.index: (stream.type, n) for kind in (container.streams.video, container.streams.audio)
+    """Stream index -> (type, n): the n-th video, audio or subtitle stream."""
+    streams = container.streams
+    return {stream.index: (stream.type, n) for kind in (streams.video, streams.audio, streams.subtitles)
             for n, stream in enumerate(kind)}
 
 
@@ -243,7 +244,7 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             for index, slot in slots.items():
                 if slot not in streams:  # (the first part's, else the second's)
                     streams[slot] = out.add_stream_from_template(container.streams[index])
-                    if slot[0] == "audio":  # (a track's language and title)
+                    if slot[0] != "video":  # (a track's language and title)
                         keep_track_tags(container.streams[index], streams[slot])
         keep_tags(out, streams[video], file_tags(a), input_timecode(a))  # (the output starts with a)
         picture = next(container.streams[i] for i, slot in slots_a.items() if slot == video)

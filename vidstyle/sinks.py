@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .audio_tracks import AudioTrack
+from .tracks import AudioTrack, SubtitleTrack
 from .errors import VidstyleError
 from .metadata import keep_tags
 from .video_colors import VideoColors
@@ -173,9 +173,11 @@ class VideoFileSink(ContainerWriter):
 
     Frames keep the timestamps they were given (same time base as the input),
     so variable frame rates survive. Each of `audio_templates` (the input's audio streams)
-    becomes a track of the output (`audio_tracks`, vidstyle.audio_tracks), whose packets
+    becomes a track of the output (`audio_tracks`, vidstyle.tracks), whose packets
     handed to `add_audio_packet` are muxed without re-encoding; where the container cannot
-    hold a track's codec, that track is re-encoded (to Opus in WebM, else to AAC).
+    hold a track's codec, that track is re-encoded (to Opus in WebM, else to AAC). Each of
+    `subtitle_templates` is copied the same way (`add_subtitle_packet`) where the container
+    holds its kind (`subtitle_tracks`), else left out with a warning.
     `container_format` (an FFmpeg muxer's name) is the file type where the path has no
     suffix to say it: `pipe:1` (the standard output) as "matroska". `tags` (the title,
     dates...) and the start `timecode` are the input's, for the output (vidstyle.metadata).
@@ -186,7 +188,8 @@ class VideoFileSink(ContainerWriter):
                  preset: str | None = None, queue_size: int = 16, colors: VideoColors | None = None,
                  codec: str = "h264", pixel_aspect: Fraction = Fraction(1),
                  container_format: str | None = None, frame_grid: Fraction | None = None,
-                 tags: dict[str, str] | None = None, timecode: str | None = None):
+                 tags: dict[str, str] | None = None, timecode: str | None = None,
+                 subtitle_templates: Sequence[Any] = ()):
         check_encoding(crf, preset, codec)
         spec = CODECS[codec]
         input_time_base = time_base  # the frames' timestamps are given in it
@@ -247,6 +250,10 @@ class VideoFileSink(ContainerWriter):
             self._tracks = {template.index: AudioTrack(self._container, self.path, template)
                             for template in audio_templates}
             self.audio_tracks = list(self._tracks.values())
+            subtitles = {template.index: SubtitleTrack(self._container, self.path, template)
+                         for template in subtitle_templates}
+            self.subtitle_tracks = [track for track in subtitles.values() if track.stream is not None]
+            self._tracks.update(subtitles)
         except Exception:
             self._container.close()
             raise
@@ -266,6 +273,11 @@ class VideoFileSink(ContainerWriter):
     def write(self, image: np.ndarray, pts: int | None) -> None:
         """Queue one RGB uint8 frame (blocks when the encoder is behind)."""
         self._put((image, pts))
+
+    def add_subtitle_packet(self, packet) -> None:
+        """Queue a packet of one of the subtitle templates' streams (others are left out)."""
+        if packet.stream.index in self._tracks:
+            self._audio.append(packet)  # (muxed in the order handed in, with the sound)
 
     def add_audio_packet(self, packet) -> None:
         """Queue a packet of one of the audio templates' streams (others are left out)."""

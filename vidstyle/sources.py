@@ -255,7 +255,8 @@ class VideoFileSource:
     Packets the decoder refuses as damaged are skipped and counted
     (`damaged_packets`), as ffmpeg does; a stream where nothing decodes fails.
     The packets of its audio streams (`audio_streams`, every track) are handed to
-    `on_audio_packet` in demux order, so a sink can copy them without re-encoding.
+    `on_audio_packet` in demux order, so a sink can copy them without re-encoding; those of
+    its subtitle streams (`subtitle_streams`) to `on_subtitle_packet` alike.
 
     With a `segment`, only the frames and audio packets that start inside it are
     yielded, their timestamps moved back by the segment's start (the output of a
@@ -304,8 +305,8 @@ class VideoFileSource:
         self.video_stream = self._container.streams.video[0]
         self.video_stream.thread_type = "AUTO"
         self.audio_streams = list(self._container.streams.audio)
-        # What a conversion leaves out (said in a warning).
-        self.subtitle_tracks = len(self._container.streams.subtitles)
+        self.subtitle_streams = list(self._container.streams.subtitles)
+        self.on_subtitle_packet: Callable[[Any], None] | None = None
         vs = self.video_stream
         cc = vs.codec_context
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate or Fraction(25)
@@ -482,7 +483,7 @@ class VideoFileSource:
         """
         import av
 
-        streams = [self.video_stream] + self.audio_streams
+        streams = [self.video_stream] + self.audio_streams + self.subtitle_streams
         tb = self.video_stream.time_base
         # One converter for the whole stream: frame.to_ndarray(format=...) builds a new
         # swscale context per frame, which made the conversion 1.5-2.7x slower here.
@@ -504,10 +505,10 @@ class VideoFileSource:
                 return True
             if self._retimer:
                 self._retimer.fix(packet)
-            if packet.stream.type == "audio":
+            if packet.stream.type in ("audio", "subtitle"):
                 if held_audio is not None:
                     held_audio.append(packet)
-                elif self._hand_on_audio(packet, window, moved_back) is _AFTER:
+                elif self._hand_on_audio(packet, window, moved_back) is _AFTER and packet.stream.type == "audio":
                     sound_done.add(packet.stream.index)
                     if video_done and len(sound_done) == len(self.audio_streams):
                         break
@@ -580,15 +581,17 @@ class VideoFileSource:
         return mapper
 
     def _hand_on_audio(self, packet, window: "_Window | None", moved_back: float = 0.0):
-        """Give an audio packet to on_audio_packet if it belongs to the segment (moved back
-        by the window), or for the whole file `moved_back` seconds earlier; its place."""
+        """Give an audio (or subtitle) packet to on_audio_packet (on_subtitle_packet) if it
+        belongs to the segment (moved back by the window), or for the whole file `moved_back`
+        seconds earlier; its place."""
         place = window.place_audio(packet) if window else None
         if window is None and packet.time_base and moved_back:  # (the whole file, from 0)
             shift = round(moved_back / packet.time_base)
             packet.pts = None if packet.pts is None else packet.pts - shift
             packet.dts = None if packet.dts is None else packet.dts - shift
-        if place is None and packet.size and self.on_audio_packet:
-            self.on_audio_packet(packet)
+        hand_on = self.on_audio_packet if packet.stream.type == "audio" else self.on_subtitle_packet
+        if place is None and packet.size and hand_on:
+            hand_on(packet)
         return place
 
     def __iter__(self) -> Iterator[Frame]:

@@ -1,5 +1,6 @@
-"""An output's sound: each of the input's audio tracks copied without re-encoding, or
-re-encoded (to AAC, or Opus in WebM) where the output's file type cannot hold its codec."""
+"""An output's tracks beside the picture: each of the input's audio tracks copied without
+re-encoding, or re-encoded (to AAC, or Opus in WebM) where the output's file type cannot
+hold its codec; each subtitle track copied where the file type holds its kind."""
 from __future__ import annotations
 
 import io
@@ -150,6 +151,38 @@ class AudioTrack:
                 else:
                     resampled.pts = None
                 self._container.mux(self.stream.encode(resampled))
+
+
+class SubtitleTrack:
+    """One of the input's subtitle tracks (`template`) in an output container (before its
+    first packet), its packets copied. `stream` is None where the container cannot hold
+    that kind (SubRip in MP4, MP4's own text in Matroska): said in a warning, left out."""
+
+    def __init__(self, container, path: Path, template):
+        self._container = container
+        name = template.codec_context.name if template.codec_context else "unknown"
+        fmt = container.format.name
+        self.stream = None
+        if muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base,
+                       b"subtitle"):
+            try:
+                self.stream = container.add_stream_from_template(template)
+            except ValueError:
+                pass
+        if self.stream is None:
+            where = path.suffix or f"{fmt.split(',')[0].title()} (the standard output)"
+            log.warning("a subtitle track (%s) cannot be copied into %s; it is left out (.mkv keeps "
+                        "most kinds)", name, where)
+        else:
+            keep_track_tags(template, self.stream)
+
+    def mux(self, packet) -> None:
+        if self.stream is not None:
+            packet.stream = self.stream
+            self._container.mux(packet)
+
+    def flush(self) -> None:
+        pass
 
 
 def summary(tracks: list[AudioTrack]) -> str:
