@@ -95,6 +95,12 @@ class _CommandParser(_OneLineErrors):
                    for known in self._option_string_actions)
 
 
+def not_python_osc_chatter(record: logging.LogRecord) -> bool:
+    """Leave out python-osc's debug line for every message it hands its default handler,
+    logged on the root logger ("No handler matched but default handler present")."""
+    return not (record.name == "root" and record.levelno < logging.INFO and "pythonosc" in record.pathname)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineErrors(
         prog="vidstyle",
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(end_weights_at_a_path(attach_default_color_mode(argv)))
     handler = logging.StreamHandler()
     handler.setFormatter(_LogFormat())
+    handler.addFilter(not_python_osc_chatter)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
     logging.getLogger("PIL").setLevel(logging.INFO)  # its debug lines (every PNG chunk) drown ours
     _keep_freed_memory()

@@ -263,8 +263,6 @@ def run(args) -> int:
             print(f"listening for OSC on {remote.host}:{remote.port} (/vidstyle/...)")
         stylizer, cache = build_stylizer(args)
         controls, target = live_targets(args, fixed, stylizer, cache, stack)
-        if args.no_preview:  # the overlay's notes (an OSC message not understood, ...) said here
-            controls.messages.echo = say_note
         display = Displays(*displays)
         from vidstyle.osc_control import RemoteKeys
 
@@ -335,7 +333,8 @@ def run(args) -> int:
 
 
 def say_note(text: str) -> None:
-    print(f"vidstyle: {text}", file=sys.stderr, flush=True)
+    sys.stderr.write(f"vidstyle: {text}\n")  # (one write: notes come from several threads)
+    sys.stderr.flush()
 
 
 def midi_number(text: str) -> int:
@@ -425,8 +424,11 @@ def live_targets(args, fixed, stylizer, cache, stack):
         mode = dict(encode=stylizer.style_stats, color=args.preserve_color, transition=args.transition,
                     cycle=args.cycle, stop_style_work=stylizer.stop_style_work,
                     watch=StyleFolderWatch(args.style, styles, ignore=[args.save_dir]))
+    # Without a window, the overlay's notes (a style that cannot be used, an OSC message not
+    # understood) are said on stderr, from the first.
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
-                            recorder_factory=lambda: LiveRecorder(args.save_dir), **mode)
+                            recorder_factory=lambda: LiveRecorder(args.save_dir),
+                            echo=say_note if args.no_preview else None, **mode)
     stack.callback(controls.close)
     return controls, controls.target
 

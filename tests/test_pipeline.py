@@ -422,6 +422,24 @@ def test_a_track_the_output_cannot_hold_is_re_encoded_and_the_others_copied(tmp_
     assert [title for _, _, title, *_ in audio_tracks(tmp_path / "again.mkv")] == [None, "Commentary"]
 
 
+def test_a_track_that_can_be_neither_copied_nor_re_encoded_is_left_out_not_fatal(tmp_path, stylizer,
+                                                                                  target, caplog):
+    """A codec FFmpeg does not know raised an AttributeError; 192 kHz PCM into MP4 made the AAC
+    encoder refuse its rate and the whole conversion fail (the first track alone did not)."""
+    src = clip_with_audio(tmp_path / "unknown.mkv", ("aac", "pcm_s16le"), 48000, "mono")
+    data = src.read_bytes()
+    assert data.count(b"A_PCM/INT/LIT") == 1
+    src.write_bytes(data.replace(b"A_PCM/INT/LIT", b"A_QQQ/INT/LIT"))  # (a codec id nobody knows)
+    report = convert_video(src, tmp_path / "out.mkv", stylizer, target)
+    assert report.audio == "copied" and len(audio_tracks(tmp_path / "out.mkv")) == 1
+    assert "audio track 2 is of a codec FFmpeg does not know; it is left out" in caplog.text
+    high = clip_with_audio(tmp_path / "high.mkv", "pcm_s16le", 192000, "mono")
+    report = convert_video(high, tmp_path / "high.mp4", stylizer, target)
+    assert report.audio == "re-encoded to AAC"
+    with av.open(str(tmp_path / "high.mp4")) as c:
+        assert [s.rate for s in c.streams.audio] == [48000]  # (AAC takes at most 96 kHz)
+
+
 def test_a_part_of_the_input_keeps_every_tracks_sound_of_that_part(tmp_path, stylizer, target):
     """Three seconds of picture and two tracks of sound, the second stored a second behind the
     picture of its time (as some cameras store it): the part 0.5-1.5 s takes both tracks'
@@ -567,15 +585,18 @@ def test_damaged_packets_are_skipped_and_the_rest_converted(tmp_path, stylizer, 
     assert len(video_pts(tmp_path / "out.mp4")[0]) == 22
 
 
-@pytest.mark.parametrize("name", ["out.mp4", "out.mkv"])
-def test_a_frame_decoded_out_of_order_is_written_after_the_last(tmp_path, name):
+@pytest.mark.parametrize("name", ["out.mp4", "out.mkv", "out.flv"])
+@pytest.mark.parametrize("tick", [Fraction(1, 24), Fraction(1, 90000)])  # (MPEG-TS times in 1/90000 s)
+def test_a_frame_decoded_out_of_order_is_written_after_the_last(tmp_path, name, tick):
     """A damaged file's decoder gave a late reference frame (times ..., 10752, 9728, 11264):
-    the muxer refused the time going back and the conversion failed at that frame."""
+    the muxer refused the time going back and the conversion failed at that frame. (A tick
+    later is a millisecond later in Matroska and FLV: one 1/90000 s later was the same time.)"""
     from vidstyle.sinks import VideoFileSink
 
-    sink = VideoFileSink(tmp_path / name, 64, 48, Fraction(24), Fraction(1, 24))
-    for pts in (0, 1, 2, 4, 3, 5):
-        sink.write(np.full((48, 64, 3), 40 * pts, np.uint8), pts)
+    sink = VideoFileSink(tmp_path / name, 64, 48, Fraction(24), tick)
+    step = round(1 / (24 * tick))
+    for n in (0, 1, 2, 4, 3, 5):
+        sink.write(np.full((48, 64, 3), 40 * n, np.uint8), n * step)
     sink.close()
     times = video_pts(tmp_path / name)[0]
     assert len(times) == 6 and times == sorted(times) and len(set(times)) == 6

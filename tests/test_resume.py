@@ -450,6 +450,60 @@ def test_every_audio_track_goes_on_after_a_stop_with_its_language(tmp_path, styl
     assert tracks(out)[0] == list(LANGUAGES[:2])
 
 
+def test_a_track_stored_behind_the_others_loses_no_sound_across_a_stop(tmp_path, stylizer, target):
+    """The rest's sound began where the first track's ended: a second track stored 1.5 s
+    behind it lost 1.5 s at the join (34 of 65 packets)."""
+    from conftest import frames_rgb
+
+    clip = tmp_path / "lagged.mkv"
+    with av.open(str(clip), "w", options={"max_interleave_delta": "1"}) as f:
+        video = f.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.options = {"preset": "ultrafast", "bf": "2", "g": "8"}
+        queues = []
+        for k in range(2):
+            sound = f.add_stream("aac", rate=22050)
+            sound.layout = "mono"
+            tone = (0.3 * np.sin(2 * np.pi * 440 * (k + 1) * np.arange(3 * 22050) / 22050)).astype(np.float32)
+            packets = []
+            for s in range(0, len(tone) - 1023, 1024):
+                frame = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format="fltp", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = 22050, s, Fraction(1, 22050)
+                packets += sound.encode(frame)
+            queues.append((packets + sound.encode(None), 1.5 * k))  # (the second 1.5 s behind)
+        for i, image in enumerate(frames_rgb(72, 64, 48)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i * 1000 // 24, Fraction(1, 1000)
+            f.mux(video.encode(frame))
+            for packets, lag in queues:
+                while packets and float(packets[0].pts * packets[0].time_base) <= i / 24 - lag:
+                    f.mux(packets.pop(0))
+        f.mux(video.encode(None))
+        for packets, _ in queues:
+            f.mux(packets)
+    reference = convert(clip, tmp_path / "ref.mkv", stylizer, target)
+    out = tmp_path / "out.mkv"
+    stopped(clip, out, stylizer, target, at=21)
+    convert(clip, out, stylizer, target, resumable=plan(out))
+    for k in (0, 1):
+        with av.open(str(out)) as a, av.open(str(reference.output)) as b:
+            got, want = ([(round(float(p.pts * p.time_base), 3), p.size) for p in c.demux(audio=k)
+                          if p.pts is not None] for c in (a, b))
+        assert got == want, k
+
+
+def test_a_part_stopped_by_the_one_track_version_is_started_over(tmp_path, long_clip, stylizer, target):
+    """Joined to one, the second and later tracks lacked all their sound before the stop."""
+    out = tmp_path / "out.mp4"
+    part = stopped(long_clip, out, stylizer, target, at=20)
+    data = json.loads(part.record.read_text())
+    part.record.write_text(json.dumps({**data, "version": 1}))
+    resumable = plan(out)
+    assert resumable.previous is None
+    report = convert(long_clip, out, stylizer, target, resumable=resumable)
+    assert report.frames == 48 and not part.video.exists() and not part.record.exists()
+
+
 def test_subtitles_go_on_after_a_stop(tmp_path, stylizer, target):
     from test_pipeline import LINES, subtitle_lines
 

@@ -149,9 +149,11 @@ def test_a_url_without_a_host_or_a_usable_port_is_refused(url, fragment):
 def test_urls_ffmpeg_sends_to_are_taken():
     assert stream_format("udp://127.0.0.1:5000?pkt_size=1316") == "mpegts"
     assert stream_format("tcp://[::1]:5000") == "mpegts"
+    assert stream_format("tcp://:5000?listen=1") == "mpegts"  # (a server for a player to connect to)
     assert stream_format("rtmp://live.twitch.tv/app/live_123") == "flv"  # (RTMP's own port: 1935)
 
 
+@pytest.mark.frames(60)  # (two or three frames of MPEG-TS were too few for PyAV to open)
 def test_webcam_streams_without_a_window(capsys, fake_camera, tmp_path, style_png):
     receiver = Receiver(tmp_path)
     code, out, err = webcam(capsys, "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,

@@ -123,6 +123,22 @@ def webcam(capsys, *argv):
     return run(capsys, "webcam", *argv)
 
 
+def test_without_a_window_the_notes_go_to_stderr_from_the_first(capsys, fake_backend, fake_camera, tmp_path,
+                                                                  style_png):
+    """A broken first image of a style folder is noted while the controls are built: that note
+    was lost (the echo was set after)."""
+    import shutil
+
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    (folder / "a_broken.png").write_text("not a picture")
+    shutil.copy(style_png, folder / "b.png")
+    code, out, err = webcam(capsys, "-s", folder, "--model", "tiny", "--size", 32, "--fps", 0,
+                            "--virtual-cam", "--no-preview")
+    assert code == 0, err
+    assert "vidstyle: cannot use a_broken.png" in err
+
+
 def test_webcam_with_no_window_streams_to_the_virtual_camera(capsys, fake_backend, fake_camera, style_png):
     code, out, err = webcam(capsys, "-s", style_png, "--model", "tiny", "--size", 32, "--fps", 0,
                             "--virtual-cam", "--no-preview")

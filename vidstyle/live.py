@@ -398,7 +398,8 @@ class LiveControls:
                  snapshot_dir=None, recorder_factory=None, encode=None, color: str | None = None,
                  transition: float = 0.0, clock: Callable[[], float] = time.perf_counter,
                  watch=None, fixed: tuple[Callable[[np.ndarray | None], Target], str] | None = None,
-                 cycle: float = 0.0, stop_style_work: Callable[[], None] | None = None):
+                 cycle: float = 0.0, stop_style_work: Callable[[], None] | None = None,
+                 echo: Callable[[str], None] | None = None):
         """color: None, "match" or "luminance" (see color.py); `c` toggles it (match by default).
         watch: a styles.StyleFolderWatch whose new images join the styles while the feed runs.
         fixed: (target function, what makes it fixed) for a blend or mask that stays as
@@ -407,7 +408,8 @@ class LiveControls:
         cycle: seconds after which the next style comes on by itself (0: never), for an
         installation left running; switching by hand starts the wait again.
         stop_style_work: what close() calls to give up the style being encoded in the
-        background (Stylizer.stop_style_work), instead of waiting for it."""
+        background (Stylizer.stop_style_work), instead of waiting for it.
+        echo: given each overlay note as it comes (Messages.echo), from the first."""
         if not styles:
             raise VidstyleError("no style images given")
         self._cache = cache
@@ -420,6 +422,7 @@ class LiveControls:
         self.recorder = None
         self.snapshots: list = []
         self.messages = Messages(clock)
+        self.messages.echo = echo
         self._fixed = fixed
         self._failed: set = set()
         first, self._stats = 0, {}

@@ -71,8 +71,7 @@ class OscRemote(ActionQueue):
 
         super().__init__()
         dispatcher = Dispatcher()
-        for name in ADDRESSES:  # (each mapped: python-osc logs every message its default handler takes)
-            dispatcher.map(PREFIX + name, self._on_message)
+        # (one handler for all: python-osc calls every mapped address an OSC pattern matches)
         dispatcher.set_default_handler(self._on_message)
         try:
             # One thread for all messages: they are queued in the order they came.

@@ -31,7 +31,8 @@ _NEXT_FRAME_S = 1e-4
 # Where its sound begins: a little before the part's sound ends, so that rounding loses no
 # packet; the join leaves out the part's copy of one taken twice.
 _SOUND_OVERLAP_S, _SOUND_OVERLAP_UNITS = 1e-3, 2
-_RECORD_VERSION = 1
+# 2: every audio and subtitle track (a part of 1 holds the first track only: started over)
+_RECORD_VERSION = 2
 
 
 def next_part_times(last_frame_s: float, sound_end_s: float | None,

@@ -27,6 +27,7 @@ DEFAULT_CRF, DEFAULT_PRESET = 18, "veryfast"
 # How far a millisecond-timed frame may lie from the steady grid and still be put on it:
 # its own rounding and the first frame's (the grid's start), half a millisecond each.
 _MS_ROUNDING = Fraction(1, 1000)
+_MS_TIMED = ("matroska", "webm", "flv")  # muxers that time everything in milliseconds
 # The rates cameras and editors use: a guessed rate this close to one is taken for it
 # (FFmpeg guesses 59.94 FPS from millisecond times as 19001/317).
 _STANDARD_RATES = [Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000)] + \
@@ -246,9 +247,11 @@ class VideoFileSink(ContainerWriter):
                 # AVI stores no presentation times: a frame's slot is its decoding order, so
                 # frames reordered for B-frames would play in the wrong slots of a varying rate.
                 self.stream.options = {**self.stream.options, "bf": "0"}
-            # Input stream index -> its track in the output, in the input's order.
-            self._tracks = {template.index: AudioTrack(self._container, self.path, template)
-                            for template in audio_templates}
+            # Input stream index -> its track in the output, in the input's order (a track that
+            # can be neither copied nor re-encoded is left out: AudioTrack says so).
+            tracks = {template.index: AudioTrack(self._container, self.path, template)
+                      for template in audio_templates}
+            self._tracks = {index: track for index, track in tracks.items() if track.stream is not None}
             self.audio_tracks = list(self._tracks.values())
             subtitles = {template.index: SubtitleTrack(self._container, self.path, template)
                          for template in subtitle_templates}
@@ -261,12 +264,14 @@ class VideoFileSink(ContainerWriter):
         self._input_time_base = input_time_base
         self._time_base = time_base
         self._audio: collections.deque = collections.deque()
-        self.audio_end: float | None = None  # where the last sound packet handed in ends (seconds)
-        self.audio_unit: float | None = None  # its time base (seconds)
+        self._sound_spans: dict[int, list[float]] = {}  # track -> [first start, last end] handed in (s)
+        self.audio_unit: float | None = None  # the coarsest time base of the sound (seconds)
         self.frames_written = 0
         self.encode_times: list[float] = []  # seconds per frame, for the stage statistics
         self._next_index = 0
         self._written_pts: int | None = None  # the last frame's time, as written
+        stored_in = Fraction(1, 1000) if self._container.format.name.split(",")[0] in _MS_TIMED else time_base
+        self._tick = max(1, math.ceil(stored_in / time_base))  # the least step the file keeps
         self._start_writer(queue_size, "vidstyle-encode")
 
     # -- producer side ------------------------------------------------------
@@ -287,11 +292,25 @@ class VideoFileSink(ContainerWriter):
         # Unbounded on purpose: audio is demuxed at the video's pace, so it runs
         # at most the pipeline's depth ahead, and bounding it could deadlock.
         self._audio.append(packet)
-        # (where a stopped conversion goes on is timed by the first track's sound)
-        if track is self.audio_tracks[0] and packet.pts is not None and packet.time_base:
+        if packet.pts is not None and packet.time_base:
+            start = float(packet.pts * packet.time_base)
             end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-            self.audio_end = end if self.audio_end is None else max(self.audio_end, end)
-            self.audio_unit = float(packet.time_base)
+            span = self._sound_spans.setdefault(packet.stream.index, [start, end])
+            span[0], span[1] = min(span[0], start), max(span[1], end)
+            self.audio_unit = max(self.audio_unit or 0.0, float(packet.time_base))
+
+    @property
+    def audio_end(self) -> float | None:
+        """Where the sound handed in ends, for every track (seconds; None: none came): the
+        earliest track's end, or where the sound began while a track has had none (one stored
+        behind the others). A stopped conversion's rest takes its sound from here; the join
+        leaves out what the part holds twice."""
+        if not self._sound_spans:
+            return None
+        ends = [end for _, end in self._sound_spans.values()]
+        if len(self._sound_spans) < len(self.audio_tracks):
+            ends.append(min(start for start, _ in self._sound_spans.values()))
+        return min(ends)
 
     # -- encoder thread -------------------------------------------------------
     def _mux_pending_audio(self) -> None:
@@ -355,8 +374,9 @@ class VideoFileSink(ContainerWriter):
                     pts = self._on_grid(pts)
                 elif self._written_pts is not None and pts <= self._written_pts:
                     # A damaged input's decoder can give a frame out of order (a late reference
-                    # frame): muxers refuse times that go back, so it shows a tick after the last.
-                    pts = self._written_pts + 1
+                    # frame): muxers refuse times that go back, so it shows a tick after the last
+                    # (the file's tick: a millisecond in Matroska, WebM and FLV).
+                    pts = self._written_pts + self._tick
                 self._written_pts = pts
                 self._next_index += 1
                 h, w = self.height, self.width

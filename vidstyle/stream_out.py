@@ -48,7 +48,8 @@ def stream_format(url: str) -> str:
         port = parts.port
     except ValueError:
         raise VidstyleError(f"--stream-out {redact(url)}: the port must be a number from 1 to 65535") from None
-    if not parts.hostname:
+    listens = scheme == "tcp" and "listen" in parts.query  # (a server on every interface: no host)
+    if not parts.hostname and not listens:
         raise VidstyleError(f"--stream-out {redact(url)} names no host to send to ({example})")
     if port == 0 or port is None and scheme in ("udp", "tcp"):
         raise VidstyleError(f"--stream-out {redact(url)} needs a port from 1 to 65535 ({example})")

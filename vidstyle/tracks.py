@@ -61,6 +61,10 @@ class AudioTrack:
         self._container = container
         self.template = template
         self.reencoded: str | None = None
+        self.stream = None  # (none: a codec FFmpeg does not know, left out)
+        if template.codec_context is None:
+            log.warning("audio track %d is of a codec FFmpeg does not know; it is left out", template.index)
+            return
         self.stream = self._copied() or self._reencoding(path)
         keep_track_tags(template, self.stream)
 
@@ -106,8 +110,8 @@ class AudioTrack:
         else:
             log.log(logging.INFO if fmt == "webm" else logging.WARNING,
                     "audio codec %s cannot be copied into %s; re-encoding it to %s", name, where, label)
-        # Opus takes 48 kHz and a few lower rates only; 48 kHz holds any input.
-        rate = 48000 if encoder == "libopus" else template.rate or 48000
+        # Opus takes 48 kHz and a few lower rates only, AAC up to 96 kHz: 48 kHz holds any input.
+        rate = template.rate if encoder == "aac" and template.rate in _ADTS_RATES else 48000
         stream = self._container.add_stream(encoder, rate=rate)
         if encoder == "libopus":
             stream.layout = "stereo" if template.layout.nb_channels > 1 else "mono"
