@@ -359,8 +359,8 @@ def plan_resume_for(args, src, dst, segment, model: str, write, styles):
         write(f"vidstyle: {dst.name}: going on from the stopped run, which made "
               f"{stopped_part_text(plan.previous)}")
     elif plan.stale is not None and plan.stale.key is None:
-        write(f"vidstyle: {dst.name}: starting over (the stopped run's record cannot be read); "
-              "its part is removed when this run finishes")
+        write(f"vidstyle: {dst.name}: starting over (the stopped run's record cannot be read, or an "
+              "older vidstyle made it); its part is removed when this run finishes")
     elif plan.stale is not None:
         why = "--no-resume" if args.no_resume else what_changed(plan.stale.key, plan.key)
         write(f"vidstyle: {dst.name}: starting over ({why}); the stopped run's part "
