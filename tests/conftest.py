@@ -112,6 +112,39 @@ def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
     return path
 
 
+def write_lagged_clip(path: Path, lags, video_options: dict, ms_times: bool = False, n: int = 72) -> Path:
+    """`n` frames (24 FPS) and an AAC track per entry of `lags`: track k sounds 440 * (k + 1)
+    Hz, speaks LANGUAGES[k] and is stored lags[k] seconds behind the picture of its time (as
+    some cameras store sound); frames timed in milliseconds with `ms_times`."""
+    with av.open(str(path), "w", options={"max_interleave_delta": "1"}) as f:
+        video = f.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.options = video_options
+        pending = []
+        for k, lag in enumerate(lags):
+            sound = f.add_stream("aac", rate=22050)
+            sound.layout = "mono"
+            sound.metadata["language"] = LANGUAGES[k]
+            tone = (0.3 * np.sin(2 * np.pi * 440 * (k + 1) * np.arange(n * 22050 // 24) / 22050)).astype(np.float32)
+            packets = []
+            for s in range(0, len(tone) - 1023, 1024):
+                frame = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format="fltp", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = 22050, s, Fraction(1, 22050)
+                packets += sound.encode(frame)
+            pending.append((packets + sound.encode(None), lag))
+        for i, image in enumerate(frames_rgb(n, 64, 48)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = (i * 1000 // 24, Fraction(1, 1000)) if ms_times else (i, Fraction(1, 24))
+            f.mux(video.encode(frame))
+            for packets, lag in pending:
+                while packets and float(packets[0].pts * packets[0].time_base) <= i / 24 - lag:
+                    f.mux(packets.pop(0))
+        f.mux(video.encode(None))
+        for packets, _ in pending:
+            f.mux(packets)
+    return path
+
+
 def write_grey_levels(path: Path, levels, fps, w=32, h=24, times_ms=None) -> Path:
     """A clip whose frame j is flat grey at levels[j] (lossless), to see which mask frame
     an input frame got; at `fps`, or shown from `times_ms[j]` milliseconds (a variable rate)."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import LANGUAGES, damage_packets, frames_rgb, write_clip
+from conftest import LANGUAGES, damage_packets, frames_rgb, write_clip, write_lagged_clip
 from vidstyle.adain import StyleStats
 from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import convert_video, output_size
@@ -444,33 +444,8 @@ def test_a_part_of_the_input_keeps_every_tracks_sound_of_that_part(tmp_path, sty
     """Three seconds of picture and two tracks of sound, the second stored a second behind the
     picture of its time (as some cameras store it): the part 0.5-1.5 s takes both tracks'
     sound of that time, though the first track passes the part's end a second earlier."""
-    src = tmp_path / "lagged.mkv"
-    with av.open(str(src), "w", options={"max_interleave_delta": "1"}) as f:
-        video = f.add_stream("libx264", rate=24)
-        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        video.options = {"preset": "ultrafast", "tune": "zerolatency"}  # (each frame's packet at once)
-        pending = []
-        for k in range(2):
-            sound = f.add_stream("aac", rate=22050)
-            sound.layout = "mono"
-            sound.metadata["language"] = LANGUAGES[k]
-            tone = (0.3 * np.sin(2 * np.pi * 440 * (k + 1) * np.arange(3 * 22050) / 22050)).astype(np.float32)
-            packets = []
-            for s in range(0, len(tone) - 1023, 1024):
-                frame = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format="fltp", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = 22050, s, Fraction(1, 22050)
-                packets += sound.encode(frame)
-            pending.append((packets + sound.encode(None), float(k)))  # (its packets, seconds behind)
-        for i, image in enumerate(frames_rgb(72, 64, 48)):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, 24)
-            f.mux(video.encode(frame))
-            for packets, lag in pending:
-                while packets and float(packets[0].pts * packets[0].time_base) <= i / 24 - lag:
-                    f.mux(packets.pop(0))
-        f.mux(video.encode(None))
-        for packets, _ in pending:
-            f.mux(packets)
+    src = write_lagged_clip(tmp_path / "lagged.mkv", (0.0, 1.0),  # (each frame's packet at once)
+                            {"preset": "ultrafast", "tune": "zerolatency"})
     convert_video(src, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.5, 1.0))
     tracks = audio_tracks(tmp_path / "part.mkv")
     assert [language for _, language, *_ in tracks] == list(LANGUAGES[:2])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import LANGUAGES, write_clip, write_grey_levels
+from conftest import LANGUAGES, write_clip, write_grey_levels, write_lagged_clip
 from vidstyle.bench import random_target
 from vidstyle.cli.main import main
 from vidstyle.errors import VidstyleError
@@ -453,34 +453,8 @@ def test_every_audio_track_goes_on_after_a_stop_with_its_language(tmp_path, styl
 def test_a_track_stored_behind_the_others_loses_no_sound_across_a_stop(tmp_path, stylizer, target):
     """The rest's sound began where the first track's ended: a second track stored 1.5 s
     behind it lost 1.5 s at the join (34 of 65 packets)."""
-    from conftest import frames_rgb
-
-    clip = tmp_path / "lagged.mkv"
-    with av.open(str(clip), "w", options={"max_interleave_delta": "1"}) as f:
-        video = f.add_stream("libx264", rate=24)
-        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        video.options = {"preset": "ultrafast", "bf": "2", "g": "8"}
-        queues = []
-        for k in range(2):
-            sound = f.add_stream("aac", rate=22050)
-            sound.layout = "mono"
-            tone = (0.3 * np.sin(2 * np.pi * 440 * (k + 1) * np.arange(3 * 22050) / 22050)).astype(np.float32)
-            packets = []
-            for s in range(0, len(tone) - 1023, 1024):
-                frame = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format="fltp", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = 22050, s, Fraction(1, 22050)
-                packets += sound.encode(frame)
-            queues.append((packets + sound.encode(None), 1.5 * k))  # (the second 1.5 s behind)
-        for i, image in enumerate(frames_rgb(72, 64, 48)):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts, frame.time_base = i * 1000 // 24, Fraction(1, 1000)
-            f.mux(video.encode(frame))
-            for packets, lag in queues:
-                while packets and float(packets[0].pts * packets[0].time_base) <= i / 24 - lag:
-                    f.mux(packets.pop(0))
-        f.mux(video.encode(None))
-        for packets, _ in queues:
-            f.mux(packets)
+    clip = write_lagged_clip(tmp_path / "lagged.mkv", (0.0, 1.5), {"preset": "ultrafast", "bf": "2", "g": "8"},
+                             ms_times=True)
     reference = convert(clip, tmp_path / "ref.mkv", stylizer, target)
     out = tmp_path / "out.mkv"
     stopped(clip, out, stylizer, target, at=21)
