@@ -260,7 +260,7 @@ def run(args) -> int:
 
             remote = OscRemote(*osc_address)
             stack.callback(remote.close)
-            print(f"listening for OSC on {remote.host}:{remote.port} (/vidstyle/...)")
+            print(f"listening for OSC on {remote.address} (/vidstyle/...)")
         stylizer, cache = build_stylizer(args)
         controls, target = live_targets(args, fixed, stylizer, cache, stack)
         display = Displays(*displays)

@@ -23,6 +23,7 @@ fake_backend = test_virtual_camera.fake_backend  # the fixture: pyvirtualcam wit
 def test_listen_addresses():
     assert parse_listen_address("9000") == ("0.0.0.0", 9000)
     assert parse_listen_address("127.0.0.1:9001") == ("127.0.0.1", 9001)
+    assert parse_listen_address("[::1]:9002") == ("::1", 9002)  # (IPv6: "Name or service not known")
     for bad in ("", "osc", "0", "70000", "host:"):
         with pytest.raises(VidstyleError, match="--osc takes a port"):
             parse_listen_address(bad)
@@ -71,6 +72,26 @@ def test_an_osc_address_pattern_is_one_message(remote):
     assert received(remote, 2) == [("note", "OSC: unknown address /vidstyle/*"), ("alpha", 0.5)]
     time.sleep(0.2)
     assert remote.received == 2
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_an_ipv6_listener_takes_messages():
+    remote = OscRemote("::1", 0)  # (any free port)
+    try:
+        assert remote.address == f"[::1]:{remote.port}"
+        SimpleUDPClient("::1", remote.port).send_message("/vidstyle/alpha", 0.5)
+        assert received(remote, 1) == [("alpha", 0.5)]
+    finally:
+        remote.close()
 
 
 def test_a_port_in_use_is_one_clear_error(remote):

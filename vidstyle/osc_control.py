@@ -34,8 +34,11 @@ ADDRESSES = ("style", "alpha", "style_size", *KEYS)
 
 
 def parse_listen_address(text: str) -> tuple[str, int]:
-    """'9000' -> ('0.0.0.0', 9000) (every network interface); '127.0.0.1:9000' -> as given."""
+    """'9000' -> ('0.0.0.0', 9000) (every network interface); '127.0.0.1:9000' -> as given;
+    an IPv6 host in brackets: '[::1]:9000' -> ('::1', 9000)."""
     host, _, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
     try:
         number = int(port)
     except ValueError:
@@ -77,8 +80,10 @@ class OscRemote(ActionQueue):
             # One thread for all messages: they are queued in the order they came.
             self._server = BlockingOSCUDPServer((host, port), dispatcher)
         except OSError as exc:
-            raise VidstyleError(f"cannot listen for OSC on {host}:{port}: {exc.strerror or exc}") from None
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            raise VidstyleError(f"cannot listen for OSC on {where}: {exc.strerror or exc}") from None
         self.host, self.port = host, self._server.server_address[1]
+        self.address = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"  # (for messages)
         self._thread = threading.Thread(target=self._server.serve_forever, name="vidstyle-osc", daemon=True)
         self._thread.start()
 
