@@ -50,6 +50,10 @@ def test_a_sequence_is_found_from_its_first_number_and_a_gap_is_refused(tmp_path
         ImageSequence.find(tmp_path / "shot_%04d.png")
     with pytest.raises(VidstyleError, match="no files match"):
         ImageSequence.find(tmp_path / "take_%04d.png")
+    (tmp_path / "shot_0010.png").write_bytes(b"")  # (a render that failed: it cost the next frame too)
+    (tmp_path / "shot_0011.png").write_bytes(b"")
+    with pytest.raises(VidstyleError, match=r"has an empty file: shot_0010.png \(and 1 more\)"):
+        ImageSequence.find(tmp_path / "shot_%04d.png")
 
 
 def test_a_sequence_decodes_in_order_at_the_frame_rate_given(tmp_path):

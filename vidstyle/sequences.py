@@ -43,9 +43,15 @@ class ImageSequence:
         pattern = Path(pattern)
         if not pattern.parent.is_dir():
             raise VidstyleError(f"image sequence not found: no folder {pattern.parent}")
-        numbers = [number for number, _ in _numbered_files(pattern)]
+        files = _numbered_files(pattern)
+        numbers = [number for number, _ in files]
         if not numbers:
             raise VidstyleError(f"no files match the image sequence {pattern}")
+        # An empty frame (a render that failed) lost the frame after it too, unnamed.
+        empty = [f.name for _, f in files if f.stat().st_size == 0]
+        if empty:
+            raise VidstyleError(f"image sequence {pattern} has an empty file: {empty[0]}"
+                                + (f" (and {len(empty) - 1} more)" if len(empty) > 1 else ""))
         missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
         if missing:
             raise VidstyleError(f"image sequence {pattern} has a gap: {pattern.name % missing[0]} is missing "
