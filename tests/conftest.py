@@ -59,18 +59,21 @@ LANGUAGES = ("eng", "fra", "spa", "ita")  # (codes that MOV stores too: not "deu
 
 def write_clip(path: Path, n: int = 12, w: int = 64, h: int = 48, fps: int = 24,
                audio: bool = True, pts_step: int = 1, keyframe_every: int | None = None,
-               bframes: int = 0, start_s: int = 0, audio_tracks: int = 1, subtitles=()) -> Path:
+               bframes: int = 0, start_s: int = 0, audio_tracks: int = 1, subtitles=(),
+               stored_in_order: bool = False) -> Path:
     """An H.264 clip (optionally with AAC audio) made here, so tests need no files; the
     container follows the suffix. `start_s`: its clock starts there (a broadcast recording).
     With `audio_tracks` > 1, track k sounds 440 * (k + 1) Hz and speaks LANGUAGES[k].
-    `subtitles`: (start s, end s, text) lines of a SubRip track in French (Matroska holds it)."""
+    `subtitles`: (start s, end s, text) lines of a SubRip track in French (Matroska holds it).
+    `stored_in_order`: the streams stored as muxed here (all the picture, then the sound and
+    the subtitles), not interleaved by time."""
     srt = None
     if subtitles:  # (PyAV cannot open a SubRip encoder: the track is copied from an .srt file)
         lines = [f"{i}\n{_srt_time(a)} --> {_srt_time(b)}\n{text}\n" for i, (a, b, text) in enumerate(subtitles, 1)]
         srt_path = path.with_suffix(".srt")
         srt_path.write_text("\n".join(lines), encoding="utf-8")
         srt = av.open(str(srt_path))
-    with av.open(str(path), "w") as out:
+    with av.open(str(path), "w", options={"max_interleave_delta": "1"} if stored_in_order else None) as out:
         v = out.add_stream("libx264", rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
         v.options = {"preset": "ultrafast"}

@@ -490,6 +490,21 @@ def test_a_part_of_the_input_keeps_the_subtitles_that_start_in_it(tmp_path, styl
     src = write_clip(tmp_path / "film.mkv", n=48, subtitles=LINES)
     convert_video(src, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.5, 1.0))
     assert subtitle_lines(tmp_path / "part.mkv") == [("fra", [(0.5, "World")])]
+    # Stored after all the picture (with or without sound behind it): demuxing stopped at the
+    # cut's end and the line was lost.
+    for audio in (False, True):
+        late = write_clip(tmp_path / "late.mkv", n=96, subtitles=LINES, stored_in_order=True, audio=audio)
+        convert_video(late, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.5, 1.0), overwrite=True)
+        assert subtitle_lines(tmp_path / "part.mkv") == [("fra", [(0.5, "World")])], audio
+
+
+def test_text_subtitles_are_not_copied_into_mpeg_ts_as_unnamed_data(tmp_path, stylizer, target, caplog):
+    src = write_clip(tmp_path / "film.mkv", n=12, subtitles=LINES)
+    report = convert_video(src, tmp_path / "out.ts", stylizer, target)
+    assert report.subtitle_tracks == 0
+    assert "a subtitle track (srt) cannot be copied into .ts; it is left out" in caplog.text
+    with av.open(str(tmp_path / "out.ts")) as c:
+        assert [s.type for s in c.streams] == ["video", "audio"]  # (it was a "data" stream)
 
 
 def test_an_avi_output_has_the_inputs_rate_and_no_empty_frames(clip, tmp_path, stylizer, target):

@@ -489,6 +489,20 @@ def test_subtitles_go_on_after_a_stop(tmp_path, stylizer, target):
     assert subtitle_lines(out) == [("fra", [(0.1, "Hello"), (1.0, "World")])]
 
 
+def test_subtitles_demuxed_ahead_of_a_stop_come_once(tmp_path, stylizer, target):
+    """Without sound, the part held the lines demuxed ahead of its last frame, and the rest
+    took them again from its start: "Three" twice, at 1.5 and 1.501 s."""
+    from test_pipeline import subtitle_lines
+
+    lines = [(0.2, 0.6, "One"), (0.8, 1.2, "Two"), (1.5, 1.9, "Three")]
+    clip = write_clip(tmp_path / "in.mkv", n=48, keyframe_every=8, audio=False, subtitles=lines)
+    for at in (5, 20):
+        out = tmp_path / f"out{at}.mkv"
+        stopped(clip, out, stylizer, target, at=at)
+        convert(clip, out, stylizer, target, resumable=plan(out))
+        assert subtitle_lines(out) == [("fra", [(0.2, "One"), (0.8, "Two"), (1.5, "Three")])], at
+
+
 def test_joining_refuses_parts_of_other_codecs_and_takes_a_part_without_sound(tmp_path):
     from vidstyle.errors import VidstyleError
 

@@ -252,6 +252,7 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
         if picture.average_rate and streams[video].codec_context is not None:
             streams[video].codec_context.framerate = picture.average_rate  # (a timecode counts frames at it)
         last_dts: dict[tuple, int] = {}
+        first_lines: dict[tuple, set] = {}  # subtitle slot -> (start in seconds, text) of the first part's lines
         for packet in a.demux():
             slot = slots_a.get(packet.stream.index)
             if slot is None or (packet.dts is None and packet.pts is None):
@@ -260,12 +261,27 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             if begins is not None and packet.pts is not None and (
                     (packet.pts + (packet.duration or 0) / 2) * packet.time_base > begins):
                 continue  # the second part has this sound (to within half a packet)
+            if slot[0] == "subtitle" and packet.pts is not None:
+                first_lines.setdefault(slot, set()).add(_line(packet, packet.pts * packet.time_base))
             _mux(out, streams[slot], slot, packet, 0, last_dts)
         for packet in b.demux():
             slot = slots_b.get(packet.stream.index)
             if slot is None or (packet.dts is None and packet.pts is None):
                 continue
+            if slot[0] == "subtitle" and _held_by_first(packet, shift, first_lines.get(slot, ())):
+                continue  # a line the first part had demuxed ahead of its stop
             _mux(out, streams[slot], slot, packet, shift, last_dts)
+
+
+def _line(packet, start) -> tuple:
+    """A subtitle packet as (start in milliseconds, bytes), to know it again in another part."""
+    return round(float(start) * 1000), bytes(packet)
+
+
+def _held_by_first(packet, shift: Fraction, lines) -> bool:
+    """Whether the second part's subtitle packet (moved by `shift` seconds) is one the first
+    part holds: both parts demux lines ahead of where their pictures are."""
+    return packet.pts is not None and _line(packet, packet.pts * packet.time_base + shift) in lines
 
 
 def _mux(out, stream, slot: tuple, packet, shift: Fraction, last_dts: dict) -> None:

@@ -510,11 +510,11 @@ class VideoFileSource:
                     held_audio.append(packet)
                 elif self._hand_on_audio(packet, window, moved_back) is _AFTER and packet.stream.type == "audio":
                     sound_done.add(packet.stream.index)
-                    if video_done and len(sound_done) == len(self.audio_streams):
+                    if video_done and self._all_done(sound_done):
                         break
                 continue
-            if video_done:  # demuxed on only for the segment's audio, stored later in the file
-                if not self.audio_streams or window.far_past_end(packet):
+            if video_done:  # demuxed on only for the segment's sound and subtitles, stored later in the file
+                if self._all_done(sound_done) or window.far_past_end(packet):
                     break
                 continue
             t0 = time.perf_counter()
@@ -570,6 +570,12 @@ class VideoFileSource:
                     return True
                 t0 = time.perf_counter()
         return held_audio is None  # no frame at all since the seek: it landed too late
+
+    def _all_done(self, sound_done: set) -> bool:
+        """Whether a segment's end leaves nothing to wait for: every audio stream has passed it
+        (`sound_done`) and there are no subtitles, whose sparse lines can come up to
+        _AUDIO_LAG_S later in the file without a packet past the end to say so."""
+        return len(sound_done) == len(self.audio_streams) and not self.subtitle_streams
 
     def _tone_mapper(self, frame) -> ToneMapper:
         """A tone mapper for this stream, up to the brightest light the first frame's

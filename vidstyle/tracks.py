@@ -157,6 +157,9 @@ class AudioTrack:
                 self._container.mux(self.stream.encode(resampled))
 
 
+_TS_SUBTITLES = ("dvb_subtitle", "dvb_teletext")
+
+
 class SubtitleTrack:
     """One of the input's subtitle tracks (`template`) in an output container (before its
     first packet), its packets copied. `stream` is None where the container cannot hold
@@ -167,8 +170,10 @@ class SubtitleTrack:
         name = template.codec_context.name if template.codec_context else "unknown"
         fmt = container.format.name
         self.stream = None
-        if muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base,
-                       b"subtitle"):
+        # (MPEG-TS takes any codec, but carries only DVB subtitles and teletext as subtitles:
+        # text ones became unnamed data streams that players do not show)
+        if (fmt != "mpegts" or name in _TS_SUBTITLES) and muxer_takes(
+                fmt, lambda out: out.add_stream_from_template(template), template.time_base, b"subtitle"):
             try:
                 self.stream = container.add_stream_from_template(template)
             except ValueError:
