@@ -885,6 +885,11 @@ def test_a_video_given_as_the_style_is_named_a_video(capsys, clip, tmp_path):
         code, _, err = run(capsys, *command, "-s", clip, "--model", "tiny", "-o", tmp_path / "out.png")
         assert_one_line_error(code, err, f"style {clip} is a video; a style is a still picture")
     assert not (tmp_path / "out.png").exists()
+    text = tmp_path / "notes.mp4"  # (named like a video, but none: it was called one)
+    text.write_text("not a video")
+    code, _, err = run(capsys, "image", REPO / "samples" / "landscape.png", "-s", text, "--model", "tiny",
+                       "-o", tmp_path / "out.png")
+    assert_one_line_error(code, err, f"cannot read image {text}")
 
 
 def test_a_file_whose_name_starts_with_a_dash_is_taken_after_a_double_dash(capsys, tmp_path, monkeypatch,

@@ -52,10 +52,21 @@ def style_image(path: Path, style_size: int | None = None) -> torch.Tensor:
 def load_style_picture(path: Path, needed_side: int) -> torch.Tensor:
     """A style file's picture (load_image), a video named for what it is rather than "cannot
     identify image file" (an animated GIF or WebP gives its first frame, as Pillow reads it)."""
-    if is_video_container(path):
+    if is_video_container(path) and Path(path).is_file() and _holds_video(path):
         raise VidstyleError(f"style {path} is a video; a style is a still picture (a painting, a "
                             "photo): save the frame you want as an image first")
     return load_image(path, needed_side=needed_side)
+
+
+def _holds_video(path: Path) -> bool:
+    """Whether FFmpeg finds a video stream in the file (a text file named .mp4 has none)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return bool(container.streams.video)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return False
 
 
 def sized_style(image: torch.Tensor, style_size: int | None = None) -> torch.Tensor:
