@@ -30,6 +30,18 @@ def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
 UNINTERRUPTIBLE_WAIT = "stopping the style being prepared (a few seconds at most)"
 
 
+def say(text: str) -> None:
+    """A 'vidstyle: ...' note on stderr, at once, in one write (notes come from several
+    threads, and from signal handlers)."""
+    try:
+        sys.stderr.write(f"vidstyle: {text}\n")
+        sys.stderr.flush()
+    except RuntimeError:  # the signal came in the middle of another write to stderr
+        import os
+
+        os.write(2, f"vidstyle: {text}\n".encode())
+
+
 class InterruptsHeld:
     """While outputs are being finished (a recording's last frames and its index), the first
     Ctrl-C only prints a note: the Ctrl-C that ended a live feed is often pressed twice, and
@@ -45,12 +57,7 @@ class InterruptsHeld:
         self._previous: dict = {}
 
     def say(self, text: str) -> None:
-        try:
-            print(f"vidstyle: {text}", file=sys.stderr, flush=True)
-        except RuntimeError:  # the signal came in the middle of another write to stderr
-            import os
-
-            os.write(2, f"vidstyle: {text}\n".encode())
+        say(text)
 
     def _on_sigint(self, signum, frame) -> None:
         self.presses += 1

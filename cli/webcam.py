@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
 from vidstyle.stream_capture import is_stream_url  # no av or torch: cheap to import
 
 from .common import (UNINTERRUPTIBLE_WAIT, InterruptsHeld, Terminated, add_model_args, add_steady_arg,
                      add_workers_arg, build_stylizer, check_style_args, fail, frame_dimensions,
-                     non_negative_float, non_negative_int)
+                     non_negative_float, non_negative_int, say)
 
 log = logging.getLogger("vidstyle.webcam")
 DEFAULT_FPS = 15.0
@@ -332,11 +331,6 @@ def run(args) -> int:
     return 1 if errors else 0  # what a service manager reads
 
 
-def say_note(text: str) -> None:
-    sys.stderr.write(f"vidstyle: {text}\n")  # (one write: notes come from several threads)
-    sys.stderr.flush()
-
-
 def midi_number(text: str) -> int:
     """A MIDI note or controller number, 0..127."""
     value = non_negative_int(text)
@@ -428,7 +422,7 @@ def live_targets(args, fixed, stylizer, cache, stack):
     # understood) are said on stderr, from the first.
     controls = LiveControls(cache, styles, args.alpha, snapshot_dir=args.save_dir,
                             recorder_factory=lambda: LiveRecorder(args.save_dir),
-                            echo=say_note if args.no_preview else None, **mode)
+                            echo=say if args.no_preview else None, **mode)
     stack.callback(controls.close)
     return controls, controls.target
 

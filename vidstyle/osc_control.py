@@ -48,6 +48,11 @@ def parse_listen_address(text: str) -> tuple[str, int]:
     return host or "0.0.0.0", number
 
 
+def _host_port(host: str, port: int) -> str:
+    """'host:port', an IPv6 host in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class ActionQueue:
     """Actions from a remote control, queued on its thread and taken by the frame loop in
     order: ("key", char), ("style", number from 1), ("alpha", value) or ("note", text) for
@@ -80,10 +85,10 @@ class OscRemote(ActionQueue):
             # One thread for all messages: they are queued in the order they came.
             self._server = BlockingOSCUDPServer((host, port), dispatcher)
         except OSError as exc:
-            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            raise VidstyleError(f"cannot listen for OSC on {where}: {exc.strerror or exc}") from None
+            raise VidstyleError(f"cannot listen for OSC on {_host_port(host, port)}: "
+                                f"{exc.strerror or exc}") from None
         self.host, self.port = host, self._server.server_address[1]
-        self.address = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"  # (for messages)
+        self.address = _host_port(host, self.port)  # (for messages)
         self._thread = threading.Thread(target=self._server.serve_forever, name="vidstyle-osc", daemon=True)
         self._thread.start()
 

@@ -255,7 +255,8 @@ class VideoFileSink(ContainerWriter):
             self.audio_tracks = list(self._tracks.values())
             subtitles = {template.index: SubtitleTrack(self._container, self.path, template)
                          for template in subtitle_templates}
-            self.subtitle_tracks = [track for track in subtitles.values() if track.stream is not None]
+            subtitles = {index: track for index, track in subtitles.items() if track.stream is not None}
+            self.subtitle_tracks = list(subtitles.values())
             self._tracks.update(subtitles)
         except Exception:
             self._container.close()
@@ -263,7 +264,7 @@ class VideoFileSink(ContainerWriter):
         self._rate = rate
         self._input_time_base = input_time_base
         self._time_base = time_base
-        self._audio: collections.deque = collections.deque()
+        self._pending: collections.deque = collections.deque()  # sound and subtitle packets to mux
         self._sound_spans: dict[int, list[float]] = {}  # track -> [first start, last end] handed in (s)
         self.audio_unit: float | None = None  # the coarsest time base of the sound (seconds)
         self.frames_written = 0
@@ -282,7 +283,7 @@ class VideoFileSink(ContainerWriter):
     def add_subtitle_packet(self, packet) -> None:
         """Queue a packet of one of the subtitle templates' streams (others are left out)."""
         if packet.stream.index in self._tracks:
-            self._audio.append(packet)  # (muxed in the order handed in, with the sound)
+            self._pending.append(packet)  # (muxed in the order handed in, with the sound)
 
     def add_audio_packet(self, packet) -> None:
         """Queue a packet of one of the audio templates' streams (others are left out)."""
@@ -291,7 +292,7 @@ class VideoFileSink(ContainerWriter):
             return
         # Unbounded on purpose: audio is demuxed at the video's pace, so it runs
         # at most the pipeline's depth ahead, and bounding it could deadlock.
-        self._audio.append(packet)
+        self._pending.append(packet)
         if packet.pts is not None and packet.time_base:
             start = float(packet.pts * packet.time_base)
             end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
@@ -313,14 +314,14 @@ class VideoFileSink(ContainerWriter):
         return min(ends)
 
     # -- encoder thread -------------------------------------------------------
-    def _mux_pending_audio(self) -> None:
-        while self._audio:
-            packet = self._audio.popleft()
+    def _mux_pending(self) -> None:
+        while self._pending:
+            packet = self._pending.popleft()
             self._tracks[packet.stream.index].mux(packet)
 
     def _flush(self) -> None:
         self._container.mux(self.stream.encode(None))
-        self._mux_pending_audio()
+        self._mux_pending()
         for track in self._tracks.values():
             track.flush()
 
@@ -390,7 +391,7 @@ class VideoFileSink(ContainerWriter):
                                         dst_color_range=self.colors.range)
                 frame.pts = pts
                 frame.time_base = self._time_base
-                self._mux_pending_audio()
+                self._mux_pending()
                 self._container.mux(self.stream.encode(frame))
                 self.frames_written += 1
                 self.encode_times.append(time.perf_counter() - t0)

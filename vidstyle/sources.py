@@ -489,7 +489,7 @@ class VideoFileSource:
         # swscale context per frame, which made the conversion 1.5-2.7x slower here.
         to_rgb = av.video.reformatter.VideoReformatter()
         colors = self.info.colors
-        held_audio: list | None = [] if must_reach_start else None  # until the first frame says
+        held_packets: list | None = [] if must_reach_start else None  # until the first frame says
         # A fresh filter per pass: after a seek that landed too late, its held frame is stale.
         deinterlacer = Deinterlacer(self.video_stream, self.deinterlace)
         to_sdr = None  # the tone mapper, made at the first frame (it reads the frame's light level)
@@ -506,9 +506,9 @@ class VideoFileSource:
             if self._retimer:
                 self._retimer.fix(packet)
             if packet.stream.type in ("audio", "subtitle"):
-                if held_audio is not None:
-                    held_audio.append(packet)
-                elif self._hand_on_audio(packet, window, moved_back) is _AFTER and packet.stream.type == "audio":
+                if held_packets is not None:
+                    held_packets.append(packet)
+                elif self._hand_on(packet, window, moved_back) is _AFTER and packet.stream.type == "audio":
                     sound_done.add(packet.stream.index)
                     if video_done and self._all_done(sound_done):
                         break
@@ -535,12 +535,12 @@ class VideoFileSource:
             for frame in frames:
                 pts, frame_tb = frame.pts, frame.time_base or tb
                 if window:
-                    if held_audio is not None:  # the first frame since the seek
+                    if held_packets is not None:  # the first frame since the seek
                         if window.after_start(pts, frame_tb):
                             return False
-                        for held in held_audio:
-                            self._hand_on_audio(held, window, moved_back)
-                        held_audio = None
+                        for held in held_packets:
+                            self._hand_on(held, window, moved_back)
+                        held_packets = None
                     place = window.place(pts, frame_tb)
                     if place is _BEFORE:
                         continue
@@ -569,7 +569,7 @@ class VideoFileSource:
                 if not self._put(Frame(image, pts, frame_tb, time.perf_counter())):
                     return True
                 t0 = time.perf_counter()
-        return held_audio is None  # no frame at all since the seek: it landed too late
+        return held_packets is None  # no frame at all since the seek: it landed too late
 
     def _all_done(self, sound_done: set) -> bool:
         """Whether a segment's end leaves nothing to wait for: every audio stream has passed it
@@ -586,7 +586,7 @@ class VideoFileSource:
         self.peak_nits = mapper.peak_nits
         return mapper
 
-    def _hand_on_audio(self, packet, window: "_Window | None", moved_back: float = 0.0):
+    def _hand_on(self, packet, window: "_Window | None", moved_back: float = 0.0):
         """Give an audio (or subtitle) packet to on_audio_packet (on_subtitle_packet) if it
         belongs to the segment (moved back by the window), or for the whole file `moved_back`
         seconds earlier; its place."""

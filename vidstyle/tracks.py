@@ -51,6 +51,11 @@ def _test_payload(template) -> bytes:
     return header + bytes(size - 7)
 
 
+def _output_name(path: Path, fmt: str) -> str:
+    """How messages name the output: its file type, or the standard output's format."""
+    return path.suffix or f"{fmt.split(',')[0].title()} (the standard output)"
+
+
 class AudioTrack:
     """One of the input's audio tracks (`template`, its stream) in an output container
     (before its first packet): its packets are copied, or re-encoded where the container
@@ -103,7 +108,7 @@ class AudioTrack:
         encoder, label, sample_format = ("libopus", "Opus", "flt") if fmt == "webm" else \
             ("aac", "AAC", "fltp")
         # (WebM's sound is always Opus, as the README says: no warning for what was asked)
-        where = path.suffix or f"{fmt.split(',')[0].title()} (the standard output)"
+        where = _output_name(path, fmt)
         if self._unplayable:
             log.warning("PCM sound (%s) in %s plays in few players; re-encoding it to AAC "
                         "(.mov or .mkv keep it as it is)", name, where)
@@ -179,16 +184,14 @@ class SubtitleTrack:
             except ValueError:
                 pass
         if self.stream is None:
-            where = path.suffix or f"{fmt.split(',')[0].title()} (the standard output)"
             log.warning("a subtitle track (%s) cannot be copied into %s; it is left out (.mkv keeps "
-                        "most kinds)", name, where)
+                        "most kinds)", name, _output_name(path, fmt))
         else:
             keep_track_tags(template, self.stream)
 
     def mux(self, packet) -> None:
-        if self.stream is not None:
-            packet.stream = self.stream
-            self._container.mux(packet)
+        packet.stream = self.stream
+        self._container.mux(packet)
 
     def flush(self) -> None:
         pass
