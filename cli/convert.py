@@ -61,7 +61,8 @@ def frame_rate_value(text: str):
 def register(sub) -> None:
     p = sub.add_parser("convert", help="stylize video files (audio is copied through)",
                        description="Stylize one or more video files; every frame, timestamp, audio "
-                                   "track and subtitle track (where the file type holds it) is kept.",
+                                   "track and subtitle track (where the file type holds it, text ones "
+                                   "converted to its own where not) is kept.",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="video files, folders of videos, or numbered image sequences named the way "
@@ -319,8 +320,8 @@ def summary_lines(r, stylizer, to_stdout: bool) -> list:
     """A finished conversion's summary line and its warnings, as (text, stream) pairs."""
     summary = sys.stderr if to_stdout else sys.stdout  # (the standard output carries the video)
     audio = "no audio" if r.audio == "none" else f"audio {r.audio}"
-    if r.subtitle_tracks:
-        audio += f", {r.subtitle_tracks} subtitle track{'s' * (r.subtitle_tracks > 1)} copied"
+    if r.subtitles:
+        audio += f", {r.subtitles}"
     if r.resumed is not None and not r.frames:  # stopped while finishing: the part was whole
         return [(f"{r.output}: {r.resumed.frames} frames {r.width}x{r.height}, all made by the "
                  f"stopped run, {audio}", summary)]

@@ -12,6 +12,7 @@ from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import convert_video, output_size
 from vidstyle.sources import Segment, VideoFileSource
 from vidstyle.stylizer import Target
+from vidstyle.tracks import can_convert_text
 from vidstyle.outputs import partial_path
 
 
@@ -455,35 +456,80 @@ def test_a_part_of_the_input_keeps_every_tracks_sound_of_that_part(tmp_path, sty
 
 
 def subtitle_lines(path):
-    """(language, [(start s, text)]) of each subtitle track of a file."""
+    """(language, [(start s, text)]) of each subtitle track of a file, whatever its codec: the
+    lines as decoded (the text after the ASS event's fields; MP4's empty gaps have none)."""
+    from av.subtitles.subtitle import SubtitleSet
+
     with av.open(str(path)) as c:
         languages = [s.metadata.get("language") for s in c.streams.subtitles]
     found = []
     for k, language in enumerate(languages):
         with av.open(str(path)) as c:
-            found.append((language, [(round(float(p.pts * p.time_base), 3), bytes(p).decode())
-                                     for p in c.demux(subtitles=k) if p.size]))
+            stream, lines = c.streams.subtitles[k], []
+            for p in c.demux(stream):
+                for item in stream.codec_context.decode(p) if p.size else ():
+                    for rect in item if isinstance(item, SubtitleSet) else [item]:  # (older PyAV: sets)
+                        lines.append((round(float(p.pts * p.time_base), 3), rect.ass.decode().split(",", 8)[-1]))
+            found.append((language, lines))
     return found
 
 
 LINES = [(0.1, 0.6, "Hello"), (1.0, 1.5, "World")]
 
 
-def test_subtitles_are_copied_where_the_file_type_holds_them_and_said_to_be_left_out_elsewhere(
-        tmp_path, stylizer, target, caplog):
+def test_subtitles_are_copied_where_the_file_type_holds_them(tmp_path, stylizer, target, caplog):
     src = write_clip(tmp_path / "film.mkv", n=48, subtitles=LINES)
     report = convert_video(src, tmp_path / "out.mkv", stylizer, target)
-    assert report.subtitle_tracks == 1
+    assert report.subtitle_tracks == 1 and report.subtitles == "1 subtitle track copied"
     assert subtitle_lines(tmp_path / "out.mkv") == [("fra", [(0.1, "Hello"), (1.0, "World")])]
+    with av.open(str(tmp_path / "out.mkv")) as c:
+        assert c.streams.subtitles[0].codec_context.name == "srt"
     assert "subtitle" not in caplog.text
-    report = convert_video(src, tmp_path / "out.mp4", stylizer, target)  # (MP4 holds no SubRip)
-    assert report.subtitle_tracks == 0 and subtitle_lines(tmp_path / "out.mp4") == []
-    assert "a subtitle track (srt) cannot be copied into .mp4; it is left out" in caplog.text
     assert report.audio == "copied"  # (the rest as before)
     from vidstyle.cli.convert import summary_lines
 
-    report = convert_video(src, tmp_path / "again.mkv", stylizer, target)
     assert "audio copied, 1 subtitle track copied" in summary_lines(report, stylizer, False)[0][0]
+
+
+@pytest.mark.parametrize("suffix, codec, label", [(".mp4", "mov_text", "MP4 text"), (".mov", "mov_text", "MP4 text"),
+                                                  (".webm", "webvtt", "WebVTT")])
+def test_text_subtitles_a_file_type_cannot_hold_are_converted_to_one_it_can(tmp_path, stylizer, target, caplog,
+                                                                           suffix, codec, label):
+    """SubRip from a .mkv was left out of .mp4 and .webm (as were MP4's own subtitles from a
+    .mp4 in a .mkv): ffmpeg converts them to the file type's text codec, and so does vidstyle."""
+    if not can_convert_text():
+        pytest.skip("this PyAV cannot encode subtitles")
+    src = write_clip(tmp_path / "film.mkv", n=48, subtitles=LINES)
+    out = tmp_path / f"out{suffix}"
+    report = convert_video(src, out, stylizer, target, codec="vp9" if suffix == ".webm" else "h264")
+    assert report.subtitles == f"1 subtitle track converted to {label}"
+    assert subtitle_lines(out) == [("fra", [(0.1, "Hello"), (1.0, "World")])]
+    with av.open(str(out)) as c:
+        assert c.streams.subtitles[0].codec_context.name == codec
+    assert "subtitle" not in caplog.text
+    if suffix == ".mp4":  # ... and back: MP4 text into Matroska is ASS, and copied into MP4 again
+        report = convert_video(out, tmp_path / "back.mkv", stylizer, target)
+        assert report.subtitles == "1 subtitle track converted to ASS"
+        (language, lines), = subtitle_lines(tmp_path / "back.mkv")
+        # (the picture and sound move on 46 ms with the lines: the AAC's start in the MP4)
+        assert [text for _, text in lines] == ["Hello", "World"] and lines[1][0] - lines[0][0] == pytest.approx(0.9)
+        report = convert_video(out, tmp_path / "again.mp4", stylizer, target)
+        assert report.subtitles == "1 subtitle track copied"
+        with av.open(str(tmp_path / "again.mp4")) as c:  # (no empty samples between lines twice)
+            sizes = [p.size for p in c.demux(subtitles=0) if p.size]
+        assert subtitle_lines(tmp_path / "again.mp4") == [("fra", [(0.1, "Hello"), (1.0, "World")])]
+        assert len(sizes) == 4, sizes  # (an empty sample before each line: the muxer's own)
+
+
+def test_several_subtitle_tracks_are_summed_up_by_what_became_of_them():
+    from types import SimpleNamespace as Track
+
+    from vidstyle.tracks import subtitle_summary
+
+    assert subtitle_summary([]) == ""
+    assert subtitle_summary([Track(converted=None)] * 2) == "2 subtitle tracks copied"
+    assert subtitle_summary([Track(converted=None), Track(converted="MP4 text"), Track(converted=None)]) == \
+        "3 subtitle tracks (2 copied, 1 converted to MP4 text)"
 
 
 def test_a_part_of_the_input_keeps_the_subtitles_that_start_in_it(tmp_path, stylizer, target):
@@ -499,6 +545,7 @@ def test_a_part_of_the_input_keeps_the_subtitles_that_start_in_it(tmp_path, styl
 
 
 def test_text_subtitles_are_not_copied_into_mpeg_ts_as_unnamed_data(tmp_path, stylizer, target, caplog):
+    """(MPEG-TS carries only DVB's picture subtitles and teletext: text has nowhere to go)"""
     src = write_clip(tmp_path / "film.mkv", n=12, subtitles=LINES)
     report = convert_video(src, tmp_path / "out.ts", stylizer, target)
     assert report.subtitle_tracks == 0

@@ -489,6 +489,31 @@ def test_subtitles_go_on_after_a_stop(tmp_path, stylizer, target):
     assert subtitle_lines(out) == [("fra", [(0.1, "Hello"), (1.0, "World")])]
 
 
+def test_subtitles_converted_to_mp4_text_go_on_after_a_stop_without_doubled_gaps(tmp_path, stylizer, target):
+    """MP4 writes an empty sample between lines itself: the join copied each part's too,
+    and the rest's first one (from its start to its first line) came after the first part's
+    lines, clearing the screen at once."""
+    from test_pipeline import LINES, subtitle_lines
+
+    from vidstyle.tracks import can_convert_text
+
+    if not can_convert_text():
+        pytest.skip("this PyAV cannot encode subtitles")
+    lines = LINES + [(1.6, 1.9, "Again")]
+    clip = write_clip(tmp_path / "in.mkv", n=48, keyframe_every=8, subtitles=lines)
+    out = tmp_path / "out.mp4"
+    stopped(clip, out, stylizer, target, at=20)  # (0.83 s: "World" and "Again" are in the rest)
+    report = convert(clip, out, stylizer, target, resumable=plan(out))
+    assert report.frames == 27 and report.subtitles == "1 subtitle track converted to MP4 text"
+    assert subtitle_lines(out) == [("fra", [(0.1, "Hello"), (1.0, "World"), (1.6, "Again")])]
+    with av.open(str(out)) as c:
+        samples = [(round(float(p.pts * p.time_base), 3), round(float(p.duration * p.time_base), 3), p.size)
+                   for p in c.demux(subtitles=0) if p.size]
+    # each line after the one empty sample from the last line's end (or the start)
+    assert samples == [(0.0, 0.1, 2), (0.1, 0.5, 7), (0.6, 0.4, 2), (1.0, 0.5, 7), (1.5, 0.1, 2),
+                       (1.6, 0.3, 7)], samples
+
+
 def test_subtitles_demuxed_ahead_of_a_stop_come_once(tmp_path, stylizer, target):
     """Without sound, the part held the lines demuxed ahead of its last frame, and the rest
     took them again from its start: "Three" twice, at 1.5 and 1.501 s."""

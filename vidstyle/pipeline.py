@@ -20,6 +20,7 @@ import torch
 
 from .adain import StyleStats
 from .audio_pulse import AudioPulse
+from .tracks import subtitle_summary
 from .tracks import summary as audio_summary
 from .devices import tune_convolutions
 from .errors import VidstyleError
@@ -57,7 +58,8 @@ class ConvertReport:
     width: int = 0
     height: int = 0
     audio: str = "none"  # "copied", "re-encoded to AAC" (or Opus) or "none"
-    subtitle_tracks: int = 0  # subtitle tracks copied
+    subtitle_tracks: int = 0  # subtitle tracks kept (copied or converted)
+    subtitles: str = ""  # what became of them: "1 subtitle track copied", ... ("" for none)
     latencies: list = field(default_factory=list, repr=False)
     steady_times: list = field(default_factory=list, repr=False)  # seconds per frame of --steady
     listed_frames: int = 0  # the container's frame count; 0 when it gives none
@@ -352,6 +354,7 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
         elif source.audio_streams and getattr(sink, "leaves_out_audio", None):
             report.audio = f"left out ({sink.leaves_out_audio})"
         report.subtitle_tracks = len(getattr(sink, "subtitle_tracks", []))
+        report.subtitles = subtitle_summary(getattr(sink, "subtitle_tracks", []))
         if source.see_through:
             log.warning("%s has transparency, which the output does not keep: what is stored under "
                         "it (often black) was stylized as it is", input_path.name)

@@ -21,6 +21,7 @@ from typing import Callable
 
 from .errors import VidstyleError
 from .metadata import file_tags, input_timecode, keep_tags, keep_track_tags
+from .tracks import is_gap_sample
 
 # A stop after less work than this removes the output as before: starting over costs
 # little, and a hidden file per short try would only clutter the folder.
@@ -261,6 +262,8 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             if begins is not None and packet.pts is not None and (
                     (packet.pts + (packet.duration or 0) / 2) * packet.time_base > begins):
                 continue  # the second part has this sound (to within half a packet)
+            if slot[0] == "subtitle" and is_gap_sample(packet):
+                continue  # (the joined file writes its own)
             if slot[0] == "subtitle" and packet.pts is not None:
                 first_lines.setdefault(slot, set()).add(_line(packet, packet.pts * packet.time_base))
             _mux(out, streams[slot], slot, packet, 0, last_dts)
@@ -268,8 +271,9 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             slot = slots_b.get(packet.stream.index)
             if slot is None or (packet.dts is None and packet.pts is None):
                 continue
-            if slot[0] == "subtitle" and _held_by_first(packet, shift, first_lines.get(slot, ())):
-                continue  # a line the first part had demuxed ahead of its stop
+            if slot[0] == "subtitle" and (
+                    is_gap_sample(packet) or _held_by_first(packet, shift, first_lines.get(slot, ()))):
+                continue  # a line the first part had demuxed ahead of its stop (or a gap)
             _mux(out, streams[slot], slot, packet, shift, last_dts)
 
 

@@ -178,7 +178,8 @@ class VideoFileSink(ContainerWriter):
     handed to `add_audio_packet` are muxed without re-encoding; where the container cannot
     hold a track's codec, that track is re-encoded (to Opus in WebM, else to AAC). Each of
     `subtitle_templates` is copied the same way (`add_subtitle_packet`) where the container
-    holds its kind (`subtitle_tracks`), else left out with a warning.
+    holds its kind, a text one converted to the container's text codec where it does not
+    (`subtitle_tracks`), else left out with a warning.
     `container_format` (an FFmpeg muxer's name) is the file type where the path has no
     suffix to say it: `pipe:1` (the standard output) as "matroska". `tags` (the title,
     dates...) and the start `timecode` are the input's, for the output (vidstyle.metadata).

@@ -1,6 +1,7 @@
 """An output's tracks beside the picture: each of the input's audio tracks copied without
 re-encoding, or re-encoded (to AAC, or Opus in WebM) where the output's file type cannot
-hold its codec; each subtitle track copied where the file type holds its kind."""
+hold its codec; each subtitle track copied where the file type holds its kind, and a
+text one converted to the file type's text codec where it does not."""
 from __future__ import annotations
 
 import io
@@ -163,18 +164,42 @@ class AudioTrack:
 
 
 _TS_SUBTITLES = ("dvb_subtitle", "dvb_teletext")
+# The text subtitle codec each file type holds, where it cannot hold the input's (FFmpeg's
+# choice too: MP4/MOV's own text, WebVTT in WebM, ASS in Matroska).
+_TEXT_CODEC_OF = {"mp4": "mov_text", "mov": "mov_text", "ipod": "mov_text", "3gp": "mov_text",
+                  "3g2": "mov_text", "webm": "webvtt", "matroska": "ass"}
+_TEXT_CODEC_NAMES = {"mov_text": "MP4 text", "webvtt": "WebVTT", "ass": "ASS"}
+
+
+def is_gap_sample(packet) -> bool:
+    """Whether a subtitle packet is an empty MP4 text sample, which only clears the screen
+    between lines: MP4 and MOV write their own, so a copied one came twice (at no length)."""
+    context = packet.stream.codec_context
+    return context is not None and context.name == "mov_text" and bytes(packet) == bytes(2)
+
+
+def can_convert_text() -> bool:
+    """Whether this PyAV can decode subtitles to text and encode them again (PyAV 15 on)."""
+    from av.subtitles.codeccontext import SubtitleCodecContext
+
+    return all(hasattr(SubtitleCodecContext, name) for name in ("decode2", "encode_subtitle", "subtitle_header"))
 
 
 class SubtitleTrack:
     """One of the input's subtitle tracks (`template`) in an output container (before its
-    first packet), its packets copied. `stream` is None where the container cannot hold
-    that kind (SubRip in MP4, MP4's own text in Matroska): said in a warning, left out."""
+    first packet): its packets copied, or where the container cannot hold a text track's
+    codec (SubRip in MP4, MP4's own text in Matroska), its lines converted to the text codec
+    the container holds (`converted` names it, e.g. "MP4 text"). `stream` is None where
+    neither works (picture subtitles such as DVD's in WebM, any text in MPEG-TS): said in
+    a warning, left out."""
 
     def __init__(self, container, path: Path, template):
         self._container = container
+        self.template = template
         name = template.codec_context.name if template.codec_context else "unknown"
         fmt = container.format.name
         self.stream = None
+        self.converted: str | None = None
         # (MPEG-TS takes any codec, but carries only DVB subtitles and teletext as subtitles:
         # text ones became unnamed data streams that players do not show)
         if (fmt != "mpegts" or name in _TS_SUBTITLES) and muxer_takes(
@@ -184,14 +209,66 @@ class SubtitleTrack:
             except ValueError:
                 pass
         if self.stream is None:
+            self.stream = self._converting(fmt)
+        if self.stream is None:
             log.warning("a subtitle track (%s) cannot be copied into %s; it is left out (.mkv keeps "
                         "most kinds)", name, _output_name(path, fmt))
         else:
             keep_track_tags(template, self.stream)
 
+    def _converting(self, fmt: str):
+        """The output stream taking the template's lines re-encoded as the text codec `fmt`
+        holds, or None where the track is not text or the container holds no text codec."""
+        import av
+
+        decoder = self.template.codec_context
+        codec = _TEXT_CODEC_OF.get(fmt)
+        if codec is None or decoder is None or not decoder.codec.text_sub or not can_convert_text():
+            return None
+        try:
+            decoder.open(strict=False)  # (the decoder makes the ASS header the encoder reads styles from)
+            header = decoder.subtitle_header
+
+            def add_stream(out):
+                stream = out.add_stream(codec)
+                stream.codec_context.subtitle_header = header
+                stream.time_base = Fraction(1, 1000)
+                return stream
+
+            # (an empty MP4 text sample: other muxers take any bytes)
+            if not header or not muxer_takes(fmt, add_stream, Fraction(1, 1000), bytes(2)):
+                return None
+            stream = add_stream(self._container)
+        except (av.FFmpegError, ValueError):
+            return None
+        self.converted = _TEXT_CODEC_NAMES[codec]
+        return stream
+
     def mux(self, packet) -> None:
-        packet.stream = self.stream
-        self._container.mux(packet)
+        if self.converted:
+            self._convert(packet)
+        elif not is_gap_sample(packet):
+            packet.stream = self.stream
+            self._container.mux(packet)
+
+    def _convert(self, packet) -> None:
+        """Decode one of the template's packets to its lines and mux them in the output's
+        codec, at the packet's time (an empty one, which only clears the screen, is left out:
+        MP4 writes its own between lines)."""
+        if not packet.size or packet.pts is None:
+            return
+        lines = self.template.codec_context.decode2(packet)
+        if lines is None or len(lines) == 0:
+            return
+        encoded = self.stream.codec_context.encode_subtitle(lines)
+        encoded.pts = encoded.dts = packet.pts
+        duration = packet.duration
+        if not duration and lines.end_display_time and packet.time_base:
+            duration = round(Fraction(lines.end_display_time, 1000) / packet.time_base)
+        encoded.duration = duration or 0
+        encoded.time_base = packet.time_base
+        encoded.stream = self.stream
+        self._container.mux(encoded)
 
     def flush(self) -> None:
         pass
@@ -209,3 +286,19 @@ def summary(tracks: list[AudioTrack]) -> str:
     if len(tracks) == 1:
         return next(iter(kinds))
     return " and ".join(f"{kind} ({n} track{'s' * (n > 1)})" for kind, n in kinds.items())
+
+
+def subtitle_summary(tracks: list[SubtitleTrack]) -> str:
+    """What became of the subtitle tracks, for a report: "1 subtitle track copied", "2
+    subtitle tracks converted to MP4 text", "3 subtitle tracks (2 copied, 1 converted to
+    WebVTT)"; "" for none."""
+    if not tracks:
+        return ""
+    kinds: dict[str, int] = {}
+    for track in tracks:
+        kind = f"converted to {track.converted}" if track.converted else "copied"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    counted = f"{len(tracks)} subtitle track{'s' * (len(tracks) > 1)}"
+    if len(kinds) == 1:
+        return f"{counted} {next(iter(kinds))}"
+    return f"{counted} (" + ", ".join(f"{n} {kind}" for kind, n in kinds.items()) + ")"
