@@ -5,6 +5,7 @@ import sys
 
 import av
 
+from conftest import write_clip
 from vidstyle.cli.main import main
 
 COMMAND = [sys.executable, "-m", "vidstyle.cli.main", "convert"]
@@ -28,6 +29,23 @@ def test_convert_writes_the_video_with_its_sound_into_a_pipe(clip, style_png, tm
         assert [s.type for s in c.streams] == ["video", "audio"]
         assert sum(1 for _ in c.decode(video=0)) == 12
     assert list(work.iterdir()) == []  # no temporary file, no stopped part
+
+
+def test_mpeg_ts_input_with_aac_sound_goes_into_a_pipe(style_png, tmp_path):
+    """MPEG-TS carries AAC's setup in each packet's header, and Matroska wants it in its own,
+    which a pipe cannot be given at the end: 'encoding the standard output failed: Invalid
+    argument' before the first frame."""
+    clip = write_clip(tmp_path / "in.ts", n=12)
+    with av.open(str(clip)) as c:
+        assert c.streams.audio[0].codec_context.name == "aac" and not c.streams.audio[0].codec_context.extradata
+        samples = sum(frame.samples for frame in c.decode(audio=0))
+    done = subprocess.run(COMMAND + [str(clip), "-s", str(style_png), "-o", "-", "--model", "tiny"],
+                          capture_output=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    with av.open(io.BytesIO(done.stdout)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 12
+    with av.open(io.BytesIO(done.stdout)) as c:
+        assert sum(frame.samples for frame in c.decode(audio=0)) == samples
 
 
 def test_a_reader_that_goes_away_is_one_line(clip, style_png, tmp_path):

@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .metadata import keep_track_tags
+from .outputs import STANDARD_OUTPUT_URL
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,25 @@ def _test_payload(template) -> bytes:
     return header + bytes(size - 7)
 
 
+def _adts_setup(template) -> bytes | None:
+    """An ADTS-framed AAC track's setup data (its AudioSpecificConfig, as FFmpeg's
+    aac_adtstoasc makes it) from the header of the track's first packet in the input
+    file; None where that cannot be read (the input a pipe)."""
+    import av
+
+    data = b""
+    try:
+        with av.open(template.container.name) as again:
+            data = next((bytes(p) for p in again.demux(again.streams[template.index]) if p.size >= 7), b"")
+    except (av.FFmpegError, OSError):
+        pass
+    if len(data) < 7 or data[0] != 0xFF or data[1] & 0xF6 != 0xF0:  # (sync word, layer 0)
+        return None
+    kind, rate_index = data[2] >> 6, data[2] >> 2 & 15  # (the object type - 1, the rate's index)
+    channels = (data[2] & 1) << 2 | data[3] >> 6
+    return bytes([(kind + 1) << 3 | rate_index >> 1, (rate_index & 1) << 7 | channels << 3])
+
+
 def _output_name(path: Path, fmt: str) -> str:
     """How messages name the output: its file type, or the standard output's format."""
     return path.suffix or f"{fmt.split(',')[0].title()} (the standard output)"
@@ -65,6 +85,7 @@ class AudioTrack:
 
     def __init__(self, container, path: Path, template):
         self._container = container
+        self._path = path
         self.template = template
         self.reencoded: str | None = None
         self.stream = None  # (none: a codec FFmpeg does not know, left out)
@@ -95,9 +116,15 @@ class AudioTrack:
                                               Fraction(1, 48000))):
             return None
         try:
-            return container.add_stream_from_template(template)
+            stream = container.add_stream_from_template(template)
         except ValueError:
             return None
+        if name == "aac" and not template.codec_context.extradata and str(self._path) == STANDARD_OUTPUT_URL:
+            # MPEG-TS's AAC carries its setup in each packet's ADTS header; Matroska wants it in
+            # its header, which a file is given at the end but a pipe never (FFmpeg refused the
+            # first packet): so the pipe's is read from the input's first packet now.
+            stream.codec_context.extradata = _adts_setup(template)
+        return stream
 
     def _reencoding(self, path: Path):
         import av
