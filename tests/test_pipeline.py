@@ -521,6 +521,39 @@ def test_text_subtitles_a_file_type_cannot_hold_are_converted_to_one_it_can(tmp_
         assert len(sizes) == 4, sizes  # (an empty sample before each line: the muxer's own)
 
 
+def mp4_text_samples(path):
+    """(start s, length s, text) of each sample of an MP4's text track, empty ones too:
+    MP4 times each sample until the next, so overlapping lines pushed later ones back."""
+    with av.open(str(path)) as c:
+        stream = c.streams.subtitles[0]
+        return [(round(float(p.pts * p.time_base), 3), round(float(p.duration * p.time_base), 3),
+                 bytes(p)[2:2 + int.from_bytes(bytes(p)[:2], "big")].decode())
+                for p in c.demux(stream) if p.size]
+
+
+def test_overlapping_text_lines_in_mp4_show_together_and_keep_the_later_lines_times(tmp_path, stylizer,
+                                                                                    target):
+    """A line starting while another shows (two speakers, a sign over dialogue) was written
+    whole, and MP4's writer pushed it and every later line back (C at 4.0 s for 3.5 s)."""
+    if not can_convert_text():
+        pytest.skip("this PyAV cannot encode subtitles")
+    lines = [(0.5, 3.0, "A"), (1.0, 2.0, "B"), (3.5, 4.0, "C"), (4.5, 5.0, "D"), (4.5, 5.0, "E")]
+    src = write_clip(tmp_path / "film.mkv", n=132, subtitles=lines, audio=False)
+    convert_video(src, tmp_path / "out.mp4", stylizer, target)
+    texts = [s for s in mp4_text_samples(tmp_path / "out.mp4") if s[2]]
+    assert texts == [(0.5, 0.5, "A"), (1.0, 1.0, "A\nB"), (2.0, 1.0, "A"), (3.5, 0.5, "C"),
+                     (4.5, 0.5, "D\nE")], texts
+
+
+def test_webvtt_keeps_angle_brackets_and_ampersands(tmp_path, stylizer, target):
+    """WebVTT reads < and & as markup: converted unescaped, "I <3 you" showed as "I "."""
+    if not can_convert_text():
+        pytest.skip("this PyAV cannot encode subtitles")
+    src = write_clip(tmp_path / "film.mkv", n=48, subtitles=[(0.1, 0.6, "I <3 you"), (1.0, 1.5, "Tom & Jerry")])
+    convert_video(src, tmp_path / "out.webm", stylizer, target, codec="vp9")
+    assert subtitle_lines(tmp_path / "out.webm") == [("fra", [(0.1, "I <3 you"), (1.0, "Tom & Jerry")])]
+
+
 def test_several_subtitle_tracks_are_summed_up_by_what_became_of_them():
     from types import SimpleNamespace as Track
 

@@ -514,6 +514,52 @@ def test_subtitles_converted_to_mp4_text_go_on_after_a_stop_without_doubled_gaps
                        (1.6, 0.3, 7)], samples
 
 
+def test_mp4_text_comes_once_across_a_stop_each_ass_event_with_its_own_number(tmp_path, stylizer, target):
+    """Each part's ASS converter numbers its events from 0: the join took the rest's copy of a
+    line demuxed ahead of the stop for another line, and players (libass) show only one event
+    of each number."""
+    from test_pipeline import subtitle_lines
+
+    from vidstyle.tracks import can_convert_text
+
+    if not can_convert_text():
+        pytest.skip("this PyAV cannot encode subtitles")
+    lines = [(0.2, 0.6, "One"), (0.8, 1.2, "Two"), (1.5, 1.9, "Three")]
+    mp4 = tmp_path / "in.mp4"  # (its subtitles MP4 text: converted to ASS in Matroska)
+    convert(write_clip(tmp_path / "in.mkv", n=48, keyframe_every=8, subtitles=lines), mp4, stylizer, target)
+    for at in (5, 20):
+        out = tmp_path / f"out{at}.mkv"
+        stopped(mp4, out, stylizer, target, at=at)
+        report = convert(mp4, out, stylizer, target, resumable=plan(out))
+        assert report.subtitles == "1 subtitle track converted to ASS"
+        assert [text for _, text in subtitle_lines(out)[0][1]] == ["One", "Two", "Three"], at
+        with av.open(str(out)) as c:
+            numbers = [bytes(p).split(b",")[0] for p in c.demux(subtitles=0) if p.size]
+        assert numbers == [b"0", b"1", b"2"], at
+        # Copied into MP4, the rest's copy of a line came a millisecond after the part's (each
+        # part rounds its own times), so it was not known again and came twice.
+        out = tmp_path / f"out{at}.mp4"
+        stopped(mp4, out, stylizer, target, at=at)
+        convert(mp4, out, stylizer, target, resumable=plan(out))
+        assert [text for _, text in subtitle_lines(out)[0][1]] == ["One", "Two", "Three"], at
+
+
+def test_a_line_between_the_stop_and_the_end_of_the_parts_sound_is_kept(tmp_path, stylizer, target):
+    """The rest took subtitle lines from where the part's sound ends (its sound runs ahead of
+    its last frame), so a line between the two was in neither part."""
+    from test_pipeline import subtitle_lines
+
+    lines = [(0.2, 0.6, "One"), (0.8, 1.2, "Two"), (1.5, 1.9, "Three")]
+    clip = write_clip(tmp_path / "in.mkv", n=60, fps=30, keyframe_every=8, subtitles=lines)
+    out = tmp_path / "out.mkv"
+    part = stopped(clip, out, stylizer, target, at=5)
+    assert part.record.exists()
+    data = json.loads(part.record.read_text())
+    assert data["audio_from"] > 0.8 > data["resume_at"]  # (the case: "Two" after the stop, before the sound's end)
+    convert(clip, out, stylizer, target, resumable=plan(out))
+    assert subtitle_lines(out) == [("fra", [(0.2, "One"), (0.8, "Two"), (1.5, "Three")])]
+
+
 def test_subtitles_demuxed_ahead_of_a_stop_come_once(tmp_path, stylizer, target):
     """Without sound, the part held the lines demuxed ahead of its last frame, and the rest
     took them again from its start: "Three" twice, at 1.5 and 1.501 s."""

@@ -33,7 +33,8 @@ _NEXT_FRAME_S = 1e-4
 # packet; the join leaves out the part's copy of one taken twice.
 _SOUND_OVERLAP_S, _SOUND_OVERLAP_UNITS = 1e-3, 2
 # 2: every audio and subtitle track (a part of 1 holds the first track only: started over)
-_RECORD_VERSION = 2
+# 3: text subtitles converted where the file type cannot hold them (a part of 2 left them out)
+_RECORD_VERSION = 3
 
 
 def next_part_times(last_frame_s: float, sound_end_s: float | None,
@@ -254,6 +255,7 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             streams[video].codec_context.framerate = picture.average_rate  # (a timecode counts frames at it)
         last_dts: dict[tuple, int] = {}
         first_lines: dict[tuple, set] = {}  # subtitle slot -> (start in seconds, text) of the first part's lines
+        events = _EventCount()
         for packet in a.demux():
             slot = slots_a.get(packet.stream.index)
             if slot is None or (packet.dts is None and packet.pts is None):
@@ -266,7 +268,7 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
                 continue  # (the joined file writes its own)
             if slot[0] == "subtitle" and packet.pts is not None:
                 first_lines.setdefault(slot, set()).add(_line(packet, packet.pts * packet.time_base))
-            _mux(out, streams[slot], slot, packet, 0, last_dts)
+            _mux(out, streams[slot], slot, events.numbered(packet, slot), 0, last_dts)
         for packet in b.demux():
             slot = slots_b.get(packet.stream.index)
             if slot is None or (packet.dts is None and packet.pts is None):
@@ -274,18 +276,52 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             if slot[0] == "subtitle" and (
                     is_gap_sample(packet) or _held_by_first(packet, shift, first_lines.get(slot, ()))):
                 continue  # a line the first part had demuxed ahead of its stop (or a gap)
-            _mux(out, streams[slot], slot, packet, shift, last_dts)
+            _mux(out, streams[slot], slot, events.numbered(packet, slot), shift, last_dts)
+
+
+_ASS = ("ass", "ssa")
+
+
+def _is_ass(packet) -> bool:
+    context = packet.stream.codec_context
+    return context is not None and context.name in _ASS
 
 
 def _line(packet, start) -> tuple:
-    """A subtitle packet as (start in milliseconds, bytes), to know it again in another part."""
-    return round(float(start) * 1000), bytes(packet)
+    """A subtitle packet as (start in milliseconds, bytes), to know it again in another part
+    (an ASS event without its ReadOrder, which each part's converter counts from 0)."""
+    data = bytes(packet)
+    return round(float(start) * 1000), data.split(b",", 1)[-1] if _is_ass(packet) else data
 
 
 def _held_by_first(packet, shift: Fraction, lines) -> bool:
     """Whether the second part's subtitle packet (moved by `shift` seconds) is one the first
-    part holds: both parts demux lines ahead of where their pictures are."""
-    return packet.pts is not None and _line(packet, packet.pts * packet.time_base + shift) in lines
+    part holds: both parts demux lines ahead of where their pictures are (a line converted
+    in each part can be a millisecond apart: each part rounds its own times)."""
+    if packet.pts is None:
+        return False
+    ms, data = _line(packet, packet.pts * packet.time_base + shift)
+    return any((ms + d, data) in lines for d in (-1, 0, 1))
+
+
+class _EventCount:
+    """Numbers the ASS events of a join in order (the first field, ReadOrder): each part's
+    converter counted its own from 0, and players (libass) show one event per number."""
+
+    def __init__(self):
+        self._next: dict[tuple, int] = {}
+
+    def numbered(self, packet, slot: tuple):
+        if slot[0] != "subtitle" or not _is_ass(packet):
+            return packet
+        import av
+
+        n = self._next.get(slot, 0)
+        self._next[slot] = n + 1
+        renumbered = av.Packet(b"%d," % n + bytes(packet).split(b",", 1)[-1])
+        renumbered.pts, renumbered.dts = packet.pts, packet.dts
+        renumbered.duration, renumbered.time_base = packet.duration, packet.time_base
+        return renumbered
 
 
 def _mux(out, stream, slot: tuple, packet, shift: Fraction, last_dts: dict) -> None:

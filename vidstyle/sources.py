@@ -701,7 +701,10 @@ class _Window:
         were moved back. Packets without a timestamp cannot be placed and count as _BEFORE."""
         if packet.pts is None or not packet.time_base:
             return _BEFORE
-        where = self._where(float(packet.pts * packet.time_base), self.audio_start)
+        # (a stopped part's rest takes sound from where the part's ends, but subtitle lines
+        # from where its picture ends: the part holds those it demuxed ahead, and only those)
+        where = self._where(float(packet.pts * packet.time_base),
+                            self.audio_start if packet.stream.type == "audio" else None)
         if where is not None:
             return where
         shift = round(self.start / packet.time_base)  # the picture's, so they stay in step

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .metadata import keep_track_tags
 from .outputs import STANDARD_OUTPUT_URL
+from .subtitle_text import Line, Spans, for_codec
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +207,12 @@ def is_gap_sample(packet) -> bool:
 
 
 def can_convert_text() -> bool:
-    """Whether this PyAV can decode subtitles to text and encode them again (PyAV 15 on)."""
+    """Whether this PyAV can decode subtitles to text and encode them again (PyAV 17 on)."""
     from av.subtitles.codeccontext import SubtitleCodecContext
+    from av.subtitles.subtitle import SubtitleSet
 
-    return all(hasattr(SubtitleCodecContext, name) for name in ("decode2", "encode_subtitle", "subtitle_header"))
+    return hasattr(SubtitleSet, "create") and all(
+        hasattr(SubtitleCodecContext, name) for name in ("decode2", "encode_subtitle", "subtitle_header"))
 
 
 class SubtitleTrack:
@@ -227,6 +230,7 @@ class SubtitleTrack:
         fmt = container.format.name
         self.stream = None
         self.converted: str | None = None
+        self._spans: Spans | None = None
         # (MPEG-TS takes any codec, but carries only DVB subtitles and teletext as subtitles:
         # text ones became unnamed data streams that players do not show)
         if (fmt != "mpegts" or name in _TS_SUBTITLES) and muxer_takes(
@@ -250,7 +254,7 @@ class SubtitleTrack:
 
         decoder = self.template.codec_context
         codec = _TEXT_CODEC_OF.get(fmt)
-        if codec is None or decoder is None or not decoder.codec.text_sub or not can_convert_text():
+        if codec is None or decoder is None or not can_convert_text() or not decoder.codec.text_sub:
             return None
         try:
             decoder.open(strict=False)  # (the decoder makes the ASS header the encoder reads styles from)
@@ -269,6 +273,7 @@ class SubtitleTrack:
         except (av.FFmpegError, ValueError):
             return None
         self.converted = _TEXT_CODEC_NAMES[codec]
+        self._spans = Spans() if codec == "mov_text" else None
         return stream
 
     def mux(self, packet) -> None:
@@ -280,25 +285,40 @@ class SubtitleTrack:
 
     def _convert(self, packet) -> None:
         """Decode one of the template's packets to its lines and mux them in the output's
-        codec, at the packet's time (an empty one, which only clears the screen, is left out:
-        MP4 writes its own between lines)."""
-        if not packet.size or packet.pts is None:
+        codec (an empty one, which only clears the screen, is left out: MP4 writes its own
+        between lines; MP4 text's overlapping lines are cut into spans, subtitle_text.Spans)."""
+        if not packet.size or packet.pts is None or not packet.time_base:
             return
         lines = self.template.codec_context.decode2(packet)
-        if lines is None or len(lines) == 0:
+        if lines is None:
             return
-        encoded = self.stream.codec_context.encode_subtitle(lines)
-        encoded.pts = encoded.dts = packet.pts
-        duration = packet.duration
-        if not duration and lines.end_display_time and packet.time_base:
-            duration = round(Fraction(lines.end_display_time, 1000) / packet.time_base)
-        encoded.duration = duration or 0
-        encoded.time_base = packet.time_base
+        start = round(packet.pts * packet.time_base * 1000) + lines.start_display_time
+        if packet.duration:
+            end = round((packet.pts + packet.duration) * packet.time_base * 1000)
+        else:  # (as long as the line says, unless it says "until the next": then none)
+            end = start + (lines.end_display_time if lines.end_display_time < 2 ** 31 else 0)
+        codec = self.stream.codec_context.name
+        for rect in lines:
+            line = for_codec(Line.of_event(rect.ass.decode("utf-8", "replace"), start, end), codec)
+            if line is None:
+                continue
+            for shown in self._spans.add(line) if self._spans else [line]:
+                self._write(shown)
+
+    def _write(self, line: Line) -> None:
+        from av.subtitles.subtitle import SubtitleSet
+
+        encoded = self.stream.codec_context.encode_subtitle(SubtitleSet.create(line.event(), 0, line.end - line.start))
+        encoded.pts = encoded.dts = line.start
+        encoded.duration = max(0, line.end - line.start)
+        encoded.time_base = Fraction(1, 1000)
         encoded.stream = self.stream
         self._container.mux(encoded)
 
     def flush(self) -> None:
-        pass
+        """Write the lines still held back (MP4 text's last spans)."""
+        for line in self._spans.finish() if self._spans else []:
+            self._write(line)
 
 
 def summary(tracks: list[AudioTrack]) -> str:
