@@ -441,6 +441,33 @@ def test_a_track_that_can_be_neither_copied_nor_re_encoded_is_left_out_not_fatal
         assert [s.rate for s in c.streams.audio] == [48000]  # (AAC takes at most 96 kHz)
 
 
+def test_an_audio_track_the_file_lists_but_never_fills_is_left_out_not_fatal(tmp_path, stylizer, target,
+                                                                            caplog):
+    """An MPEG-TS listing a second AAC track with no packets (no channels, no rate) failed the
+    conversion with a traceback ("Invalid layout: 0 channels")."""
+    src = tmp_path / "empty_track.ts"
+    with av.open(str(src), "w") as out:
+        video = out.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound, unused = out.add_stream("aac", rate=48000), out.add_stream("aac", rate=48000)
+        sound.layout = "mono"
+        for i, image in enumerate(frames_rgb(12, 64, 48)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 24)
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        for start in range(0, 24000, 1024):
+            tone = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            tone.sample_rate, tone.pts = 48000, start
+            out.mux(sound.encode(tone))
+        out.mux(sound.encode(None))
+    with av.open(str(src)) as c:
+        assert [s.layout.nb_channels for s in c.streams.audio] == [1, 0]
+    report = convert_video(src, tmp_path / "out.mkv", stylizer, target)
+    assert report.frames == 12 and report.audio == "copied" and len(audio_tracks(tmp_path / "out.mkv")) == 1
+    assert "audio track 2 holds no sound (no channels found in it); it is left out" in caplog.text
+
+
 def test_a_part_of_the_input_keeps_every_tracks_sound_of_that_part(tmp_path, stylizer, target):
     """Three seconds of picture and two tracks of sound, the second stored a second behind the
     picture of its time (as some cameras store it): the part 0.5-1.5 s takes both tracks'

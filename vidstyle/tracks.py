@@ -89,9 +89,13 @@ class AudioTrack:
         self._path = path
         self.template = template
         self.reencoded: str | None = None
-        self.stream = None  # (none: a codec FFmpeg does not know, left out)
+        self.stream = None  # (none: a codec FFmpeg does not know or an empty track, left out)
         if template.codec_context is None:
             log.warning("audio track %d is of a codec FFmpeg does not know; it is left out", template.index)
+            return
+        if not template.rate or not template.layout.nb_channels:
+            # (a track the file lists but never fills, e.g. a recorder's unused language)
+            log.warning("audio track %d holds no sound (no channels found in it); it is left out", template.index)
             return
         self.stream = self._copied() or self._reencoding(path)
         keep_track_tags(template, self.stream)
