@@ -63,6 +63,9 @@ def test_compiled_model_matches_eager(encoder, frames, target):
     out = compiled.stylize_frames(frames[:1], target)
     assert compiled.compiled  # it ran compiled, not through the eager fallback
     assert close_enough(out, eager.stylize_frames(frames[:1], target))
+    import torch._inductor.config as inductor_config
+
+    assert not inductor_config.freezing  # (frozen for this model only, not the user's own)
 
 
 def test_compiled_paths_take_alpha_as_a_tensor_and_match_eager(stylizer):

@@ -23,7 +23,8 @@ import torch
 from PIL import Image
 
 from .adain import StyleStats
-from .api_checks import checked_alpha, checked_batch, checked_path, checked_size, seconds
+from .api_checks import (check_convert_options, checked_alpha, checked_batch, checked_path, checked_side,
+                         checked_size, checked_weights, seconds)
 from .controls import MASK_VIDEO_SUFFIXES, Controls, target_source
 from .errors import VidstyleError
 from .gif_sink import is_gif
@@ -54,6 +55,7 @@ class StyleTransfer:
     def __init__(self, model: str = "full", weights: str | Path | None = None, device: str = "auto",
                  precision: str = "auto", work_size: int | None = None, compile: bool = False,
                  style_size: int | None = None, cache_dir: str | Path | None = None):
+        work_size, style_size = checked_side("work_size", work_size), checked_side("style_size", style_size)
         self.stylizer = load_stylizer(model, str(weights) if weights else None, device=device,
                                       precision=precision, work_size=work_size, compile=compile)
         self.styles = StyleCache(self.stylizer.style_stats, Path(cache_dir) if cache_dir else None,
@@ -111,7 +113,7 @@ class StyleTransfer:
         if mask is not None and Path(mask).suffix.lower() in MASK_VIDEO_SUFFIXES:
             raise VidstyleError("a mask video follows a video's time: use convert() (stylize() takes "
                                 "a mask image)")
-        alpha = checked_alpha(alpha)
+        alpha, weights = checked_alpha(alpha), checked_weights(weights)
         if color is not None:
             step = batch or 1
             if video:  # a video's frames: colours kept while the scene stays, call to call
@@ -153,7 +155,7 @@ class StyleTransfer:
         if not 0 <= at < math.inf:
             raise VidstyleError(f"at must be 0 or more seconds, got {at:g}")
         _check_output(output, overwrite, style, mask)
-        target_for, close = self._targets(style, checked_alpha(alpha), weights, color, mask)
+        target_for, close = self._targets(style, checked_alpha(alpha), checked_weights(weights), color, mask)
         try:
             return stylize_image_file(content, output, self.stylizer, target_for, size, overwrite, at)
         finally:
@@ -177,6 +179,8 @@ class StyleTransfer:
         duration = None if duration is None else seconds("duration", duration)
         options["size"] = checked_size(options.get("size"))
         options["batch"] = checked_batch(options.get("batch")) or default_batch(self.stylizer.device)
+        check_convert_options(options)
+        weights = checked_weights(weights)
         if str(output) != "-":
             _check_output(output, options.get("overwrite", False), style, mask)
         if is_gif(output) or is_sequence(output):
@@ -252,6 +256,8 @@ def _weights_key(weights) -> tuple:
 
 def _frames_array(frames) -> np.ndarray:
     # Pictures as image files are read: 16-bit and float ones scaled, transparency on white.
+    if isinstance(frames, torch.Tensor):  # (uint8 (N,) H, W, 3, as arrays; one that keeps gradients too)
+        frames = frames.detach().cpu().numpy()
     if isinstance(frames, Image.Image):
         frames = pil_to_rgb8(frames)
     elif isinstance(frames, (list, tuple)) and frames and all(isinstance(f, Image.Image) for f in frames):

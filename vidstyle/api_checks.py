@@ -28,10 +28,9 @@ def _whole(value) -> int | None:
 
 
 def checked_alpha(alpha) -> float:
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise VidstyleError(f"alpha must be a number from 0 to 1, got {alpha!r}") from None
+    value = _number(alpha)
+    if value is None:
+        raise VidstyleError(f"alpha must be a number from 0 to 1, got {alpha!r}")
     if not 0.0 <= value <= 1.0:
         raise VidstyleError(f"alpha must be between 0 and 1, got {alpha}")
     return value
@@ -75,3 +74,45 @@ def checked_path(name: str, path):
         return path
     raise VidstyleError(f"{name} must be a file's path (str or Path), got {type(path).__name__}"
                         + ("; only styles may be arrays or images" if name == "mask" else ""))
+
+
+def checked_weights(weights) -> list[float] | None:
+    """One blend weight per style (e.g. [2, 1]), or None for equal ones."""
+    if weights is None:
+        return None
+    numbers = [_number(w) for w in weights] if isinstance(weights, (list, tuple)) or \
+        type(weights).__name__ == "ndarray" else [None]
+    if not numbers or any(n is None or not math.isfinite(n) or n < 0 for n in numbers):
+        raise VidstyleError(f"weights are one number of at least 0 per style, e.g. [2, 1], got {weights!r}")
+    return numbers
+
+
+def checked_side(name: str, value) -> int | None:
+    """A shorter side in pixels (work_size, style_size), or None; its range is its user's
+    to check."""
+    if value is None:
+        return None
+    whole = _whole(value)
+    if whole is None:
+        raise VidstyleError(f"{name} is a shorter side in pixels, a whole number, got {value!r}")
+    return whole
+
+
+# convert()'s options that are numbers, and what each is (the rest are names or callbacks)
+_NUMBER_OPTIONS = {"steady": "a strength from 0 to 1", "fade_in": "in seconds", "fade_out": "in seconds",
+                   "audio_pulse": "a strength from 0 to 1"}
+_WHOLE_OPTIONS = {"crf": "the encoder's quality, lower is better", "workers": "frames run at once"}
+
+
+def check_convert_options(options: dict) -> None:
+    """convert()'s options of the wrong kind (a string for a number, a number for a
+    callback) as one line, before the conversion starts."""
+    for name, what in _NUMBER_OPTIONS.items():
+        if name in options and _number(options[name]) is None:
+            raise VidstyleError(f"{name} is a number ({what}), got {options[name]!r}")
+    for name, what in _WHOLE_OPTIONS.items():
+        if options.get(name) is not None and _whole(options[name]) is None:
+            raise VidstyleError(f"{name} is a whole number ({what}), got {options[name]!r}")
+    for name in ("on_progress", "on_frame"):
+        if options.get(name) is not None and not callable(options[name]):
+            raise VidstyleError(f"{name} is a function to call (or None), got {options[name]!r}")

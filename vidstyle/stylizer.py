@@ -175,12 +175,10 @@ class Stylizer:
         """torch.compile (inductor, frozen weights); each new frame size compiles once (~25 s
         on 2 CPU cores) and then ran 6% faster on CPU here. Falls back to eager on failure."""
         try:
-            import torch._inductor.config as inductor_config
-
-            inductor_config.freezing = True
             if self.device.type == "cpu":  # (a CUDA build of torch says no CUDA is here at the first compile)
                 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
-            self.net = torch.compile(self._eager, dynamic=False)
+            # (frozen weights for this model only: setting inductor's config froze the user's models too)
+            self.net = torch.compile(self._eager, dynamic=False, options={"freezing": True})
             self.compiled = True
         except Exception as exc:  # an unsupported platform must not stop the user
             log.warning("torch.compile unavailable (%s); running eagerly", exc)
