@@ -193,22 +193,29 @@ def test_arguments_of_the_wrong_kind_are_one_clear_error_not_a_type_error(st, st
     from deep inside (some after the conversion had started); "0.5" and True were taken as
     an alpha though strings and booleans are never numbers elsewhere."""
     frame = frames_rgb(1, 64, 48)[0]
-    for kwargs, said in (({"weights": ["a", "b"]}, "weights are one number"), ({"weights": 0.5}, "weights are"),
-                         ({"weights": [1, -1]}, "weights are"), ({"alpha": "0.5"}, "alpha must be a number"),
+    for kwargs, said in (({"weights": ["a", "b"]}, "weights are one number"),
+                         ({"weights": 0.5}, "weights are"), ({"weights": [1, -1]}, "weights are"),
+                         ({"alpha": "0.5"}, "alpha must be a number"),
                          ({"alpha": True}, "alpha must be a number")):
         with pytest.raises(VidstyleError, match=said):
             st.stylize(frame, [style_png, style_png], **kwargs)
     with pytest.raises(VidstyleError, match="weights are"):
         st.stylize_file(clip, tmp_path / "o.png", [style_png, style_png], weights="ab")
     for kwargs, said in (({"crf": "x"}, "crf is a whole number"), ({"workers": "2"}, "workers is a whole"),
-                         ({"on_progress": 5}, "on_progress is a function"), ({"fade_in": "2"}, "fade_in is a number"),
-                         ({"weights": [1, "x"]}, "weights are")):
+                         ({"on_progress": 5}, "on_progress is a function"),
+                         ({"fade_in": "2"}, "fade_in is a number"), ({"weights": [1, "x"]}, "weights are")):
         with pytest.raises(VidstyleError, match=said):
             st.convert(clip, tmp_path / "o.mp4", [style_png, style_png], **kwargs)
         assert not (tmp_path / "o.mp4").exists()
     for kwargs in ({"work_size": "200"}, {"style_size": "256"}):
         with pytest.raises(VidstyleError, match="is a shorter side in pixels, a whole number"):
             StyleTransfer(model="tiny", device="cpu", **kwargs)
+    # ... while what worked before still does: None for off, no weights for equal ones, any numbers
+    equal = st.stylize(frame, [style_png, style_png])
+    for weights in ([], range(1, 3), torch.tensor([1.0, 1.0]), np.array([2, 2])):
+        assert st.stylize(frame, [style_png, style_png], weights=weights).shape == equal.shape
+    report = st.convert(clip, tmp_path / "o.mp4", style_png, steady=None, audio_pulse=None, workers=1.0)
+    assert report.frames > 0 and report.workers == 1
     # A tensor that keeps gradients is taken as an array is (a uint8 one works; a float one is refused)
     with pytest.raises(VidstyleError, match="uint8 RGB, got float32"):
         st.stylize(torch.rand(48, 64, 3, requires_grad=True), style_png)

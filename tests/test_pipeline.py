@@ -12,7 +12,7 @@ from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import convert_video, output_size
 from vidstyle.sources import Segment, VideoFileSource
 from vidstyle.stylizer import Target
-from vidstyle.tracks import can_convert_text
+from vidstyle.subtitle_tracks import can_convert_text
 from vidstyle.outputs import partial_path
 
 
@@ -449,7 +449,8 @@ def test_an_audio_track_the_file_lists_but_never_fills_is_left_out_not_fatal(tmp
     with av.open(str(src), "w") as out:
         video = out.add_stream("libx264", rate=24)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        sound, unused = out.add_stream("aac", rate=48000), out.add_stream("aac", rate=48000)
+        sound = out.add_stream("aac", rate=48000)
+        out.add_stream("aac", rate=48000)  # (never given a packet)
         sound.layout = "mono"
         for i, image in enumerate(frames_rgb(12, 64, 48)):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
@@ -465,7 +466,7 @@ def test_an_audio_track_the_file_lists_but_never_fills_is_left_out_not_fatal(tmp
         assert [s.layout.nb_channels for s in c.streams.audio] == [1, 0]
     report = convert_video(src, tmp_path / "out.mkv", stylizer, target)
     assert report.frames == 12 and report.audio == "copied" and len(audio_tracks(tmp_path / "out.mkv")) == 1
-    assert "audio track 2 holds no sound (no channels found in it); it is left out" in caplog.text
+    assert "audio track 2 has no channels FFmpeg could find; it is left out" in caplog.text
 
 
 def test_a_part_of_the_input_keeps_every_tracks_sound_of_that_part(tmp_path, stylizer, target):
@@ -496,7 +497,8 @@ def subtitle_lines(path):
             for p in c.demux(stream):
                 for item in stream.codec_context.decode(p) if p.size else ():
                     for rect in item if isinstance(item, SubtitleSet) else [item]:  # (older PyAV: sets)
-                        lines.append((round(float(p.pts * p.time_base), 3), rect.ass.decode().split(",", 8)[-1]))
+                        text = rect.ass.decode().split(",", 8)[-1]
+                        lines.append((round(float(p.pts * p.time_base), 3), text))
             found.append((language, lines))
     return found
 
@@ -518,10 +520,10 @@ def test_subtitles_are_copied_where_the_file_type_holds_them(tmp_path, stylizer,
     assert "audio copied, 1 subtitle track copied" in summary_lines(report, stylizer, False)[0][0]
 
 
-@pytest.mark.parametrize("suffix, codec, label", [(".mp4", "mov_text", "MP4 text"), (".mov", "mov_text", "MP4 text"),
-                                                  (".webm", "webvtt", "WebVTT")])
-def test_text_subtitles_a_file_type_cannot_hold_are_converted_to_one_it_can(tmp_path, stylizer, target, caplog,
-                                                                           suffix, codec, label):
+@pytest.mark.parametrize("suffix, codec, label", [
+    (".mp4", "mov_text", "MP4 text"), (".mov", "mov_text", "MP4 text"), (".webm", "webvtt", "WebVTT")])
+def test_text_subtitles_a_file_type_cannot_hold_are_converted_to_one_it_can(tmp_path, stylizer, target,
+                                                                           caplog, suffix, codec, label):
     """SubRip from a .mkv was left out of .mp4 and .webm (as were MP4's own subtitles from a
     .mp4 in a .mkv): ffmpeg converts them to the file type's text codec, and so does vidstyle."""
     if not can_convert_text():
@@ -539,7 +541,8 @@ def test_text_subtitles_a_file_type_cannot_hold_are_converted_to_one_it_can(tmp_
         assert report.subtitles == "1 subtitle track converted to ASS"
         (language, lines), = subtitle_lines(tmp_path / "back.mkv")
         # (the picture and sound move on 46 ms with the lines: the AAC's start in the MP4)
-        assert [text for _, text in lines] == ["Hello", "World"] and lines[1][0] - lines[0][0] == pytest.approx(0.9)
+        assert [text for _, text in lines] == ["Hello", "World"]
+        assert lines[1][0] - lines[0][0] == pytest.approx(0.9)
         report = convert_video(out, tmp_path / "again.mp4", stylizer, target)
         assert report.subtitles == "1 subtitle track copied"
         with av.open(str(tmp_path / "again.mp4")) as c:  # (no empty samples between lines twice)
@@ -572,11 +575,55 @@ def test_overlapping_text_lines_in_mp4_show_together_and_keep_the_later_lines_ti
                      (4.5, 0.5, "D\nE")], texts
 
 
+def test_text_lines_of_unknown_length_show_until_the_next_line(tmp_path, stylizer, target):
+    """Packets with no duration made lines of no length: left out of MP4 text, not shown in
+    WebVTT; each now lasts until the next line starts (at most a few seconds)."""
+    if not can_convert_text():
+        pytest.skip("this PyAV cannot encode subtitles")
+    src = write_clip(tmp_path / "film.mkv", n=48, subtitles=LINES)
+    lengthless = tmp_path / "lengthless.mkv"
+    with av.open(str(src)) as c, av.open(str(lengthless), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in c.streams}
+        for packet in c.demux():
+            if packet.dts is None:
+                continue
+            if packet.stream.type == "subtitle":
+                packet.duration = 0
+            packet.stream = streams[packet.stream.index]
+            out.mux(packet)
+    with av.open(str(lengthless)) as c:
+        assert [p.duration for p in c.demux(subtitles=0) if p.size] == [0, 0]
+    convert_video(lengthless, tmp_path / "out.mp4", stylizer, target)
+    texts = [s for s in mp4_text_samples(tmp_path / "out.mp4") if s[2]]
+    assert texts == [(0.1, 0.9, "Hello"), (1.0, 5.0, "World")]
+    convert_video(lengthless, tmp_path / "out.webm", stylizer, target, codec="vp9")
+    with av.open(str(tmp_path / "out.webm")) as c:
+        cues = [(round(float(p.pts * p.time_base), 3), round(float(p.duration * p.time_base), 3))
+                for p in c.demux(subtitles=0) if p.size]
+    assert cues == [(0.1, 0.9), (1.0, 5.0)]
+
+
+def test_more_lines_at_once_than_mp4_text_holds_are_one_warning_not_a_failed_conversion(tmp_path, stylizer,
+                                                                                        target, caplog):
+    """400 overlapping lines of 200 characters: a span showing them all passes MP4 text's
+    64 KB, and the encoder's error ended the conversion."""
+    if not can_convert_text():
+        pytest.skip("this PyAV cannot encode subtitles")
+    lines = [(0.1 + i / 1000, 1.5, f"{i:03d}" + "x" * 197) for i in range(400)]
+    src = write_clip(tmp_path / "crowd.mkv", n=48, subtitles=lines, audio=False)
+    report = convert_video(src, tmp_path / "out.mp4", stylizer, target)
+    assert report.frames == 48
+    assert caplog.text.count("could not be converted") == 1  # (said once)
+    shown = [text for _, _, text in mp4_text_samples(tmp_path / "out.mp4") if text]
+    assert shown[0] == "000" + "x" * 197 and len(shown) > 300  # (the spans that fit are kept)
+
+
 def test_webvtt_keeps_angle_brackets_and_ampersands(tmp_path, stylizer, target):
     """WebVTT reads < and & as markup: converted unescaped, "I <3 you" showed as "I "."""
     if not can_convert_text():
         pytest.skip("this PyAV cannot encode subtitles")
-    src = write_clip(tmp_path / "film.mkv", n=48, subtitles=[(0.1, 0.6, "I <3 you"), (1.0, 1.5, "Tom & Jerry")])
+    lines = [(0.1, 0.6, "I <3 you"), (1.0, 1.5, "Tom & Jerry")]
+    src = write_clip(tmp_path / "film.mkv", n=48, subtitles=lines)
     convert_video(src, tmp_path / "out.webm", stylizer, target, codec="vp9")
     assert subtitle_lines(tmp_path / "out.webm") == [("fra", [(0.1, "I <3 you"), (1.0, "Tom & Jerry")])]
 
@@ -584,7 +631,7 @@ def test_webvtt_keeps_angle_brackets_and_ampersands(tmp_path, stylizer, target):
 def test_several_subtitle_tracks_are_summed_up_by_what_became_of_them():
     from types import SimpleNamespace as Track
 
-    from vidstyle.tracks import subtitle_summary
+    from vidstyle.subtitle_tracks import subtitle_summary
 
     assert subtitle_summary([]) == ""
     assert subtitle_summary([Track(converted=None)] * 2) == "2 subtitle tracks copied"

@@ -238,6 +238,14 @@ def test_a_part_stopped_after_its_last_frame_is_the_output(tmp_path, long_clip, 
     report = convert(long_clip, out, stylizer, target, resumable=plan(out))
     assert report.frames == 0 and report.resumed == part and (report.width, report.height) == (64, 48)
     assert len(contents(out)[0]) == 48 and sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+    assert report.subtitles == ""
+    # (the summary said nothing of the part's subtitle tracks)
+    from test_pipeline import LINES
+
+    clip = write_clip(tmp_path / "in.mkv", n=24, keyframe_every=8, subtitles=LINES)
+    stopped(clip, tmp_path / "subs.mkv", stylizer, target, at=23)
+    report = convert(clip, tmp_path / "subs.mkv", stylizer, target, resumable=plan(tmp_path / "subs.mkv"))
+    assert report.frames == 0 and report.subtitles == "1 subtitle track kept"
 
 
 def test_a_whole_part_that_cannot_be_put_in_place_is_kept_for_the_next_run(tmp_path, long_clip, stylizer,
@@ -495,7 +503,7 @@ def test_subtitles_converted_to_mp4_text_go_on_after_a_stop_without_doubled_gaps
     lines, clearing the screen at once."""
     from test_pipeline import LINES, subtitle_lines
 
-    from vidstyle.tracks import can_convert_text
+    from vidstyle.subtitle_tracks import can_convert_text
 
     if not can_convert_text():
         pytest.skip("this PyAV cannot encode subtitles")
@@ -515,12 +523,12 @@ def test_subtitles_converted_to_mp4_text_go_on_after_a_stop_without_doubled_gaps
 
 
 def test_mp4_text_comes_once_across_a_stop_each_ass_event_with_its_own_number(tmp_path, stylizer, target):
-    """Each part's ASS converter numbers its events from 0: the join took the rest's copy of a
+    """Each part's ASS converter numbered its events from 0: the join took the rest's copy of a
     line demuxed ahead of the stop for another line, and players (libass) show only one event
-    of each number."""
+    of each number. (Converted lines are numbered by their time now.)"""
     from test_pipeline import subtitle_lines
 
-    from vidstyle.tracks import can_convert_text
+    from vidstyle.subtitle_tracks import can_convert_text
 
     if not can_convert_text():
         pytest.skip("this PyAV cannot encode subtitles")
@@ -534,8 +542,8 @@ def test_mp4_text_comes_once_across_a_stop_each_ass_event_with_its_own_number(tm
         assert report.subtitles == "1 subtitle track converted to ASS"
         assert [text for _, text in subtitle_lines(out)[0][1]] == ["One", "Two", "Three"], at
         with av.open(str(out)) as c:
-            numbers = [bytes(p).split(b",")[0] for p in c.demux(subtitles=0) if p.size]
-        assert numbers == [b"0", b"1", b"2"], at
+            numbers = [int(bytes(p).split(b",")[0]) for p in c.demux(subtitles=0) if p.size]
+        assert numbers == sorted(set(numbers)) and len(numbers) == 3, at  # (each its own, in order)
         # Copied into MP4, the rest's copy of a line came a millisecond after the part's (each
         # part rounds its own times), so it was not known again and came twice.
         out = tmp_path / f"out{at}.mp4"
@@ -555,7 +563,8 @@ def test_a_line_between_the_stop_and_the_end_of_the_parts_sound_is_kept(tmp_path
     part = stopped(clip, out, stylizer, target, at=5)
     assert part.record.exists()
     data = json.loads(part.record.read_text())
-    assert data["audio_from"] > 0.8 > data["resume_at"]  # (the case: "Two" after the stop, before the sound's end)
+    # (the case: "Two" after the stop, before the part's sound ends)
+    assert data["audio_from"] > 0.8 > data["resume_at"]
     convert(clip, out, stylizer, target, resumable=plan(out))
     assert subtitle_lines(out) == [("fra", [(0.2, "One"), (0.8, "Two"), (1.5, "Three")])]
 

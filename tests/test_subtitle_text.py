@@ -1,5 +1,5 @@
 """Subtitle lines converted to another text codec: cleaned for it, and MP4 text's spans."""
-from vidstyle.subtitle_text import Line, Spans, for_codec
+from vidstyle.subtitle_text import OPEN_ENDED_MS, Line, Spans, UntilNext, for_codec
 
 
 def line(start, end, text, style="Default", order=0):
@@ -55,8 +55,26 @@ def test_lines_starting_together_share_one_span_and_late_or_empty_lines_do_not_g
     out += spans.add(line(500, 1500, "bottom"))
     out += spans.add(line(2000, 2000, "no length"))  # (would not show)
     out += spans.add(line(2500, 3000, "next"))
-    out += spans.add(line(2600, 3200, "late"))  # (starts before the span given for "next" ends)
+    out += spans.add(line(2600, 3200, "overlapping"))
     out += spans.add(line(2000, 2400, "out of order"))  # (ends before the spans given: nothing left)
+    out += spans.add(line(2100, 3100, "late"))  # (starts where the spans given end, 2600)
     out += spans.finish()
     assert shown(out) == [(500, 1500, "top\\N{\\rDefault}bottom"), (2500, 2600, "next"),
-                          (2600, 3000, "next\\N{\\rDefault}late"), (3000, 3200, "late")]
+                          (2600, 3000, "next\\N{\\rDefault}overlapping\\N{\\rDefault}late"),
+                          (3000, 3100, "overlapping\\N{\\rDefault}late"), (3100, 3200, "overlapping")]
+
+
+def test_lines_of_unknown_length_last_until_the_next_line_or_at_most_a_while():
+    """(packets with no duration, or "until the next" in the line itself, made lines of no
+    length, which MP4 text left out)"""
+    held = UntilNext()
+    out = held.add(line(100, None, "open"))
+    assert out == []
+    out += held.add(line(100, 400, "known, same start"))
+    out += held.add(line(900, None, "open again"))
+    out += held.add(line(900 + OPEN_ENDED_MS + 2000, 9000, "much later"))
+    out += held.finish()
+    assert shown(out) == [(100, 400, "known, same start"), (100, 900, "open"),
+                          (900, 900 + OPEN_ENDED_MS, "open again"), (7900, 9000, "much later")]
+    assert shown(UntilNext().add(line(0, 10, "known"))) == [(0, 10, "known")]
+    assert shown(UntilNext().finish()) == []

@@ -77,14 +77,25 @@ def checked_path(name: str, path):
 
 
 def checked_weights(weights) -> list[float] | None:
-    """One blend weight per style (e.g. [2, 1]), or None for equal ones."""
+    """One blend weight per style (e.g. [2, 1], an array, any iterable of numbers), or None
+    (or empty) for equal ones."""
     if weights is None:
         return None
-    numbers = [_number(w) for w in weights] if isinstance(weights, (list, tuple)) or \
-        type(weights).__name__ == "ndarray" else [None]
-    if not numbers or any(n is None or not math.isfinite(n) or n < 0 for n in numbers):
+    try:
+        numbers = [] if isinstance(weights, (str, bytes)) else [_number(w) for w in weights]
+    except TypeError:  # (not iterable: a single number, a 0-d array)
+        numbers = []
+    if isinstance(weights, (str, bytes)) or (not numbers and not _empty(weights)) or any(
+            n is None or not math.isfinite(n) or n < 0 for n in numbers):
         raise VidstyleError(f"weights are one number of at least 0 per style, e.g. [2, 1], got {weights!r}")
-    return numbers
+    return numbers or None
+
+
+def _empty(value) -> bool:
+    try:
+        return len(value) == 0
+    except TypeError:
+        return False
 
 
 def checked_side(name: str, value) -> int | None:
@@ -106,13 +117,16 @@ _WHOLE_OPTIONS = {"crf": "the encoder's quality, lower is better", "workers": "f
 
 def check_convert_options(options: dict) -> None:
     """convert()'s options of the wrong kind (a string for a number, a number for a
-    callback) as one line, before the conversion starts."""
+    callback) as one line, before the conversion starts; whole numbers made ints."""
     for name, what in _NUMBER_OPTIONS.items():
-        if name in options and _number(options[name]) is None:
+        if options.get(name) is not None and _number(options[name]) is None:
             raise VidstyleError(f"{name} is a number ({what}), got {options[name]!r}")
     for name, what in _WHOLE_OPTIONS.items():
-        if options.get(name) is not None and _whole(options[name]) is None:
-            raise VidstyleError(f"{name} is a whole number ({what}), got {options[name]!r}")
+        if options.get(name) is not None:
+            whole = _whole(options[name])
+            if whole is None:
+                raise VidstyleError(f"{name} is a whole number ({what}), got {options[name]!r}")
+            options[name] = whole
     for name in ("on_progress", "on_frame"):
         if options.get(name) is not None and not callable(options[name]):
             raise VidstyleError(f"{name} is a function to call (or None), got {options[name]!r}")

@@ -20,7 +20,7 @@ import torch
 
 from .adain import StyleStats
 from .audio_pulse import AudioPulse
-from .tracks import subtitle_summary
+from .subtitle_tracks import subtitle_summary
 from .tracks import summary as audio_summary
 from .devices import tune_convolutions
 from .errors import VidstyleError
@@ -437,6 +437,8 @@ def _finish_stopped(previous: StoppedPart, input_path: Path, output_path: Path, 
             report.width, report.height = video.width, video.height
             tracks = len(container.streams.audio)
             report.audio = "none" if not tracks else "copied" if tracks == 1 else f"copied ({tracks} tracks)"
+            report.subtitle_tracks = subtitles = len(container.streams.subtitles)
+            report.subtitles = f"{subtitles} subtitle track{'s' * (subtitles > 1)} kept" if subtitles else ""
         move_into_place(previous.video, output_path, overwrite, remove_on_failure=False)
     previous.remove()
 

@@ -21,7 +21,7 @@ from typing import Callable
 
 from .errors import VidstyleError
 from .metadata import file_tags, input_timecode, keep_tags, keep_track_tags
-from .tracks import is_gap_sample
+from .subtitle_tracks import is_gap_sample
 
 # A stop after less work than this removes the output as before: starting over costs
 # little, and a hidden file per short try would only clutter the folder.
@@ -254,8 +254,7 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
         if picture.average_rate and streams[video].codec_context is not None:
             streams[video].codec_context.framerate = picture.average_rate  # (a timecode counts frames at it)
         last_dts: dict[tuple, int] = {}
-        first_lines: dict[tuple, set] = {}  # subtitle slot -> (start in seconds, text) of the first part's lines
-        events = _EventCount()
+        first_lines: dict[tuple, set] = {}  # subtitle slot -> the first part's lines (_line)
         for packet in a.demux():
             slot = slots_a.get(packet.stream.index)
             if slot is None or (packet.dts is None and packet.pts is None):
@@ -268,7 +267,7 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
                 continue  # (the joined file writes its own)
             if slot[0] == "subtitle" and packet.pts is not None:
                 first_lines.setdefault(slot, set()).add(_line(packet, packet.pts * packet.time_base))
-            _mux(out, streams[slot], slot, events.numbered(packet, slot), 0, last_dts)
+            _mux(out, streams[slot], slot, packet, 0, last_dts)
         for packet in b.demux():
             slot = slots_b.get(packet.stream.index)
             if slot is None or (packet.dts is None and packet.pts is None):
@@ -276,7 +275,7 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             if slot[0] == "subtitle" and (
                     is_gap_sample(packet) or _held_by_first(packet, shift, first_lines.get(slot, ()))):
                 continue  # a line the first part had demuxed ahead of its stop (or a gap)
-            _mux(out, streams[slot], slot, events.numbered(packet, slot), shift, last_dts)
+            _mux(out, streams[slot], slot, packet, shift, last_dts)
 
 
 _ASS = ("ass", "ssa")
@@ -289,7 +288,8 @@ def _is_ass(packet) -> bool:
 
 def _line(packet, start) -> tuple:
     """A subtitle packet as (start in milliseconds, bytes), to know it again in another part
-    (an ASS event without its ReadOrder, which each part's converter counts from 0)."""
+    (an ASS event without its ReadOrder: a converted line's comes from its time, which each
+    part rounds itself)."""
     data = bytes(packet)
     return round(float(start) * 1000), data.split(b",", 1)[-1] if _is_ass(packet) else data
 
@@ -302,26 +302,6 @@ def _held_by_first(packet, shift: Fraction, lines) -> bool:
         return False
     ms, data = _line(packet, packet.pts * packet.time_base + shift)
     return any((ms + d, data) in lines for d in (-1, 0, 1))
-
-
-class _EventCount:
-    """Numbers the ASS events of a join in order (the first field, ReadOrder): each part's
-    converter counted its own from 0, and players (libass) show one event per number."""
-
-    def __init__(self):
-        self._next: dict[tuple, int] = {}
-
-    def numbered(self, packet, slot: tuple):
-        if slot[0] != "subtitle" or not _is_ass(packet):
-            return packet
-        import av
-
-        n = self._next.get(slot, 0)
-        self._next[slot] = n + 1
-        renumbered = av.Packet(b"%d," % n + bytes(packet).split(b",", 1)[-1])
-        renumbered.pts, renumbered.dts = packet.pts, packet.dts
-        renumbered.duration, renumbered.time_base = packet.duration, packet.time_base
-        return renumbered
 
 
 def _mux(out, stream, slot: tuple, packet, shift: Fraction, last_dts: dict) -> None:

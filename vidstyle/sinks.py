@@ -12,7 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .tracks import AudioTrack, SubtitleTrack
+from .subtitle_tracks import SubtitleTrack
+from .tracks import AudioTrack
 from .errors import VidstyleError
 from .metadata import keep_tags
 from .video_colors import VideoColors

@@ -9,21 +9,22 @@ from dataclasses import dataclass, replace
 _OVERRIDE = re.compile(r"(\{[^}]*\})")  # an ASS override block, e.g. {\i1} or {\pos(10,20)}
 _DRAWING_MODE = re.compile(r"\\p(\d+)")  # \p1 starts a vector drawing, \p0 ends it (not \pos)
 _DEFAULT_FIELDS = "0,0,Default,,0,0,0,"
+OPEN_ENDED_MS = 5000  # a line of unknown length shows until the next one starts, at most this long
 
 
 @dataclass
 class Line:
-    """One subtitle line: shown from `start` to `end` (milliseconds), its ASS event's
-    fields before the text (ReadOrder,Layer,Style,Name,MarginL,MarginR,MarginV,Effect)
-    and its text (with override blocks)."""
+    """One subtitle line: shown from `start` to `end` (milliseconds; None: unknown, until the
+    next line, UntilNext), its ASS event's fields before the text (ReadOrder,Layer,Style,
+    Name,MarginL,MarginR,MarginV,Effect) and its text (with override blocks)."""
 
     start: int
-    end: int
+    end: int | None
     fields: str
     text: str
 
     @classmethod
-    def of_event(cls, event: str, start: int, end: int) -> "Line":
+    def of_event(cls, event: str, start: int, end: int | None) -> "Line":
         parts = event.split(",", 8)
         if len(parts) < 9:  # (not an event: all of it is text)
             return cls(start, end, _DEFAULT_FIELDS, event)
@@ -33,8 +34,10 @@ class Line:
     def style(self) -> str:
         return self.fields.split(",")[2]
 
-    def event(self) -> bytes:
-        return f"{self.fields},{self.text}".encode()
+    def event(self, read_order: int | None = None) -> bytes:
+        """The ASS event, with `read_order` as its first field where given."""
+        fields = self.fields if read_order is None else f"{read_order},{self.fields.split(',', 1)[1]}"
+        return f"{fields},{self.text}".encode()
 
 
 def for_codec(line: Line, codec: str) -> Line | None:
@@ -56,6 +59,34 @@ def for_codec(line: Line, codec: str) -> Line | None:
     if not _OVERRIDE.sub("", text).replace("\\N", "").replace("\\n", "").replace("\\h", "").strip():
         return None
     return replace(line, text=text)
+
+
+class UntilNext:
+    """Lines of unknown length held until the next line's start says where they end (at
+    most OPEN_ENDED_MS after their own); lines of known length pass at once. Lines come in
+    order of their starts."""
+
+    def __init__(self):
+        self._open: list[Line] = []
+
+    def add(self, line: Line) -> list[Line]:
+        ready = self._close(line.start) if self._open and line.start > self._open[0].start else []
+        if line.end is None:
+            self._open.append(line)
+        else:
+            ready.append(line)
+        return ready
+
+    def finish(self) -> list[Line]:
+        return self._close(None)
+
+    def _close(self, at: int | None) -> list[Line]:
+        closed = []
+        for line in self._open:
+            longest = line.start + OPEN_ENDED_MS
+            closed.append(replace(line, end=longest if at is None else min(at, longest)))
+        self._open = []
+        return closed
 
 
 class Spans:
