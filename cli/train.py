@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_device_args, interrupted_exit_code, positive_float, positive_int
+from .common import add_device_args, interrupted_exit_code, non_negative_float, positive_float, positive_int
 
 EXAMPLES = """examples:
   vidstyle train --content ../shared/data/train/content --style ../shared/data/train/style \\
       --out runs/cpu --schedule 128:16000,256:2000
   vidstyle train ... --out runs/cpu --resume        # continue exactly where it stopped
+  vidstyle train ... --out runs/cpu --overwrite     # start that folder's run over
   vidstyle train ... --init weights/decoder.safetensors --schedule 256:20000
 
 The run folder gets checkpoint.pt (every --checkpoint-every steps and on Ctrl-C),
@@ -24,7 +25,7 @@ def add_training_args(p: argparse.ArgumentParser, out: str, schedule_help: str, 
     p.add_argument("--out", default=out, metavar="DIR", help=f"run folder (default {out})")
     p.add_argument("--schedule", default=None, metavar="CROP:STEPS,...", help=schedule_help)
     p.add_argument("--batch", type=positive_int, default=8, help="pairs per step (default 8)")
-    p.add_argument("--lr", type=float, default=lr, help=f"Adam learning rate (default {lr:g})")
+    p.add_argument("--lr", type=positive_float, default=lr, help=f"Adam learning rate (default {lr:g})")
     p.add_argument("--checkpoint-every", type=positive_int, default=250, metavar="N",
                    help="save a checkpoint for --resume every N steps (default 250)")
     p.add_argument("--sample-every", type=positive_int, default=sample_every, metavar="N",
@@ -33,6 +34,8 @@ def add_training_args(p: argparse.ArgumentParser, out: str, schedule_help: str, 
     p.add_argument("--seed", type=int, default=0,
                    help="random seed: the model's start, the data order and crops (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start the run in --out over (a folder holding one is refused otherwise)")
     p.add_argument("--init", metavar="FILE", help=init_help)
     p.add_argument("--max-minutes", type=positive_float, metavar="M",
                    help="stop cleanly after about M minutes (checkpoint, weights and samples written; "
@@ -54,18 +57,19 @@ def register(sub) -> None:
     add_training_args(p, "runs/train", "crop sizes and step counts (default: 128:16000,256:2000 on CPU, "
                       "256:160000 on CUDA)", lr=1e-4, sample_every=500,
                       init_help="start from these decoder weights")
-    p.add_argument("--style-weight", type=float, default=10.0, help="lambda (default 10)")
+    p.add_argument("--style-weight", type=non_negative_float, default=10.0, help="lambda (default 10)")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from vidstyle.devices import resolve_device
-    from vidstyle.train import TrainConfig, Trainer, parse_schedule
+    from vidstyle.train import TrainConfig, Trainer, check_run_folder, parse_schedule
 
     device = resolve_device(args.device)
     schedule = args.schedule or ("256:160000" if device.type == "cuda" else "128:16000,256:2000")
     config = TrainConfig(args.content, args.style, args.out, schedule=parse_schedule(schedule),
                          style_weight=args.style_weight, **training_options(args))
+    check_run_folder(config.out_dir, args.resume, args.overwrite)
     return run_trainer(Trainer(config), args.resume)
 
 

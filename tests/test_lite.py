@@ -117,7 +117,7 @@ def distill_config(dirs, out, steps=3, **kw):
 
 def fit_one_batch(trainer, steps=10):
     """Train on one fixed batch; (loss, terms) before the first step and after the last."""
-    content, style = trainer._batch(32)
+    content, style, _ = trainer._batch(32)
     trainer.gen.manual_seed(0)
     first = trainer.step_loss(content, style)
     for _ in range(steps):

@@ -58,7 +58,7 @@ def test_crop_follows_the_schedule(dirs, tmp_path):
 def test_training_lowers_the_loss_on_a_fixed_batch(dirs, tmp_path, encoder, caplog):
     trainer = Trainer(config(dirs, tmp_path / "run", lr=1e-3), encoder=encoder)
     assert "broken.jpg" in caplog.text  # skipped with a warning, not a crash
-    content, style = trainer._batch(32)
+    content, style, _ = trainer._batch(32)
     first = None
     for _ in range(8):
         loss_c, loss_s, _ = trainer.losses(content, style)
@@ -141,3 +141,86 @@ def test_empty_folder_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(VidstyleError, match="no readable images"):
         Trainer(TrainConfig(str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "o")))
+
+
+def test_a_stop_after_the_batch_is_drawn_resumes_on_that_batch(dirs, tmp_path, encoder, monkeypatch):
+    """Ctrl-C inside a step checkpointed the data stream after that step's batch, so the
+    resumed run skipped a batch: one step off an uninterrupted run from there on."""
+    straight = train(config(dirs, tmp_path / "a"), trainer=Trainer(config(dirs, tmp_path / "a"), encoder))
+    cfg = config(dirs, tmp_path / "b")
+    cut = Trainer(cfg, encoder)
+    real = cut.step_loss
+
+    def loss(content, style):  # (the batch is drawn; the step is not done)
+        if cut.step == 2:
+            raise KeyboardInterrupt
+        return real(content, style)
+
+    monkeypatch.setattr(cut, "step_loss", loss)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, trainer=cut)
+    resumed = Trainer(cfg, encoder)
+    assert resumed.resume() and resumed.step == 2
+    train(cfg, trainer=resumed)
+    for (k, a), (_, b) in zip(straight.decoder.state_dict().items(), resumed.decoder.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_a_folder_holding_a_run_is_refused_unless_it_goes_on_or_starts_over(dirs, tmp_path, encoder, capsys):
+    from vidstyle.cli.main import main
+    from vidstyle.train import check_run_folder
+
+    out = tmp_path / "run"
+    train(config(dirs, out, steps=2), trainer=Trainer(config(dirs, out, steps=2), encoder))
+    weights = (out / "decoder.safetensors").read_bytes()
+    with pytest.raises(VidstyleError, match="holds a run already: --resume goes on with it, --overwrite"):
+        check_run_folder(out, resume=False, overwrite=False)
+    check_run_folder(out, resume=True, overwrite=False)
+    common = ["train", "--content", str(dirs[0]), "--style", str(dirs[1]), "--out", str(out), "--batch", "1",
+              "--device", "cpu", "--schedule", "32:1"]
+    assert main(common) == 1 and "holds a run already" in capsys.readouterr().err
+    assert (out / "decoder.safetensors").read_bytes() == weights and (out / "checkpoint.pt").exists()
+    assert main(["distill", *common[1:]]) == 1 and "holds a run already" in capsys.readouterr().err
+    assert main(common + ["--overwrite"]) == 0  # (its log starts again at step 1)
+    assert [r["step"] for r in csv.DictReader(open(out / "log.csv"))] == ["1"]
+    with pytest.raises(SystemExit) as exc:
+        main(common[:-1] + ["32:2", "--lr", "-1"])
+    assert exc.value.code == 2 and "expected a number > 0" in capsys.readouterr().err
+
+
+def test_a_checkpoint_that_cannot_be_written_is_one_line_and_leaves_no_partial_file(dirs, tmp_path, encoder,
+                                                                                    monkeypatch):
+    """A full disk: torch's 'unexpected pos' traceback, and a .partial file keeping it full."""
+    import shutil
+    from collections import namedtuple
+
+    cfg = config(dirs, tmp_path / "run")
+    trainer = Trainer(cfg, encoder)
+
+    def full(state, path):
+        open(path, "wb").write(b"half a checkpoint")
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(torch, "save", full)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: namedtuple("Usage", "total used free")(1, 1, 0))
+    with pytest.raises(VidstyleError, match=r"cannot save the checkpoint in .* \(the disk is full\)"):
+        train(cfg, trainer=trainer)
+    assert not list((tmp_path / "run").glob("*.partial"))
+
+
+def test_resuming_a_checkpoint_of_another_model_is_one_line(dirs, tmp_path, encoder, random_decoder):
+    from vidstyle.distill import DistillConfig, DistillTrainer
+
+    out = tmp_path / "run"
+    narrow = DistillConfig(str(dirs[0]), str(dirs[1]), str(out), schedule=[(32, 1)], batch=1, device="cpu",
+                           widths=(8, 16, 32))
+    train(narrow, trainer=DistillTrainer(narrow, encoder, random_decoder))
+    wide = DistillConfig(str(dirs[0]), str(dirs[1]), str(out), schedule=[(32, 2)], batch=1, device="cpu",
+                         widths=(16, 32, 64))
+    with pytest.raises(VidstyleError, match="it holds another model .* other --widths or --feature-kernel") \
+            as error:
+        DistillTrainer(wide, encoder, random_decoder).resume()
+    assert "\n" not in str(error.value)
+    (out / "checkpoint.pt").write_bytes(b"damaged")
+    with pytest.raises(VidstyleError, match="cannot read it"):
+        DistillTrainer(wide, encoder, random_decoder).resume()

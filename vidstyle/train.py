@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import random
+import shutil
 import signal
 import time
 from contextlib import contextmanager
@@ -151,9 +152,18 @@ class Trainer:
             "config": json.dumps(asdict(self.cfg)),
         }
         tmp = self.checkpoint_path.with_suffix(".partial")
-        torch.save(state, tmp)
-        tmp.replace(self.checkpoint_path)
-        self.model.save(self.out / self.weights_name, meta=self.describe())
+        try:
+            torch.save(state, tmp)
+            tmp.replace(self.checkpoint_path)
+            self.model.save(self.out / self.weights_name, meta=self.describe())
+        except (OSError, RuntimeError) as exc:  # (torch says a full disk as "unexpected pos")
+            tmp.unlink(missing_ok=True)  # (a full disk stays full with it)
+            if shutil.disk_usage(self.out).free < 64 << 20:
+                why = "the disk is full"
+            else:
+                why = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+            raise VidstyleError(f"cannot save the checkpoint in {self.out} ({why}); the last one saved is "
+                                f"still there") from exc
 
     def resume(self) -> bool:
         """Continue exactly where the checkpoint in out_dir stopped; False if there is none."""
@@ -161,11 +171,17 @@ class Trainer:
             return False
         try:
             state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # (torch raises several kinds for a damaged file)
+            raise VidstyleError(f"cannot resume from {self.checkpoint_path}: cannot read it "
+                                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+        try:
             # "decoder": the key of checkpoints written before the trainer was generalised.
             self.model.load_state_dict(state["model"] if "model" in state else state["decoder"])
             self.optim.load_state_dict(state["optim"])
-        except (RuntimeError, KeyError, OSError) as exc:
-            raise VidstyleError(f"cannot resume from {self.checkpoint_path}: {exc}") from exc
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:  # (a state dict of other shapes)
+            raise VidstyleError(f"cannot resume from {self.checkpoint_path}: it holds another model "
+                                f"(made by another command, or with other --widths or --feature-kernel: "
+                                f"give those of the run, or --out a new folder)") from exc
         self.step = int(state["step"])
         self.gen.set_state(state["gen"])
         self._drop_pending()
@@ -197,10 +213,12 @@ class Trainer:
             content, style = content.pin_memory(), style.pin_memory()
         return content, style, self.data_gen.get_state()
 
-    def _batch(self, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """This step's batch on the device (drawn ahead in a thread with prefetch)."""
+    def _batch(self, crop: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """This step's batch on the device (drawn ahead in a thread with prefetch), and
+        data_gen's state after it, for the step to keep once it is done (a checkpoint
+        written when a stop cuts the step short draws this batch again)."""
         if not self.prefetch:
-            content, style, self._data_state = self._draw(crop)
+            content, style, after = self._draw(crop)
         else:
             if self._loader is None:
                 from concurrent.futures import ThreadPoolExecutor
@@ -209,13 +227,13 @@ class Trainer:
             if self._pending is None or self._pending[0] != (self.step, crop):
                 self._drop_pending()
                 self._pending = ((self.step, crop), self._loader.submit(self._draw, crop))
-            content, style, self._data_state = self._pending[1].result()
+            content, style, after = self._pending[1].result()
             # data_gen is only ever used by that one thread, in step order.
             nxt = self.step + 1, self.cfg.crop_at(self.step + 1)
             self._pending = (nxt, self._loader.submit(self._draw, nxt[1]))
         mf = torch.channels_last
         return (content.to(self.device, memory_format=mf, non_blocking=True),
-                style.to(self.device, memory_format=mf, non_blocking=True))
+                style.to(self.device, memory_format=mf, non_blocking=True), after)
 
     def _drop_pending(self) -> None:
         """Forget a batch drawn ahead (resume, the end): its draws are undone from _data_state."""
@@ -257,13 +275,14 @@ class Trainer:
         lr = self.cfg.lr / (1.0 + self.cfg.lr_decay * self.step)
         for group in self.optim.param_groups:
             group["lr"] = lr
-        content, style = self._batch(crop)
+        content, style, drawn = self._batch(crop)
         loss, terms = self.step_loss(content, style)
         if not math.isfinite(loss.item()):
             raise VidstyleError(f"training diverged at step {self.step} (loss {loss.item()})")
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
+        self._data_state = drawn
         self.step += 1
         return StepReport(self.step, self.cfg.total_steps, crop, loss.item(), terms, lr,
                           time.perf_counter() - t0)
@@ -315,6 +334,21 @@ def _sigterm_as_interrupt():
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def check_run_folder(out_dir: str | Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a new run in a folder holding one (its checkpoint and weights would be
+    replaced, its log mixed with the new run's) unless it goes on (`resume`) or is to be
+    started over (`overwrite`: its checkpoint and log are removed now)."""
+    out = Path(out_dir)
+    checkpoint = out / "checkpoint.pt"
+    if resume or not checkpoint.is_file():
+        return
+    if not overwrite:
+        raise VidstyleError(f"{out} holds a run already: --resume goes on with it, --overwrite "
+                            f"starts it over, or --out another folder")
+    for name in ("checkpoint.pt", "log.csv"):
+        (out / name).unlink(missing_ok=True)
 
 
 def train(config: TrainConfig, resume: bool = False,
