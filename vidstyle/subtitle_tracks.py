@@ -4,6 +4,7 @@ holds its kind, a text one converted to the file type's own text codec where it 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
@@ -177,10 +178,7 @@ def subtitle_summary(tracks: list[SubtitleTrack]) -> str:
     WebVTT)"; "" for none."""
     if not tracks:
         return ""
-    kinds: dict[str, int] = {}
-    for track in tracks:
-        kind = f"converted to {track.converted}" if track.converted else "copied"
-        kinds[kind] = kinds.get(kind, 0) + 1
+    kinds = Counter(f"converted to {track.converted}" if track.converted else "copied" for track in tracks)
     counted = f"{len(tracks)} subtitle track{'s' * (len(tracks) > 1)}"
     if len(kinds) == 1:
         return f"{counted} {next(iter(kinds))}"

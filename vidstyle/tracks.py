@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
@@ -208,10 +209,7 @@ def summary(tracks: list[AudioTrack]) -> str:
     several tracks e.g. "copied (2 tracks) and re-encoded to AAC (1 track)"; "none"."""
     if not tracks:
         return "none"
-    kinds: dict[str, int] = {}
-    for track in tracks:
-        kind = f"re-encoded to {track.reencoded}" if track.reencoded else "copied"
-        kinds[kind] = kinds.get(kind, 0) + 1
+    kinds = Counter(f"re-encoded to {track.reencoded}" if track.reencoded else "copied" for track in tracks)
     if len(tracks) == 1:
         return next(iter(kinds))
     return " and ".join(f"{kind} ({n} track{'s' * (n > 1)})" for kind, n in kinds.items())
