@@ -137,7 +137,9 @@ class AudioTrack:
             # MPEG-TS's AAC carries its setup in each packet's ADTS header; Matroska wants it in
             # its header, which a file is given at the end but a pipe never (FFmpeg refused the
             # first packet): so the pipe's is read from the input's first packet now.
-            stream.codec_context.extradata = _adts_setup(template)
+            setup = _adts_setup(template)
+            if setup is not None:  # (else FFmpeg's refusal says why)
+                stream.codec_context.extradata = setup
         return stream
 
     def _reencoding(self, path: Path):
