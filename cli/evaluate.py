@@ -37,7 +37,7 @@ def run(args) -> int:
 
     from vidstyle.errors import VidstyleError
     from vidstyle.evaluate import as_json, evaluate, load_set, make_grid, set_files, summarise
-    from vidstyle.images import save_image
+    from vidstyle.images import check_image_output, save_image
     from vidstyle.outputs import atomic_output, check_output, refuse_outputs_over_sources, same_file
     from vidstyle.stills import stylize_image
     from vidstyle.stylizer import Target
@@ -50,6 +50,8 @@ def run(args) -> int:
                                 + [("a style image", p) for p in set_files(args.style)])
     for out in outputs:
         check_output(None, out, args.overwrite)
+    if args.output:  # (a grid named .txt failed after every pair was scored)
+        check_image_output(args.output)
     stylizer = stylizer_from_args(args)
     contents, styles = load_set(args.content, args.size), load_set(args.style, args.size)
     stats = {}
@@ -74,7 +76,7 @@ def run(args) -> int:
           f"{stylizer.precision})")
     if args.json:
         with atomic_output(Path(args.json), args.overwrite) as tmp:
-            about = stylizer.describe()
+            about = {**stylizer.describe(), "decoder": args.decoder}  # (which weights were scored)
             tmp.write_text(json.dumps(as_json(scores, size_longer_side=args.size, **about), indent=2))
     if args.output:
         with atomic_output(Path(args.output), args.overwrite) as tmp:

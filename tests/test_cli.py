@@ -333,6 +333,7 @@ def test_eval_command_prints_table_and_writes_json_and_grid(capsys, tmp_path):
     assert "mean over 4 pairs" in out
     doc = json.loads((tmp_path / "scores.json").read_text())
     assert len(doc["pairs"]) == 4 and 0 < doc["mean"]["style_gap"]
+    assert doc["decoder"] is None and doc["model"] == "full"  # (the shipped weights: no --decoder)
     assert Image.open(tmp_path / "grid.png").size[0] > 48
     # Files as well as folders: one photo against a folder and a painting named alone.
     extra = small_images(tmp_path / "more", 1, 3)
@@ -358,6 +359,10 @@ def test_eval_never_writes_over_the_pictures_it_scores(capsys, tmp_path):
                        "-o", tmp_path / "x.png", "--json", tmp_path / "x.png")
     assert_one_line_error(code, err, "-o and --json both name")
     assert {p: p.read_bytes() for p in before} == before
+    # A grid of a type no picture has is refused before the scoring (it failed after it).
+    code, out, err = run(capsys, "eval", "--content", contents, "--style", style, "--model", "tiny",
+                         "-o", tmp_path / "grid.txt")
+    assert code == 1 and ".txt" in err and "mean over" not in out
 
 
 def test_train_command_runs_and_resumes(capsys, tmp_path):
