@@ -81,21 +81,16 @@ def checked_weights(weights) -> list[float] | None:
     (or empty) for equal ones."""
     if weights is None:
         return None
+    wrong = VidstyleError(f"weights are one number of at least 0 per style, e.g. [2, 1], got {weights!r}")
+    if isinstance(weights, (str, bytes)):
+        raise wrong
     try:
-        numbers = [] if isinstance(weights, (str, bytes)) else [_number(w) for w in weights]
+        numbers = [_number(w) for w in weights]
     except TypeError:  # (not iterable: a single number, a 0-d array)
-        numbers = []
-    if isinstance(weights, (str, bytes)) or (not numbers and not _empty(weights)) or any(
-            n is None or not math.isfinite(n) or n < 0 for n in numbers):
-        raise VidstyleError(f"weights are one number of at least 0 per style, e.g. [2, 1], got {weights!r}")
+        raise wrong from None
+    if any(n is None or not math.isfinite(n) or n < 0 for n in numbers):
+        raise wrong
     return numbers or None
-
-
-def _empty(value) -> bool:
-    try:
-        return len(value) == 0
-    except TypeError:
-        return False
 
 
 def checked_side(name: str, value) -> int | None:
