@@ -551,15 +551,17 @@ def test_text_subtitles_a_file_type_cannot_hold_are_converted_to_one_it_can(tmp_
         assert len(sizes) == 4, sizes  # (an empty sample before each line: the muxer's own)
 
 
-def test_with_a_pyav_that_cannot_convert_subtitles_they_are_left_out_saying_what_would(tmp_path, stylizer,
-                                                                                      target, caplog, monkeypatch):
+def test_with_a_pyav_that_cannot_convert_subtitles_they_are_left_out_saying_what_would(
+        tmp_path, stylizer, target, caplog, monkeypatch):
     import vidstyle.subtitle_tracks
 
     monkeypatch.setattr(vidstyle.subtitle_tracks, "can_convert_text", lambda: False)
     src = write_clip(tmp_path / "film.mkv", n=12, subtitles=LINES)
     report = convert_video(src, tmp_path / "out.mp4", stylizer, target)
-    assert report.subtitle_tracks == 0 and report.subtitles == "" and subtitle_lines(tmp_path / "out.mp4") == []
-    assert "(srt) cannot be copied into .mp4; it is left out (PyAV 17 or later converts text ones)" in caplog.text
+    assert report.subtitle_tracks == 0 and report.subtitles == ""
+    assert subtitle_lines(tmp_path / "out.mp4") == []
+    assert "(srt) cannot be copied into .mp4; it is left out (PyAV 17 or later converts text ones)" \
+        in caplog.text
 
 
 def mp4_text_samples(path):

@@ -37,7 +37,8 @@ def test_mpeg_ts_input_with_aac_sound_goes_into_a_pipe(style_png, tmp_path):
     argument' before the first frame."""
     clip = write_clip(tmp_path / "in.ts", n=12)
     with av.open(str(clip)) as c:
-        assert c.streams.audio[0].codec_context.name == "aac" and not c.streams.audio[0].codec_context.extradata
+        sound = c.streams.audio[0].codec_context
+        assert sound.name == "aac" and not sound.extradata
         samples = sum(frame.samples for frame in c.decode(audio=0))
     done = subprocess.run(COMMAND + [str(clip), "-s", str(style_png), "-o", "-", "--model", "tiny"],
                           capture_output=True, cwd=tmp_path, timeout=300)
