@@ -346,7 +346,7 @@ def test_eval_command_prints_table_and_writes_json_and_grid(capsys, tmp_path):
     assert_one_line_error(code, err, "not found", "nope.png")
 
 
-def test_eval_never_writes_over_the_pictures_it_scores(capsys, tmp_path):
+def test_eval_never_writes_over_the_pictures_it_scores(capsys, tmp_path, caplog):
     """--overwrite replaced a content photo with the JSON and a style with the grid."""
     contents = small_images(tmp_path / "c", 2, 1)
     style = small_images(tmp_path / "s", 1, 2) / "0.png"
@@ -359,6 +359,17 @@ def test_eval_never_writes_over_the_pictures_it_scores(capsys, tmp_path):
                        "-o", tmp_path / "x.png", "--json", tmp_path / "x.png")
     assert_one_line_error(code, err, "-o and --json both name")
     assert {p: p.read_bytes() for p in before} == before
+    # A folder's picture that cannot be read is skipped with a warning, as training skips it
+    # (eval stopped on it); one named on its own is an error.
+    Image.open(contents / "0.png").save(tmp_path / "whole.jpg")
+    whole = (tmp_path / "whole.jpg").read_bytes()
+    (contents / "broken.jpg").write_bytes(whole[:len(whole) // 3])  # (a download cut short)
+    code, out, err = run(capsys, "eval", "--content", contents, "--style", style, "--model", "tiny")
+    assert code == 0 and "mean over 2 pairs" in out and "skipping cannot read image" in caplog.text
+    assert "broken.jpg" in caplog.text
+    code, _, err = run(capsys, "eval", "--content", contents / "broken.jpg", "--style", style, "--model", "tiny")
+    assert code == 1 and "broken.jpg" in err
+    (contents / "broken.jpg").unlink()
     # A grid of a type no picture has is refused before the scoring (it failed after it).
     code, out, err = run(capsys, "eval", "--content", contents, "--style", style, "--model", "tiny",
                          "-o", tmp_path / "grid.txt")

@@ -11,6 +11,7 @@ not depend on our training choices:
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,11 +21,12 @@ import torch
 import torch.nn.functional as F
 
 from .encoder import Encoder
-from .images import load_image, resize_longer
 from .errors import VidstyleError
+from .images import load_image, resize_longer
 from .losses import mean_std_loss
 from .train_data import list_images
 
+log = logging.getLogger(__name__)
 Method = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (content, style) -> output
 
 
@@ -97,8 +99,21 @@ def set_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
 
 
 def load_set(paths: str | Path | Sequence[str | Path], size: int) -> list[tuple[str, torch.Tensor]]:
-    """The images of folders and/or image files, named by file, longer side `size`."""
-    return [(p.name, resize_longer(load_image(p), size)) for p in set_files(paths)]
+    """The images of folders and/or image files, named by file, longer side `size`. A
+    folder's image that cannot be read is skipped with a warning, as training skips it
+    (one named on its own is an error)."""
+    named = {Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)}
+    images = []
+    for path in set_files(paths):
+        try:
+            images.append((path.name, resize_longer(load_image(path), size)))
+        except VidstyleError as exc:
+            if path in named:
+                raise
+            log.warning("skipping %s", exc)
+    if not images:
+        raise VidstyleError(f"no readable images in {', '.join(str(p) for p in sorted(named))}")
+    return images
 
 
 def evaluate(method: Method, contents, styles, scorer: Scorer | None = None,
