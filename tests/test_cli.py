@@ -367,7 +367,8 @@ def test_eval_never_writes_over_the_pictures_it_scores(capsys, tmp_path, caplog)
     code, out, err = run(capsys, "eval", "--content", contents, "--style", style, "--model", "tiny")
     assert code == 0 and "mean over 2 pairs" in out and "skipping cannot read image" in caplog.text
     assert "broken.jpg" in caplog.text
-    code, _, err = run(capsys, "eval", "--content", contents / "broken.jpg", "--style", style, "--model", "tiny")
+    code, _, err = run(capsys, "eval", "--content", contents / "broken.jpg", "--style", style,
+                       "--model", "tiny")
     assert code == 1 and "broken.jpg" in err
     (contents / "broken.jpg").unlink()
     # A grid of a type no picture has is refused before the scoring (it failed after it).
