@@ -141,6 +141,17 @@ def test_empty_folder_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(VidstyleError, match="no readable images"):
         Trainer(TrainConfig(str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "o")))
+    assert not (tmp_path / "o").exists()  # (an empty run folder was left behind)
+
+
+def test_each_steps_log_row_can_be_read_as_the_step_ends(dirs, tmp_path, encoder):
+    """The log was written at checkpoints only: empty for the first 250 steps by default."""
+    cfg = config(dirs, tmp_path / "run")
+    cfg.checkpoint_every = 100
+    seen = []
+    train(cfg, on_step=lambda r: seen.append(len(open(tmp_path / "run" / "log.csv").readlines())),
+          trainer=Trainer(cfg, encoder))
+    assert seen == [2, 3, 4, 5]  # (the header and one row a step)
 
 
 def test_a_stop_after_the_batch_is_drawn_resumes_on_that_batch(dirs, tmp_path, encoder, monkeypatch):

@@ -99,13 +99,13 @@ class Trainer:
         self.amp_dtype = autocast_dtype(config.precision, self.device)
         tune_convolutions(self.device)  # every step has the same shapes
         self.out = Path(config.out_dir)
-        try:
-            self.out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise VidstyleError(f"cannot create output folder {self.out}: {exc.strerror}") from exc
         self.content = ImageBank(config.content_dir)
         self.style = ImageBank(config.style_dir)
         self.sample_style = ImageBank(config.sample_style_dir) if config.sample_style_dir else self.style
+        try:  # (after the data is found good: a bad folder left an empty run folder behind)
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VidstyleError(f"cannot create output folder {self.out}: {exc.strerror}") from exc
         mf = torch.channels_last
         self.encoder = (encoder or Encoder(balanced=True)).to(self.device, memory_format=mf)
         torch.manual_seed(config.seed)  # before the model: its random start follows --seed too
@@ -378,10 +378,10 @@ def train(config: TrainConfig, resume: bool = False,
                 r = trainer.train_step()
                 writer.writerow([r.step, r.crop, f"{r.lr:.3g}", f"{r.loss:.5f}",
                                  *(f"{r.terms[k]:.5f}" for k in trainer.log_terms), f"{r.seconds:.3f}"])
+                fh.flush()  # (a step's row is there to read as it ends, not at the next checkpoint)
                 if on_step:
                     on_step(r)
                 if r.step % config.checkpoint_every == 0:
-                    fh.flush()
                     trainer.save_checkpoint()
                 if r.step % config.sample_every == 0:
                     trainer.save_samples()
