@@ -21,7 +21,7 @@ from typing import Callable
 
 from .errors import VidstyleError
 from .metadata import file_tags, input_timecode, keep_tags, keep_track_tags
-from .subtitle_tracks import is_gap_sample
+from .subtitle_tracks import codec_of, is_gap_sample
 
 # A stop after less work than this removes the output as before: starting over costs
 # little, and a hidden file per short try would only clutter the folder.
@@ -278,20 +278,12 @@ def join_parts(first: Path, second: Path, output: Path, gap_s: float) -> None:
             _mux(out, streams[slot], slot, packet, shift, last_dts)
 
 
-_ASS = ("ass", "ssa")
-
-
-def _is_ass(packet) -> bool:
-    context = packet.stream.codec_context
-    return context is not None and context.name in _ASS
-
-
 def _line(packet, start) -> tuple:
     """A subtitle packet as (start in milliseconds, bytes), to know it again in another part
     (an ASS event without its ReadOrder: a converted line's comes from its time, which each
     part rounds itself)."""
     data = bytes(packet)
-    return round(float(start) * 1000), data.split(b",", 1)[-1] if _is_ass(packet) else data
+    return round(float(start) * 1000), data.split(b",", 1)[-1] if codec_of(packet) in ("ass", "ssa") else data
 
 
 def _held_by_first(packet, shift: Fraction, lines) -> bool:

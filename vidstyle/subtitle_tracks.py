@@ -23,11 +23,16 @@ _TEXT_CODEC_OF = {"mp4": "mov_text", "mov": "mov_text", "ipod": "mov_text", "3gp
 _TEXT_CODEC_NAMES = {"mov_text": "MP4 text", "webvtt": "WebVTT", "ass": "ASS"}
 
 
+def codec_of(packet) -> str | None:
+    """The codec of a packet's stream (None: one FFmpeg does not know)."""
+    context = packet.stream.codec_context
+    return None if context is None else context.name
+
+
 def is_gap_sample(packet) -> bool:
     """Whether a subtitle packet is an empty MP4 text sample, which only clears the screen
     between lines: MP4 and MOV write their own, so a copied one came twice (at no length)."""
-    context = packet.stream.codec_context
-    return context is not None and context.name == "mov_text" and bytes(packet) == bytes(2)
+    return codec_of(packet) == "mov_text" and bytes(packet) == bytes(2)
 
 
 def can_convert_text() -> bool:
