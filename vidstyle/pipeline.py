@@ -353,8 +353,8 @@ def convert_video(input_path: str | Path, output_path: str | Path, stylizer: Sty
             report.audio = audio_summary(sink.audio_tracks)
         elif source.audio_streams and getattr(sink, "leaves_out_audio", None):
             report.audio = f"left out ({sink.leaves_out_audio})"
-        report.subtitle_tracks = len(getattr(sink, "subtitle_tracks", []))
-        report.subtitles = subtitle_summary(getattr(sink, "subtitle_tracks", []))
+        subtitles = getattr(sink, "subtitle_tracks", [])  # (a GIF or image sequence holds none)
+        report.subtitle_tracks, report.subtitles = len(subtitles), subtitle_summary(subtitles)
         if source.see_through:
             log.warning("%s has transparency, which the output does not keep: what is stored under "
                         "it (often black) was stylized as it is", input_path.name)
