@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 
 from .common import non_negative_float
-from .train import add_training_args, run_trainer, training_options
+from .train import add_training_args, given_settings, run_trainer, training_config
 
 EXAMPLES = """examples:
   vidstyle distill --content ../shared/data/train/content --style ../shared/data/train/style \\
       --out runs/lite --schedule 128:20000
   vidstyle distill ... --out runs/lite16 --widths 16,32,64 --init weights/lite.safetensors
-  vidstyle distill ... --out runs/lite --resume      # continue exactly where it stopped
+  vidstyle distill --out runs/lite --resume          # go on exactly where it stopped, with its settings
 
 The full model (VGG-19 + --teacher decoder) stylizes random crops; the lite encoder
 and decoder learn to reproduce its frames. The run folder gets checkpoint.pt,
@@ -36,11 +36,11 @@ def register(sub) -> None:
     add_training_args(p, "runs/lite", "crop sizes and step counts (default 128:20000)", lr=5e-4,
                       sample_every=1000, init_help="start from these lite weights")
     p.add_argument("--teacher", metavar="FILE", help="the full model's decoder (default: the shipped one)")
-    p.add_argument("--perceptual-weight", type=non_negative_float, default=0.02,
+    p.add_argument("--perceptual-weight", type=non_negative_float,
                    help="weight of the relu1_1..relu3_1 output term (default 0.02)")
-    p.add_argument("--feature-weight", type=non_negative_float, default=0.02,
+    p.add_argument("--feature-weight", type=non_negative_float,
                    help="weight of the relu4_1 feature term (default 0.02)")
-    p.add_argument("--style-weight", type=non_negative_float, default=0.0,
+    p.add_argument("--style-weight", type=non_negative_float,
                    help="weight of the paper's style loss on the lite output (default 0: off)")
     p.add_argument("--widths", type=parse_widths, metavar="A,B,C",
                    help="channels at full, 1/2 and 1/4 size (default: --init's, else 24,48,96); "
@@ -54,13 +54,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from vidstyle.distill import DistillConfig, DistillTrainer
-    from vidstyle.train import check_run_folder, parse_schedule
 
-    config = DistillConfig(args.content, args.style, args.out,
-                           schedule=parse_schedule(args.schedule or "128:20000"),
-                           teacher=args.teacher, feature_weight=args.feature_weight,
-                           perceptual_weight=args.perceptual_weight,
-                           style_weight=args.style_weight, widths=args.widths,
-                           feature_kernel=args.feature_kernel, **training_options(args))
-    check_run_folder(config.out_dir, args.resume, args.overwrite)
+    names = ("teacher", "feature_weight", "perceptual_weight", "style_weight", "widths", "feature_kernel")
+    config = training_config(DistillConfig, args, given_settings(args, names), "128:20000")
     return run_trainer(DistillTrainer(config), args.resume)

@@ -235,3 +235,68 @@ def test_resuming_a_checkpoint_of_another_model_is_one_line(dirs, tmp_path, enco
     (out / "checkpoint.pt").write_bytes(b"damaged")
     with pytest.raises(VidstyleError, match="cannot read it"):
         DistillTrainer(wide, encoder, random_decoder).resume()
+
+
+def _checkpoint_config(out):
+    import json
+
+    return json.loads(torch.load(out / "checkpoint.pt", weights_only=True)["config"])
+
+
+def test_resume_goes_on_with_the_runs_own_settings_and_says_what_it_changes(dirs, tmp_path, capsys):
+    """A `--resume` without its run's --lr, --batch or data folders ran on with the defaults
+    (or refused for want of --content): a run changed without a word."""
+    from vidstyle.cli.main import main
+
+    out = tmp_path / "run"
+    start = ["train", "--content", str(dirs[0]), "--style", str(dirs[1]), "--out", str(out), "--batch", "1",
+             "--device", "cpu", "--schedule", "32:1", "--lr", "3e-4", "--style-weight", "4", "--seed", "5"]
+    assert main(start) == 0
+    capsys.readouterr()
+    assert main(["train", "--out", str(out), "--resume", "--schedule", "32:2", "--device", "cpu"]) == 0
+    said = capsys.readouterr().out
+    assert "--schedule 32:2 in place of the run's 32:1" in said
+    settings = _checkpoint_config(out)
+    assert (settings["lr"], settings["batch"], settings["style_weight"], settings["seed"]) == (3e-4, 1, 4, 5)
+    assert settings["content_dir"] == str(dirs[0])
+    assert [r["step"] for r in csv.DictReader(open(out / "log.csv"))] == ["1", "2"]
+    # given ones replace the run's, each said; a start setting cannot change a run going on
+    assert main(["train", "--out", str(out), "--resume", "--schedule", "32:3", "--lr", "2e-4",
+                 "--seed", "6", "--device", "cpu"]) == 0
+    said = capsys.readouterr().out
+    assert "--lr 0.0002 in place of the run's 0.0003" in said
+    assert "--seed 6 not used: going on keeps the run's 5" in said
+    assert (_checkpoint_config(out)["lr"], _checkpoint_config(out)["seed"]) == (2e-4, 5)
+    # at the end of its schedule: said, nothing run (it said "done" and wrote its files again)
+    log = (out / "log.csv").read_text()
+    assert main(["train", "--out", str(out), "--resume", "--device", "cpu"]) == 0
+    assert "is at step 3, the end of its schedule: nothing to do" in capsys.readouterr().out
+    assert (out / "log.csv").read_text() == log
+    # a new run still needs its data
+    assert main(["train", "--out", str(tmp_path / "new"), "--device", "cpu"]) == 1
+    assert "required to start a run: --content, --style" in capsys.readouterr().err
+
+
+def test_distill_resume_keeps_the_runs_widths_teacher_and_weights(dirs, tmp_path, capsys):
+    from vidstyle.cli.main import main
+
+    out = tmp_path / "run"
+    assert main(["distill", "--content", str(dirs[0]), "--style", str(dirs[1]), "--out", str(out),
+                 "--batch", "1", "--device", "cpu", "--schedule", "32:1", "--widths", "8,16,32",
+                 "--style-weight", "0.3", "--feature-weight", "0.05"]) == 0
+    assert main(["distill", "--out", str(out), "--resume", "--schedule", "32:2", "--device", "cpu"]) == 0
+    settings = _checkpoint_config(out)
+    assert (settings["widths"], settings["style_weight"], settings["feature_weight"]) == ([8, 16, 32], 0.3, 0.05)
+    assert "style" in open(out / "log.csv").readline()  # (the style column: the term is still on)
+
+
+def test_config_to_go_on_takes_the_command_s_machine_settings():
+    from vidstyle.distill import DistillConfig
+    from vidstyle.train import config_to_go_on
+
+    run = {"content_dir": "c", "style_dir": "s", "out_dir": "old", "schedule": [[128, 10]], "device": "cuda",
+           "max_minutes": 30.0, "widths": [8, 16, 32], "lr": 1e-4, "a_setting_of_a_later_version": 1}
+    config, changes = config_to_go_on(DistillConfig, run, {"out_dir": "new", "device": "cpu",
+                                                           "max_minutes": None, "lr": 1e-4})
+    assert (config.out_dir, config.device, config.max_minutes) == ("new", "cpu", None)
+    assert config.schedule == [(128, 10)] and config.widths == (8, 16, 32) and changes == []

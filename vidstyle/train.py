@@ -15,7 +15,7 @@ import shutil
 import signal
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
@@ -169,11 +169,7 @@ class Trainer:
         """Continue exactly where the checkpoint in out_dir stopped; False if there is none."""
         if not self.checkpoint_path.is_file():
             return False
-        try:
-            state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # (torch raises several kinds for a damaged file)
-            raise VidstyleError(f"cannot resume from {self.checkpoint_path}: cannot read it "
-                                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+        state = read_checkpoint(self.checkpoint_path)
         try:
             # "decoder": the key of checkpoints written before the trainer was generalised.
             self.model.load_state_dict(state["model"] if "model" in state else state["decoder"])
@@ -349,6 +345,58 @@ def check_run_folder(out_dir: str | Path, resume: bool, overwrite: bool) -> None
                             f"starts it over, or --out another folder")
     for name in ("checkpoint.pt", "log.csv"):
         (out / name).unlink(missing_ok=True)
+
+
+# Settings of this machine and this command, not of the run: going on takes them from the new command.
+_OF_THE_COMMAND = ("out_dir", "device", "precision", "max_minutes")
+# Settings that only make a run's start (its first weights, its random start): going on keeps the run's.
+_OF_THE_START = ("init_weights", "seed")
+
+
+@dataclass
+class SettingChange:
+    """A setting given when going on with a run that differs from the run's own."""
+    name: str  # the config field
+    run: object  # the run's value
+    given: object
+    applied: bool  # False for a setting of the run's start, which going on cannot change
+
+
+def read_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # (torch raises several kinds for a damaged file)
+        raise VidstyleError(f"cannot resume from {path}: cannot read it "
+                            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+
+
+def run_settings(out_dir: str | Path) -> dict | None:
+    """The settings the checkpoint in out_dir was saved with (None without one)."""
+    path = Path(out_dir) / "checkpoint.pt"
+    if not path.is_file():
+        return None
+    state = read_checkpoint(path)
+    return json.loads(state["config"]) if isinstance(state, dict) and "config" in state else None
+
+
+def config_to_go_on(config_type: type, run: dict, given: dict) -> tuple[TrainConfig, list[SettingChange]]:
+    """The config for going on with a run: the run's own settings (a `--resume` that forgot
+    its run's --lr or --teacher changed the run without a word), with those given in their
+    place (a longer schedule, a lower learning rate); what was changed, to be said."""
+    known = {f.name for f in fields(config_type)}
+    settings = {k: v for k, v in run.items() if k in known and k not in _OF_THE_COMMAND}
+    if settings.get("schedule"):  # (JSON keeps tuples as lists)
+        settings["schedule"] = [tuple(stage) for stage in settings["schedule"]]
+    if settings.get("widths"):
+        settings["widths"] = tuple(settings["widths"])
+    changes = []
+    for name, value in given.items():
+        if name in settings and value != settings[name]:
+            changes.append(SettingChange(name, settings[name], value, name not in _OF_THE_START))
+            if name in _OF_THE_START:
+                continue
+        settings[name] = value
+    return config_type(**settings), changes
 
 
 def train(config: TrainConfig, resume: bool = False,
