@@ -35,6 +35,9 @@ def register(sub) -> None:
     p.add_argument("--frames", type=positive_int,
                    help="frames in the generated clip (default: about --seconds of conversion at the "
                         "model-only FPS, 30 to 600; 30 with --no-model)")
+    p.add_argument("--repeat", type=positive_int, default=1, metavar="N",
+                   help="measure model-only and end-to-end N times in turn per size and batch; the "
+                        "end-to-end share of model-only FPS is the median of the rounds' (default 1)")
     p.add_argument("--input", metavar="VIDEO", help="also time conversion of this real file")
     p.add_argument("--no-model", action="store_true", help="skip the model-only measurements")
     p.add_argument("--no-file", action="store_true", help="skip the file-conversion measurements")
@@ -87,22 +90,27 @@ def run(args) -> int:
 def _measure(args, stylizer, sizes, batches, target, results: list, out) -> None:
     """Append each measured row to `results` as soon as it is measured (and print it)."""
 
-    from vidstyle.bench import bench_file, bench_model
+    from vidstyle.bench import bench_file, bench_model, end_to_end_shares
 
     for w, h in sizes:
         for b in batches:
-            frames = args.frames or 30
-            if not args.no_model:
-                results.append(bench_model(stylizer, w, h, b, args.steps, target=target,
-                                           workers=args.workers, min_seconds=args.seconds))
-                _print_row(results[-1], out)
-                # A clip long enough that start-up and the encoder's flush do not count much.
-                frames = args.frames or min(600, max(30, round(results[-1]["fps"] * args.seconds)))
-            if not args.no_file:
-                for row in bench_file(stylizer, w, h, b, frames, target=target, preset=args.preset,
-                                      workers=args.workers):
-                    results.append(row)
-                    _print_row(row, out)
+            first = len(results)
+            for round_ in range(1, args.repeat + 1):
+                tag = {"round": round_} if args.repeat > 1 else {}
+                frames = args.frames or 30
+                if not args.no_model:
+                    results.append({**bench_model(stylizer, w, h, b, args.steps, target=target,
+                                                  workers=args.workers, min_seconds=args.seconds), **tag})
+                    _print_row(results[-1], out)
+                    # A clip long enough that start-up and the encoder's flush do not count much.
+                    frames = args.frames or min(600, max(30, round(results[-1]["fps"] * args.seconds)))
+                if not args.no_file:
+                    for row in bench_file(stylizer, w, h, b, frames, target=target, preset=args.preset,
+                                          workers=args.workers):
+                        results.append({**row, **tag})
+                        _print_row(results[-1], out)
+            for share in end_to_end_shares(results[first:]):
+                _print_share(share, out)
     if args.input:
         for row in bench_file(stylizer, 0, 0, batches[0], input_path=Path(args.input), target=target,
                               preset=args.preset, workers=args.workers):
@@ -115,6 +123,7 @@ def _write(args, stylizer, results: list, interrupted: bool = False) -> None:
 
     import torch
 
+    from vidstyle.bench import end_to_end_shares
     from vidstyle.cpu_memory import freed_memory_kept
     from vidstyle.devices import describe_cpu
     from vidstyle.outputs import atomic_output
@@ -123,12 +132,22 @@ def _write(args, stylizer, results: list, interrupted: bool = False) -> None:
            "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
            "gpu": torch.cuda.get_device_name() if stylizer.device.type == "cuda" else None,
            "freed_memory_kept": freed_memory_kept(),
-           **({"interrupted": True} if interrupted else {}), "results": results}
+           **({"interrupted": True} if interrupted else {}), "results": results,
+           "end_to_end_shares": end_to_end_shares(results)}
     if args.json == "-":
         print(json.dumps(doc, indent=2))
     elif args.json:
         with atomic_output(Path(args.json), args.overwrite) as tmp:
             tmp.write_text(json.dumps(doc, indent=2))
+
+
+def _print_share(share: dict, out) -> None:
+    """End-to-end FPS over model-only FPS: what decoding, encoding and the pipeline cost."""
+    each = share["rounds"]
+    listed = ", ".join(f"{r:.2f}" for r in each)
+    rounds = f" (median of {len(each)} rounds: {listed})" if len(each) > 1 else ""
+    print(f"{'end-to-end share':>17}  {share['width']:>4}x{share['height']:<4} batch {share['batch']:<2} "
+          f"{share['median']:.2f} of model-only FPS{rounds}", file=out, flush=True)
 
 
 def _print_row(r: dict, out) -> None:

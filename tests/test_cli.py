@@ -419,6 +419,38 @@ def test_bench_command_json(capsys, tmp_path):
     assert exc.value.code == 2 and "expected a number >= 1" in capsys.readouterr().err
 
 
+def test_bench_repeat_takes_turns_and_gives_the_median_end_to_end_share(capsys, tmp_path):
+    import json
+
+    code, out, err = run(capsys, "bench", "--model", "tiny", "--sizes", "32x32", "--steps", 1, "--seconds", 0,
+                         "--frames", 2, "--repeat", 3, "--preset", "ultrafast", "--json", tmp_path / "r.json")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "r.json").read_text())
+    rows = doc["results"]
+    assert [(r["round"], r["stage"]) for r in rows if r["stage"] in ("model", "end-to-end")] == [
+        (1, "model"), (1, "end-to-end"), (2, "model"), (2, "end-to-end"), (3, "model"), (3, "end-to-end")]
+    fps = {(r["round"], r["stage"]): r["fps"] for r in rows}
+    each = [fps[k, "end-to-end"] / fps[k, "model"] for k in (1, 2, 3)]
+    [share] = doc["end_to_end_shares"]
+    assert share["rounds"] == pytest.approx(each) and share["median"] == pytest.approx(sorted(each)[1])
+    assert f"{sorted(each)[1]:.2f} of model-only FPS (median of 3 rounds: " in out
+
+
+def test_end_to_end_shares_pair_each_round_and_leave_out_real_inputs():
+    from vidstyle.bench import end_to_end_shares
+
+    def row(stage, fps, rnd=None, **extra):
+        return {"stage": stage, "fps": fps, "width": 64, "height": 32, "batch": 1,
+                **({"round": rnd} if rnd else {}), **extra}
+
+    rows = [row("model", 10.0, 1), row("decode", 900.0, 1), row("end-to-end", 9.0, 1),
+            row("model", 20.0, 2), row("end-to-end", 10.0, 2), row("end-to-end", 5.0, input="a.mp4")]
+    assert end_to_end_shares(rows) == [{"width": 64, "height": 32, "batch": 1, "median": 0.7,
+                                        "rounds": [0.9, 0.5]}]
+    assert end_to_end_shares([row("model", 10.0), row("end-to-end", 8.0)])[0]["rounds"] == [0.8]
+    assert end_to_end_shares([row("model", 10.0)]) == []  # (--no-file)
+
+
 def test_frames_too_small_and_containers_without_h264(capsys, clip, style_png, content_png, tmp_path):
     code, _, err = run(capsys, "convert", clip, "-s", style_png, "-o", tmp_path / "o.apng")
     assert_one_line_error(code, err, "cannot hold H.264", ".mp4")

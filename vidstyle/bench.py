@@ -5,6 +5,7 @@ timed step on CUDA, as nanoGPT's bench does.
 """
 from __future__ import annotations
 
+import statistics
 import tempfile
 import time
 from fractions import Fraction
@@ -162,6 +163,26 @@ def bench_file(stylizer: Stylizer, width: int, height: int, batch: int, frames: 
              **_cpu_fields(cpu, report.frames, by_role=True),
              **peak_memory(stylizer.device)},
         ]
+
+
+def end_to_end_shares(rows: list[dict]) -> list[dict]:
+    """End-to-end FPS over model-only FPS, per frame size and batch: each round's (the two
+    measured one after the other, rows tagged "round") and their median. On a CPU whose
+    speed drifts by +-30% within minutes, the ratio of neighbouring measurements holds
+    where the two absolute figures do not."""
+    rounds: dict[tuple, dict] = {}
+    for r in rows:
+        if r["stage"] in ("model", "end-to-end") and "input" not in r:
+            key = (r["width"], r["height"], r["batch"])
+            rounds.setdefault(key, {}).setdefault(r.get("round", 1), {})[r["stage"]] = r["fps"]
+    shares = []
+    for (width, height, batch), by_round in rounds.items():
+        each = [pair["end-to-end"] / pair["model"] for _, pair in sorted(by_round.items())
+                if pair.get("model") and "end-to-end" in pair]
+        if each:
+            shares.append({"width": width, "height": height, "batch": batch,
+                           "median": statistics.median(each), "rounds": each})
+    return shares
 
 
 def peak_memory(device: torch.device) -> dict:
