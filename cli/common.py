@@ -591,3 +591,18 @@ def os_error(exc: OSError) -> str:
 def fail(message: str, code: int = 1) -> int:
     print(f"vidstyle: error: {message}", file=sys.stderr)
     return code
+
+
+def column(text: str, width: int) -> str:
+    """`text` cut or padded to `width` terminal columns: a CJK character takes two, a
+    combining mark none (str's own padding counts characters, and misaligned such names)."""
+    import unicodedata
+
+    out, used = [], 0
+    for char in text:
+        w = 0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if used + w > width:
+            break
+        out.append(char)
+        used += w
+    return "".join(out) + " " * (width - used)

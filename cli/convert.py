@@ -9,7 +9,8 @@ from vidstyle.deinterlace import MODES as DEINTERLACE_MODES
 from vidstyle.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from vidstyle.sinks import CODECS, X264_PRESETS, codec_for_output  # no av or torch: cheap to import
 from vidstyle.errors import VidstyleError
-from vidstyle.sequences import check_frame_rate, is_sequence, names_numbered_frames, parse_frame_rate, sequence_files
+from vidstyle.sequences import (check_frame_rate, is_sequence, names_numbered_frames, parse_frame_rate,
+                                sequence_files)
 from vidstyle.tone_map import HDR_MODES
 
 from .common import (OUTPUT_DEFAULT_HELP, add_each_arg, add_existing_args, add_model_args, add_steady_arg,

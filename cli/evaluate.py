@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_network_args, long_side_value, stylizer_from_args
+from .common import add_network_args, column, long_side_value, stylizer_from_args
 
 EXAMPLES = """examples:
   vidstyle eval --content ../shared/data/eval/content --style ../shared/data/eval/style -o grid.png
@@ -67,7 +67,7 @@ def run(args) -> int:
     bar.close()
     print(f"{'content':28} {'style':28} {'content':>8} {'gap':>6} {'style':>10} {'s':>6}")
     for s in scores:
-        print(f"{s.content[:28]:28} {s.style[:28]:28} {s.content_loss:8.2f} {s.style_gap:6.3f} "
+        print(f"{column(s.content, 28)} {column(s.style, 28)} {s.content_loss:8.2f} {s.style_gap:6.3f} "
               f"{s.style_loss:10.1f} {s.seconds:6.3f}")
     mean = summarise(scores)
     print(f"mean over {mean['pairs']} pairs: content loss {mean['content_loss']:.2f}, "

@@ -351,7 +351,8 @@ def test_eval_never_writes_over_the_pictures_it_scores(capsys, tmp_path, caplog)
     contents = small_images(tmp_path / "c", 2, 1)
     style = small_images(tmp_path / "s", 1, 2) / "0.png"
     before = {p: p.read_bytes() for p in [*contents.iterdir(), style]}
-    for flag, out, what in (("--json", contents / "1.png", "a content image"), ("-o", style, "a style image")):
+    for flag, out, what in (("--json", contents / "1.png", "a content image"),
+                            ("-o", style, "a style image")):
         code, _, err = run(capsys, "eval", "--content", contents, "--style", style, "--model", "tiny",
                            flag, out, "--overwrite")
         assert_one_line_error(code, err, f"is {what}", "choose another output name")
@@ -965,3 +966,11 @@ def test_a_misspelt_required_option_is_named(capsys, tmp_path):
             main(["image", str(photo), *argv, "-o", str(out)])
         err = capsys.readouterr().err
         assert exc.value.code == 2 and said in err and len(err.strip().splitlines()) == 1
+
+
+def test_table_columns_count_wide_characters_twice():
+    from vidstyle.cli.common import column
+
+    assert column("abc", 5) == "abc  " and column("abcdefg", 5) == "abcde"
+    assert column("東京の夜.jpg", 6) == "東京の" and column("東京の夜.jpg", 7) == "東京の "
+    assert column("cafe\u0301.png", 9) == "cafe\u0301.png "  # (an accent adds no column)

@@ -286,7 +286,8 @@ def test_distill_resume_keeps_the_runs_widths_teacher_and_weights(dirs, tmp_path
                  "--style-weight", "0.3", "--feature-weight", "0.05"]) == 0
     assert main(["distill", "--out", str(out), "--resume", "--schedule", "32:2", "--device", "cpu"]) == 0
     settings = _checkpoint_config(out)
-    assert (settings["widths"], settings["style_weight"], settings["feature_weight"]) == ([8, 16, 32], 0.3, 0.05)
+    kept = (settings["widths"], settings["style_weight"], settings["feature_weight"])
+    assert kept == ([8, 16, 32], 0.3, 0.05)
     assert "style" in open(out / "log.csv").readline()  # (the style column: the term is still on)
 
 
