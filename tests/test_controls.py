@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import write_clip, write_grey_levels
+from conftest import damage_packets, write_clip, write_grey_levels
 from vidstyle.adain import StyleStats, adain, calc_mean_std, masked_adain
 from vidstyle.color import ColorKeeper, color_moments, match_colors, rgb_to_yuv
 from vidstyle.controls import Controls, target_source
@@ -164,10 +164,17 @@ def test_mask_video_and_colour_preservation_in_file_mode(styles, stylizer, tmp_p
     assert report.frames == 6
     short = write_clip(tmp_path / "short.mp4", n=2, audio=False)
     target_for, close = target_source(Controls(styles, mask=short), cache, stylizer.style_stats)
-    with pytest.raises(VidstyleError, match="shorter than the input"):
+    with pytest.raises(VidstyleError, match=r"short.mp4 is shorter than the input: it ends at 0\.08 s$"):
         convert_video(clip, tmp_path / "out2.mp4", stylizer, target_for)
     close()
     assert not (tmp_path / "out2.mp4").exists()
+    # a mask of the input's length whose damage ran it out of frames says so
+    damaged = write_clip(tmp_path / "damaged.mp4", n=6, audio=False)
+    damage_packets(damaged, [3, 4])
+    target_for, close = target_source(Controls(styles, mask=damaged), cache, stylizer.style_stats)
+    with pytest.raises(VidstyleError, match=r"shorter than the input: .*, where 2 damaged packet\(s\) could"):
+        convert_video(clip, tmp_path / "out3.mp4", stylizer, target_for)
+    close()
 
 
 def test_webcam_colour_toggle_runs_in_the_background(styles, stylizer, tmp_path):

@@ -204,7 +204,13 @@ class MaskVideo:
         return seconds, frame, None
 
     def _shorter(self) -> VidstyleError:
-        return VidstyleError(f"mask video {self.path} is shorter than the input")
+        """The mask ran out: said with where it ended, and with the damage that ended it
+        early where its decoder skipped packets (a damaged file is not a short one)."""
+        last = self._last_read_s
+        ends = "" if last is None else f": it ends at {last + self._clock.frame_s:.2f} s"
+        damaged = self._source.damaged_packets if self._source is not None else 0
+        why = f", where {damaged} damaged packet(s) could not be decoded" if damaged else ""
+        return VidstyleError(f"mask video {self.path} is shorter than the input{ends}{why}")
 
     def frames_left(self) -> bool:
         """Whether the mask goes on past the input's end (worth a warning once the input has
