@@ -82,7 +82,7 @@ def training_config(config_type, args, given: dict, default_schedule: str):
             option = OPTION_OF.get(change.name, "--" + change.name.replace("_", "-"))
             new, old = _shown(change.given), _shown(change.run)
             print(f"{option} {new} in place of the run's {old}" if change.applied else
-                  f"{option} {new} not used: going on keeps the run's {old} (it only makes a run's start)")
+                  f"{option} {new} not used: going on keeps the run's {old} ({option} sets how a run starts)")
         return config
     if "content_dir" not in given or "style_dir" not in given:
         raise VidstyleError("the following arguments are required to start a run: --content, --style")
