@@ -654,14 +654,38 @@ def test_several_subtitle_tracks_are_summed_up_by_what_became_of_them():
 
 def test_a_part_of_the_input_keeps_the_subtitles_that_start_in_it(tmp_path, stylizer, target):
     src = write_clip(tmp_path / "film.mkv", n=48, subtitles=LINES)
-    convert_video(src, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.5, 1.0))
-    assert subtitle_lines(tmp_path / "part.mkv") == [("fra", [(0.5, "World")])]
+    convert_video(src, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.7, 1.0))
+    assert subtitle_lines(tmp_path / "part.mkv") == [("fra", [(0.3, "World")])]
     # Stored after all the picture (with or without sound behind it): demuxing stopped at the
     # cut's end and the line was lost.
     for audio in (False, True):
         late = write_clip(tmp_path / "late.mkv", n=96, subtitles=LINES, stored_in_order=True, audio=audio)
-        convert_video(late, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.5, 1.0), overwrite=True)
-        assert subtitle_lines(tmp_path / "part.mkv") == [("fra", [(0.5, "World")])], audio
+        convert_video(late, tmp_path / "part.mkv", stylizer, target, segment=Segment(0.7, 1.0),
+                      overwrite=True)
+        assert subtitle_lines(tmp_path / "part.mkv") == [("fra", [(0.3, "World")])], audio
+
+
+def subtitle_times(path):
+    """(start s, length s) of each line of a file's first subtitle track, MP4's gaps left out."""
+    with av.open(str(path)) as c:
+        return [(round(float(p.pts * p.time_base), 3), round(float(p.duration * p.time_base), 3))
+                for p in c.demux(c.streams.subtitles[0]) if p.size and bytes(p) != bytes(2)]
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_a_cut_during_a_line_starts_with_the_rest_of_that_line(tmp_path, stylizer, target, suffix):
+    """ffmpeg drops a line that began before the cut: the cut began with the words missing."""
+    src = write_clip(tmp_path / "film.mkv", n=48, subtitles=[(0.1, 0.6, "Hello"), (0.8, 1.5, "World")])
+    out = tmp_path / f"part{suffix}"
+    convert_video(src, out, stylizer, target, segment=Segment(0.3, 1.0))
+    assert subtitle_lines(out) == [("fra", [(0.0, "Hello"), (0.5, "World")])]
+    assert subtitle_times(out) == [(0.0, 0.3), (0.5, 0.7)]  # (Hello's last 0.3 s)
+    # a line over before the cut is not brought back; a stopped part's rest leaves the line
+    # on screen at its start to the part before it, which holds it whole
+    for segment, lines in ((Segment(0.7, 0.6), [(0.1, "World")]),
+                           (Segment(0.3, 1.0, lines_on_screen=False), [(0.5, "World")])):
+        convert_video(src, out, stylizer, target, segment=segment, overwrite=True)
+        assert subtitle_lines(out) == [("fra", lines)], segment
 
 
 def test_text_subtitles_are_not_copied_into_mpeg_ts_as_unnamed_data(tmp_path, stylizer, target, caplog):

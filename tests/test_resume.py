@@ -583,6 +583,19 @@ def test_subtitles_demuxed_ahead_of_a_stop_come_once(tmp_path, stylizer, target)
         assert subtitle_lines(out) == [("fra", [(0.2, "One"), (0.8, "Two"), (1.5, "Three")])], at
 
 
+def test_a_cut_during_a_line_keeps_it_once_across_a_stop(tmp_path, stylizer, target):
+    """The cut's first part holds the rest of the line on screen at its start; the part
+    after a stop starts during a line too, which the first part holds whole."""
+    from test_pipeline import subtitle_lines
+
+    lines = [(0.1, 0.6, "One"), (0.8, 1.5, "Two")]
+    clip = write_clip(tmp_path / "in.mkv", n=48, keyframe_every=8, subtitles=lines)
+    out = tmp_path / "out.mkv"
+    stopped(clip, out, stylizer, target, at=14, segment=Segment(0.3, 1.5))  # (stops at ~0.9 s, in "Two")
+    convert(clip, out, stylizer, target, resumable=plan(out), segment=Segment(0.3, 1.5))
+    assert subtitle_lines(out) == [("fra", [(0.0, "One"), (0.5, "Two")])]
+
+
 def test_joining_refuses_parts_of_other_codecs_and_takes_a_part_without_sound(tmp_path):
     from vidstyle.errors import VidstyleError
 

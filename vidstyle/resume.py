@@ -59,7 +59,7 @@ def rest_of(segment, part: "StoppedPart"):
     # Its sound from where the part's ends: a file may store sound later than the picture
     # of the same time, so the part can hold less of it, or more, than of the picture.
     return Segment(part.resume_at, None if end is None else end - part.resume_at,
-                   audio_start=part.audio_from)
+                   audio_start=part.audio_from, lines_on_screen=False)
 
 
 def stopped_paths(output: Path) -> tuple[Path, Path]:

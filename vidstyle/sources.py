@@ -26,6 +26,7 @@ from .metadata import file_tags, input_timecode
 from .retime import Retimer, restarts_clock
 from .sequences import DEFAULT_FRAME_RATE, ImageSequence, check_frame_rate, is_sequence
 from .side_data import frame_side_data
+from .subtitle_tracks import is_gap_sample
 from .tone_map import HDR_MODES, ToneMapper, max_content_light
 from .video_colors import SDR_BT709, VideoColors
 
@@ -46,10 +47,13 @@ class Frame:
 @dataclass(frozen=True)
 class Segment:
     """A part of a video by time: from `start` seconds, for `duration` seconds (None: to the end);
-    its sound from `audio_start` where that is not `start` (vidstyle.resume)."""
+    its sound from `audio_start` where that is not `start` (vidstyle.resume). Text subtitle
+    lines already on screen at the start are kept from there, shortened (`lines_on_screen`;
+    not for a stopped part's rest, whose part before holds them)."""
     start: float = 0.0
     duration: float | None = None
     audio_start: float | None = None
+    lines_on_screen: bool = True
 
     def __post_init__(self):
         if not 0 <= self.start < math.inf:  # (NaN too)
@@ -307,6 +311,7 @@ class VideoFileSource:
         self.audio_streams = list(self._container.streams.audio)
         self.subtitle_streams = list(self._container.streams.subtitles)
         self.on_subtitle_packet: Callable[[Any], None] | None = None
+        self._lines_at_start: list = []  # text lines on screen at a segment's start, not yet handed on
         vs = self.video_stream
         cc = vs.codec_context
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate or Fraction(25)
@@ -464,6 +469,8 @@ class VideoFileSource:
                 # (MPEG-TS, MPEG-PS, AVI with B-frames) put the first frame after the start:
                 # then seek further back, and at last decode from the beginning.
                 joined = self.joined_timeline()[0] > 0  # timestamps repeat: no seeking by them
+                if self.segment.lines_on_screen and not joined and self.on_subtitle_packet:
+                    self._lines_at_start = self._lines_on_screen(window)
                 for margin in (None,) if joined else (*SEEK_MARGINS_S, None):
                     from_beginning = window.seek(self._container, self.video_stream, margin)
                     if self._decode(window, must_reach_start=not from_beginning):
@@ -500,6 +507,8 @@ class VideoFileSource:
         past_end = 0  # frames decoded after the end (timestamps may come out of order)
         if self._retimer:
             self._retimer.reset()  # a new pass starts where the last seek landed
+        if held_packets is None:
+            self._hand_on_lines_at_start()
         for packet in self._container.demux(*streams):
             if self._stop.is_set():
                 return True
@@ -538,6 +547,7 @@ class VideoFileSource:
                     if held_packets is not None:  # the first frame since the seek
                         if window.after_start(pts, frame_tb):
                             return False
+                        self._hand_on_lines_at_start()
                         for held in held_packets:
                             self._hand_on(held, window, moved_back)
                         held_packets = None
@@ -570,6 +580,41 @@ class VideoFileSource:
                     return True
                 t0 = time.perf_counter()
         return held_packets is None  # no frame at all since the seek: it landed too late
+
+    def _lines_on_screen(self, window: "_Window") -> list:
+        """The text subtitle lines that start before the segment and are still on screen at
+        its start, moved to start with it and shortened to end where they did (ffmpeg drops
+        them: a cut during a line began without it). Bitmap subtitles (PGS, DVB, VobSub)
+        keep their pictures' own timing, so they are left to start with their next one."""
+        streams = [s for s in self.subtitle_streams
+                   if s.codec_context is not None and s.codec_context.name in _TEXT_SUBTITLES]
+        if not streams or window.start <= window.origin:  # (nothing before the start)
+            return []
+        window.seek(self._container, self.video_stream, _LINE_LOOKBACK_S)
+        on_screen = []
+        for packet in self._container.demux(self.video_stream, *streams):
+            if self._stop.is_set():
+                break
+            if packet.pts is None or not packet.time_base:
+                continue
+            t = float(packet.pts * packet.time_base)
+            if packet.stream.type == "video":
+                if t > window.start + _AUDIO_LAG_S:  # (lines may be stored behind the picture)
+                    break
+                continue
+            start_units = round(window.start / packet.time_base)
+            end_units = packet.pts + (packet.duration or 0)
+            before_and_on = t < window.start - _SLACK_S and end_units > start_units
+            if before_and_on and packet.size and not is_gap_sample(packet):
+                packet.pts = packet.dts = 0  # (the segment's own 0)
+                packet.duration = end_units - start_units
+                on_screen.append(packet)
+        return on_screen
+
+    def _hand_on_lines_at_start(self) -> None:
+        lines, self._lines_at_start = self._lines_at_start, []
+        for packet in lines:
+            self.on_subtitle_packet(packet)
 
     def _all_done(self, sound_done: set) -> bool:
         """Whether a segment's end leaves nothing to wait for: every audio stream has passed it
@@ -636,6 +681,10 @@ _FRAMES_PAST_END = 16
 # Seconds of demuxing past a segment's end for its audio, which a file may store later
 # than the video of the same time.
 _AUDIO_LAG_S = 3.0
+# Seconds before a segment's start searched for subtitle lines still on screen at it.
+_LINE_LOOKBACK_S = 10.0
+# Subtitle codecs whose packets are text alone, timed by the packet: a line can be cut.
+_TEXT_SUBTITLES = ("subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text")
 
 
 class _Window:
@@ -673,6 +722,11 @@ class _Window:
         self._sought = True
         self._untimed = 0
         return True
+
+    @property
+    def origin(self) -> float:
+        """The video stream's first timestamp, in seconds: where --start 0 is."""
+        return self._origin
 
     def after_start(self, pts: int | None, time_base: Fraction) -> bool:
         """Whether the first frame since a seek lies after the start. Frames without a
