@@ -339,8 +339,21 @@ def test_overwrite_never_replaces_a_style_a_mask_or_a_cue_file(capsys, clip, sty
          "is a cue's style image"),
         (["convert", clip, "-s", second, "--cues", cues, "-o", cues], "is the cue list"),
     ]
+    # a painting or mask kept among an image sequence's frames, under a name it writes
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    kept_style, kept_mask = frames / "wave_0001.png", frames / "take_0003.png"
+    kept_style.write_bytes(style_png.read_bytes())
+    Image.fromarray(frames_rgb(1, 40, 32)[0]).save(kept_mask)
+    cases += [
+        (["convert", clip, "-s", kept_style, "-o", frames / "wave_%04d.png"],
+         "would write its frame wave_0001.png over the style image"),
+        (["convert", clip, "-s", style_png, "-s", second, "--mask", kept_mask,
+          "-o", frames / "take_%04d.png"],
+         "would write its frame take_0003.png over the mask"),
+    ]
     for argv, said in cases:
-        before = {p: p.read_bytes() for p in (style_png, second, mask_clip, cues)}
+        before = {p: p.read_bytes() for p in (style_png, second, mask_clip, cues, kept_style, kept_mask)}
         code, _, err = run(capsys, *argv, "--overwrite")
         assert_one_line_error(code, err, said, "choose another output name")
         assert before == {p: p.read_bytes() for p in before}

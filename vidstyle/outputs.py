@@ -141,9 +141,14 @@ def refuse_outputs_over_sources(outputs, sources) -> None:
     what_is = {path: what for what, path in reversed(sources)}  # (the first description given)
     index = FileIndex(path for _, path in sources)
     for dst in dict.fromkeys(Path(d) for d in outputs):
-        path = index.find(dst)
-        if path is not None:
-            raise VidstyleError(f"output {dst} is {what_is[path]} {path}; choose another output name")
+        for named in _files_named(dst):  # (an image sequence writes every frame its pattern names)
+            path = index.find(named)
+            if path is None:
+                continue
+            if named == dst:
+                raise VidstyleError(f"output {dst} is {what_is[path]} {path}; choose another output name")
+            raise VidstyleError(f"output {dst} would write its frame {named.name} over {what_is[path]} "
+                                f"{path}; choose another output name")
 
 
 def partial_path(output: Path) -> Path:
