@@ -99,6 +99,34 @@ def test_sound_that_leads_the_picture_stays_in_step_when_re_encoded(tmp_path, st
     assert sound_onset(out) == pytest.approx(0.5, abs=0.03)  # (it came 1 s late)
 
 
+@pytest.mark.parametrize("out_name", ["out.mp4", "out.webm"])
+def test_re_encoded_sound_from_the_files_start_keeps_its_time(tmp_path, stylizer, target, out_name):
+    """Given no times from 0, the encoder's priming samples (AAC's 1,024, Opus's 312) played
+    as sound: everything 21 ms (7 ms) late, found by an editor lining a shot up by ear."""
+    src = tmp_path / "camera.mkv"
+    with av.open(str(src), "w") as c:
+        v = c.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = c.add_stream("pcm_s16le", rate=48000)
+        a.layout = "mono"
+        clicks = np.zeros(48000 * 2, np.int16)
+        clicks[24000:24000 + 200] = 30000  # (at 0.5 s)
+        for s in range(0, len(clicks), 1024):
+            f = av.AudioFrame.from_ndarray(clicks[None, s:s + 1024], format="s16", layout="mono")
+            f.sample_rate, f.pts = 48000, s
+            c.mux(a.encode(f))
+        c.mux(a.encode(None))
+        for i, image in enumerate(frames_rgb(50, 64, 48)):
+            f = av.VideoFrame.from_ndarray(image, format="rgb24")
+            f.pts, f.time_base = i, Fraction(1, 25)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    out = tmp_path / out_name
+    report = convert_video(src, out, stylizer, target, codec="vp9" if out_name.endswith(".webm") else "h264")
+    assert report.audio.startswith("re-encoded")
+    assert sound_onset(out) == pytest.approx(0.5, abs=0.002)
+
+
 @pytest.mark.parametrize("batch, workers", [(1, 1), (1, 2), (5, 2)])
 def test_every_frame_timestamp_and_audio_packet_survive(clip, tmp_path, stylizer, target, batch, workers):
     out = tmp_path / "out.mp4"
@@ -363,20 +391,24 @@ def test_aac_is_copied_between_mpeg_ts_and_other_containers(tmp_path, stylizer, 
     ("pcm_s24le", 48000, "stereo", ".mov", True),
     ("pcm_s16le", 48000, "stereo", ".mkv", True),
     ("libopus", 48000, "mono", ".mp4", True),
+    ("pcm_s16le", 48000, "stereo", ".ts", False),  # MPEG-TS took it as unnamed data: no sound
+    ("aac", 48000, "stereo", ".ts", True),
+    ("aac", 48000, "stereo", ".mxf", False),  # MXF holds PCM only: AAC, tried, failed at the end
 ])
 def test_audio_is_reencoded_when_the_container_cannot_copy_it(tmp_path, stylizer, target, codec, rate,
                                                               layout, suffix, copied, caplog):
     src = clip_with_audio(tmp_path / "in.mkv", codec, rate, layout)
     out = tmp_path / f"out{suffix}"
     report = convert_video(src, out, stylizer, target)
-    assert report.audio == ("copied" if copied else "re-encoded to AAC")
+    made = "pcm_s16le" if suffix == ".mxf" else "aac"
+    assert report.audio == ("copied" if copied else f"re-encoded to {'PCM' if suffix == '.mxf' else 'AAC'}")
     assert ("PCM sound (pcm_s16le) in .mp4 plays in few players" in caplog.text) == (
         codec.startswith("pcm_s") and suffix == ".mp4")
     assert len(video_pts(out)[0]) == 6
     with av.open(str(src)) as c:
         name = c.streams.audio[0].codec_context.name
     with av.open(str(out)) as c:
-        assert c.streams.audio[0].codec_context.name == (name if copied else "aac")
+        assert c.streams.audio[0].codec_context.name == (name if copied else made)
         assert sum(f.samples for f in c.decode(audio=0)) >= rate // 5
 
 

@@ -78,11 +78,11 @@ def assert_same_video(resumed, reference, sound_copied=True):
     if sound_copied:
         assert [size for _, size in sound] == [size for _, size in ref_sound]  # each packet once
         assert [t for t, _ in sound] == pytest.approx([t for t, _ in ref_sound], abs=1.5e-3)
-    else:  # re-encoded in two runs: no sound twice, none missing beyond the encoders' delays
+    else:  # re-encoded in two runs: at the join, less than half a packet twice or missing
         starts = [t for t, _ in sound]
-        assert all(b - a >= 0.019 for a, b in zip(starts, starts[1:]))  # Opus: 20 ms packets
+        steps = [b - a for a, b in zip(starts, starts[1:])]
+        assert min(steps) > 0.01 and max(steps) < 0.03  # Opus: 20 ms packets
         assert starts[0] == ref_sound[0][0] and starts[-1] == pytest.approx(ref_sound[-1][0], abs=0.04)
-        assert max(b - a for a, b in zip(starts, starts[1:])) < 0.03
 
 
 def test_a_stop_keeps_the_part_written_and_the_same_conversion_goes_on(tmp_path, long_clip, stylizer,

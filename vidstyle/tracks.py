@@ -53,6 +53,11 @@ def _test_payload(template) -> bytes:
     return header + bytes(size - 7)
 
 
+# What a format's re-encoded sound is: (FFmpeg encoder, name, sample format).
+_REENCODED_AS = {"webm": ("libopus", "Opus", "flt"), "mxf": ("pcm_s16le", "PCM", "s16")}
+# The sound MPEG-TS carries as sound (FFmpeg's TS muxer names these; anything else goes in as data).
+_TS_AUDIO = ("aac", "aac_latm", "mp2", "mp3", "ac3", "eac3", "dts", "truehd", "opus", "s302m")
+
 _FIRST_PACKETS_READ = 1000  # where a track's first packet is looked for (a TS's first second or so)
 
 
@@ -89,7 +94,7 @@ def output_name(path: Path, fmt: str) -> str:
 class AudioTrack:
     """One of the input's audio tracks (`template`, its stream) in an output container
     (before its first packet): its packets are copied, or re-encoded where the container
-    cannot hold the codec; `reencoded` then names the codec ("AAC" or "Opus"). The track's
+    cannot hold the codec; `reencoded` then names the codec ("AAC", "Opus" or "PCM"). The track's
     language, title and disposition (default, commentary...) go with it."""
 
     def __init__(self, container, path: Path, template):
@@ -119,10 +124,13 @@ class AudioTrack:
         # one packet first (it also takes what it does not list: MPEG-TS lists no codecs).
         # Where it refuses AAC too, that try says nothing of this format (MXF wants whole
         # video frames of audio): a listed codec is copied, as before.
-        encoder = "libopus" if fmt == "webm" else "aac"
+        encoder = _REENCODED_AS.get(fmt, ("aac",))[0]
         # MP4 takes PCM (as 'ipcm') since FFmpeg 7, but browsers and most players do not play it.
         self._unplayable = fmt in ("mp4", "ipod") and name.startswith("pcm_")
         listed = name in container.supported_codecs
+        if fmt == "mpegts" and name not in _TS_AUDIO:
+            # (the TS muxer takes any codec, as a stream of unnamed data: PCM came out as no sound)
+            return None
         if self._unplayable or not (
                 muxer_takes(fmt, lambda out: out.add_stream_from_template(template), template.time_base,
                             _test_payload(template))
@@ -148,9 +156,8 @@ class AudioTrack:
         template = self.template
         name = template.codec_context.name
         fmt = self._container.format.name
-        # WebM holds only Opus and Vorbis; elsewhere AAC plays everywhere.
-        encoder, label, sample_format = ("libopus", "Opus", "flt") if fmt == "webm" else \
-            ("aac", "AAC", "fltp")
+        # WebM holds only Opus and Vorbis, MXF only PCM (at 48 kHz); elsewhere AAC plays everywhere.
+        encoder, label, sample_format = _REENCODED_AS.get(fmt, ("aac", "AAC", "fltp"))
         # (WebM's sound is always Opus, as the README says: no warning for what was asked)
         where = output_name(path, fmt)
         if self._unplayable:
@@ -167,7 +174,6 @@ class AudioTrack:
         layout = stream.layout.name if encoder == "libopus" else template.layout.name
         self._resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
         self._samples: int | None = None  # the next re-encoded sample's time, in samples
-        self._timed = False  # whether the re-encoded frames are given their times
         self.reencoded = label
         return stream
 
@@ -193,15 +199,17 @@ class AudioTrack:
                 # stopped one (from where the stopped part's sound ends), before it where the
                 # input's sound leads its picture; from there the samples are counted, so gaps
                 # in the input's timing are closed.
+                # (from 0 too: left to count from 0 itself, the encoder's first packet came
+                # at 0, not before it, so its priming samples (AAC's 1,024) played as sound,
+                # 21 ms late; timed, the file marks them to be skipped, as ffmpeg's does)
                 start = frame.pts * frame.time_base if frame.time_base else 0
                 self._samples = round(start * self.stream.rate)
-                self._timed = self._samples != 0  # (from 0 the encoder counts itself)
             for resampled in self._resampler.resample(frame):
-                if self._timed:
+                if self._samples is not None:
                     resampled.pts = self._samples
                     resampled.time_base = Fraction(1, self.stream.rate)
                     self._samples += resampled.samples
-                else:
+                else:  # (a track whose frames have no times at all)
                     resampled.pts = None
                 self._container.mux(self.stream.encode(resampled))
 
