@@ -116,7 +116,8 @@ def register(sub) -> None:
                         "frames flagged interlaced, on does every frame (for footage flagged wrong), "
                         "off none")
     p.add_argument("--frame-rate", type=frame_rate_value, metavar="FPS",
-                   help="frame rate of image-sequence inputs: 24, 29.97 or 30000/1001 (default 25)")
+                   help="frame rate of image-sequence inputs: 24, 29.97 or 30000/1001 (default 25; "
+                        "23.976, 29.97, 59.94 are the NTSC rates, 24000/1001 and so on)")
     p.add_argument("--preview", action="store_true",
                    help="show the frames in a window as they are written (a dozen a second at most); "
                         "q or Esc closes the window, the conversion goes on")

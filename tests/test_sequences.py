@@ -33,7 +33,11 @@ def test_patterns_are_recognised_and_suggested():
 
 
 def test_frame_rates_parse_like_ffmpegs():
-    assert parse_frame_rate("24") == 24 and parse_frame_rate("29.97") == Fraction(2997, 100)
+    assert parse_frame_rate("24") == 24 and parse_frame_rate("12.5") == Fraction(25, 2)
+    # NTSC rates as editors type them (ffmpeg's 2997/100 is another rate than the camera's)
+    for typed, frames in (("23.976", 24), ("23.98", 24), ("29.97", 30), ("59.94", 60), ("119.88", 120)):
+        assert parse_frame_rate(typed) == Fraction(frames * 1000, 1001), typed
+    assert parse_frame_rate("29.9") == Fraction(299, 10) and parse_frame_rate("24.0") == 24
     assert parse_frame_rate("30000/1001") == Fraction(30000, 1001)
     for bad in ("0", "-5", "fast"):
         with pytest.raises(ValueError):

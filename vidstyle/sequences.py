@@ -107,10 +107,16 @@ MAX_FRAME_RATE = 1000
 
 
 def parse_frame_rate(text: str) -> Fraction:
-    """`24`, `29.97` or `30000/1001` -> a positive Fraction; ValueError otherwise."""
+    """`24`, `29.97` or `30000/1001` -> a positive Fraction; ValueError otherwise. A decimal
+    that rounds an NTSC rate (23.976 or 23.98, 29.97, 59.94, 119.88) is that rate, N x
+    1000/1001, as editors and cameras mean it (ffmpeg takes 29.97 as 2997/100: a file of
+    another rate than the project's, whose timecode cannot be counted exactly)."""
     rate = Fraction(text).limit_denominator(100000)
     if rate <= 0:
         raise ValueError(f"a frame rate must be positive, not {text}")
+    ntsc = Fraction(round(rate * Fraction(1001, 1000)) * 1000, 1001)
+    if "." in text and rate.denominator > 1 and abs(rate - ntsc) < Fraction(1, 200):
+        return ntsc
     return rate
 
 
