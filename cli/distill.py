@@ -56,5 +56,5 @@ def run(args) -> int:
     from vidstyle.distill import DistillConfig, DistillTrainer
 
     names = ("teacher", "feature_weight", "perceptual_weight", "style_weight", "widths", "feature_kernel")
-    config = training_config(DistillConfig, args, given_settings(args, names), "128:20000")
-    return run_trainer(DistillTrainer(config), args.resume)
+    config = training_config(DistillConfig, args, given_settings(args, names), "128:20000", "distill")
+    return run_trainer(DistillTrainer(config, resume=args.resume), args)

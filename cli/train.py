@@ -66,32 +66,63 @@ def given_settings(args, names: tuple[str, ...] = ()) -> dict:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def training_config(config_type, args, given: dict, default_schedule: str):
+def training_config(config_type, args, given: dict, default_schedule: str, command: str):
     """A new run's config from the options and the defaults; with --resume and a run in
-    --out, the run's own settings with the options given in their place, each change said."""
+    --out, the run's own settings with the options given in their place, each change said.
+    Refuses a folder holding a run without --resume or --overwrite (removing nothing:
+    run_training clears it once the new run's data is found good)."""
     from vidstyle.errors import VidstyleError
-    from vidstyle.train import check_run_folder, config_to_go_on, parse_schedule, run_settings
+    from vidstyle.run_folder import check_run_folder, config_to_go_on, read_run
+    from vidstyle.train import parse_schedule
 
     check_run_folder(args.out, args.resume, args.overwrite)
-    command = dict(out_dir=args.out, device=args.device, precision=args.precision,
+    machine = dict(out_dir=args.out, device=args.device, precision=args.precision,
                    max_minutes=args.max_minutes)
-    run = run_settings(args.out) if args.resume else None
+    run = read_run(args.out) if args.resume else None
     if run is not None:
-        config, changes = config_to_go_on(config_type, run, {**given, **command})
+        made_by = "distill" if "teacher" in run.settings else "train"
+        if made_by != command:
+            raise VidstyleError(f"{args.out} holds a run of 'vidstyle {made_by}': go on with that command, "
+                                f"or --out another folder")
+        config, changes = config_to_go_on(config_type, run, {**given, **machine})
         for change in changes:
             option = OPTION_OF.get(change.name, "--" + change.name.replace("_", "-"))
-            new, old = _shown(change.given), _shown(change.run)
-            print(f"{option} {new} in place of the run's {old}" if change.applied else
-                  f"{option} {new} not used: going on keeps the run's {old} ({option} sets how a run starts)")
+            new, old = _shown(change.given, change.name), _shown(change.run, change.name)
+            print(f"{option} {new} in place of the run's {old}" if change.kept_because is None else
+                  f"{option} {new} not used: going on keeps the run's {old} ({option} {change.kept_because})")
+        _check_the_runs_files(config, given)
         return config
     if "content_dir" not in given or "style_dir" not in given:
+        if args.resume:
+            raise VidstyleError(f"no run to go on with in {args.out} (no checkpoint.pt): give --content and "
+                                f"--style to start one there")
         raise VidstyleError("the following arguments are required to start a run: --content, --style")
     given.setdefault("schedule", parse_schedule(default_schedule))
-    return config_type(**given, **command)
+    return config_type(**given, **machine)
 
 
-def _shown(value) -> str:
+def _check_the_runs_files(config, given: dict) -> None:
+    """The folders and files a run going on takes from its checkpoint are still there (else
+    one line naming the option that gives them anew, not a loader's 'not a folder: content')."""
+    from pathlib import Path
+
+    from vidstyle.errors import VidstyleError
+
+    for name in ("content_dir", "style_dir", "sample_style_dir", "teacher"):
+        path = getattr(config, name, None)
+        if path is None or name in given:
+            continue
+        if Path(path).is_file() if name == "teacher" else Path(path).is_dir():
+            continue
+        option = OPTION_OF.get(name, "--" + name)
+        raise VidstyleError(f"the run's {option} {path} is not there (moved?): give {option} with where it "
+                            f"is now")
+
+
+def _shown(value, name: str = "") -> str:
     """A setting as the command line writes it."""
+    if value is None:
+        return "the shipped decoder" if name == "teacher" else "none"
     if isinstance(value, list):  # a schedule
         return ",".join(f"{crop}:{steps}" for crop, steps in value)
     if isinstance(value, tuple):  # --widths
@@ -114,23 +145,29 @@ def run(args) -> int:
     from vidstyle.train import Trainer, TrainConfig
 
     schedule = "256:160000" if resolve_device(args.device).type == "cuda" else "128:16000,256:2000"
-    config = training_config(TrainConfig, args, given_settings(args, ("style_weight",)), schedule)
-    return run_trainer(Trainer(config), args.resume)
+    config = training_config(TrainConfig, args, given_settings(args, ("style_weight",)), schedule, "train")
+    return run_trainer(Trainer(config, resume=args.resume), args)
 
 
-def run_trainer(trainer, resume: bool) -> int:
-    """Run a Trainer to its last step with a progress bar; Ctrl-C checkpoints and stops."""
+def run_trainer(trainer, args) -> int:
+    """Run a Trainer to its last step with a progress bar; Ctrl-C checkpoints and stops.
+    With --overwrite, the run its folder held is removed first (the new one's data and
+    models are loaded by now: a mistyped option leaves the old run as it was)."""
     import torch
     from tqdm import tqdm
 
+    from vidstyle.run_folder import clear_run_folder
     from vidstyle.train import train
 
     config = trainer.cfg
-    if resume and not trainer.resume():
+    if args.overwrite:
+        clear_run_folder(config.out_dir)
+    if args.resume and not trainer.resume():
         print(f"no checkpoint in {config.out_dir}; starting from step 0")
     if trainer.step >= config.total_steps:  # (said as "done" before, having done nothing)
-        print(f"{config.out_dir} is at step {trainer.step}, the end of its schedule: nothing to do "
-              f"(a longer --schedule goes on)")
+        where = "the end of" if trainer.step == config.total_steps else "past the end of"
+        print(f"{config.out_dir} is at step {trainer.step}, {where} its schedule ({config.total_steps} "
+              f"steps): nothing to do (a longer --schedule goes on)")
         return 0
     bar = tqdm(total=config.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True)
 
@@ -148,7 +185,7 @@ def run_trainer(trainer, resume: bool) -> int:
     bar.close()
     done = (f"time limit ({config.max_minutes:g} min): stopped at step {trainer.step} of "
             f"{config.total_steps} (use --resume to continue)" if trainer.stopped_by_time
-            else f"done: {trainer.step} steps")
+            else f"done: {trainer.step} step{'s' * (trainer.step != 1)}")
     print(f"{done}; weights at {trainer.out / trainer.weights_name} "
           f"on {trainer.device} (torch {torch.__version__})")
     return 0

@@ -179,12 +179,12 @@ def test_a_stop_after_the_batch_is_drawn_resumes_on_that_batch(dirs, tmp_path, e
 
 def test_a_folder_holding_a_run_is_refused_unless_it_goes_on_or_starts_over(dirs, tmp_path, encoder, capsys):
     from vidstyle.cli.main import main
-    from vidstyle.train import check_run_folder
+    from vidstyle.run_folder import check_run_folder
 
     out = tmp_path / "run"
     train(config(dirs, out, steps=2), trainer=Trainer(config(dirs, out, steps=2), encoder))
     weights = (out / "decoder.safetensors").read_bytes()
-    with pytest.raises(VidstyleError, match="holds a run already: --resume goes on with it, --overwrite"):
+    with pytest.raises(VidstyleError, match=r"holds a run already \(checkpoint.pt\): --resume goes on"):
         check_run_folder(out, resume=False, overwrite=False)
     check_run_folder(out, resume=True, overwrite=False)
     common = ["train", "--content", str(dirs[0]), "--style", str(dirs[1]), "--out", str(out), "--batch", "1",
@@ -267,14 +267,61 @@ def test_resume_goes_on_with_the_runs_own_settings_and_says_what_it_changes(dirs
     assert "--lr 0.0002 in place of the run's 0.0003" in said
     assert "--seed 6 not used: going on keeps the run's 5" in said
     assert (_checkpoint_config(out)["lr"], _checkpoint_config(out)["seed"]) == (2e-4, 5)
+    assert _checkpoint_config(out)["history"] == [  # (a schedule is a list of [crop, steps])
+        {"step": 1, "changed": {"schedule": [[[32, 1]], [[32, 2]]]}},
+        {"step": 2, "changed": {"schedule": [[[32, 2]], [[32, 3]]], "lr": [3e-4, 2e-4]}}]
     # at the end of its schedule: said, nothing run (it said "done" and wrote its files again)
     log = (out / "log.csv").read_text()
     assert main(["train", "--out", str(out), "--resume", "--device", "cpu"]) == 0
-    assert "is at step 3, the end of its schedule: nothing to do" in capsys.readouterr().out
+    assert "is at step 3, the end of its schedule (3 steps): nothing to do" in capsys.readouterr().out
     assert (out / "log.csv").read_text() == log
-    # a new run still needs its data
+    # a new run still needs its data; a mistyped --out to go on is said as such
     assert main(["train", "--out", str(tmp_path / "new"), "--device", "cpu"]) == 1
     assert "required to start a run: --content, --style" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "runn"), "--resume", "--device", "cpu"]) == 1
+    assert "no run to go on with in" in capsys.readouterr().err
+    # the run's data moved: the option that gives it anew is named (not "not a folder: content")
+    moved = dirs[0].rename(tmp_path / "photos")
+    assert main(["train", "--out", str(out), "--resume", "--schedule", "32:4", "--device", "cpu"]) == 1
+    assert f"the run's --content {dirs[0]} is not there (moved?): give --content" in capsys.readouterr().err
+    assert main(["train", "--out", str(out), "--resume", "--schedule", "32:4", "--device", "cpu",
+                 "--content", str(moved)]) == 0
+
+
+def test_a_run_folder_is_kept_from_mistakes_and_its_log_from_doubled_steps(dirs, tmp_path, capsys):
+    from vidstyle.cli.main import main
+
+    out = tmp_path / "run"
+    start = ["train", "--content", str(dirs[0]), "--style", str(dirs[1]), "--out", str(out), "--batch", "1",
+             "--device", "cpu", "--checkpoint-every", "2"]
+    assert main([*start, "--schedule", "32:3"]) == 0  # (checkpoint at steps 2 and 3)
+    kept = {p.name: p.read_bytes() for p in out.iterdir()}
+    # --overwrite removed the run first: a mistyped command then lost it
+    for mistake in (["--content", str(tmp_path / "nowhere")], ["--content"] * 0):
+        argv = ["train", "--out", str(out), "--overwrite", "--style", str(dirs[1]), "--device", "cpu",
+                *mistake]
+        assert main(argv) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == kept
+    assert main([*start, "--resume", "--overwrite"]) == 1
+    assert "give one of them" in capsys.readouterr().err
+    # a crash after step 3's row but before its checkpoint: the step comes once
+    import torch as torch_module
+    state = torch_module.load(out / "checkpoint.pt", weights_only=True)
+    state["step"] = 2  # (as if the last checkpoint were step 2's)
+    torch_module.save(state, out / "checkpoint.pt")
+    assert main(["train", "--out", str(out), "--resume", "--device", "cpu"]) == 0
+    assert [r["step"] for r in csv.DictReader(open(out / "log.csv"))] == ["1", "2", "3"]
+    # weights and a log without a checkpoint are a run too: not replaced unasked, not gone on from
+    (out / "checkpoint.pt").unlink()
+    assert main([*start, "--schedule", "32:1"]) == 1
+    assert "holds a run already (log.csv)" in capsys.readouterr().err
+    assert main(["train", "--out", str(out), "--resume", "--device", "cpu"]) == 1
+    assert "but no checkpoint.pt to go on from" in capsys.readouterr().err
+    assert main([*start, "--schedule", "32:1", "--overwrite"]) == 0
+    assert [r["step"] for r in csv.DictReader(open(out / "log.csv"))] == ["1"]
+    # the other command's run
+    assert main(["distill", "--out", str(out), "--resume", "--device", "cpu"]) == 1
+    assert "holds a run of 'vidstyle train': go on with that command" in capsys.readouterr().err
 
 
 def test_distill_resume_keeps_the_runs_widths_teacher_and_weights(dirs, tmp_path, capsys):
@@ -289,15 +336,60 @@ def test_distill_resume_keeps_the_runs_widths_teacher_and_weights(dirs, tmp_path
     kept = (settings["widths"], settings["style_weight"], settings["feature_weight"])
     assert kept == ([8, 16, 32], 0.3, 0.05)
     assert "style" in open(out / "log.csv").readline()  # (the style column: the term is still on)
+    # the style term turned off going on: its column stays, empty (rows were a column short)
+    assert main(["distill", "--out", str(out), "--resume", "--schedule", "32:3", "--device", "cpu",
+                 "--style-weight", "0"]) == 0
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert [(r["step"], bool(r["style"]), float(r["seconds"]) < 60) for r in rows] == [
+        ("1", True, True), ("2", True, True), ("3", False, True)]
+    assert None not in rows[-1]
 
 
-def test_config_to_go_on_takes_the_command_s_machine_settings():
+def test_going_on_does_not_read_the_init_weights_and_says_a_changed_teacher(dirs, tmp_path, caplog,
+                                                                            random_decoder):
+    """The checkpoint's weights replace --init's: a run whose --init file had moved could not
+    go on. A new shipped decoder (the default teacher) changes the teacher of a run going on."""
+    from vidstyle.cli.main import main
+    from vidstyle.decoder import default_weights_path
+
+    init = tmp_path / "init.safetensors"
+    init.write_bytes(default_weights_path().read_bytes())
+    out = tmp_path / "run"
+    assert main(["train", "--content", str(dirs[0]), "--style", str(dirs[1]), "--out", str(out),
+                 "--batch", "1", "--device", "cpu", "--schedule", "32:1", "--init", str(init)]) == 0
+    init.unlink()
+    assert main(["train", "--out", str(out), "--resume", "--schedule", "32:2", "--device", "cpu"]) == 0
+    teacher = tmp_path / "teacher.safetensors"
+    random_decoder.save(teacher)
+    d_out = tmp_path / "lite"
+    assert main(["distill", "--content", str(dirs[0]), "--style", str(dirs[1]), "--out", str(d_out),
+                 "--batch", "1", "--device", "cpu", "--schedule", "32:1", "--widths", "8,8,8",
+                 "--teacher", str(teacher)]) == 0
+    torch.manual_seed(1)
+    Decoder().save(teacher)  # (a new stage of the teacher, under its name)
+    caplog.clear()
+    assert main(["distill", "--out", str(d_out), "--resume", "--schedule", "32:2", "--device", "cpu"]) == 0
+    assert "the teacher's weights" in caplog.text and "are not those the run learned from" in caplog.text
+
+
+
+def test_config_to_go_on_takes_the_command_s_machine_settings_and_paths_from_where_the_run_began(tmp_path):
     from vidstyle.distill import DistillConfig
-    from vidstyle.train import config_to_go_on
+    from vidstyle.run_folder import RunRecord, config_to_go_on
 
-    run = {"content_dir": "c", "style_dir": "s", "out_dir": "old", "schedule": [[128, 10]], "device": "cuda",
-           "max_minutes": 30.0, "widths": [8, 16, 32], "lr": 1e-4, "a_setting_of_a_later_version": 1}
-    config, changes = config_to_go_on(DistillConfig, run, {"out_dir": "new", "device": "cpu",
-                                                           "max_minutes": None, "lr": 1e-4})
+    run = {"content_dir": "c", "style_dir": "/data/s", "out_dir": "old", "schedule": [[128, 10]],
+           "device": "cuda", "max_minutes": 30.0, "widths": [8, 16, 32], "lr": 1e-4,
+           "a_setting_of_a_later_version": 1}
+    config, changes = config_to_go_on(DistillConfig, RunRecord(run, 7, str(tmp_path / "lab")),
+                                      {"out_dir": "new", "device": "cpu", "max_minutes": None, "lr": 1e-4})
     assert (config.out_dir, config.device, config.max_minutes) == ("new", "cpu", None)
     assert config.schedule == [(128, 10)] and config.widths == (8, 16, 32) and changes == []
+    assert (config.content_dir, config.style_dir) == (str(tmp_path / "lab" / "c"), "/data/s")
+    assert config.history == []
+    # what going on changes is kept with the run; its model's shape is not changed
+    config, changes = config_to_go_on(DistillConfig, RunRecord(run, 7, None),
+                                      {"out_dir": "new", "lr": 5e-5, "widths": (8, 8, 8), "content_dir": "c2"})
+    assert (config.lr, config.widths, config.content_dir) == (5e-5, (8, 16, 32), "c2")
+    assert [(c.name, c.kept_because) for c in changes] == [
+        ("lr", None), ("widths", "is the model's shape"), ("content_dir", None)]
+    assert config.history == [{"step": 7, "changed": {"lr": [1e-4, 5e-5], "content_dir": ["c", "c2"]}}]

@@ -22,13 +22,16 @@ each batch (rounded up) uses alpha = 1, the rest alpha ~ U(0, 1).
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from .adain import adain, calc_mean_std
-from .decoder import Decoder
+from .decoder import Decoder, default_weights_path
 from .encoder import Encoder
 from .errors import VidstyleError
 from .lite import FEATURE_KERNEL, WIDTHS, LiteModel
@@ -49,6 +52,17 @@ class DistillConfig(TrainConfig):
     style_weight: float = 0.0
 
 
+log = logging.getLogger(__name__)
+
+
+def file_sha256(path: str | Path) -> str | None:
+    """A file's SHA-256 (None where it cannot be read: loading it says why)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def shallow_taps(encoder: Encoder, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """relu1_1, relu2_1 and relu3_1 of the encoder (a third of its cost: no relu4_1)."""
     f1 = encoder.slice1(x)
@@ -61,20 +75,34 @@ class DistillTrainer(Trainer):
     log_terms = ("pixel", "perceptual", "feature")
 
     def __init__(self, config: DistillConfig, encoder: Encoder | None = None,
-                 teacher: Decoder | None = None):
-        super().__init__(config, encoder)
+                 teacher: Decoder | None = None, resume: bool = False):
+        super().__init__(config, encoder, resume)
         if config.style_weight > 0:  # the log gets the column only when the term is on
             self.log_terms = (*self.log_terms, "style")
         mf = torch.channels_last
+        # Which weights teach, by content: the default is the shipped decoder, which a new
+        # stage replaces (a run going on would then learn from another teacher unsaid).
+        taught_by = config.teacher or default_weights_path()
+        self.teacher_sha256 = None if teacher is not None else file_sha256(taught_by)
         teacher = teacher if teacher is not None else Decoder.load(config.teacher)
         self.teacher = teacher.to(self.device, memory_format=mf).eval().requires_grad_(False)
 
+    def extra_state(self) -> dict:
+        return {"teacher_sha256": self.teacher_sha256} if self.teacher_sha256 else {}
+
+    def check_resumed(self, state: dict) -> None:
+        before = state.get("teacher_sha256")
+        if before and self.teacher_sha256 and before != self.teacher_sha256:
+            log.warning("the teacher's weights (%s) are not those the run learned from so far: it goes on "
+                        "learning from these (--teacher names a file of the others)",
+                        self.cfg.teacher or "the shipped decoder")
+
     def build_model(self) -> LiteModel:
-        if not self.cfg.init_weights:
+        if not self.init_weights:
             model = LiteModel(tuple(self.cfg.widths or WIDTHS), self.cfg.feature_kernel or FEATURE_KERNEL)
             self.cfg.widths, self.cfg.feature_kernel = model.widths, model.feature_kernel
             return model
-        model = LiteModel.load(self.cfg.init_weights)
+        model = LiteModel.load(self.init_weights)
         if self.cfg.widths and tuple(self.cfg.widths) != model.widths:
             try:  # a narrower model starts from the file's strongest channels
                 model = model.narrowed(tuple(self.cfg.widths))

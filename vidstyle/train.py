@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import random
 import shutil
 import signal
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +29,7 @@ from .devices import autocast_dtype, resolve_device, tune_convolutions
 from .encoder import Encoder
 from .errors import VidstyleError
 from .losses import content_loss, style_losses
+from .run_folder import prepare_log, read_checkpoint
 from .train_data import ImageBank, jitter_colours, random_crops
 
 
@@ -62,6 +64,7 @@ class TrainConfig:
     init_weights: str | None = None  # start from a shipped decoder instead of random
     sample_style_dir: str | None = None  # styles for the sample grid (default: style_dir)
     max_minutes: float | None = None  # stop cleanly (checkpoint, weights, samples) after this long
+    history: list = field(default_factory=list)  # settings changed when going on: [{step, changed}]
 
     @property
     def total_steps(self) -> int:
@@ -93,12 +96,15 @@ class Trainer:
     weights_name = "decoder.safetensors"
     log_terms = ("content", "style", "style_relu1_1", "style_relu2_1", "style_relu3_1", "style_relu4_1")
 
-    def __init__(self, config: TrainConfig, encoder: Encoder | None = None):
+    def __init__(self, config: TrainConfig, encoder: Encoder | None = None, resume: bool = False):
+        """`resume`: the run goes on from the checkpoint in out_dir, if there is one (its
+        weights then replace --init's, which is not read: it may have moved since)."""
         self.cfg = config
         self.device = resolve_device(config.device)
         self.amp_dtype = autocast_dtype(config.precision, self.device)
         tune_convolutions(self.device)  # every step has the same shapes
         self.out = Path(config.out_dir)
+        self.init_weights = None if resume and self.checkpoint_path.is_file() else config.init_weights
         self.content = ImageBank(config.content_dir)
         self.style = ImageBank(config.style_dir)
         self.sample_style = ImageBank(config.sample_style_dir) if config.sample_style_dir else self.style
@@ -127,8 +133,8 @@ class Trainer:
     def build_model(self) -> torch.nn.Module:
         """The trained module: anything with state_dict() and save(path, meta=...)."""
         decoder = Decoder()
-        if self.cfg.init_weights:
-            decoder.load_state_dict(Decoder.load(self.cfg.init_weights).state_dict())
+        if self.init_weights:
+            decoder.load_state_dict(Decoder.load(self.init_weights).state_dict())
         return decoder
 
     @property
@@ -150,6 +156,8 @@ class Trainer:
             "data_gen": self._data_state,
             "torch_rng": torch.get_rng_state(),
             "config": json.dumps(asdict(self.cfg)),
+            "cwd": os.getcwd(),  # (the config's relative paths are from here)
+            **self.extra_state(),
         }
         tmp = self.checkpoint_path.with_suffix(".partial")
         try:
@@ -164,6 +172,13 @@ class Trainer:
                 why = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
             raise VidstyleError(f"cannot save the checkpoint in {self.out} ({why}); the last one saved is "
                                 f"still there") from exc
+
+    def extra_state(self) -> dict:
+        """More for the checkpoint to keep (subclasses)."""
+        return {}
+
+    def check_resumed(self, state: dict) -> None:
+        """Look over a checkpoint gone on from (subclasses: e.g. a teacher changed since)."""
 
     def resume(self) -> bool:
         """Continue exactly where the checkpoint in out_dir stopped; False if there is none."""
@@ -185,6 +200,7 @@ class Trainer:
             self.data_gen.set_state(state["data_gen"])
         self._data_state = self.data_gen.get_state()
         torch.set_rng_state(state["torch_rng"])
+        self.check_resumed(state)
         return True
 
     def describe(self) -> dict:
@@ -332,73 +348,6 @@ def _sigterm_as_interrupt():
             signal.signal(signal.SIGTERM, previous)
 
 
-def check_run_folder(out_dir: str | Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to start a new run in a folder holding one (its checkpoint and weights would be
-    replaced, its log mixed with the new run's) unless it goes on (`resume`) or is to be
-    started over (`overwrite`: its checkpoint and log are removed now)."""
-    out = Path(out_dir)
-    checkpoint = out / "checkpoint.pt"
-    if resume or not checkpoint.is_file():
-        return
-    if not overwrite:
-        raise VidstyleError(f"{out} holds a run already: --resume goes on with it, --overwrite "
-                            f"starts it over, or --out another folder")
-    for name in ("checkpoint.pt", "log.csv"):
-        (out / name).unlink(missing_ok=True)
-
-
-# Settings of this machine and this command, not of the run: going on takes them from the new command.
-_OF_THE_COMMAND = ("out_dir", "device", "precision", "max_minutes")
-# Settings that only make a run's start (its first weights, its random start): going on keeps the run's.
-_OF_THE_START = ("init_weights", "seed")
-
-
-@dataclass
-class SettingChange:
-    """A setting given when going on with a run that differs from the run's own."""
-    name: str  # the config field
-    run: object  # the run's value
-    given: object
-    applied: bool  # False for a setting of the run's start, which going on cannot change
-
-
-def read_checkpoint(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # (torch raises several kinds for a damaged file)
-        raise VidstyleError(f"cannot resume from {path}: cannot read it "
-                            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
-
-
-def run_settings(out_dir: str | Path) -> dict | None:
-    """The settings the checkpoint in out_dir was saved with (None without one)."""
-    path = Path(out_dir) / "checkpoint.pt"
-    if not path.is_file():
-        return None
-    state = read_checkpoint(path)
-    return json.loads(state["config"]) if isinstance(state, dict) and "config" in state else None
-
-
-def config_to_go_on(config_type: type, run: dict, given: dict) -> tuple[TrainConfig, list[SettingChange]]:
-    """The config for going on with a run: the run's own settings (a `--resume` that forgot
-    its run's --lr or --teacher changed the run without a word), with those given in their
-    place (a longer schedule, a lower learning rate); what was changed, to be said."""
-    known = {f.name for f in fields(config_type)}
-    settings = {k: v for k, v in run.items() if k in known and k not in _OF_THE_COMMAND}
-    if settings.get("schedule"):  # (JSON keeps tuples as lists)
-        settings["schedule"] = [tuple(stage) for stage in settings["schedule"]]
-    if settings.get("widths"):
-        settings["widths"] = tuple(settings["widths"])
-    changes = []
-    for name, value in given.items():
-        if name in settings and value != settings[name]:
-            changes.append(SettingChange(name, settings[name], value, name not in _OF_THE_START))
-            if name in _OF_THE_START:
-                continue
-        settings[name] = value
-    return config_type(**settings), changes
-
-
 def train(config: TrainConfig, resume: bool = False,
           on_step: Callable[[StepReport], None] | None = None,
           trainer: Trainer | None = None) -> Trainer:
@@ -412,11 +361,10 @@ def train(config: TrainConfig, resume: bool = False,
     if resume:
         trainer.resume()
     log_path = trainer.out / "log.csv"
-    new_log = not log_path.exists()
+    columns = ["step", "crop", "lr", "loss", *trainer.log_terms, "seconds"]
+    header = prepare_log(log_path, columns, trainer.step)
     with open(log_path, "a", newline="") as fh, _sigterm_as_interrupt():
-        writer = csv.writer(fh)
-        if new_log:
-            writer.writerow(["step", "crop", "lr", "loss", *trainer.log_terms, "seconds"])
+        writer = csv.DictWriter(fh, header, restval="", extrasaction="ignore")
         started = _clock()
         try:
             while trainer.step < config.total_steps:
@@ -424,8 +372,9 @@ def train(config: TrainConfig, resume: bool = False,
                     trainer.stopped_by_time = True
                     break
                 r = trainer.train_step()
-                writer.writerow([r.step, r.crop, f"{r.lr:.3g}", f"{r.loss:.5f}",
-                                 *(f"{r.terms[k]:.5f}" for k in trainer.log_terms), f"{r.seconds:.3f}"])
+                writer.writerow({"step": r.step, "crop": r.crop, "lr": f"{r.lr:.3g}", "loss": f"{r.loss:.5f}",
+                                 **{k: f"{r.terms[k]:.5f}" for k in trainer.log_terms},
+                                 "seconds": f"{r.seconds:.3f}"})
                 fh.flush()  # (a step's row is there to read as it ends, not at the next checkpoint)
                 if on_step:
                     on_step(r)
