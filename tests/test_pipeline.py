@@ -70,28 +70,34 @@ def sound_onset(path) -> float:
     raise AssertionError("no sound")
 
 
-@pytest.mark.parametrize("out_name", ["out.mp4", "out.webm"])
-def test_sound_that_leads_the_picture_stays_in_step_when_re_encoded(tmp_path, stylizer, target, out_name):
-    """A capture whose sound starts 1 s before its first picture, a tone 0.5 s after it:
-    camera PCM goes to AAC in MP4, to Opus in WebM, both re-encoded from their own times."""
-    src = tmp_path / "lead.mkv"
-    with av.open(str(src), "w") as c:
+def write_camera_clip(path, sound: np.ndarray, first_frame: int = 0):
+    """Two seconds of 25 FPS picture from frame number `first_frame` and 48 kHz mono PCM
+    sound (int16 samples) from 0, as a camera records them, in Matroska."""
+    with av.open(str(path), "w") as c:
         v = c.add_stream("libx264", rate=25)
         v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
         a = c.add_stream("pcm_s16le", rate=48000)
         a.layout = "mono"
-        t = np.arange(48000 * 3) / 48000
-        tone = (np.where(t >= 1.5, 0.5 * np.sin(2 * np.pi * 440 * t), 0) * 32767).astype(np.int16)
-        for s in range(0, len(tone), 1024):
-            f = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format="s16", layout="mono")
+        for s in range(0, len(sound), 1024):
+            f = av.AudioFrame.from_ndarray(sound[None, s:s + 1024], format="s16", layout="mono")
             f.sample_rate, f.pts = 48000, s
             c.mux(a.encode(f))
         c.mux(a.encode(None))
         for i, image in enumerate(frames_rgb(50, 64, 48)):
             f = av.VideoFrame.from_ndarray(image, format="rgb24")
-            f.pts, f.time_base = 25 + i, Fraction(1, 25)
+            f.pts, f.time_base = first_frame + i, Fraction(1, 25)
             c.mux(v.encode(f))
         c.mux(v.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("out_name", ["out.mp4", "out.webm"])
+def test_sound_that_leads_the_picture_stays_in_step_when_re_encoded(tmp_path, stylizer, target, out_name):
+    """A capture whose sound starts 1 s before its first picture, a tone 0.5 s after it:
+    camera PCM goes to AAC in MP4, to Opus in WebM, both re-encoded from their own times."""
+    t = np.arange(48000 * 3) / 48000
+    tone = (np.where(t >= 1.5, 0.5 * np.sin(2 * np.pi * 440 * t), 0) * 32767).astype(np.int16)
+    src = write_camera_clip(tmp_path / "lead.mkv", tone, first_frame=25)
     assert sound_onset(src) == pytest.approx(0.5, abs=0.005)
     out = tmp_path / out_name
     report = convert_video(src, out, stylizer, target, codec="vp9" if out_name.endswith(".webm") else "h264")
@@ -103,24 +109,9 @@ def test_sound_that_leads_the_picture_stays_in_step_when_re_encoded(tmp_path, st
 def test_re_encoded_sound_from_the_files_start_keeps_its_time(tmp_path, stylizer, target, out_name):
     """Given no times from 0, the encoder's priming samples (AAC's 1,024, Opus's 312) played
     as sound: everything 21 ms (7 ms) late, found by an editor lining a shot up by ear."""
-    src = tmp_path / "camera.mkv"
-    with av.open(str(src), "w") as c:
-        v = c.add_stream("libx264", rate=25)
-        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
-        a = c.add_stream("pcm_s16le", rate=48000)
-        a.layout = "mono"
-        clicks = np.zeros(48000 * 2, np.int16)
-        clicks[24000:24000 + 200] = 30000  # (at 0.5 s)
-        for s in range(0, len(clicks), 1024):
-            f = av.AudioFrame.from_ndarray(clicks[None, s:s + 1024], format="s16", layout="mono")
-            f.sample_rate, f.pts = 48000, s
-            c.mux(a.encode(f))
-        c.mux(a.encode(None))
-        for i, image in enumerate(frames_rgb(50, 64, 48)):
-            f = av.VideoFrame.from_ndarray(image, format="rgb24")
-            f.pts, f.time_base = i, Fraction(1, 25)
-            c.mux(v.encode(f))
-        c.mux(v.encode(None))
+    clicks = np.zeros(48000 * 2, np.int16)
+    clicks[24000:24000 + 200] = 30000  # (at 0.5 s)
+    src = write_camera_clip(tmp_path / "camera.mkv", clicks)
     out = tmp_path / out_name
     report = convert_video(src, out, stylizer, target, codec="vp9" if out_name.endswith(".webm") else "h264")
     assert report.audio.startswith("re-encoded")
