@@ -15,6 +15,9 @@ EXAMPLES = """examples:
 
 The run folder gets checkpoint.pt (every --checkpoint-every steps and on Ctrl-C),
 decoder.safetensors (fp16, ready for --decoder or weights/), log.csv and sample grids.
+--resume takes the run's settings from its checkpoint (relative paths from the folder the
+run began in); options given replace them, each said and kept in the run's "history"
+(read_training_meta), except --seed, --init and the model's shape, which stay the run's.
 """
 
 
