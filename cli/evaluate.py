@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from .common import add_network_args, column, long_side_value, stylizer_from_args
 
@@ -24,7 +25,8 @@ def register(sub) -> None:
                    help="resize so the LONGER side is N pixels (convert's and image's --size is the "
                         "shorter side; the recorded eval scores use 512 here) (default 512)")
     p.add_argument("-o", "--output", metavar="PNG", help="write the result grid here")
-    p.add_argument("--json", metavar="FILE", help="write per-pair and mean scores as JSON")
+    p.add_argument("--json", metavar="FILE", help="write per-pair and mean scores as JSON ('-' for stdout, "
+                                                  "the table then going to stderr)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing grid or JSON file")
     add_network_args(p)
     p.set_defaults(run=run)
@@ -42,7 +44,9 @@ def run(args) -> int:
     from vidstyle.stills import stylize_image
     from vidstyle.stylizer import Target
 
-    outputs = [Path(out) for out in (args.output, args.json) if out]
+    to_stdout = args.json == "-"
+    table = sys.stderr if to_stdout else sys.stdout  # (stdout then carries only the JSON)
+    outputs = [Path(out) for out in (args.output, None if to_stdout else args.json) if out]
     if len(outputs) == 2 and same_file(*outputs):
         raise VidstyleError(f"-o and --json both name {args.json}; give each its own file")
     # --overwrite replaces earlier results, never the pictures scored (it did)
@@ -65,21 +69,25 @@ def run(args) -> int:
     bar = tqdm(total=len(contents) * len(styles), unit="pair", disable=None)
     scores, outputs = evaluate(method, contents, styles, on_pair=lambda s: bar.update(1))
     bar.close()
-    print(f"{'content':28} {'style':28} {'content':>8} {'gap':>6} {'style':>10} {'s':>6}")
+    print(f"{'content':28} {'style':28} {'content':>8} {'gap':>6} {'style':>10} {'s':>6}", file=table)
     for s in scores:
         print(f"{column(s.content, 28)} {column(s.style, 28)} {s.content_loss:8.2f} {s.style_gap:6.3f} "
-              f"{s.style_loss:10.1f} {s.seconds:6.3f}")
+              f"{s.style_loss:10.1f} {s.seconds:6.3f}", file=table)
     mean = summarise(scores)
     print(f"mean over {mean['pairs']} pairs: content loss {mean['content_loss']:.2f}, "
           f"style gap {mean['style_gap']:.3f}, style loss {mean['style_loss']:.1f}, "
           f"{mean['seconds_per_image']:.3f} s/image ({stylizer.model_name} model, {stylizer.device}, "
-          f"{stylizer.precision})")
+          f"{stylizer.precision})", file=table)
     if args.json:
-        with atomic_output(Path(args.json), args.overwrite) as tmp:
-            about = {**stylizer.describe(), "decoder": args.decoder}  # (which weights were scored)
-            tmp.write_text(json.dumps(as_json(scores, size_longer_side=args.size, **about), indent=2))
+        about = {**stylizer.describe(), "decoder": args.decoder}  # (which weights were scored)
+        text = json.dumps(as_json(scores, size_longer_side=args.size, **about), indent=2)
+        if to_stdout:
+            print(text)
+        else:
+            with atomic_output(Path(args.json), args.overwrite) as tmp:
+                tmp.write_text(text)
     if args.output:
         with atomic_output(Path(args.output), args.overwrite) as tmp:
             save_image(make_grid(contents, styles, outputs), tmp)
-        print(f"grid: {args.output}")
+        print(f"grid: {args.output}", file=table)
     return 0

@@ -344,6 +344,16 @@ def test_eval_command_prints_table_and_writes_json_and_grid(capsys, tmp_path):
     code, _, err = run(capsys, "eval", "--content", tmp_path / "nope.png", "--style", styles,
                        "--model", "tiny")
     assert_one_line_error(code, err, "not found", "nope.png")
+    # a file named twice is scored once; files of one name are told apart by their folder;
+    # --json - is the standard output (it wrote a file named '-')
+    code, out, err = run(capsys, "eval", "--content", contents, contents / "1.png",
+                         "--style", styles / "0.png", extra / "0.png", "--size", 48, "--model", "tiny",
+                         "--json", "-")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert sorted((p["content"], p["style"]) for p in doc["pairs"]) == [
+        ("0.png", "more/0.png"), ("0.png", "s/0.png"), ("1.png", "more/0.png"), ("1.png", "s/0.png")]
+    assert "mean over 4 pairs" in err and not (Path.cwd() / "-").exists()
 
 
 def test_eval_never_writes_over_the_pictures_it_scores(capsys, tmp_path, caplog):

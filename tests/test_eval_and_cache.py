@@ -43,8 +43,10 @@ def test_scorer_sees_a_tensor_refilled_in_place_as_a_new_image_and_keeps_few(raw
 def test_evaluate_runs_every_pair_and_builds_a_grid(raw_encoder):
     contents = [("c0", torch.rand(3, 32, 40)), ("c1", torch.rand(3, 40, 32))]
     styles = [("s0", torch.rand(3, 32, 32)), ("s1", torch.rand(3, 24, 36)), ("s2", torch.rand(3, 32, 32))]
-    scores, outputs = evaluate(lambda c, s: c, contents, styles, Scorer(raw_encoder))
+    calls = []
+    scores, outputs = evaluate(lambda c, s: calls.append(c) or c, contents, styles, Scorer(raw_encoder))
     assert len(scores) == 6 and len(outputs) == 2 and len(outputs[0]) == 3
+    assert len(calls) == 7  # (once first to warm the method: its set-up timed as the first pair's)
     assert summarise(scores)["style_gap"] > 0.99
     grid = make_grid(contents, styles, outputs, tile=16, pad=2)
     assert grid.shape == (3, 3 * 18 + 2, 4 * 18 + 2)
