@@ -57,6 +57,11 @@ OPTION_OF = {"content_dir": "--content", "style_dir": "--style", "init_weights":
              "sample_style_dir": "--sample-styles"}
 
 
+def _option(name: str) -> str:
+    """The option that gives a config field."""
+    return OPTION_OF.get(name, "--" + name.replace("_", "-"))
+
+
 def given_settings(args, names: tuple[str, ...] = ()) -> dict:
     """The run's settings given on the command line (the shared ones and `names`), by field."""
     from vidstyle.train import parse_schedule
@@ -89,7 +94,7 @@ def training_config(config_type, args, given: dict, default_schedule: str, comma
                                 f"or --out another folder")
         config, changes = config_to_go_on(config_type, run, {**given, **machine})
         for change in changes:
-            option = OPTION_OF.get(change.name, "--" + change.name.replace("_", "-"))
+            option = _option(change.name)
             new, old = _shown(change.given, change.name), _shown(change.run, change.name)
             print(f"{option} {new} in place of the run's {old}" if change.kept_because is None else
                   f"{option} {new} not used: going on keeps the run's {old} ({option} {change.kept_because})")
@@ -117,7 +122,7 @@ def _check_the_runs_files(config, given: dict) -> None:
             continue
         if Path(path).is_file() if name == "teacher" else Path(path).is_dir():
             continue
-        option = OPTION_OF.get(name, "--" + name)
+        option = _option(name)
         raise VidstyleError(f"the run's {option} {path} is not there (moved?): give {option} with where it "
                             f"is now")
 

@@ -96,7 +96,10 @@ def set_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
         else:
             raise VidstyleError(f"not found: {path}")
     # A file named twice (itself and through its folder) is scored once: it counted twice in the mean.
-    return list({f.resolve(): f for f in reversed(files)}.values())[::-1]
+    unique: dict[Path, Path] = {}
+    for f in files:
+        unique.setdefault(f.resolve(), f)
+    return list(unique.values())
 
 
 def load_set(paths: str | Path | Sequence[str | Path], size: int) -> list[tuple[str, torch.Tensor]]:

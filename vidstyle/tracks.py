@@ -54,6 +54,7 @@ def _test_payload(template) -> bytes:
 
 
 # What a format's re-encoded sound is: (FFmpeg encoder, name, sample format).
+_AAC = ("aac", "AAC", "fltp")
 _REENCODED_AS = {"webm": ("libopus", "Opus", "flt"), "mxf": ("pcm_s16le", "PCM", "s16")}
 # The sound MPEG-TS carries as sound (FFmpeg's TS muxer names these; anything else goes in as data).
 _TS_AUDIO = ("aac", "aac_latm", "mp2", "mp3", "ac3", "eac3", "dts", "truehd", "opus", "s302m")
@@ -124,7 +125,7 @@ class AudioTrack:
         # one packet first (it also takes what it does not list: MPEG-TS lists no codecs).
         # Where it refuses AAC too, that try says nothing of this format (MXF wants whole
         # video frames of audio): a listed codec is copied, as before.
-        encoder = _REENCODED_AS.get(fmt, ("aac",))[0]
+        encoder = _REENCODED_AS.get(fmt, _AAC)[0]
         # MP4 takes PCM (as 'ipcm') since FFmpeg 7, but browsers and most players do not play it.
         self._unplayable = fmt in ("mp4", "ipod") and name.startswith("pcm_")
         listed = name in container.supported_codecs
@@ -157,7 +158,7 @@ class AudioTrack:
         name = template.codec_context.name
         fmt = self._container.format.name
         # WebM holds only Opus and Vorbis, MXF only PCM (at 48 kHz); elsewhere AAC plays everywhere.
-        encoder, label, sample_format = _REENCODED_AS.get(fmt, ("aac", "AAC", "fltp"))
+        encoder, label, sample_format = _REENCODED_AS.get(fmt, _AAC)
         # (WebM's sound is always Opus, as the README says: no warning for what was asked)
         where = output_name(path, fmt)
         if self._unplayable:
